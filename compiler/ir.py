@@ -1,0 +1,186 @@
+"""The typed, immutable intermediate representation of a spec.
+
+Two layers:
+
+* ``Spec`` is what the parser read: fields with their types and constraints, rules, decision
+  tables with their raw cell text, guardrails, examples. Every node keeps its source location.
+* ``CompiledSpec`` adds what the semantic passes computed: every decision table and guardrail as
+  CEL, and which output fields the tables decide. It is serialised to ``spec.json`` in each
+  revision directory and is what the runtime loads.
+
+All nodes are frozen Pydantic models so they serialise to JSON deterministically and load back
+without custom code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Loc(Node):
+    """1-based line and column in the spec file."""
+
+    line: int
+    col: int = 1
+
+
+TypeKind = Literal[
+    "text", "integer", "number", "money", "boolean", "date", "datetime", "enum", "list", "object"
+]
+Number = int | float
+
+
+class FieldType(Node):
+    """A field's type and its constraints. Which attributes apply depends on ``kind``."""
+
+    kind: TypeKind
+    # text: length in characters; list: number of items
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None  # regex, anchored (``2 letters`` -> ``^[A-Za-z]{2}$``)
+    # integer, number, money
+    minimum: Number | None = None
+    maximum: Number | None = None
+    exclusive_minimum: Number | None = None
+    exclusive_maximum: Number | None = None
+    # enum
+    values: tuple[str, ...] = ()
+    # list
+    items: FieldType | None = None
+    # object: the named section (``## Location``) or sub-table the fields came from
+    object_name: str | None = None
+    fields: tuple[Field, ...] = ()
+
+
+class Field(Node):
+    name: str
+    type: FieldType
+    required: bool = True
+    has_default: bool = False
+    default: Any = None
+    description: str = ""
+    sensitive: bool = False
+    loc: Loc
+
+
+class RouteModel(Node):
+    ref: str  # "provider:model", e.g. "openai:gpt-4.1-mini"
+    weight: float | None = None  # only for routing: weighted
+
+
+RoutingStrategy = Literal["fallback", "weighted", "least-busy", "cheapest", "fastest"]
+
+
+class Route(Node):
+    """Models a spec may use. Empty ``models`` means: use the project's default route."""
+
+    models: tuple[RouteModel, ...] = ()
+    strategy: RoutingStrategy = "fallback"
+    loc: Loc = Loc(line=1)
+
+
+class Rule(Node):
+    number: int
+    text: str
+    loc: Loc
+
+
+HitPolicy = Literal["first", "unique", "any", "collect", "priority"]
+
+
+class TableCell(Node):
+    text: str
+    loc: Loc
+
+
+class TableRow(Node):
+    number: int  # 1-based row number as a domain expert counts them
+    cells: tuple[TableCell, ...]
+    loc: Loc
+
+
+class DecisionTable(Node):
+    field: str  # the field named in the heading "## Decision: <field>"
+    hit_policy: HitPolicy = "first"
+    columns: tuple[TableCell, ...]  # header cells: Input field names, then Output field names
+    rows: tuple[TableRow, ...]
+    loc: Loc
+
+
+class Guardrail(Node):
+    label: str
+    expression: str  # CEL over ``input`` and ``output``
+    loc: Loc  # location of the expression's first character
+
+
+class Example(Node):
+    title: str
+    input: dict[str, Any]
+    output: dict[str, Any]  # may be partial: only the fields it names are checked
+    loc: Loc
+
+
+class Spec(Node):
+    source: str  # path as shown in diagnostics, e.g. "specs/carrier-selection.md"
+    name: str
+    title: str
+    owner: str | None = None
+    route: Route = Route()
+    description: str = ""  # the prose under the title (markdown); goes into the prompt
+    inputs: tuple[Field, ...]
+    outputs: tuple[Field, ...]
+    rules: tuple[Rule, ...] = ()
+    tables: tuple[DecisionTable, ...] = ()
+    guardrails: tuple[Guardrail, ...] = ()
+    examples: tuple[Example, ...] = ()
+
+
+# ----------------------------------------------------------------------------- compiled layer
+
+
+class CompiledRow(Node):
+    number: int
+    line: int
+    cells: tuple[str, ...]  # the condition cells as written, for traces and reviews
+    condition: str  # CEL, true when the row matches
+    results: dict[str, Any]  # output field -> JSON value
+
+
+class CompiledTable(Node):
+    name: str  # "Decision: service"
+    line: int
+    hit_policy: HitPolicy
+    inputs: tuple[str, ...]  # condition columns (Input field names)
+    outputs: tuple[str, ...]  # result columns (Output field names)
+    rows: tuple[CompiledRow, ...]
+    # One CEL expression evaluating every row's condition: a list of booleans, one per row.
+    # Evaluated once per run; the hit policy is applied to the list in Python.
+    cel: str
+
+
+class CompiledGuardrail(Node):
+    label: str
+    cel: str
+    line: int
+
+
+class CompiledSpec(Node):
+    spec: Spec
+    tables: tuple[CompiledTable, ...] = ()
+    guardrails: tuple[CompiledGuardrail, ...] = ()
+    table_decided: tuple[str, ...] = ()  # output fields decided by tables, in Output order
+    model_decided: tuple[str, ...] = ()  # the rest: asked of the model
+
+    @property
+    def rules_only(self) -> bool:
+        """True when no output field needs a model: the spec runs with no provider at all."""
+        return not self.model_decided
+
+
+FieldType.model_rebuild()

@@ -1,0 +1,114 @@
+"""Project configuration: ``specwright.toml`` or ``[tool.specwright]`` in ``pyproject.toml``.
+
+Looked up in the project directory; ``specwright.toml`` wins when both exist. Environment
+variables override the file for what differs per deployment (database URL, data directory).
+Every field has a default, so a project with no configuration at all serves its specs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from compiler.errors import ConfigError, Diagnostic
+from compiler.ir import RoutingStrategy
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DefaultRoute(_Section):
+    models: tuple[str, ...] = ()
+    strategy: RoutingStrategy = "fallback"
+
+
+class Deployment(_Section):
+    """A named provider deployment, e.g. a local Ollama or vLLM server.
+
+    Referenced from routes as ``<name>:<model>``, like a built-in provider.
+    """
+
+    kind: Literal["openai", "anthropic", "openai-compatible"] = "openai-compatible"
+    base_url: str | None = None
+    api_key_env: str | None = None  # variable holding the key; None: no key needed (local)
+    structured: Literal["json_schema", "json_object"] = "json_schema"
+    context_window: int | None = None
+
+
+class Price(_Section):
+    """USD per million tokens."""
+
+    input: float
+    output: float
+    cached: float | None = None
+
+
+class RoutingSettings(_Section):
+    max_retries: int = Field(3, ge=0, le=10)  # transport retries per model (429, 5xx, timeouts)
+    max_repairs: int = Field(1, ge=0, le=5)  # re-asks of the same model after invalid output
+    backoff_base_s: float = Field(0.25, gt=0)
+    backoff_max_s: float = Field(8.0, gt=0)
+    retry_after_cap_s: float = Field(30.0, gt=0)
+    deadline_s: float = Field(60.0, gt=0)  # total time budget of one run across all attempts
+    request_timeout_s: float = Field(30.0, gt=0)  # one attempt
+    cooldown_failures: int = Field(3, ge=1)  # consecutive failures that open the breaker
+    cooldown_s: float = Field(30.0, gt=0)
+
+
+class Settings(_Section):
+    specs_dir: str = "specs"
+    generated_dir: str = "generated"
+    data_dir: str = ".specwright"  # SQLite log database and cassettes live here
+    database_url: str | None = None  # postgresql://... ; default: SQLite under data_dir
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    default_route: DefaultRoute = DefaultRoute()
+    deployments: dict[str, Deployment] = {}
+    prices: dict[str, Price] = {}  # "provider:model" -> price, overriding the shipped table
+    routing: RoutingSettings = RoutingSettings()
+
+    def path(self, root: Path, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else root / p
+
+
+ENV_DATABASE_URL = "SPECWRIGHT_DATABASE_URL"
+ENV_DATA_DIR = "SPECWRIGHT_DATA_DIR"
+
+
+def load_settings(root: Path, env: dict[str, str] | None = None) -> Settings:
+    """Read the project's configuration; raise ConfigError with the file and the bad key."""
+    env = dict(os.environ) if env is None else env
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    toml_path = root / "specwright.toml"
+    pyproject = root / "pyproject.toml"
+    try:
+        if toml_path.is_file():
+            source = str(toml_path)
+            raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        elif pyproject.is_file():
+            source = str(pyproject)
+            raw = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get(
+                "specwright", {}
+            )
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Diagnostic(source, 1, 1, f"not valid TOML: {exc}")]) from None
+    if env.get(ENV_DATABASE_URL):
+        raw["database_url"] = env[ENV_DATABASE_URL]
+    if env.get(ENV_DATA_DIR):
+        raw["data_dir"] = env[ENV_DATA_DIR]
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        diags = [
+            Diagnostic(
+                source, 1, 1, f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            )
+            for err in exc.errors()
+        ]
+        raise ConfigError(diags) from None

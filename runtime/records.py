@@ -1,0 +1,76 @@
+"""Records shared by the execution pipeline, the model layer and the execution log.
+
+A *run* is one execution of a spec revision; an *attempt* is one call to one model inside a run
+(a run may retry, repair and fall back). Both are plain frozen dataclasses: cheap to build on the
+hot path, and the log store decides how they are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RunStatus = Literal[
+    "ok",  # answered 200
+    "invalid_input",  # 422 before anything ran
+    "guardrail_failed",  # guardrail still violated after repair
+    "model_error",  # every model of the route failed
+    "model_not_configured",  # no key / unknown provider
+    "escalated",  # answered, but the decision hands the case to a human
+    "error",  # anything else (bug): logged, answered as a typed 500
+]
+
+AttemptPurpose = Literal["call", "retry", "repair", "fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    provider: str  # "openai", "anthropic", "local", "fake", "mock", "replay"
+    model: str  # model name without provider prefix
+    purpose: AttemptPurpose
+    started_at: float  # unix epoch seconds
+    latency_ms: float
+    status: Literal["ok", "error"]
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None  # None when the price is unknown: never 0 for "unknown"
+    error_class: str | None = None  # name of the SpecwrightError subclass
+    error: str | None = None  # message, with keys never included
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: str  # ULID: sortable by creation time
+    spec: str
+    revision: int
+    major: int
+    created_at: float  # unix epoch seconds
+    status: RunStatus
+    latency_ms: float
+    input: dict[str, Any] | None  # sensitive fields already redacted
+    output: dict[str, Any] | None  # sensitive fields already redacted
+    error: dict[str, Any] | None = None  # {"type", "message", "details"}
+    model: str | None = None  # "provider:model" that produced the answer
+    mock: bool = False
+    rule_trace: tuple[dict[str, Any], ...] = ()  # [{"table", "rows": [n...], "line"}]
+    guardrails: tuple[dict[str, Any], ...] = ()  # [{"label", "passed", "line"}]
+    attempts: tuple[Attempt, ...] = field(default_factory=tuple)
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(a.input_tokens or 0 for a in self.attempts)
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(a.output_tokens or 0 for a in self.attempts)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Summed over every attempt; None if any attempt's price is unknown."""
+        total = 0.0
+        for a in self.attempts:
+            if a.cost_usd is None:
+                return None
+            total += a.cost_usd
+        return total
