@@ -162,6 +162,9 @@ class CompiledTable(Node):
     # One CEL expression evaluating every row's condition: a list of booleans, one per row.
     # Evaluated once per run; the hit policy is applied to the list in Python.
     cel: str
+    # ``priority`` tables only: the values of ``outputs[0]`` (the heading field, an enum), highest
+    # priority first (the Output enum's declared order). The matching row whose value ranks first wins.
+    priority: tuple[str, ...] = ()
 
 
 class CompiledGuardrail(Node):

@@ -17,6 +17,18 @@ def _register() -> None:
 
     for command in compile_cmd.COMMANDS:
         main.add_command(command)
+    from runtime.cli import logs_cmd
+
+    for command in logs_cmd.COMMANDS:
+        main.add_command(command)
+    from runtime.cli import serve_cmd
+
+    for command in serve_cmd.COMMANDS:
+        main.add_command(command)
+    from runtime.cli import test_cmd
+
+    for command in test_cmd.COMMANDS:
+        main.add_command(command)
 
 
 _register()

@@ -1,0 +1,88 @@
+"""CompiledSpec + revision + contract major -> every file of ``generated/<spec>/r<N>/``.
+
+``render_content`` renders the artifacts that define a revision's behaviour (everything but the
+manifest); ``render_revision`` adds ``manifest.json``. Same input, byte-identical output.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from compiler.ir import CompiledSpec
+from compiler.manifest import MANIFEST, build_manifest, canonical_json
+from compiler.models_gen import models_source
+from compiler.prompt import prompt_source
+from compiler.schema import input_schema, output_schema
+
+INPUT_SCHEMA = "input.schema.json"
+OUTPUT_SCHEMA = "output.schema.json"
+MODELS = "models.py"
+PROMPT = "prompt.j2"
+LOGIC = "logic.json"
+SPEC = "spec.json"
+CONTENT_FILES = (INPUT_SCHEMA, LOGIC, MODELS, OUTPUT_SCHEMA, PROMPT, SPEC)
+ALL_FILES = (*CONTENT_FILES, MANIFEST)
+
+
+def logic_document(compiled: CompiledSpec) -> dict[str, Any]:
+    """Every decision table row and guardrail, as CEL with its spec line, for review."""
+    tables = []
+    for table in compiled.tables:
+        doc = table.model_dump(mode="json")
+        if not doc.get("priority"):
+            doc.pop("priority", None)
+        tables.append(doc)
+    guardrails = [{"label": g.label, "line": g.line, "cel": g.cel} for g in compiled.guardrails]
+    return {
+        "spec": compiled.spec.name,
+        "table_decided": list(compiled.table_decided),
+        "tables": tables,
+        "guardrails": guardrails,
+    }
+
+
+def spec_json(compiled: CompiledSpec) -> bytes:
+    return (compiled.model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
+def render_content(compiled: CompiledSpec, major: int) -> dict[str, bytes]:
+    """Every artifact except the manifest, in name order."""
+    files = {
+        INPUT_SCHEMA: canonical_json(input_schema(compiled, major)),
+        LOGIC: canonical_json(logic_document(compiled)),
+        MODELS: models_source(compiled, major).encode("utf-8"),
+        OUTPUT_SCHEMA: canonical_json(output_schema(compiled, major)),
+        PROMPT: prompt_source(compiled, major).encode("utf-8"),
+        SPEC: spec_json(compiled),
+    }
+    return dict(sorted(files.items()))
+
+
+def render_revision(
+    compiled: CompiledSpec,
+    *,
+    revision: int,
+    major: int,
+    source_sha256: str,
+    previous_revision: int | None = None,
+    changes: Iterable[Mapping[str, Any]] = (),
+    content: Mapping[str, bytes] | None = None,
+    compiler_version: str | None = None,
+) -> dict[str, bytes]:
+    """All files of the revision directory, the manifest included (``content`` if pre-rendered)."""
+    files = dict(content) if content is not None else render_content(compiled, major)
+    manifest = build_manifest(
+        compiled,
+        revision=revision,
+        major=major,
+        source_sha256=source_sha256,
+        content=files,
+        previous_revision=previous_revision,
+        changes=changes,
+        compiler_version=compiler_version,
+    )
+    files[MANIFEST] = canonical_json(manifest)
+    return dict(sorted(files.items()))

@@ -1,0 +1,37 @@
+"""The semantic passes: ``ir.Spec`` -> ``ir.CompiledSpec``, or ``SpecError`` with every diagnostic.
+
+* decision tables (``tables.py``, cells in ``feel.py``, overlaps in ``overlap.py``): columns
+  resolved, cells typed and compiled to CEL, hit policies checked;
+* guardrails (``guardrails.py``, ``celscan.py``, ``samples.py``): fields resolved, literals typed,
+  compiled, run on sample instances;
+* examples (``examples.py``, ``validate.py``): validated, and the tables and guardrails held to them
+  with the runtime's own evaluator (``evaluate.py``).
+
+Every diagnostic is located at ``spec.source`` and the line and column of the offending header,
+cell, expression or example; all of them are reported at once, sorted by position.
+"""
+
+from __future__ import annotations
+
+from compiler.diagnose import Reporter
+from compiler.examples import check_examples
+from compiler.guardrails import compile_guardrails
+from compiler.ir import CompiledSpec, Spec
+from compiler.tables import compile_tables
+
+
+def check_spec(spec: Spec) -> CompiledSpec:
+    """Compile a parsed spec's tables and guardrails and check its examples against them."""
+    report = Reporter(spec.source)
+    tables = compile_tables(spec, report)
+    guardrails = compile_guardrails(spec, report)
+    check_examples(spec, tables, guardrails, report)
+    report.raise_if_errors()
+    decided = {name for table in tables for name in table.outputs}
+    return CompiledSpec(
+        spec=spec,
+        tables=tables,
+        guardrails=tuple(g.compiled for g in guardrails),
+        table_decided=tuple(f.name for f in spec.outputs if f.name in decided),
+        model_decided=tuple(f.name for f in spec.outputs if f.name not in decided),
+    )

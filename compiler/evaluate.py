@@ -1,0 +1,282 @@
+"""Evaluate compiled decision tables and guardrails with CEL.
+
+One implementation shared by the compiler (example and sample checks at compile time) and the
+runtime (every run), so both agree on what a table row and a guardrail mean.
+
+Values handed to CEL (see ``to_cel_values``): text, enum and date -> ``str`` (dates as ISO
+``YYYY-MM-DD``, which compare correctly as strings); integer -> ``int``; number and money ->
+``float``; yes/no -> ``bool``; datetime -> timezone-aware ``datetime`` (a CEL timestamp);
+list -> ``list``; object -> ``dict``; an absent optional field -> ``None`` (CEL ``null``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import cel
+
+from compiler.errors import SpecwrightError
+from compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
+
+__all__ = [
+    "GuardrailResult",
+    "TableConflict",
+    "TableError",
+    "TableNoMatch",
+    "TableOutcome",
+    "cel_error",
+    "cel_program",
+    "display",
+    "evaluate_guardrails",
+    "evaluate_table",
+    "format_value",
+    "is_nullable",
+    "to_cel_value",
+    "to_cel_values",
+]
+
+
+# ----------------------------------------------------------------------------- errors and results
+
+
+class TableError(SpecwrightError):
+    """A decision table could not decide for this input."""
+
+    def __init__(self, message: str, table: str, line: int, rows: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.table = table
+        self.line = line
+        self.rows = rows
+
+
+class TableNoMatch(TableError):
+    """No row matches, and the table decides a required output field."""
+
+
+class TableConflict(TableError):
+    """A ``unique`` table matched several rows, or an ``any`` table's matches disagree."""
+
+
+class TableOutcome(NamedTuple):
+    rows: tuple[int, ...]  # the rows whose results were used (1-based, as the expert counts)
+    results: dict[str, Any]  # output field -> JSON value; empty when nothing matched
+
+
+class GuardrailResult(NamedTuple):
+    label: str
+    passed: bool
+    line: int
+    error: str | None = None  # the CEL error when the guardrail could not be evaluated
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def is_nullable(field: Field) -> bool:
+    """An optional field without a default: absent in the input means ``null`` in CEL."""
+    return not field.required and not field.has_default
+
+
+def to_cel_values(fields: Iterable[Field], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert a validated input or output (JSON or Python values) to the values CEL sees.
+
+    Every declared field gets a key: absent fields take their default, or ``None``. Keys not
+    declared are dropped. Nested objects and lists are converted recursively.
+    """
+    values: dict[str, Any] = {}
+    for field in fields:
+        raw = data.get(field.name)
+        if raw is None and field.has_default:
+            raw = field.default
+        values[field.name] = None if raw is None else to_cel_value(field.type, raw)
+    return values
+
+
+def to_cel_value(ftype: FieldType, value: Any) -> Any:
+    """Convert one non-null value of type ``ftype`` to its CEL value."""
+    kind = ftype.kind
+    if value is None:
+        return None
+    if kind in ("number", "money"):
+        return float(value)
+    if kind == "integer":
+        return int(value)
+    if kind == "boolean":
+        return bool(value)
+    if kind == "date":
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if kind == "datetime":
+        return _aware(value)
+    if kind == "list":
+        items = ftype.items
+        return [to_cel_value(items, v) if items else v for v in value]
+    if kind == "object":
+        if not ftype.fields:
+            return dict(value)
+        return to_cel_values(ftype.fields, value)
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return str(value)
+
+
+def _aware(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def format_value(value: Any) -> str:
+    """A value as it reads in a message: JSON for text, ``null`` for absent."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def display(value: Any, ftype: FieldType | None = None) -> str:
+    """A value as a domain expert reads it in a diagnostic: yes/no, bare enum values and dates,
+    quoted text (when ``ftype`` says it is text), whole numbers without ``.0``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False) if ftype and ftype.kind == "text" else value
+    if isinstance(value, list):
+        items = ftype.items if ftype else None
+        return "[" + ", ".join(display(v, items) for v in value) + "]"
+    return format_value(value)
+
+
+# ----------------------------------------------------------------------------- CEL programs
+
+
+@functools.lru_cache(maxsize=1024)
+def cel_program(expression: str) -> cel.Program:
+    """Compile a CEL expression once (pure: same string, same program)."""
+    return cel.compile(expression)
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def evaluate_table(
+    table: CompiledTable,
+    input_values: Mapping[str, Any],
+    *,
+    required: Iterable[str] = (),
+    source: str = "",
+) -> TableOutcome:
+    """Evaluate ``table`` on CEL input values (from ``to_cel_values``) and apply its hit policy.
+
+    ``required`` names the output fields that must get a value: when no row matches and the table
+    decides one of them, ``TableNoMatch`` is raised (``collect`` tables never raise: no match is an
+    empty list). A ``unique`` table matching several rows, or an ``any`` table whose matching rows
+    disagree, raises ``TableConflict``. ``source`` (the spec path) only improves messages.
+    """
+    where = f"'{table.name}' ({source}:{table.line})" if source else f"'{table.name}' (line {table.line})"
+    try:
+        flags = cel_program(table.cel).execute({"input": dict(input_values)})
+    except Exception as exc:  # noqa: BLE001 - CEL raises plain Python errors of several kinds
+        raise TableError(f"{where} could not be evaluated: {exc}", table.name, table.line) from exc
+    matched = [row for row, hit in zip(table.rows, flags, strict=True) if hit is True]
+    policy = table.hit_policy
+    if policy == "collect":
+        results = {
+            name: [row.results[name] for row in matched if name in row.results]
+            for name in table.outputs
+        }
+        return TableOutcome(tuple(row.number for row in matched), results)
+    if not matched:
+        if set(required) & set(table.outputs):
+            shown = ", ".join(f"{n}={format_value(input_values.get(n))}" for n in table.inputs)
+            message = f"no row of {where} matches {shown or 'this input'}"
+            raise TableNoMatch(message, table.name, table.line)
+        return TableOutcome((), {})
+    if policy == "unique" and len(matched) > 1:
+        numbers = tuple(row.number for row in matched)
+        message = f"{where} is unique but rows {_and(numbers)} all match"
+        raise TableConflict(message, table.name, table.line, numbers)
+    if policy == "any":
+        different = [row for row in matched if row.results != matched[0].results]
+        if different:
+            numbers = (matched[0].number, different[0].number)
+            message = (
+                f"{where}: rows {numbers[0]} and {numbers[1]} both match but give different "
+                f"results ({_results(matched[0])} vs {_results(different[0])})"
+            )
+            raise TableConflict(message, table.name, table.line, numbers)
+        return TableOutcome(tuple(row.number for row in matched), dict(matched[0].results))
+    if policy == "priority":
+        rank = {value: i for i, value in enumerate(table.priority)}
+        first = table.outputs[0]
+        chosen = min(matched, key=lambda row: rank.get(str(row.results.get(first)), len(rank)))
+        return TableOutcome((chosen.number,), dict(chosen.results))
+    return TableOutcome((matched[0].number,), dict(matched[0].results))
+
+
+def _and(numbers: Sequence[int]) -> str:
+    return ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+
+
+def _results(row: CompiledRow) -> str:
+    return ", ".join(f"{k}={format_value(v)}" for k, v in row.results.items())
+
+
+# ----------------------------------------------------------------------------- guardrails
+
+
+def evaluate_guardrails(
+    guardrails: Iterable[CompiledGuardrail],
+    input_values: Mapping[str, Any],
+    output_values: Mapping[str, Any],
+) -> tuple[GuardrailResult, ...]:
+    """Evaluate every guardrail on CEL values (from ``to_cel_values``), in order.
+
+    A guardrail passes only when it evaluates to ``true``. One that raises (a type error, a missing
+    key, a division by zero) or yields a non-boolean fails, with the reason in ``error``.
+    """
+    context = {"input": dict(input_values), "output": dict(output_values)}
+    results = []
+    for guardrail in guardrails:
+        try:
+            value = cel_program(guardrail.cel).execute(context)
+        except Exception as exc:  # noqa: BLE001 - CEL raises plain Python errors of several kinds
+            results.append(GuardrailResult(guardrail.label, False, guardrail.line, cel_error(exc)))
+            continue
+        if isinstance(value, bool):
+            results.append(GuardrailResult(guardrail.label, value, guardrail.line))
+        else:
+            error = f"evaluated to {format_value(value)}, not true or false"
+            results.append(GuardrailResult(guardrail.label, False, guardrail.line, error))
+    return tuple(results)
+
+
+def cel_error(exc: BaseException) -> str:
+    """A CEL evaluation error as one readable line."""
+    if isinstance(exc, KeyError):
+        return f"no such key: {exc.args[0]!r}" if exc.args else "no such key"
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    if text.startswith("No such overload"):
+        return "No such overload: the operand types do not match (CEL does not convert types)"
+    if text.startswith("Unsupported operation"):
+        first = text.split(". ")[0]
+        hint = " (write 1.0, not 1, next to a number)" if "float" in first and "int" in first else ""
+        return f"{first}: CEL does not convert between types{hint}"
+    return text

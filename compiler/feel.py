@@ -1,0 +1,401 @@
+"""Decision-table cells: FEEL-style unary tests, parsed, typed against their field, rendered as CEL.
+
+A condition cell is ``-`` (any value), or a comma-separated disjunction of tests, optionally
+wrapped in ``not(...)``. A test is a comparison (``> 500``, ``<= 1``, ``= 5``, ``!= 5``), a range
+(``2..3``, FEEL ``[2..3]``, ``(2..3)``, ``]2..3[`` with open or closed ends) or a plain literal: a
+number, a "quoted string", a bare word (enum values, text), yes/no/true/false, an ISO date or date
+and time, or ``null`` (the field is absent: only for optional fields).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from compiler.errors import did_you_mean
+from compiler.ir import FieldType
+
+ANY = frozenset({"-", "\u2013", "\u2014"})  # also the en and em dashes editors turn "-" into
+ORDERED = frozenset({"integer", "number", "money", "date", "datetime"})
+SCALAR = ORDERED | {"text", "enum", "boolean"}
+TRUE_WORDS, FALSE_WORDS = frozenset({"yes", "true"}), frozenset({"no", "false"})
+
+
+class FeelError(ValueError):
+    """A cell that does not parse or does not fit its field; ``str(exc)`` is the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    """A literal. Parsed kinds: number, string, word, date, datetime, null. After typing against
+    a field: int, double, string, bool, timestamp, null (``value`` converted accordingly)."""
+
+    kind: str
+    text: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str  # ==, !=, <, <=, >, >=  (a plain literal is an == test)
+    value: Lit
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    lo: Lit
+    hi: Lit
+    lo_open: bool = False
+    hi_open: bool = False
+
+
+Test = Compare | Range
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryTests:
+    tests: tuple[Test, ...]  # empty: "-", any value
+    negated: bool = False
+
+
+# ----------------------------------------------------------------------------- tokens
+
+
+class _Tok(NamedTuple):
+    kind: str
+    text: str
+
+
+_TOKEN = re.compile(
+    r"""(?P<ws>\s+)
+    | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|“[^”]*”)
+    | (?P<datetime>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)
+    | (?P<date>\d{4}-\d{2}-\d{2})
+    | (?P<number>[-+]?\$?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+    | (?P<dots>\.\.)
+    | (?P<op><=|>=|!=|<>|==?|<|>)
+    | (?P<punct>[,()\[\]])
+    | (?P<word>[^\W\d][\w-]*)""",
+    re.X,
+)
+_THOUSANDS = re.compile(r"\d,\d{3}(?!\d)")
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise FeelError(f"unexpected {text[pos]!r} in {_q(text)}")
+        kind, piece = match.lastgroup or "", match.group()
+        if kind == "word" and tokens and tokens[-1].kind == "word" and text[pos - 1].isspace():
+            tokens[-1] = _Tok("word", f"{tokens[-1].text} {piece}")  # "next day": one enum value
+        elif kind != "ws":
+            tokens.append(_Tok(kind, piece))
+        pos = match.end()
+    return tokens
+
+
+def _q(text: str) -> str:
+    return "'" + text + "'"
+
+
+def strip_cell(text: str) -> str:
+    """Cell text without surrounding whitespace and code backticks."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == "`":
+        text = text[1:-1].strip()
+    return text
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def _literal(tok: _Tok) -> Lit:
+    if tok.kind == "number":
+        raw = tok.text.replace("$", "")
+        value: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
+        return Lit("number", tok.text, value)
+    if tok.kind == "string":
+        return Lit("string", tok.text, _unquote(tok.text))
+    if tok.kind == "word" and tok.text.lower() == "null":
+        return Lit("null", tok.text, None)
+    return Lit(tok.kind, tok.text, tok.text)
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.pos = 0
+
+    def peek(self, ahead: int = 0) -> _Tok | None:
+        index = self.pos + ahead
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def take(self) -> _Tok:
+        tok = self.peek()
+        if tok is None:
+            raise FeelError(f"{_q(self.text)} ends too early")
+        self.pos += 1
+        return tok
+
+    def literal(self, after: str) -> Lit:
+        tok = self.peek()
+        if tok is None or tok.kind not in ("number", "string", "word", "date", "datetime"):
+            found = f"found {_q(tok.text)}" if tok else "found nothing"
+            raise FeelError(f"{_q(self.text)}: expected a value after {_q(after)}, {found}")
+        self.pos += 1
+        return _literal(tok)
+
+    def test(self) -> Test:
+        tok = self.take()
+        if tok.kind == "op":
+            op = {"=": "==", "<>": "!="}.get(tok.text, tok.text)
+            return Compare(op, self.literal(tok.text))
+        if tok.kind == "punct" and tok.text in "[(]":
+            lo = self.literal(tok.text)
+            self.expect("dots", "..")
+            hi = self.literal("..")
+            close = self.take()
+            if close.text not in ("]", ")", "["):
+                raise FeelError(f"{_q(self.text)}: close the range with ']' or ')'")
+            return Range(lo, hi, lo_open=tok.text != "[", hi_open=close.text != "]")
+        self.pos -= 1
+        lo = self.literal("the start")
+        if self.peek() is not None and self.peek() == _Tok("dots", ".."):
+            self.pos += 1
+            return Range(lo, self.literal(".."))
+        return Compare("==", lo)
+
+    def expect(self, kind: str, text: str) -> None:
+        tok = self.peek()
+        if tok is None or tok.kind != kind:
+            raise FeelError(f"{_q(self.text)}: expected {_q(text)}")
+        self.pos += 1
+
+    def tests(self, closing: str | None) -> tuple[Test, ...]:
+        tests = [self.test()]
+        while (tok := self.peek()) is not None and tok.text == ",":
+            self.pos += 1
+            tests.append(self.test())
+        tok = self.peek()
+        if closing is not None and (tok is None or tok.text != closing):
+            raise FeelError(f"{_q(self.text)}: missing {_q(closing)}")
+        if closing is None and tok is not None:
+            raise FeelError(f"{_q(self.text)}: unexpected {_q(tok.text)} (separate tests with ',')")
+        return tuple(tests)
+
+
+def parse_unary_tests(text: str) -> UnaryTests:
+    """Parse a condition cell. Raises ``FeelError`` with a message for the domain expert."""
+    text = strip_cell(text)
+    if text in ANY:
+        return UnaryTests(())
+    if not text:
+        raise FeelError("the cell is empty: write - for any value")
+    unquoted = re.sub(r'"[^"]*"|\'[^\']*\'', "", text)
+    if _THOUSANDS.search(unquoted):
+        raise FeelError(f"{_q(text)}: write numbers without a thousands separator (1000, not 1,000)")
+    parser = _Parser(text)
+    first, second = parser.peek(), parser.peek(1)
+    if first and second and first.kind == "word" and first.text.lower() == "not" and second.text == "(":
+        parser.pos = 2
+        tests = parser.tests(")")
+        parser.pos += 1
+        if parser.peek() is not None:
+            raise FeelError(f"{_q(text)}: nothing may follow not(...)")
+        return UnaryTests(tests, negated=True)
+    return UnaryTests(parser.tests(None))
+
+
+# ----------------------------------------------------------------------------- typing
+
+
+def expected(ftype: FieldType) -> str:
+    """What a literal of this type is called in messages."""
+    return {
+        "integer": "a whole number",
+        "number": "a number",
+        "money": "an amount (a number)",
+        "boolean": "yes or no",
+        "date": "a date (write 2024-01-31)",
+        "datetime": "a date and time (write 2024-01-31T09:00:00Z)",
+        "text": "text",
+        "enum": "one of: " + ", ".join(ftype.values),
+    }.get(ftype.kind, ftype.kind)
+
+
+def type_literal(lit: Lit, ftype: FieldType) -> Lit:
+    """Convert a parsed literal to the field's type. Raises ``FeelError`` naming what was expected
+    (the caller wraps the message with the cell text)."""
+    kind, text = ftype.kind, lit.text
+    if lit.kind == "null":
+        return lit
+    if kind == "text":
+        return Lit("string", text, lit.value if lit.kind == "string" else text)
+    if kind in ("integer", "number", "money") and lit.kind == "number":
+        if kind != "integer":
+            return Lit("double", text, float(lit.value))
+        if float(lit.value).is_integer():
+            return Lit("int", text, int(lit.value))
+    if kind == "enum" and lit.kind in ("string", "word", "number"):
+        value = str(lit.value)
+        if value in ftype.values:
+            return Lit("string", text, value)
+        raise FeelError(f"is not {expected(ftype)}{did_you_mean(value, ftype.values)}")
+    if kind == "boolean" and lit.kind in ("word", "string"):
+        word = str(lit.value).lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return Lit("bool", text, word in TRUE_WORDS)
+    if kind == "date" and lit.kind in ("date", "string"):
+        try:
+            return Lit("string", text, dt.date.fromisoformat(str(lit.value)).isoformat())
+        except ValueError:
+            pass
+    if kind == "datetime" and lit.kind in ("date", "datetime", "string"):
+        try:
+            return Lit("timestamp", text, parse_datetime(str(lit.value)))
+        except ValueError:
+            pass
+    raise FeelError(f"is not {expected(ftype)}")
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """An ISO date or date and time as an aware datetime (UTC when no offset is written)."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def type_tests(cell: UnaryTests, text: str, name: str, ftype: FieldType, nullable: bool) -> UnaryTests:
+    """Type every literal of a parsed cell against its field; reject tests the type cannot take."""
+    text = strip_cell(text)
+    lits = [lit for test in cell.tests for lit in _lits(test)]
+
+    def fail(lit: Lit | None, why: str) -> FeelError:
+        shown = _q(text) if lit is None or len(lits) == 1 else f"{_q(lit.text)} in {_q(text)}"
+        return FeelError(f"{shown} {why}")
+
+    typed: list[Test] = []
+    for test in cell.tests:
+        if isinstance(test, Range):
+            if ftype.kind not in ORDERED:
+                raise fail(None, f"is a range, but {name} is {expected(ftype)}: list the values")
+            lo, hi = (_typed(lit, ftype, fail) for lit in (test.lo, test.hi))
+            if "null" in (lo.kind, hi.kind):
+                raise fail(None, "is not a range of values")
+            if lo.value > hi.value or (lo.value == hi.value and (test.lo_open or test.hi_open)):
+                raise fail(None, "is an empty range: write the lower bound first")
+            typed.append(Range(lo, hi, test.lo_open, test.hi_open))
+            continue
+        lit = _typed(test.value, ftype, fail)
+        if lit.kind == "null" and not nullable:
+            raise fail(lit, f"cannot match: {name} is required, it is never absent (null)")
+        if test.op not in ("==", "!=") and (ftype.kind not in ORDERED or lit.kind == "null"):
+            raise fail(None, f"compares by order, but {name} is {expected(ftype)}: use = or a list")
+        typed.append(Compare(test.op, lit))
+    return UnaryTests(tuple(typed), cell.negated)
+
+
+def _typed(lit: Lit, ftype: FieldType, fail: Any) -> Lit:
+    try:
+        return type_literal(lit, ftype)
+    except FeelError as exc:
+        raise fail(lit, str(exc)) from None
+
+
+def _lits(test: Test) -> tuple[Lit, ...]:
+    return (test.lo, test.hi) if isinstance(test, Range) else (test.value,)
+
+
+# ----------------------------------------------------------------------------- CEL
+
+
+def cel_literal(lit: Lit) -> str:
+    """A typed literal as CEL source. Doubles always carry a decimal point or exponent."""
+    if lit.kind == "int":
+        return str(int(lit.value))
+    if lit.kind == "double":
+        return repr(float(lit.value))
+    if lit.kind == "bool":
+        return "true" if lit.value else "false"
+    if lit.kind == "timestamp":
+        return f"timestamp({json.dumps(iso_datetime(lit.value))})"
+    if lit.kind == "null":
+        return "null"
+    return json.dumps(str(lit.value), ensure_ascii=False)
+
+
+def iso_datetime(value: dt.datetime) -> str:
+    """RFC 3339 in UTC with a Z, as CEL's timestamp() and JSON expect."""
+    text = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+def json_value(lit: Lit) -> Any:
+    """A typed literal as a JSON value (results of table rows)."""
+    return iso_datetime(lit.value) if lit.kind == "timestamp" else lit.value
+
+
+def cell_to_cel(cell: UnaryTests, path: str, nullable: bool) -> str:
+    """CEL that is true when the value at ``path`` passes the cell.
+
+    For a nullable field, comparisons are guarded with ``path != null`` so an absent value never
+    passes a positive test (and so passes ``not(...)``); ``-`` passes anything, absent included.
+    """
+    if not cell.tests:
+        return "true"
+    nulls = [t for t in cell.tests if isinstance(t, Compare) and t.value.kind == "null"]
+    values = [t for t in cell.tests if t not in nulls]
+    parts = [f"{path} {t.op} null" for t in nulls if isinstance(t, Compare)]
+    if values:
+        equals = [t.value for t in values if isinstance(t, Compare) and t.op == "=="]
+        if len(equals) == len(values):
+            if len(equals) == 1:
+                parts.append(f"{path} == {cel_literal(equals[0])}")
+            else:
+                parts.append(f"{path} in [{', '.join(cel_literal(v) for v in equals)}]")
+        else:
+            rendered = [_test_cel(t, path) for t in values]
+            expr = rendered[0] if len(rendered) == 1 else "(" + " || ".join(rendered) + ")"
+            parts.append(f"({path} != null && {expr})" if nullable else expr)
+    positive = parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
+    return f"!({positive})" if cell.negated else positive
+
+
+def _test_cel(test: Test, path: str) -> str:
+    if isinstance(test, Compare):
+        return f"{path} {test.op} {cel_literal(test.value)}"
+    low = f"{path} {'>' if test.lo_open else '>='} {cel_literal(test.lo)}"
+    high = f"{path} {'<' if test.hi_open else '<='} {cel_literal(test.hi)}"
+    return f"({low} && {high})"
+
+
+def parse_result(text: str, ftype: FieldType) -> Lit | None:
+    """A result cell: one literal of the output field's type, or None for ``-``."""
+    text = strip_cell(text)
+    if text in ANY:
+        return None
+    if not text:
+        raise FeelError("the cell is empty: write a value")
+    if ftype.kind == "text":
+        quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
+        return Lit("string", text, _unquote(text) if quoted else text)
+    tokens = _tokenize(text)
+    if len(tokens) != 1 or tokens[0].kind in ("op", "punct", "dots"):
+        raise FeelError(f"{_q(text)} is not one value: write {expected(ftype)}")
+    try:
+        lit = type_literal(_literal(tokens[0]), ftype)
+    except FeelError as exc:
+        raise FeelError(f"{_q(text)} {exc}") from None
+    if lit.kind == "null":
+        raise FeelError(f"{_q(text)}: write - to leave the field unset")
+    return lit

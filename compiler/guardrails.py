@@ -1,0 +1,264 @@
+"""Guardrails: CEL over ``input`` and ``output``, checked at compile time in three steps.
+
+1. Static reading (``celscan.py``): unknown fields (with did-you-mean) and comparisons of a field
+   with a literal of the wrong type, located at the exact column inside the expression.
+2. Compilation: syntax errors located where CEL reports them.
+3. Evaluation on deterministic samples (``samples.py``): every operand of the top-level ``&&`` /
+   ``||`` and the whole expression must run without a type error and give true or false when
+   every optional field is present; the whole expression must also run when optional fields are
+   absent (null). A failure that only happens then names the optional field and the guard to add
+   (``input.x != null && ...``): ``has(input.x)`` does not help, an absent field is present as null.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from compiler.celscan import Path, Token, scan, tokenize
+from compiler.diagnose import Reporter
+from compiler.evaluate import cel_error, cel_program, format_value, is_nullable, to_cel_values
+from compiler.ir import CompiledGuardrail, Field, Guardrail, Loc, Spec
+from compiler.samples import Sample, samples
+
+
+class CheckedGuardrail(NamedTuple):
+    compiled: CompiledGuardrail
+    output_reads: frozenset[str]  # top-level Output fields it reads
+    reads_all_output: bool  # it reads ``output`` as a whole
+
+
+class _Context(NamedTuple):
+    description: str
+    input: dict[str, Any]  # JSON sample values
+    output: dict[str, Any]
+
+    def cel(self, spec: Spec) -> dict[str, Any]:
+        return {"input": to_cel_values(spec.inputs, self.input),
+                "output": to_cel_values(spec.outputs, self.output)}
+
+
+def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, ...]:
+    """Check and compile every guardrail. Returns those without problems."""
+    inputs, outputs = samples(spec.inputs), samples(spec.outputs)
+    complete = _pairs([s for s in inputs if s.complete], [s for s in outputs if s.complete])
+    absent = _pairs([s for s in inputs if not s.complete], [s for s in outputs if not s.complete])
+    checked: list[CheckedGuardrail] = []
+    labels: dict[str, Guardrail] = {}
+    for guardrail in spec.guardrails:
+        first = labels.setdefault(guardrail.label, guardrail)
+        if first is not guardrail:
+            report.error(guardrail.loc, f"guardrail '{guardrail.label}' appears twice (first on line "
+                         f"{first.loc.line}): give each guardrail its own label")
+        before = report.count
+        paths = _check(spec, guardrail, complete, absent, report)
+        if report.count == before and paths is not None:
+            outputs_read = [p for p in paths if p.root == "output"]
+            compiled = CompiledGuardrail(label=guardrail.label, cel=guardrail.expression.strip(),
+                                         line=guardrail.loc.line)
+            checked.append(CheckedGuardrail(
+                compiled,
+                frozenset(p.names[0] for p in outputs_read if p.names),
+                any(not p.names for p in outputs_read),
+            ))
+    return tuple(checked)
+
+
+def _pairs(inputs: Sequence[Sample], outputs: Sequence[Sample]) -> list[_Context]:
+    count = max(len(inputs), len(outputs))
+    if not inputs or not outputs:
+        return []
+    return [
+        _Context(_describe(inputs[i % len(inputs)], outputs[i % len(outputs)]),
+                 inputs[i % len(inputs)].values, outputs[i % len(outputs)].values)
+        for i in range(count)
+    ]
+
+
+def _describe(inp: Sample, out: Sample) -> str:
+    return inp.description if inp.description == out.description else f"{inp.description}, {out.description}"
+
+
+def _at(guardrail: Guardrail, offset: int) -> Loc:
+    """The file location of a character of the expression."""
+    prefix = guardrail.expression[:offset]
+    newlines = prefix.count("\n")
+    if not newlines:
+        return Loc(line=guardrail.loc.line, col=guardrail.loc.col + offset)
+    return Loc(line=guardrail.loc.line + newlines, col=offset - prefix.rfind("\n"))
+
+
+def _check(spec: Spec, guardrail: Guardrail, complete: list[_Context], absent: list[_Context],
+           report: Reporter) -> list[Path] | None:
+    label, expression = guardrail.label, guardrail.expression
+    if not expression.strip():
+        report.error(guardrail.loc, f"guardrail '{label}' has no expression: write it in CEL, "
+                     "e.g. `output.refund_amount <= input.order_total`")
+        return None
+    found = scan(expression, spec.inputs, spec.outputs)
+    for offset, problem in found.problems:
+        report.error(_at(guardrail, offset), f"guardrail '{label}': {problem}")
+    if found.problems:
+        return None
+    try:
+        cel_program(expression)
+    except ValueError as exc:
+        line, col, message = _syntax_error(str(exc))
+        lines = expression.split("\n")
+        offset = sum(len(text) + 1 for text in lines[: line - 1]) + col - 1
+        report.error(_at(guardrail, offset), f"guardrail '{label}': CEL syntax error: {message}")
+        return None
+    if not _operands_run(spec, guardrail, complete, report):
+        return None
+    for context in complete:
+        if failure := _run(expression, context.cel(spec)):
+            report.error(guardrail.loc, f"guardrail '{label}' {failure} (on a sample where "
+                         f"{context.description})")
+            return None
+    for context in absent:
+        if failure := _run(expression, context.cel(spec)):
+            _report_absent(spec, guardrail, found.paths, complete[0], failure, report)
+            return None
+    return found.paths
+
+
+def _run(expression: str, context: dict[str, Any]) -> str | None:
+    """None when the expression gives true or false, else what went wrong."""
+    try:
+        value = cel_program(expression).execute(context)
+    except Exception as exc:  # noqa: BLE001 - CEL raises plain Python errors of several kinds
+        return f"cannot be evaluated: {cel_error(exc)}"
+    return None if isinstance(value, bool) else f"gives {format_value(value)}, not true or false"
+
+
+_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
+
+
+def _syntax_error(text: str) -> tuple[int, int, str]:
+    match = _POSITION.search(text)
+    if match is None:
+        return 1, 1, text.splitlines()[0] if text else "invalid expression"
+    message = match.group(3).removeprefix("Syntax error: ")
+    expecting = message.find(" expecting {")
+    if expecting > 0 and len(message) - expecting > 40:
+        message = message[:expecting]
+    return int(match.group(1)), int(match.group(2)), message
+
+
+def _operands(tokens: list[Token], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Token ranges of the leaves of the top-level ``&&`` / ``||`` tree of tokens[lo:hi]."""
+    if hi - lo < 1:
+        return []
+    start = lo + 1 if tokens[lo].text == "!" and hi - lo > 1 and tokens[lo + 1].text == "(" else lo
+    if tokens[start].text == "(" and _close(tokens, start) == hi - 1:
+        return _operands(tokens, start + 1, hi - 1)
+    parts, depth, begin = [], 0, lo
+    for k in range(lo, hi):
+        text = tokens[k].text
+        depth += 1 if text in "([{" and tokens[k].kind == "op" else 0
+        depth -= 1 if text in ")]}" and tokens[k].kind == "op" else 0
+        if depth == 0 and text == "?":
+            return [(lo, hi)]
+        if depth == 0 and text in ("&&", "||"):
+            parts.append((begin, k))
+            begin = k + 1
+    if not parts:
+        return [(lo, hi)]
+    parts.append((begin, hi))
+    return [leaf for a, b in parts for leaf in _operands(tokens, a, b)]
+
+
+def _close(tokens: list[Token], index: int) -> int | None:
+    depth = 0
+    for k in range(index, len(tokens)):
+        if tokens[k].kind == "op" and tokens[k].text in "([{":
+            depth += 1
+        elif tokens[k].kind == "op" and tokens[k].text in ")]}":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
+
+
+def _operands_run(spec: Spec, guardrail: Guardrail, complete: list[_Context], report: Reporter) -> bool:
+    """Each operand of && / || must be a condition that runs: in CEL ``true || 1 + 2.5`` is true,
+    so a type error in one branch hides behind the others on most inputs."""
+    expression = guardrail.expression
+    tokens = tokenize(expression) or []
+    leaves = _operands(tokens, 0, len(tokens))
+    if len(leaves) < 2:
+        return True
+    for lo, hi in leaves:
+        begin, end = tokens[lo].start, tokens[hi - 1].start + len(tokens[hi - 1].text)
+        text = expression[begin:end]
+        try:
+            program = cel_program(text)
+        except ValueError:
+            continue
+        for context in complete:
+            try:
+                value = program.execute(context.cel(spec))
+            except (TypeError, RuntimeError) as exc:
+                problem = f"cannot be evaluated: {cel_error(exc)}"
+            except Exception:  # noqa: BLE001 - value-dependent (a guard elsewhere may cover it)
+                continue
+            else:
+                if isinstance(value, bool):
+                    continue
+                problem = f"gives {format_value(value)}, not true or false"
+            report.error(_at(guardrail, begin), f"guardrail '{guardrail.label}': `{text}` {problem}")
+            return False
+    return True
+
+
+def _report_absent(spec: Spec, guardrail: Guardrail, paths: list[Path], typical: _Context,
+                   problem: str, report: Reporter) -> None:
+    label = guardrail.label
+    culprits: dict[str, Path] = {}
+    for path in paths:
+        if not path.nullable or path.indexed or path.root not in ("input", "output"):
+            continue
+        fields = spec.inputs if path.root == "input" else spec.outputs
+        for prefix in _nullable_prefixes(fields, path.names):
+            dotted = ".".join((path.root, *prefix))
+            if path.root == "input":
+                context = typical._replace(input=_without(typical.input, prefix))
+            else:
+                context = typical._replace(output=_without(typical.output, prefix))
+            if dotted not in culprits and _run(guardrail.expression, context.cel(spec)):
+                culprits[dotted] = path
+    if not culprits:
+        report.error(guardrail.loc, f"guardrail '{label}' {problem} (on a sample where optional "
+                     "fields are absent and lists are empty)")
+        return
+    names = sorted(culprits)
+    uses_has = "has(" in guardrail.expression
+    hint = " (has() is true for an absent optional field: compare with null)" if uses_has else ""
+    report.error(
+        _at(guardrail, culprits[names[0]].start),
+        f"guardrail '{label}' fails when optional field {' or '.join(names)} is absent: "
+        f"guard it, e.g. `{names[0]} != null && ...`{hint}",
+    )
+
+
+def _nullable_prefixes(fields: Sequence[Field], names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    found = []
+    for depth, name in enumerate(names):
+        field = next((f for f in fields if f.name == name), None)
+        if field is None:
+            break
+        if is_nullable(field):
+            found.append(names[: depth + 1])
+        fields = field.type.fields
+    return found
+
+
+def _without(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``values`` where the field at ``names`` is absent."""
+    copy = dict(values)
+    if len(names) == 1:
+        copy.pop(names[0], None)
+    elif isinstance(copy.get(names[0]), dict):
+        copy[names[0]] = _without(copy[names[0]], names[1:])
+    return copy

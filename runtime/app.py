@@ -1,0 +1,122 @@
+"""The HTTP app: every spec revision served as a typed, versioned endpoint.
+
+``create_app(settings, root)`` loads ``generated/`` into a ``Catalog`` and registers one
+``POST /specs/{name}/v{major}`` route per spec and contract major, plus ``GET /specs``,
+``GET /specs/{name}``, ``GET /healthz``, ``GET /runs`` and ``GET /runs/{id}``. See
+``docs/runtime.md`` for the endpoints, headers, errors, auth and hot reload.
+
+The execution log is opened and started in the app's lifespan (``open_store``) unless a store is
+passed in; a store passed in belongs to the caller, who starts and closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from compiler import __version__
+from runtime.auth import KeyStore, keys_path
+from runtime.catalog import load_catalog
+from runtime.config import Settings
+from runtime.http_errors import CatchAll, install_error_handlers
+from runtime.limits import BodyLimit
+from runtime.logstore import open_store
+from runtime.logstore.base import LogStore
+from runtime.routes_runs import router as runs_router
+from runtime.routes_specs import router as specs_router
+from runtime.spec_routes import sync_routes
+from runtime.state import DefaultModels, ModelFactory, ServerState, get_state
+
+log = logging.getLogger("specwright.server")
+
+DESCRIPTION = """\
+Decision services compiled from plain-English specs. One endpoint per spec and contract major:
+`POST /specs/{name}/v{major}`. The body is the spec's input; a 200 body is exactly its output.
+Run metadata travels in `X-Specwright-*` response headers. Errors are
+`{"type", "message", "details"}` with a stable `type`.
+"""
+
+
+def create_app(
+    settings: Settings,
+    root: Path,
+    *,
+    mock: bool = False,
+    model_factory: ModelFactory | None = None,
+    store: LogStore | None = None,
+    watch: bool = False,
+) -> FastAPI:
+    root = root.resolve()
+    catalog = load_catalog(settings.path(root, settings.generated_dir))
+    for problem in catalog.load_errors:
+        log.warning("revision not served: %s", problem)
+    state = ServerState(
+        settings=settings,
+        root=root,
+        catalog=catalog,
+        keys=KeyStore(keys_path(settings, root)),
+        models=model_factory or DefaultModels(settings, mock=mock),
+        mock=mock,
+        store=store,
+        owns_store=store is None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state.store is None:
+            state.store = open_store(settings, root)
+            await state.store.start()
+        state.started_at = time.time()
+        warn_unconfigured_models(state)
+        watcher: asyncio.Task[None] | None = None
+        if watch:
+            from runtime.watch import watch_specs
+
+            state.watching = True
+            watcher = asyncio.create_task(watch_specs(app, state), name="specwright-watch")
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await watcher
+            if isinstance(state.models, DefaultModels):
+                await state.models.aclose()
+            if state.owns_store and state.store is not None:
+                await state.store.close()
+                state.store = None
+
+    app = FastAPI(
+        title="Specwright",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.specwright = state
+    install_error_handlers(app)
+    app.include_router(specs_router)
+    app.include_router(runs_router)
+    sync_routes(app, catalog)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAll)  # outermost of ours: sees every exception the app lets through
+    return app
+
+
+def warn_unconfigured_models(state: ServerState) -> None:
+    """Log, once at start, what will not work for each route (the message names the variable)."""
+    models = state.models
+    if not isinstance(models, DefaultModels):
+        return
+    for (name, major), revision in state.catalog.routes().items():
+        for problem in models.warnings(revision):
+            log.warning("%s v%d: %s", name, major, problem)
+
+
+__all__ = ["create_app", "get_state"]

@@ -1,0 +1,206 @@
+"""``specwright compile [--check]`` and ``specwright diff SPEC``.
+
+Diagnostics go to stderr compiler-style (``specs/x.md:27:5: error: ...``), sorted by file, line
+and column; one summary line per spec goes to stdout. Exit status 1 on any error (or drift, with
+``--check``). Never a traceback: errors are printed, an unexpected failure is one line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from compiler.errors import Diagnostic, SpecwrightError
+
+ProjectOption = click.option(
+    "--project",
+    "project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project directory (holds specs/, generated/ and the configuration).",
+)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
+    for d in sorted(diags, key=lambda d: (d.file, d.line, d.col)):
+        click.echo(str(d), err=True)
+
+
+def _guarded(fn: Callable[..., int]) -> Callable[..., None]:
+    """Run a command body: SpecwrightError -> its diagnostics; anything else -> one line."""
+
+    def run(**kwargs: Any) -> None:
+        try:
+            code = fn(**kwargs)
+        except SpecwrightError as exc:
+            diags = getattr(exc, "diagnostics", ())
+            if diags:
+                _print_diagnostics(diags)
+            else:
+                click.echo(f"error: {exc}", err=True)
+            code = 1
+        except OSError as exc:
+            click.echo(f"error: {exc}", err=True)
+            code = 1
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
+            if os.environ.get("SPECWRIGHT_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc} "
+                       "(set SPECWRIGHT_DEBUG=1 for the traceback)", err=True)
+            code = 2
+        sys.exit(code)
+
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def _settings(root: Path) -> Any:
+    from runtime.config import load_settings
+
+    if not root.is_dir():
+        raise click.UsageError(f"project directory {root} does not exist")
+    return load_settings(root)
+
+
+def _compile_line(o: Any, written: bool) -> list[str]:
+    from compiler.contract import summarize
+
+    if o.errors:
+        return [f"{o.name}: failed ({_plural(len(o.errors), 'error')}), nothing written"]
+    if not o.created:
+        return [f"{o.name}: unchanged (r{o.revision})"]
+    verb = "written" if written else "would be written"
+    head = f"{o.name}: r{o.revision} (v{o.major}) {verb}"
+    if o.changes:
+        head += f", {summarize(o.changes)}"
+    return [head, *(f"    - {c.message}" for c in o.changes)]
+
+
+def _check_lines(o: Any) -> list[str]:
+    if o.errors:
+        return [f"{o.name}: failed ({_plural(len(o.errors), 'error')})"]
+    if not o.drift:
+        return [f"{o.name}: up to date (r{o.revision})"]
+    return [f"{o.name}: out of date", *(f"  {line}" for line in o.drift)]
+
+
+def run_compile(project: Path, check: bool, full: bool) -> int:
+    """Compile (or check) every spec of the project; returns the exit status."""
+    from runtime.project import compile_project
+    from runtime.project_check import check_project
+
+    root = project
+    settings = _settings(root)
+    if check:
+        result = check_project(root, settings, full=full)
+    else:
+        result = compile_project(root, settings, write=True, full=full)
+    _print_diagnostics(result.all_diagnostics)
+    gen = settings.generated_dir.rstrip("/")
+    for name in result.orphans:
+        level = "error" if check else "warning"
+        click.echo(f"{level}: {gen}/{name}: no spec compiles to it (deleted or renamed?); "
+                   "remove the directory or restore the spec", err=True)
+    outcomes = result.outcomes
+    for o in outcomes:
+        for line in _check_lines(o) if check else _compile_line(o, written=True):
+            click.echo(line)
+    failed = sum(1 for o in outcomes if o.errors)
+    if check:
+        stale = sum(1 for o in outcomes if o.drift and not o.errors)
+        fresh = len(outcomes) - failed - stale
+        tail = f"{fresh} up to date, {stale} out of date, {failed} failed"
+        if result.orphans:
+            tail += f", {_plural(len(result.orphans), 'orphan')}"
+    else:
+        written = sum(1 for o in outcomes if o.created and not o.errors)
+        tail = f"{written} written, {len(outcomes) - written - failed} unchanged, {failed} failed"
+    click.echo(f"{_plural(len(outcomes), 'spec')}: {tail}")
+    if not outcomes:
+        click.echo(f"no specs found in {settings.path(root, settings.specs_dir)}", err=True)
+    return 0 if result.ok else 1
+
+
+@click.command("compile")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 and show the differences when generated/ is not "
+                   "exactly what specs/ compiles to.")
+@click.option("--full", is_flag=True,
+              help="Recompile every spec, even those whose manifest shows them unchanged.")
+@ProjectOption
+@_guarded
+def compile_command(check: bool, full: bool, project: Path) -> int:
+    """Compile specs/*.md into generated/<spec>/r<N>/ (a new revision per change)."""
+    return run_compile(project, check, full)
+
+
+def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None) -> int:
+    from compiler.contract import compare_contracts, summarize
+    from runtime.project import read_revisions
+
+    settings = _settings(project)
+    name = Path(spec).stem if spec.endswith(".md") else spec
+    revisions = read_revisions(settings.path(project, settings.generated_dir), name)
+    if not revisions:
+        click.echo(f"error: no generated revisions of {name}; run `specwright compile`", err=True)
+        return 1
+    by_number = {r.revision: r for r in revisions}
+    known = ", ".join(f"r{n}" for n in by_number)
+    to = by_number.get(rev_to) if rev_to is not None else revisions[-1]
+    if to is None:
+        click.echo(f"error: {name} has no revision {rev_to} (it has {known})", err=True)
+        return 1
+    if rev_from is None:
+        earlier = [r for r in revisions if r.revision < to.revision]
+        if not earlier:
+            click.echo(f"{name}: only r{to.revision} (v{to.contract_major}); nothing to compare")
+            return 0
+        frm = earlier[-1]
+    elif rev_from in by_number:
+        frm = by_number[rev_from]
+    else:
+        click.echo(f"error: {name} has no revision {rev_from} (it has {known})", err=True)
+        return 1
+    changes = compare_contracts(
+        frm.read_json("input.schema.json"), frm.read_json("output.schema.json"),
+        to.read_json("input.schema.json"), to.read_json("output.schema.json"),
+    )
+    click.echo(f"{name}: r{frm.revision} (v{frm.contract_major}) → "
+               f"r{to.revision} (v{to.contract_major})")
+    for c in changes:
+        click.echo(f"  {c.kind:<10}  {c.message}")
+    old_files, new_files = frm.manifest.get("artifacts", {}), to.manifest.get("artifacts", {})
+    differing = sorted(k for k in set(old_files) | set(new_files)
+                       if old_files.get(k) != new_files.get(k))
+    click.echo(summarize(changes) + (f"; files changed: {', '.join(differing)}"
+                                     if differing else "; no file changed"))
+    return 0
+
+
+@click.command("diff")
+@click.argument("spec")
+@click.option("--from", "rev_from", type=int, default=None,
+              help="Older revision number (default: the one before --to).")
+@click.option("--to", "rev_to", type=int, default=None,
+              help="Newer revision number (default: the latest).")
+@ProjectOption
+@_guarded
+def diff_command(spec: str, rev_from: int | None, rev_to: int | None, project: Path) -> int:
+    """Show the classified contract changes between two revisions of SPEC."""
+    return run_diff(project, spec, rev_from, rev_to)
+
+
+COMMANDS = [compile_command, diff_command]

@@ -1,0 +1,179 @@
+"""``specwright serve``, ``specwright run`` and ``specwright keys``."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+from typing import IO
+
+import click
+
+from compiler.errors import SpecwrightError
+from runtime.auth import KeyStore, keys_path
+from runtime.config import Settings, load_settings
+
+_PROJECT = click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project directory (holds specs/, generated/ and specwright.toml).",
+)
+
+
+def _settings(project: Path) -> Settings:
+    try:
+        return load_settings(project)
+    except SpecwrightError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--watch", is_flag=True, help="Recompile and reload specs when they change.")
+@click.option("--mock", is_flag=True, help="Answer model-decided fields offline (no keys).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              default="info", show_default=True)
+@_PROJECT
+def serve(host: str, port: int, watch: bool, mock: bool, log_level: str, project: Path) -> None:
+    """Serve every spec revision as a typed, versioned HTTP endpoint."""
+    import uvicorn
+
+    from runtime.app import create_app
+
+    settings = _settings(project)
+    try:
+        active = KeyStore(keys_path(settings, project)).active()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not active and not is_loopback(host):
+        raise click.ClickException(
+            f"refusing to listen on {host}: no API key is configured, so anyone who can reach "
+            "the port could call every spec and read the execution log. Create a key first "
+            "(specwright keys create --caller, and --admin for /runs) or serve on 127.0.0.1."
+        )
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s: %(message)s")
+    if not active:
+        click.echo("no API keys configured: serving on loopback only, without authentication "
+                   "(create keys with: specwright keys create)", err=True)
+    if mock:
+        click.echo("mock mode: model-decided fields are answered offline "
+                   "(responses carry X-Specwright-Mock: true)", err=True)
+    try:
+        app = create_app(settings, project, mock=mock, watch=watch)
+    except SpecwrightError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not watch:
+        from runtime.watch import stale_specs
+
+        for message in stale_specs(settings, project.resolve()):
+            logging.getLogger("specwright.server").warning(message)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False,
+                            lifespan="on", timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run()
+
+
+@click.command("run")
+@click.argument("spec")
+@click.option("--input", "input_path", required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="JSON lines: one input object per line.")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Result JSON lines (default: standard output).")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True)
+@click.option("--major", type=click.IntRange(1), default=None,
+              help="Contract major (default: the newest).")
+@click.option("--mock", is_flag=True, help="Answer model-decided fields offline.")
+@_PROJECT
+def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int,
+        major: int | None, mock: bool, project: Path) -> None:
+    """Run a batch of inputs through SPEC; every run is logged. Exit 1 if any line failed."""
+    from runtime.batch import count_lines, run_batch
+
+    settings = _settings(project)
+    total = count_lines(input_path)
+    out: IO[str] = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
+    try:
+        with click.progressbar(length=total, label=f"{spec}", file=sys.stderr) as bar:
+            summary = asyncio.run(run_batch(
+                settings, project, spec, input_path, out, concurrency=concurrency, major=major,
+                mock=mock, progress=bar.update,
+            ))
+    except SpecwrightError as exc:
+        raise click.ClickException(" ".join(str(exc).split())) from None
+    finally:
+        if output_path:
+            out.close()
+    for problem in summary.problems[:100]:
+        click.echo(problem, err=True)
+    if len(summary.problems) > 100:
+        click.echo(f"... and {len(summary.problems) - 100} more", err=True)
+    click.echo(f"{summary.total} lines: {summary.ok} ok, {summary.failed} failed", err=True)
+    sys.exit(summary.exit_code)
+
+
+@click.group()
+def keys() -> None:
+    """Caller and admin API keys (stored hashed under the data directory)."""
+
+
+def _keystore(project: Path) -> KeyStore:
+    return KeyStore(keys_path(_settings(project), project))
+
+
+@keys.command("create")
+@click.option("--admin", "role", flag_value="admin", help="May also read the execution log.")
+@click.option("--caller", "role", flag_value="caller", default=True, help="May call the specs.")
+@click.option("--name", default=None, help="A name to recognise the key by.")
+@_PROJECT
+def keys_create(role: str, name: str | None, project: Path) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    key, token = _keystore(project).create("admin" if role == "admin" else "caller", name)
+    click.echo(f"created {key.role} key {key.id} ({key.name}). It is shown only now:", err=True)
+    click.echo(token)
+
+
+@keys.command("list")
+@_PROJECT
+def keys_list(project: Path) -> None:
+    """List keys (ids, names, roles; never the keys themselves)."""
+    try:
+        found = _keystore(project).all()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not found:
+        click.echo("no keys: the server is open and binds to loopback only")
+        return
+    for k in found:
+        created = dt.datetime.fromtimestamp(k.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
+        state = "active" if k.active else "revoked"
+        click.echo(f"{k.id}  {k.role:<6}  {state:<7}  {k.prefix}...  {created}Z  {k.name}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@_PROJECT
+def keys_revoke(key_id: str, project: Path) -> None:
+    """Revoke a key by id; a running server refuses it from its next request."""
+    try:
+        key = _keystore(project).revoke(key_id)
+    except KeyError:
+        raise click.ClickException(f"no key {key_id!r} (see specwright keys list)") from None
+    click.echo(f"revoked {key.id} ({key.name})")
+
+
+COMMANDS = [serve, run, keys]

@@ -1,0 +1,202 @@
+"""One error shape for every HTTP error: ``{"type", "message", "details"}``.
+
+FastAPI's own validation and HTTP errors, Specwright's ``RuntimeFailure`` tree and unexpected
+exceptions all render to the same JSON body with a stable ``type``. Request bodies are parsed
+here too, so a bad body (wrong content type, invalid UTF-8 or JSON, too deep) is a clear 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from runtime.errors import NotFound, RuntimeFailure
+
+log = logging.getLogger("specwright.http")
+
+MAX_JSON_DEPTH = 64
+
+
+class BadRequest(RuntimeFailure):
+    status, type = 400, "bad_request"
+
+
+class InvalidJson(RuntimeFailure):
+    status, type = 400, "invalid_json"
+
+
+class UnsupportedMediaType(RuntimeFailure):
+    status, type = 415, "unsupported_media_type"
+
+
+class MethodNotAllowed(RuntimeFailure):
+    status, type = 405, "method_not_allowed"
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a stable ``type`` to branch on, a message for people, details."""
+
+    type: str = Field(description="stable error type, e.g. invalid_input, not_found")
+    message: str = Field(description="what went wrong and how to fix it")
+    details: Any = Field(None, description="structured details, e.g. field errors")
+
+
+def error_response(exc: RuntimeFailure, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"type": exc.type, "message": exc.message, "details": exc.details}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def parse_json_body(body: bytes, content_type: str | None) -> Any:
+    """Parse a request body as JSON; raise a typed 4xx for anything that is not plain JSON."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and
+                                             media.endswith("+json")):
+        shown = media or "none"
+        raise UnsupportedMediaType(
+            f"the body must be JSON: send Content-Type: application/json (got {shown})"
+        )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJson(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise InvalidJson(
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InvalidJson(f"the body is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except ValueError as exc:  # NaN/Infinity, huge numbers
+        raise InvalidJson(f"the body is not valid JSON: {exc}") from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise InvalidJson(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+async def _runtime_failure(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RuntimeFailure)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return error_response(exc, headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")),
+         "type": str(err.get("type", ""))}
+        for err in exc.errors()
+    ]
+    where = ", ".join(".".join(str(p) for p in d["loc"]) for d in details)
+    body = {"type": "invalid_input", "message": f"invalid request: {where}", "details": details}
+    return JSONResponse(body, status_code=422)
+
+
+async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    failure: RuntimeFailure
+    if exc.status_code == 404:
+        failure = _spec_not_found(request) or NotFound(
+            f"no such endpoint: {request.method} {request.url.path}"
+        )
+    elif exc.status_code == 405:
+        failure = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    else:
+        failure = RuntimeFailure(str(exc.detail))
+        failure.status = exc.status_code
+        failure.type = "http_error"
+    return error_response(failure, dict(exc.headers or {}))
+
+
+_SPEC_PATH = re.compile(r"/specs/([^/]+)/v([0-9]{1,6})")
+
+
+def _spec_not_found(request: Request) -> NotFound | None:
+    """For ``/specs/{name}/v{N}`` with no route: say what is served instead."""
+    from runtime.state import get_state
+
+    m = _SPEC_PATH.fullmatch(request.url.path)
+    if m is None:
+        return None
+    try:
+        get_state(request.app).catalog.resolve(m.group(1), int(m.group(2)))
+    except NotFound as exc:
+        return exc
+    except RuntimeError:
+        return None
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RuntimeFailure, _runtime_failure)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+
+
+class CatchAll:
+    """ASGI middleware: an unexpected exception becomes a typed 500 body, never a traceback.
+
+    The traceback goes to the server log. (Starlette's own ServerErrorMiddleware would answer
+    plain text and re-raise.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            body = {"type": "internal_error", "message": "internal error", "details": None}
+            await JSONResponse(body, status_code=500)(scope, receive, send)

@@ -1,0 +1,123 @@
+"""The execution-log interface: what the app, the CLI and the tests program against.
+
+A ``LogStore`` records every run with its attempts and answers queries about them. Writes go
+through group commit (see ``docs/execution-log.md``): ``write`` returns only once the run is
+committed durably, and many concurrent runs share one transaction and one fsync.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import get_args
+
+from runtime.errors import InputInvalid, RuntimeFailure
+from runtime.logstore.ulid import is_run_id
+from runtime.records import RunRecord, RunStatus
+
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
+MAX_PAGE = 1000
+
+
+class LogStoreError(RuntimeFailure):
+    """The execution log cannot be opened, written or read.
+
+    A ``write`` that raises this did not acknowledge the run: the caller must not report success
+    (the app answers 503). The message names the backend and the cause, never a password.
+    """
+
+    status, type = 503, "log_unavailable"
+
+
+class InvalidQuery(InputInvalid):
+    """A run query is malformed (bad cursor, limit out of range, since after until)."""
+
+    type = "invalid_query"
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """Filters combine with AND. ``since`` is inclusive, ``until`` exclusive (epoch seconds,
+    compared with ``RunRecord.created_at``). ``cursor`` is the ``next_cursor`` of the page
+    before; pages are newest first."""
+
+    spec: str | None = None
+    revision: int | None = None
+    status: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise InvalidQuery(f"limit must be between 1 and {MAX_PAGE}, not {self.limit}")
+        if self.cursor is not None and not is_run_id(self.cursor):
+            raise InvalidQuery(f"cursor {self.cursor!r} is not a run id; pass next_cursor back")
+        if self.status is not None and self.status not in RUN_STATUSES:
+            raise InvalidQuery(f"unknown status {self.status!r}; one of: {', '.join(RUN_STATUSES)}")
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise InvalidQuery("since must not be after until")
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    runs: tuple[RunRecord, ...]
+    next_cursor: str | None  # None: this is the last page
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters of the group-commit writer (for benchmarks and health checks)."""
+
+    runs: int = 0  # runs committed
+    batches: int = 0  # transactions committed
+    failed_runs: int = 0  # runs whose waiter got an error
+    max_batch: int = 0
+    pending: int = 0  # runs queued and not yet resolved
+
+    @property
+    def mean_batch(self) -> float:
+        return self.runs / self.batches if self.batches else 0.0
+
+
+class LogStore(abc.ABC):
+    """The execution log. Methods are coroutines and never block the event loop."""
+
+    backend: str  # "sqlite" or "postgres"
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Open connections, apply pending migrations, start the writer."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Commit everything already accepted by ``write``, then release connections."""
+
+    @abc.abstractmethod
+    async def write(self, run: RunRecord) -> None:
+        """Return once ``run`` and its attempts are durably committed; else raise LogStoreError."""
+
+    @abc.abstractmethod
+    async def get(self, run_id: str) -> RunRecord | None:
+        """One run with its attempts in order, or None."""
+
+    @abc.abstractmethod
+    async def query(self, query: RunQuery) -> RunPage:
+        """Runs matching ``query``, newest first, with their attempts."""
+
+    @property
+    @abc.abstractmethod
+    def stats(self) -> WriterStats: ...
+
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the log lives, for messages (a path, or a URL without its password)."""
+
+    async def __aenter__(self) -> LogStore:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

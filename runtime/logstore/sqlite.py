@@ -1,0 +1,179 @@
+"""SQLite backend: one file under the data directory, WAL mode, ``synchronous=FULL``.
+
+The writer thread owns the only writing connection; reads use a second connection on the reader
+thread (WAL lets readers run while the writer commits). With ``synchronous=FULL`` every commit
+fsyncs the WAL before it returns, so an acknowledged run survives a crash of the process *and* a
+power loss (``NORMAL`` would only survive the former).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.logstore import migrations
+from runtime.logstore.base import LogStoreError, RunPage, RunQuery
+from runtime.logstore.codec import (
+    ATTEMPT_COLUMNS,
+    RUN_COLUMNS,
+    AttemptRow,
+    RunRow,
+    row_to_run,
+    where_clause,
+)
+from runtime.logstore.threaded import ThreadedLogStore
+from runtime.records import RunRecord
+
+_INSERT_RUN = (
+    f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
+)
+_INSERT_ATTEMPT = (
+    f"INSERT INTO attempts ({', '.join(ATTEMPT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})"
+)
+_SELECT_RUN = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
+_SELECT_ATTEMPT = f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts"
+_MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"""
+
+
+class SQLiteLogStore(ThreadedLogStore):
+    backend = "sqlite"
+    db_errors = (sqlite3.Error,)
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 5_000,
+        max_pending: int = 10_000,
+        max_batch: int = 1_000,
+    ) -> None:
+        super().__init__(max_pending=max_pending, max_batch=max_batch)
+        if synchronous.upper() not in {"FULL", "EXTRA", "NORMAL", "OFF"}:
+            raise ValueError(f"unknown synchronous mode {synchronous!r}")
+        self.path = Path(path)
+        self._synchronous = synchronous.upper()
+        self._busy_timeout_ms = busy_timeout_ms
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=64)
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        return conn
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._open()
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise LogStoreError(
+                    f"{self.path}: SQLite refused WAL mode ({mode}); put the data directory "
+                    "on a local file system"
+                )
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        conn = self._open()
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute(_MIGRATIONS_TABLE)
+        known = migrations.load("sqlite")
+        for migration in known:
+            if migration.version in _applied(conn):
+                continue
+            script = (
+                f"BEGIN IMMEDIATE;\n{migration.sql}\n;\n"
+                "INSERT INTO schema_migrations (version, name, applied_at) "
+                f"VALUES ({migration.version}, '{migration.name}', {time.time()!r});\nCOMMIT;"
+            )
+            try:
+                conn.executescript(script)
+            except sqlite3.Error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if migration.version in _applied(conn):  # another process got there first
+                    continue
+                raise
+        newest = max(_applied(conn), default=0)
+        if newest > len(known):
+            raise LogStoreError(
+                f"{self.path} has schema version {newest}, newer than this Specwright "
+                f"understands ({len(known)}); upgrade Specwright"
+            )
+
+    def _insert(
+        self, conn: sqlite3.Connection, runs: list[RunRow], attempts: list[AttemptRow]
+    ) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_INSERT_RUN, runs)
+            if attempts:
+                conn.executemany(_INSERT_ATTEMPT, attempts)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _is_systemic(self, exc: BaseException) -> bool:
+        # Locked/busy database, I/O error, disk full: every run of the batch would fail alike.
+        return isinstance(exc, sqlite3.OperationalError)
+
+    def _read_get(self, conn: sqlite3.Connection, run_id: str) -> RunRecord | None:
+        conn.execute("BEGIN")  # one snapshot for the run and its attempts
+        try:
+            row = conn.execute(f"{_SELECT_RUN} WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return None
+            attempts = conn.execute(
+                f"{_SELECT_ATTEMPT} WHERE run_id = ? ORDER BY seq", (run_id,)
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return row_to_run(row, attempts, json_text=True)
+
+    def _read_query(self, conn: sqlite3.Connection, query: RunQuery) -> RunPage:
+        where, params = where_clause(query, "?", "{}")
+        conn.execute("BEGIN")
+        try:
+            rows = conn.execute(
+                f"{_SELECT_RUN} WHERE {where} ORDER BY id DESC LIMIT ?", [*params, query.limit + 1]
+            ).fetchall()
+            page = rows[: query.limit]
+            ids = [r[0] for r in page]
+            attempt_rows = (
+                conn.execute(
+                    f"{_SELECT_ATTEMPT} WHERE run_id IN ({', '.join('?' * len(ids))}) "
+                    "ORDER BY run_id, seq",
+                    ids,
+                ).fetchall()
+                if ids
+                else []
+            )
+        finally:
+            conn.execute("COMMIT")
+        by_run: dict[str, list[Any]] = {}
+        for a in attempt_rows:
+            by_run.setdefault(a[0], []).append(a)
+        runs = tuple(row_to_run(r, by_run.get(r[0], []), json_text=True) for r in page)
+        next_cursor = page[-1][0] if len(rows) > query.limit else None
+        return RunPage(runs, next_cursor)
+
+
+def _applied(conn: sqlite3.Connection) -> set[int]:
+    return {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}

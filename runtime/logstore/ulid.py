@@ -1,0 +1,66 @@
+"""Run ids: ULIDs (https://github.com/ulid/spec), 26 characters of Crockford base32.
+
+48 bits of millisecond timestamp, then 80 random bits. Ids sort as strings in creation order;
+within one millisecond the random part is incremented, so ids made by one process are strictly
+increasing even when the clock stands still or steps back. (The ``python-ulid`` package does the
+same; forty lines are not worth a dependency.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RANDOM_BITS = 80
+_RANDOM_MAX = (1 << _RANDOM_BITS) - 1
+_TIME_MAX = (1 << 48) - 1
+ULID_RE = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+
+_lock = threading.Lock()
+_last_ms = -1
+_last_random = 0
+
+
+def encode(value: int) -> str:
+    """128-bit integer -> 26 characters, most significant first."""
+    chars = []
+    for _ in range(26):
+        chars.append(ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def new_run_id(now: float | None = None) -> str:
+    """A new ULID, greater than every id this process made before it."""
+    global _last_ms, _last_random
+    ms = int((time.time() if now is None else now) * 1000)
+    with _lock:
+        if ms <= _last_ms:  # same millisecond, or the clock stepped back: keep counting up
+            ms = _last_ms
+            rnd = _last_random + 1
+            if rnd > _RANDOM_MAX:  # 2**80 ids in one millisecond: borrow the next one
+                ms, rnd = ms + 1, int.from_bytes(os.urandom(10), "big") >> 1
+        else:
+            # The top random bit starts at 0, leaving 2**79 increments before overflow.
+            rnd = int.from_bytes(os.urandom(10), "big") >> 1
+        if ms > _TIME_MAX:
+            raise ValueError("timestamp beyond the ULID range (year 10889)")
+        _last_ms, _last_random = ms, rnd
+    return encode((ms << _RANDOM_BITS) | rnd)
+
+
+def is_run_id(value: str) -> bool:
+    return ULID_RE.fullmatch(value) is not None
+
+
+def timestamp_of(run_id: str) -> float:
+    """The creation time (epoch seconds, millisecond precision) encoded in a run id."""
+    if not is_run_id(run_id):
+        raise ValueError(f"not a run id: {run_id!r}")
+    ms = 0
+    for ch in run_id[:10]:
+        ms = ms * 32 + ALPHABET.index(ch)
+    return ms / 1000

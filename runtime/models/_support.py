@@ -1,0 +1,137 @@
+"""Small helpers shared by the provider adapters (not part of the public API)."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from runtime.errors import ModelNotConfigured
+from runtime.models.base import ModelRequest
+
+_KEYLIKE = re.compile(r"\b(sk|pk|rk|key)-[A-Za-z0-9_\-*.]{6,}")
+_CONTEXT = re.compile(
+    r"context[ _-]?(length|window|size)|maximum context|prompt is too long|too many tokens"
+    r"|exceeds? the (available )?context|input is too long|request too large|reduce the length",
+    re.IGNORECASE,
+)
+_MAX_MESSAGE = 300
+
+
+def scrub(message: str, secrets: Iterable[str] = ()) -> str:
+    """Remove key-looking strings and the given secret values from a message; shorten it."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "[redacted]")
+    message = _KEYLIKE.sub("[redacted]", message)
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+def is_context_error(code: object, message: str) -> bool:
+    """True when a vendor's 400/413 says the prompt does not fit the model's context window."""
+    if isinstance(code, str) and ("context_length" in code or "context_window" in code
+                                  or code in ("request_too_large", "exceed_context_size_error")):
+        return True
+    return bool(_CONTEXT.search(message))
+
+
+def retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def attempt_timeout(request: ModelRequest, default: float) -> float:
+    """Per-attempt timeout: ``default``, shortened to what is left of the run's deadline."""
+    if request.deadline is None:
+        return default
+    left = request.deadline - time.monotonic()
+    return max(0.05, min(default, left))
+
+
+def missing_key(provider: str, env_var: str) -> ModelNotConfigured:
+    return ModelNotConfigured(
+        f"no key for {provider}: set {env_var} or route this spec to another model"
+    )
+
+
+def body_message(body: object, fallback: str) -> str:
+    """The vendor's human message from an error body ``{"error": {"message": ...}}``."""
+    if isinstance(body, dict):
+        err: Any = body.get("error", body)
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return str(err["message"])
+        if isinstance(err, str):
+            return err
+    return fallback
+
+
+# ------------------------------------------------------------------------- endpoints and clients
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Everything an adapter needs to build its SDK client; resolved by the registry."""
+
+    provider: str  # "openai", "anthropic" or a deployment name ("local")
+    kind: str  # "openai", "anthropic", "openai-compatible"
+    base_url: str
+    key: str | None  # None: no key needed (local) or missing (then ``key_env`` is set)
+    key_env: str | None
+    structured: str = "json_schema"  # openai-compatible: "json_schema" or "json_object"
+    timeout_s: float = 30.0
+
+    @property
+    def key_missing(self) -> bool:
+        return self.key is None and self.key_env is not None
+
+
+T = TypeVar("T")
+
+
+class ClientPool:
+    """One SDK client per provider endpoint, shared by every model and route that uses it.
+
+    Build one pool per server (or test) and pass it to every ``build_route``; close it on
+    shutdown. ``http_client_factory`` lets tests inject e.g.
+    ``lambda: httpx2.AsyncClient(transport=httpx2.MockTransport(handler))``.
+    """
+
+    def __init__(self, http_client_factory: Callable[[], Any] | None = None) -> None:
+        self._factory = http_client_factory
+        self._clients: dict[tuple[str, ...], Any] = {}
+
+    def http_client(self) -> Any:
+        return self._factory() if self._factory is not None else None
+
+    def get(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = build()
+        return cast(T, client)
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()

@@ -1,0 +1,192 @@
+"""Anthropic Messages API; structured output through a forced tool.
+
+The Output schema (``anthropic`` lowering) is the ``input_schema`` of one tool, and
+``tool_choice`` forces the model to call it: the tool's input is the answer. This works with every
+Claude model (the native ``output_config.format`` is limited to newer models). One
+``AsyncAnthropic`` per endpoint, ``max_retries=0``; vendor exceptions are mapped here, once.
+The installed SDK's ``messages.create`` takes no ``temperature``: ``request.temperature`` is not
+sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import anthropic
+
+from runtime.errors import (
+    ContextTooLong,
+    FatalProviderError,
+    ModelNotConfigured,
+    ProviderError,
+    RateLimited,
+    RetryableProviderError,
+)
+from runtime.models._support import (
+    ClientPool,
+    Endpoint,
+    attempt_timeout,
+    body_message,
+    is_context_error,
+    missing_key,
+    retry_after,
+    scrub,
+)
+from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
+from runtime.models.lowering import Dialect, LoweredSchema, lower
+from runtime.models.parsing import ParseError, parse_json_object
+
+__all__ = ["AnthropicProvider", "build", "map_error"]
+
+DEFAULT_MAX_TOKENS = 4096
+_TOOL_DESCRIPTION = "Record your answer. Call this tool exactly once, with the complete answer."
+
+
+class AnthropicProvider:
+    dialect: Dialect = "anthropic"
+
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        client: anthropic.AsyncAnthropic | None,
+        *,
+        timeout_s: float = 30.0,
+        missing: ModelNotConfigured | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.provider = provider
+        self.model = model
+        self.name = f"{provider}:{model}"
+        self._client = client
+        self._timeout = timeout_s
+        self._missing = missing
+        self._secrets = secrets
+        self._tools: dict[int, tuple[LoweredSchema, dict[str, Any]]] = {}
+
+    async def complete(self, request: ModelRequest) -> Completion:
+        if self._client is None:
+            raise ModelNotConfigured(self._missing.message if self._missing else self.name)
+        tool = self._tool(request)
+        system, messages = _split(request)
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+            "messages": messages,
+            "tools": [tool],
+            "tool_choice": {"type": "tool", "name": tool["name"], "disable_parallel_tool_use": True},
+            "timeout": attempt_timeout(request, self._timeout),
+        }
+        if system:
+            kwargs["system"] = system
+        try:
+            response = await self._client.messages.create(**kwargs)
+        except anthropic.AnthropicError as exc:
+            raise map_error(exc, self.provider, self.model, self._secrets) from None
+        return self._completion(response, tool["name"])
+
+    def _tool(self, request: ModelRequest) -> dict[str, Any]:
+        lowered = lower(request.output_schema, self.dialect)
+        hit = self._tools.get(id(lowered))
+        if hit is None or hit[0] is not lowered:
+            if len(self._tools) > 256:
+                self._tools.clear()
+            name = re.sub(r"[^A-Za-z0-9_-]", "_", request.schema_name)[:64] or "output"
+            tool = {"name": name, "description": _TOOL_DESCRIPTION, "input_schema": lowered.schema}
+            hit = self._tools[id(lowered)] = (lowered, tool)
+        return hit[1]
+
+    def _completion(self, response: Any, tool_name: str) -> Completion:
+        u = response.usage
+        cached = u.cache_read_input_tokens or 0
+        written = u.cache_creation_input_tokens or 0
+        usage = Usage(u.input_tokens + cached + written, u.output_tokens, cached)
+        if response.stop_reason == "max_tokens":
+            raise UnparseableOutput("the answer was cut off at the token limit", usage=usage)
+        if response.stop_reason == "refusal":
+            raise UnparseableOutput("the model refused to answer", usage=usage)
+        texts: list[str] = []
+        for block in response.content:
+            if block.type == "tool_use" and block.name == tool_name:
+                if not isinstance(block.input, dict):
+                    raise UnparseableOutput("the tool input is not a JSON object", usage=usage)
+                data = dict(block.input)
+                return Completion(data=data, model=self.name, text=json.dumps(data), usage=usage)
+            if block.type == "text":
+                texts.append(block.text)
+        text = "".join(texts)
+        try:
+            data = parse_json_object(text)
+        except ParseError as exc:
+            raise UnparseableOutput(
+                f"the model did not call the {tool_name} tool, and its text is not JSON: {exc}",
+                text=text, usage=usage,
+            ) from None
+        return Completion(data=data, model=self.name, text=text, usage=usage)
+
+
+def _split(request: ModelRequest) -> tuple[str, list[dict[str, Any]]]:
+    """System prompt apart; consecutive messages of one role joined; the first one a user's."""
+    system: list[str] = []
+    messages: list[dict[str, Any]] = []
+    for m in request.messages:
+        if m.role == "system":
+            system.append(m.content)
+        elif messages and messages[-1]["role"] == m.role:
+            messages[-1]["content"] += "\n\n" + m.content
+        else:
+            messages.append({"role": m.role, "content": m.content})
+    if not messages or messages[0]["role"] != "user":
+        messages.insert(0, {"role": "user", "content": "Answer the request."})
+    return "\n\n".join(system), messages
+
+
+def map_error(
+    exc: anthropic.AnthropicError, provider: str, model: str, secrets: tuple[str, ...] = ()
+) -> ProviderError:
+    """Map an ``anthropic`` SDK exception into Specwright's tree (keys scrubbed from messages)."""
+    where = f"{provider}:{model}"
+    kw: dict[str, Any] = {"provider": provider, "model": model}
+    if isinstance(exc, anthropic.APITimeoutError):
+        return RetryableProviderError(f"{where}: the request timed out", **kw)
+    if isinstance(exc, anthropic.APIConnectionError):
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "connection error"
+        return RetryableProviderError(f"{where}: could not connect ({cause})", **kw)
+    if isinstance(exc, anthropic.APIStatusError):
+        status = exc.status_code
+        detail = scrub(exc.api_message or body_message(exc.body, exc.message), secrets)
+        text = f"{where}: HTTP {status}: {detail}"
+        kw["http_status"] = status
+        if status == 429:
+            return RateLimited(text, retry_after=retry_after(exc.response.headers), **kw)
+        if status in (408, 409) or status >= 500:  # 529: overloaded
+            return RetryableProviderError(text, **kw)
+        if status == 413 or (status == 400 and is_context_error(exc.error_code, detail)):
+            return ContextTooLong(text, **kw)
+        return FatalProviderError(text, **kw)
+    return FatalProviderError(f"{where}: {type(exc).__name__}: {scrub(str(exc), secrets)}", **kw)
+
+
+def build(endpoint: Endpoint, model: str, pool: ClientPool) -> AnthropicProvider:
+    if endpoint.key_missing:
+        return AnthropicProvider(
+            endpoint.provider, model, None,
+            missing=missing_key(endpoint.provider, endpoint.key_env or ""),
+        )
+
+    def make() -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(
+            api_key=endpoint.key or "not-needed",
+            base_url=endpoint.base_url,
+            max_retries=0,
+            timeout=endpoint.timeout_s,
+            http_client=pool.http_client(),
+        )
+
+    client = pool.get(("anthropic", endpoint.base_url, endpoint.key or ""), make)
+    return AnthropicProvider(
+        endpoint.provider, model, client,
+        timeout_s=endpoint.timeout_s, secrets=(endpoint.key,) if endpoint.key else (),
+    )

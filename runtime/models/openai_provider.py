@@ -1,0 +1,198 @@
+"""OpenAI Chat Completions with ``response_format: json_schema, strict: true``.
+
+One ``AsyncOpenAI`` per endpoint (from the ``ClientPool``), created with ``max_retries=0``: the
+router owns retries. Vendor exceptions are mapped into Specwright's tree here, once
+(``map_error``); the OpenAI-compatible adapter reuses this class and that mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import openai
+
+from runtime.errors import (
+    ContextTooLong,
+    FatalProviderError,
+    ModelNotConfigured,
+    ProviderError,
+    RateLimited,
+    RetryableProviderError,
+)
+from runtime.models._support import (
+    ClientPool,
+    Endpoint,
+    attempt_timeout,
+    body_message,
+    is_context_error,
+    missing_key,
+    retry_after,
+    scrub,
+)
+from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
+from runtime.models.lowering import Dialect, LoweredSchema, lower
+from runtime.models.parsing import ParseError, parse_json_object
+
+__all__ = ["OpenAIProvider", "build", "map_error"]
+
+_REASONING = re.compile(r"^(o\d|gpt-5)")  # these reject a temperature other than the default
+
+
+class OpenAIProvider:
+    """A ``Model`` for one model of one OpenAI(-compatible) endpoint."""
+
+    dialect: Dialect = "openai"
+    max_tokens_param = "max_completion_tokens"
+
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        client: openai.AsyncOpenAI | None,
+        *,
+        timeout_s: float = 30.0,
+        missing: ModelNotConfigured | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.provider = provider
+        self.model = model
+        self.name = f"{provider}:{model}"
+        self._client = client
+        self._timeout = timeout_s
+        self._missing = missing
+        self._secrets = secrets
+        self._temperature_ok = not _REASONING.match(model)
+        self._formats: dict[int, tuple[LoweredSchema, dict[str, Any]]] = {}
+
+    async def complete(self, request: ModelRequest) -> Completion:
+        if self._client is None:
+            raise ModelNotConfigured(self._missing.message if self._missing else self.name)
+        lowered, response_format = self._format(request)
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": self._messages(messages, lowered),
+            "response_format": response_format,
+            "timeout": attempt_timeout(request, self._timeout),
+        }
+        if request.max_tokens is not None:
+            kwargs[self.max_tokens_param] = request.max_tokens
+        if request.temperature is not None and self._temperature_ok:
+            kwargs["temperature"] = request.temperature
+        try:
+            response = await self._client.chat.completions.create(**kwargs)
+        except openai.OpenAIError as exc:
+            raise map_error(exc, self.provider, self.model, self._secrets) from None
+        return self._completion(response, lowered)
+
+    def _format(self, request: ModelRequest) -> tuple[LoweredSchema, dict[str, Any]]:
+        lowered = lower(request.output_schema, self.dialect)
+        hit = self._formats.get(id(lowered))
+        if hit is not None and hit[0] is lowered:
+            return hit
+        if len(self._formats) > 256:
+            self._formats.clear()
+        entry = (lowered, self._response_format(request.schema_name, lowered))
+        self._formats[id(lowered)] = entry
+        return entry
+
+    def _response_format(self, name: str, lowered: LoweredSchema) -> dict[str, Any]:
+        schema_name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "output"
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": schema_name, "schema": lowered.schema, "strict": True},
+        }
+
+    def _messages(
+        self, messages: list[dict[str, str]], lowered: LoweredSchema
+    ) -> list[dict[str, str]]:
+        return messages
+
+    def _completion(self, response: Any, lowered: LoweredSchema) -> Completion:
+        u = response.usage
+        usage = Usage()
+        if u is not None:
+            details = u.prompt_tokens_details
+            cached = (details.cached_tokens or 0) if details is not None else 0
+            usage = Usage(u.prompt_tokens or 0, u.completion_tokens or 0, cached)
+        if not response.choices:
+            raise UnparseableOutput(f"{self.name} returned no answer", usage=usage)
+        choice = response.choices[0]
+        message = choice.message
+        refusal = getattr(message, "refusal", None)
+        if refusal:
+            raise UnparseableOutput(f"the model refused: {refusal}", text=refusal, usage=usage)
+        text = message.content or ""
+        if choice.finish_reason == "length":
+            raise UnparseableOutput(
+                "the answer was cut off at the token limit", text=text, usage=usage
+            )
+        try:
+            data = parse_json_object(text)
+        except ParseError as exc:
+            raise UnparseableOutput(str(exc), text=text, usage=usage) from None
+        return Completion(data=lowered.restore(data), model=self.name, text=text, usage=usage)
+
+
+def map_error(
+    exc: openai.OpenAIError, provider: str, model: str, secrets: tuple[str, ...] = ()
+) -> ProviderError:
+    """Map an ``openai`` SDK exception into Specwright's tree (keys scrubbed from messages)."""
+    where = f"{provider}:{model}"
+    kw: dict[str, Any] = {"provider": provider, "model": model}
+    if isinstance(exc, openai.APITimeoutError):
+        return RetryableProviderError(f"{where}: the request timed out", **kw)
+    if isinstance(exc, openai.APIConnectionError):
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "connection error"
+        return RetryableProviderError(f"{where}: could not connect ({cause})", **kw)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        detail = scrub(body_message(exc.body, exc.message), secrets)
+        text = f"{where}: HTTP {status}: {detail}"
+        kw["http_status"] = status
+        if status == 429:
+            if exc.code == "insufficient_quota":
+                return FatalProviderError(text, **kw)
+            return RateLimited(text, retry_after=retry_after(exc.response.headers), **kw)
+        if status in (408, 409) or status >= 500:
+            return RetryableProviderError(text, **kw)
+        if status in (400, 413, 422) and is_context_error(exc.code, detail):
+            return ContextTooLong(text, **kw)
+        return FatalProviderError(text, **kw)
+    return FatalProviderError(f"{where}: {type(exc).__name__}: {scrub(str(exc), secrets)}", **kw)
+
+
+def client_for(endpoint: Endpoint, pool: ClientPool) -> openai.AsyncOpenAI:
+    def make() -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            api_key=endpoint.key or "not-needed",
+            base_url=endpoint.base_url,
+            max_retries=0,
+            timeout=endpoint.timeout_s,
+            http_client=pool.http_client(),
+        )
+
+    return pool.get(("openai", endpoint.base_url, endpoint.key or ""), make)
+
+
+def build(endpoint: Endpoint, model: str, pool: ClientPool) -> OpenAIProvider:
+    secrets = (endpoint.key,) if endpoint.key else ()
+    if endpoint.key_missing:
+        return OpenAIProvider(
+            endpoint.provider, model, None,
+            missing=missing_key(endpoint.provider, endpoint.key_env or ""),
+        )
+    return OpenAIProvider(
+        endpoint.provider, model, client_for(endpoint, pool),
+        timeout_s=endpoint.timeout_s, secrets=secrets,
+    )
+
+
+def schema_prompt(lowered: LoweredSchema) -> str:
+    """The instruction that carries the schema when the server has no schema-constrained mode."""
+    return (
+        "Answer with exactly one JSON object and nothing else. It must match this JSON Schema:\n"
+        + json.dumps(lowered.schema, separators=(",", ":"))
+    )

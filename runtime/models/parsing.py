@@ -1,0 +1,191 @@
+"""Tolerant parsing of the text a model answered with, into exactly one JSON object.
+
+Accepted, in this order (the first that yields exactly one object wins):
+
+1. the text is a JSON object (the fast path: provider-native structured output);
+2. a fenced code block (```json ... ```) holding one JSON object;
+3. one JSON object inside prose ("Here is the answer: {...} Hope this helps");
+4. any of the above after removing trailing commas (``{"a": 1,}``) outside strings.
+
+Never repaired: truncated JSON (the answer was cut off: an error, not a shorter object), several
+different objects (ambiguous), duplicate keys with different values, ``NaN``/``Infinity``, a
+top-level array or scalar. Nothing is dropped silently: list items and fields are returned
+exactly as the model wrote them, and the caller's validation reports an invalid item as an
+error rather than a shorter list.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = ["ParseError", "parse_json_object"]
+
+
+class ParseError(ValueError):
+    """The text is not exactly one JSON object; the message says why, for a repair prompt."""
+
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_MAX_CANDIDATES = 20
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out and out[key] != value:
+            raise ParseError(f'the key "{key}" appears twice with different values')
+        out[key] = value
+    return out
+
+
+def _constant(name: str) -> Any:
+    raise ParseError(f"{name} is not a JSON number")
+
+
+_decoder = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
+
+
+def _loads(text: str) -> Any:
+    return _decoder.decode(text)
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """Return the one JSON object in ``text``, or raise ParseError naming the problem."""
+    stripped = text.strip()
+    if not stripped:
+        raise ParseError("the answer is empty; expected one JSON object")
+    try:
+        value = _loads(stripped)
+    except json.JSONDecodeError as exc:
+        first_error: str = _describe(exc, stripped)
+    else:
+        if isinstance(value, dict):
+            return value
+        raise ParseError(f"expected one JSON object, got a JSON {_kind(value)}")
+
+    for source in (stripped, _strip_trailing_commas(stripped)):
+        found = _extract(source)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise ParseError(
+                f"the answer holds {len(found)} different JSON objects; expected exactly one"
+            )
+    raise ParseError(first_error)
+
+
+def _extract(text: str) -> list[dict[str, Any]]:
+    """Distinct objects found in fenced blocks, else top-level ``{...}`` spans of the text."""
+    found: list[dict[str, Any]] = []
+    for match in _FENCE.finditer(text):
+        body = match.group(2).strip()
+        if body.startswith("{"):
+            _add(found, _try(body))
+    if found:
+        return found
+    for span in _object_spans(text):
+        _add(found, _try(span))
+    return found
+
+
+def _add(found: list[dict[str, Any]], value: dict[str, Any] | None) -> None:
+    if value is not None and value not in found:
+        found.append(value)
+
+
+def _try(text: str) -> dict[str, Any] | None:
+    try:
+        value = _loads(text)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _object_spans(text: str) -> list[str]:
+    """Balanced top-level ``{...}`` spans, string-aware; an unclosed span is not returned."""
+    spans: list[str] = []
+    depth = 0
+    start = -1
+    in_string = False
+    escaped = False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = depth > 0
+        elif ch == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "}" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                spans.append(text[start : i + 1])
+                if len(spans) >= _MAX_CANDIDATES:
+                    break
+    return spans
+
+
+def _strip_trailing_commas(text: str) -> str:
+    """Remove commas directly before ``}`` or ``]`` (whitespace allowed), outside strings."""
+    out: list[str] = []
+    in_string = False
+    escaped = False
+    pending: list[str] = []  # a comma and the whitespace after it, held back
+    for ch in text:
+        if in_string:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if pending:
+            if ch.isspace():
+                pending.append(ch)
+                continue
+            if ch in "}]":
+                out.extend(pending[1:])  # drop the comma, keep the whitespace
+            else:
+                out.extend(pending)
+            pending = []
+        if ch == ",":
+            pending = [ch]
+            continue
+        if ch == '"':
+            in_string = True
+        out.append(ch)
+    out.extend(pending)
+    return "".join(out)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def _describe(exc: json.JSONDecodeError, text: str) -> str:
+    if exc.pos >= len(text) - 1 and text.lstrip().startswith(("{", "[")):
+        return (
+            "the JSON is incomplete (the answer may have been cut off at the token limit): "
+            f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        )
+    if "{" not in text:
+        return "the answer contains no JSON object"
+    return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -1,0 +1,321 @@
+"""The project on disk: ``specs/*.md`` in, ``generated/<spec>/r<N>/`` out. The only file writer.
+
+Public API (the CLI and the server's hot reload call these):
+
+* ``compile_project(root, settings, write=True)`` compiles every spec and writes the new
+  revisions; returns a ``ProjectResult`` with one ``SpecOutcome`` per spec.
+* ``compile_spec_file(root, settings, path, write=True)`` does the same for one spec file.
+* ``check_project(root, settings)`` (in ``runtime.project_check``) reports drift, writes nothing.
+* ``read_revisions(generated_dir, name)`` lists a spec's revisions on disk, oldest first.
+
+A new revision is written into a temporary directory beside its final place and renamed into
+place, so a reader (the server) never sees half a revision. A spec with errors writes nothing;
+the other specs are still written. Unchanged specs are recognised without recompiling when the
+spec text and compiler version match the latest manifest and every file matches its hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.artifacts import CONTENT_FILES, INPUT_SCHEMA
+from compiler.contract import Change
+from compiler.errors import Diagnostic, SpecError
+from compiler.ir import CompiledSpec
+from compiler.manifest import spec_sha256
+from compiler.revisions import RevisionPlan, plan_revision
+from runtime.config import Settings
+from runtime.generated import (
+    RevisionOnDisk,
+    RevisionReadError,
+    read_revisions,
+    write_revision,
+)
+
+__all__ = [
+    "ProjectResult",
+    "RevisionOnDisk",
+    "RevisionReadError",
+    "SpecOutcome",
+    "compile_project",
+    "compile_spec_file",
+    "prepare_project",
+    "prepare_spec",
+    "read_revisions",
+    "write_revision",
+]
+
+CompileFn = Callable[[str, str], CompiledSpec]  # (text, source) -> CompiledSpec, or SpecError
+
+
+def _default_compile(text: str, source: str) -> CompiledSpec:
+    from compiler import compile_spec
+
+    result: CompiledSpec = compile_spec(text, source)
+    return result
+
+
+def compiler_version() -> str:
+    from compiler import __version__
+
+    return __version__
+
+
+@dataclass(frozen=True, slots=True)
+class SpecOutcome:
+    name: str  # the spec's name (its file stem when it does not compile)
+    source: str  # "specs/carrier-selection.md"
+    revision: int | None = None  # written/would-be revision, or the unchanged latest one
+    major: int | None = None
+    created: bool = False  # a new revision was written (or would be, when not writing)
+    diagnostics: tuple[Diagnostic, ...] = ()
+    changes: tuple[Change, ...] = ()
+    path: Path | None = None  # the revision directory
+    drift: tuple[str, ...] = ()  # check only: what differs, as printable lines
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.drift
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectResult:
+    outcomes: tuple[SpecOutcome, ...]
+    orphans: tuple[str, ...] = ()  # generated/<name> directories with no spec
+    checked: bool = False  # produced by check_project
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def specs(self) -> tuple[SpecOutcome, ...]:
+        return self.outcomes
+
+    @property
+    def all_diagnostics(self) -> list[Diagnostic]:
+        diags = [*self.diagnostics, *(d for o in self.outcomes for d in o.diagnostics)]
+        return sorted(diags, key=lambda d: (d.file, d.line, d.col))
+
+    @property
+    def ok(self) -> bool:
+        if any(d.severity == "error" for d in self.diagnostics):
+            return False
+        return all(o.ok for o in self.outcomes) and not (self.checked and self.orphans)
+
+
+def source_name(root: Path, path: Path) -> str:
+    """The spec's path as shown in diagnostics: relative to the project root when possible."""
+    return display_path(root, path)
+
+
+def discover_specs(root: Path, settings: Settings) -> list[Path]:
+    """``specs/*.md`` except README.md and files starting with ``_`` or ``.``."""
+    specs_dir = settings.path(root, settings.specs_dir)
+    if not specs_dir.is_dir():
+        return []
+    return sorted(
+        p for p in specs_dir.glob("*.md")
+        if p.is_file() and p.name.lower() != "readme.md" and not p.name.startswith(("_", "."))
+    )
+
+
+def read_spec(path: Path, source: str) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([Diagnostic(source, 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise SpecError([Diagnostic(source, 1, 1, f"cannot read: {exc.strerror}")]) from None
+
+
+def fast_unchanged(latest: RevisionOnDisk | None, text_sha: str, source: str) -> bool:
+    """True when the latest revision was compiled from this very text by this compiler and is
+    intact: the spec is unchanged without compiling it."""
+    if latest is None:
+        return False
+    m = latest.manifest
+    if (m.get("spec_sha256"), m.get("compiler_version"), m.get("source")) != (
+        text_sha, compiler_version(), source
+    ):
+        return False
+    if tuple(sorted(m.get("artifacts", {}))) != tuple(sorted(CONTENT_FILES)):
+        return False
+    return not latest.integrity_problems()
+
+
+def compile_source(
+    text: str, source: str, compile_fn: CompileFn | None = None
+) -> CompiledSpec:
+    """Run the compiler; a compiler bug becomes a located diagnostic, never a traceback."""
+    fn = compile_fn or _default_compile
+    try:
+        return fn(text, source)
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported as a diagnostic, never a traceback
+        msg = f"internal compiler error: {type(exc).__name__}: {exc} (please report this)"
+        raise SpecError([Diagnostic(source, 1, 1, msg)]) from exc
+
+
+def display_path(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def latest_revision(generated_dir: Path, name: str, source: str) -> RevisionOnDisk | None:
+    """The latest revision of ``name``; an unreadable one is an error of the spec ``source``."""
+    try:
+        revisions = read_revisions(generated_dir, name)
+    except RevisionReadError as exc:
+        diags = [Diagnostic(source, 1, 1, f"{d.file}: {d.message}") for d in exc.diagnostics]
+        raise SpecError(diags) from None
+    return revisions[-1] if revisions else None
+
+
+def plan_spec(
+    generated_dir: Path, compiled: CompiledSpec, text: str, source: str
+) -> tuple[RevisionPlan, RevisionOnDisk | None]:
+    latest = latest_revision(generated_dir, compiled.spec.name, source)
+    try:
+        previous = latest.as_previous() if latest is not None else None
+    except (OSError, ValueError) as exc:
+        assert latest is not None
+        msg = f"{latest.path / INPUT_SCHEMA}: unreadable schema: {exc}"
+        raise SpecError([Diagnostic(source, 1, 1, msg)]) from None
+    return plan_revision(compiled, text, previous), latest
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSpec:
+    """A compiled spec before anything is written: its outcome, and the plan when it is new."""
+
+    outcome: SpecOutcome
+    plan: RevisionPlan | None = None
+    latest: RevisionOnDisk | None = None
+    text: str = ""
+
+
+def prepare_spec(
+    root: Path,
+    settings: Settings,
+    path: Path,
+    *,
+    full: bool = False,
+    compile_fn: CompileFn | None = None,
+) -> PreparedSpec:
+    """Read and compile one spec and plan its next revision. Writes nothing."""
+    source = source_name(root, path)
+    generated_dir = settings.path(root, settings.generated_dir)
+    name = path.stem
+    try:
+        text = read_spec(path, source)
+        if not full:
+            latest = latest_revision(generated_dir, name, source)
+            if latest is not None and fast_unchanged(latest, spec_sha256(text), source):
+                outcome = SpecOutcome(name, source, latest.revision, latest.contract_major,
+                                      path=latest.path)
+                return PreparedSpec(outcome, None, latest, text)
+        compiled = compile_source(text, source, compile_fn)
+        name = compiled.spec.name
+        plan, latest = plan_spec(generated_dir, compiled, text, source)
+    except SpecError as exc:
+        return PreparedSpec(SpecOutcome(name, source, diagnostics=exc.diagnostics))
+    if plan.created:
+        target = generated_dir / name / f"r{plan.revision}"
+        outcome = SpecOutcome(name, source, plan.revision, plan.contract_major, created=True,
+                              changes=plan.changes, path=target)
+        return PreparedSpec(outcome, plan, latest, text)
+    assert latest is not None
+    where = display_path(root, latest.path)
+    diags = tuple(
+        Diagnostic(source, 1, 1, f"{where}/{p}: the revision was changed after it was written;"
+                   " restore it (git checkout) or delete the directory")
+        for p in latest.integrity_problems()
+    )
+    outcome = SpecOutcome(name, source, plan.revision, plan.contract_major,
+                          diagnostics=diags, path=latest.path)
+    return PreparedSpec(outcome, plan, latest, text)
+
+
+def commit_spec(prepared: PreparedSpec, settings: Settings, root: Path) -> SpecOutcome:
+    """Write the prepared new revision (if any) atomically."""
+    o, plan = prepared.outcome, prepared.plan
+    if plan is None or not o.created or o.errors:
+        return o
+    spec_dir = settings.path(root, settings.generated_dir) / o.name
+    try:
+        path = write_revision(spec_dir, plan.revision, plan.files)
+    except OSError as exc:
+        msg = f"cannot write {spec_dir / f'r{plan.revision}'}: {exc} (another compile running?)"
+        return SpecOutcome(o.name, o.source, diagnostics=(Diagnostic(o.source, 1, 1, msg),))
+    return SpecOutcome(o.name, o.source, o.revision, o.major, True, (), o.changes, path)
+
+
+def compile_spec_file(
+    root: Path,
+    settings: Settings,
+    path: Path,
+    *,
+    write: bool = True,
+    full: bool = False,
+    compile_fn: CompileFn | None = None,
+) -> SpecOutcome:
+    """Compile one spec file and (when ``write``) write its new revision, if any."""
+    prepared = prepare_spec(root, settings, path, full=full, compile_fn=compile_fn)
+    return commit_spec(prepared, settings, root) if write else prepared.outcome
+
+
+def generated_names(generated_dir: Path) -> list[str]:
+    if not generated_dir.is_dir():
+        return []
+    return sorted(p.name for p in generated_dir.iterdir()
+                  if p.is_dir() and not p.name.startswith("."))
+
+
+def reject_duplicates(prepared: list[PreparedSpec]) -> list[PreparedSpec]:
+    """A spec whose name an earlier spec already uses becomes an error (nothing written)."""
+    seen: dict[str, str] = {}
+    out = []
+    for p in prepared:
+        o = p.outcome
+        if not o.errors and o.name in seen:
+            msg = f'spec name "{o.name}" is already used by {seen[o.name]}; names must be unique'
+            p = PreparedSpec(SpecOutcome(o.name, o.source,
+                                         diagnostics=(Diagnostic(o.source, 1, 1, msg),)))
+        seen.setdefault(o.name, o.source)
+        out.append(p)
+    return out
+
+
+def prepare_project(
+    root: Path, settings: Settings, *, full: bool = False, compile_fn: CompileFn | None = None
+) -> tuple[list[PreparedSpec], tuple[str, ...]]:
+    """Every spec prepared (duplicates rejected), and the orphan generated directories."""
+    prepared = reject_duplicates([
+        prepare_spec(root, settings, path, full=full, compile_fn=compile_fn)
+        for path in discover_specs(root, settings)
+    ])
+    generated_dir = settings.path(root, settings.generated_dir)
+    claimed = {p.outcome.name for p in prepared} | {Path(p.outcome.source).stem for p in prepared}
+    orphans = tuple(n for n in generated_names(generated_dir) if n not in claimed)
+    return prepared, orphans
+
+
+def compile_project(
+    root: Path,
+    settings: Settings,
+    *,
+    write: bool = True,
+    full: bool = False,
+    compile_fn: CompileFn | None = None,
+) -> ProjectResult:
+    """Compile every spec of the project; write new revisions when ``write``."""
+    prepared, orphans = prepare_project(root, settings, full=full, compile_fn=compile_fn)
+    outcomes = tuple(commit_spec(p, settings, root) if write else p.outcome for p in prepared)
+    return ProjectResult(outcomes, orphans)

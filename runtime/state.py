@@ -1,0 +1,99 @@
+"""What one running server holds: settings, the current catalog, the log store, keys, models.
+
+``catalog`` is replaced (never mutated) by hot reload; a request reads it once, at its start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from compiler.ir import Route
+from runtime.auth import KeyStore
+from runtime.catalog import Catalog, LoadedRevision
+from runtime.config import Settings
+from runtime.logstore.base import LogStore
+from runtime.models.base import Model
+
+ModelFactory = Callable[[LoadedRevision], Model]
+
+
+@dataclass(slots=True)
+class ServerState:
+    settings: Settings
+    root: Path
+    catalog: Catalog
+    keys: KeyStore
+    models: ModelFactory
+    mock: bool = False
+    store: LogStore | None = None
+    owns_store: bool = False
+    watching: bool = False
+    started_at: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def model_for(self, revision: LoadedRevision) -> Model:
+        return self.models(revision)
+
+
+def get_state(app: FastAPI) -> ServerState:
+    state = getattr(app.state, "specwright", None)
+    if not isinstance(state, ServerState):
+        raise RuntimeError("not a Specwright app (use runtime.app.create_app)")
+    return state
+
+
+class DefaultModels:
+    """The server's model factory: one long-lived Router per route (breaker and load state live
+    in it), all sharing one SDK client pool. In mock mode every revision gets a ``MockModel``."""
+
+    def __init__(self, settings: Settings, *, mock: bool) -> None:
+        self.settings = settings
+        self.mock = mock
+        self._routes: dict[Route, Model] = {}
+        self._mocks: dict[int, tuple[LoadedRevision, Model]] = {}
+        self._pool: Any = None
+
+    def __call__(self, revision: LoadedRevision) -> Model:
+        if self.mock:
+            hit = self._mocks.get(id(revision))
+            if hit is None or hit[0] is not revision:
+                from runtime.models.mock import MockModel
+
+                hit = (revision, MockModel.from_spec(revision.compiled))
+                self._mocks[id(revision)] = hit
+            return hit[1]
+        route = revision.compiled.spec.route
+        model = self._routes.get(route)
+        if model is None:
+            from runtime.models.registry import ClientPool, build_route
+
+            if self._pool is None:
+                self._pool = ClientPool()
+            model = build_route(route, self.settings, os.environ, pool=self._pool)
+            self._routes[route] = model
+        return model
+
+    def warnings(self, revision: LoadedRevision) -> list[str]:
+        """What will not work for this revision's route (missing keys, unknown providers...)."""
+        if self.mock or not revision.model_decided:
+            return []
+        from runtime.models.registry import check_route, check_schema
+
+        route = revision.compiled.spec.route
+        schema = dict(revision.model_output_schema)
+        return [*check_route(route, self.settings), *check_schema(route, schema, self.settings)]
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
+
+
+def default_model_factory(settings: Settings, *, mock: bool) -> DefaultModels:
+    return DefaultModels(settings, mock=mock)

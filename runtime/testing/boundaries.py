@@ -1,0 +1,189 @@
+"""Deterministic inputs on and around every threshold of a decision table, and the row each must hit.
+
+For every input column the candidate values are the thresholds of its cells and their neighbours
+(``> 500`` on money gives 499.99, 500, 500.01; ``2..3`` on an integer gives 1, 2, 3, 4), every
+listed value plus one that no cell lists, both yes and no, every choice of a ``one of`` field, and
+"absent" for an optional field. The other fields keep the values of a valid base input. Candidates
+the Input schema rejects are dropped. The expected row comes from ``runtime.testing.cells``.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.evaluate import TableConflict, TableError, TableNoMatch, TableOutcome
+from compiler.feel import FeelError
+from compiler.ir import CompiledTable
+from runtime.testing.cells import Cell, parse_cell
+from runtime.testing.report import ABSENT, fail, fields_text, lookup, row_ref, rows_ref, table_ref
+from runtime.testing.strategies import MISSING, boundary_values
+from runtime.testing.suite import Prepared, SpecSuite
+
+MAX_COMBINATIONS = 2000
+KEEP: Any = object()  # leave the base input's value
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    rows: tuple[int, ...]  # the rows whose results apply
+    conflict: bool = False  # a unique/any table with disagreeing matches
+
+
+def table_cells(suite: SpecSuite, table: CompiledTable) -> list[list[Cell | None]]:
+    """Per row, per input column: the parsed cell (None when the oracle cannot read it)."""
+    out: list[list[Cell | None]] = []
+    for row in table.rows:
+        parsed: list[Cell | None] = []
+        for column, text in zip(table.inputs, row.cells, strict=False):
+            field = suite.field(column)
+            try:
+                nullable = field is not None and not field.required and not field.has_default
+                parsed.append(None if field is None else parse_cell(text, column, field.type, nullable))
+            except FeelError:
+                parsed.append(None)
+        out.append(parsed)
+    return out
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    target = data
+    for part in parts[:-1]:
+        nxt = target.get(part)
+        if not isinstance(nxt, dict):
+            return  # the enclosing object is absent in the base input: keep it absent
+        target = nxt
+    if value is MISSING:
+        target.pop(parts[-1], None)
+    else:
+        target[parts[-1]] = value
+
+
+def _combinations(candidates: list[list[Any]], witnesses: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
+    lists = [c or [KEEP] for c in candidates]
+    if math.prod(len(c) for c in lists) <= MAX_COMBINATIONS:
+        yield from itertools.product(*lists)
+        return
+    # Too many: every row's witness, and each column varied alone around every witness.
+    for witness in witnesses:
+        yield tuple(witness)
+        for i, values in enumerate(lists):
+            for v in values:
+                yield tuple(v if j == i else w for j, w in enumerate(witness))
+
+
+def boundary_inputs(suite: SpecSuite, tables: Sequence[CompiledTable]) -> list[Prepared]:
+    """Every valid boundary input of ``tables`` (one list for all, in a stable order)."""
+    columns = list(dict.fromkeys(c for t in tables for c in t.inputs))
+    cells = {c: [cell for t in tables for row in table_cells(suite, t)
+                 for col, cell in zip(t.inputs, row, strict=False) if col == c and cell]
+             for c in columns}
+    candidates: list[list[Any]] = []
+    for column in columns:
+        field = suite.field(column)
+        values = boundary_values(field.type, field.required, cells[column]) if field else []
+        candidates.append(values)
+    witnesses = []
+    for table in tables:
+        for row in table_cells(suite, table):
+            by_col = dict(zip(table.inputs, row, strict=False))
+            witness = []
+            for column, values in zip(columns, candidates, strict=True):
+                cell = by_col.get(column)
+                hit = [v for v in values if cell is None or cell.matches(None if v is MISSING else v)]
+                witness.append(hit[0] if hit else KEEP)
+            witnesses.append(witness)
+    out: list[Prepared] = []
+    seen: set[str] = set()
+    for combo in _combinations(candidates, witnesses or [[KEEP] * len(columns)]):
+        data = copy.deepcopy(suite.base_input)
+        for column, value in zip(columns, combo, strict=True):
+            if value is not KEEP:
+                _set(data, column, value)
+        key = json.dumps(data, sort_keys=True, default=str)
+        if key in seen or not suite.schema_valid(data):
+            continue
+        seen.add(key)
+        prepared = suite.prepare(data)
+        if prepared is not None:
+            out.append(prepared)
+    return out
+
+
+def cel_value(prepared: Prepared, column: str) -> Any:
+    value = lookup(prepared.cel_input, column)
+    return None if value is ABSENT else value
+
+
+def expect(table: CompiledTable, cells: list[list[Cell | None]], prepared: Prepared) -> Expectation | None:
+    """The rows the cells say apply (None when a cell of the table cannot be read)."""
+    if any(cell is None for row in cells for cell in row):
+        return None
+    matching = [
+        row for row, row_cells in zip(table.rows, cells, strict=True)
+        if all(c is not None and c.matches(cel_value(prepared, col))
+               for col, c in zip(table.inputs, row_cells, strict=False))
+    ]
+    numbers = tuple(r.number for r in matching)
+    policy = table.hit_policy
+    if policy == "collect" or not matching:
+        return Expectation(numbers)
+    if policy == "unique":
+        return Expectation(numbers, conflict=len(matching) > 1)
+    if policy == "any":
+        return Expectation(numbers, conflict=any(r.results != matching[0].results for r in matching))
+    if policy == "priority":
+        rank = {v: i for i, v in enumerate(table.priority)}
+        best = min(matching, key=lambda r: rank.get(r.results.get(table.outputs[0]), len(rank)))
+        return Expectation((best.number,))
+    return Expectation(numbers[:1])
+
+
+def _actual(outcome: TableOutcome | TableError) -> Expectation | str:
+    if isinstance(outcome, TableConflict):
+        return Expectation(outcome.rows, conflict=True)
+    if isinstance(outcome, TableNoMatch):
+        return Expectation(())
+    if isinstance(outcome, TableError):
+        return outcome.message
+    return Expectation(tuple(outcome.rows))
+
+
+def check_boundaries(suite: SpecSuite, table_name: str) -> None:
+    """On every boundary input, the runtime picks the row the table's cells say it should."""
+    __tracebackhide__ = True
+    table = suite.table(table_name)
+    cells = table_cells(suite, table)
+    unreadable = [(row.number, col) for row, rc in zip(table.rows, cells, strict=True)
+                  for col, c in zip(table.inputs, rc, strict=False) if c is None]
+    if unreadable:
+        number, column = unreadable[0]
+        raise fail(f"{table_ref(suite.source, table)}: the cell of {column} in "
+                   f"{row_ref(suite.source, table, number)} cannot be read by the boundary check")
+    problems: list[str] = []
+    for prepared in boundary_inputs(suite, [table]):
+        wanted = expect(table, cells, prepared)
+        got = _actual(suite.evaluate(table, prepared))
+        if wanted is None or got == wanted or (isinstance(got, Expectation) and got.conflict and wanted.conflict):
+            continue
+        at = fields_text(prepared.raw, table.inputs)
+        said = "several rows match" if wanted.conflict else rows_ref(suite.source, table, wanted.rows)
+        if isinstance(got, str):
+            problems.append(f"at {at}: the cells say {said}, but evaluating the table failed: {got}")
+        else:
+            chose = "a conflict" if got.conflict else rows_ref(suite.source, table, got.rows)
+            problems.append(f"at {at}: the cells say {said}, but the runtime chose {chose}")
+    if problems:
+        shown = problems[:10] + ([f"... and {len(problems) - 10} more"] if len(problems) > 10 else [])
+        raise fail(
+            f"{table_ref(suite.source, table)} does not decide what its cells say at "
+            f"{len(problems)} boundary input(s):",
+            *(f"  - {p}" for p in shown),
+            "The compiled table disagrees with the spec: report this to the Specwright maintainers.",
+        )

@@ -1,0 +1,193 @@
+"""The spec's examples, run through the execution pipeline in-process.
+
+``check_example`` compares the fields the decision tables decide: always, offline, exactly. When
+the spec also needs a model, a stand-in answers the model-decided fields (the example's own values
+where it names them), so the run completes without a network; those fields are not compared here.
+
+``check_example_model`` compares the model-decided fields. It replays the spec's cassette when one
+is recorded, calls the real route with ``--live`` (``SPECWRIGHT_TEST_MODELS=live``), records a
+cassette with ``--record``, and otherwise skips with the command that records one: never a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.ir import Example
+from runtime.models.base import Model
+from runtime.pipeline import RunResult, execute
+from runtime.records import RunRecord
+from runtime.testing.report import fail, location, row_ref, value_text
+from runtime.testing.standin import StandInModel
+from runtime.testing.suite import SpecSuite
+
+MODE_ENV = "SPECWRIGHT_TEST_MODELS"  # replay (default) | live | record
+NO_RECORDING = "no recording"  # the start of every skip reason `specwright test` counts as such
+
+
+class _Runs:
+    """A log store that keeps the runs in memory (the tests never write a database)."""
+
+    def __init__(self) -> None:
+        self.runs: list[RunRecord] = []
+
+    async def write(self, run: RunRecord) -> None:
+        self.runs.append(run)
+
+
+def model_mode() -> str:
+    mode = os.environ.get(MODE_ENV, "replay").strip().lower() or "replay"
+    if mode not in ("replay", "live", "record"):
+        raise ValueError(f"{MODE_ENV}={mode!r}: use replay, live or record")
+    return mode
+
+
+def run_example(suite: SpecSuite, example: Example, model: Callable[[], Model]) -> RunResult:
+    return asyncio.run(execute(suite.revision, dict(example.input), model=model, store=_Runs()))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _heading(suite: SpecSuite, example: Example) -> str:
+    return f'example "{example.title}" ({location(suite.source, example.loc.line)})'
+
+
+def _decided_by(suite: SpecSuite, run: RunRecord, field: str) -> str:
+    for table in suite.compiled.tables:
+        if field in table.outputs:
+            trace = next((t for t in run.rule_trace if t.get("table") == table.name), None)
+            rows = [r.get("number", r) if isinstance(r, dict) else r for r in (trace or {}).get("rows", [])]
+            if rows:
+                return " by " + "; ".join(row_ref(suite.source, table, int(n)) for n in rows)
+            return f" (no row of '{table.name}' matched)"
+    return ""
+
+
+def _error(result: RunResult) -> str:
+    body = result.body if isinstance(result.body, dict) else {}
+    details = body.get("details")
+    lines = [f"{body.get('type', result.status_code)}: {body.get('message', '')}"]
+    if isinstance(details, list):
+        for d in details:
+            if isinstance(d, dict) and "loc" in d:
+                loc = ".".join(str(p) for p in d["loc"] if p != "body")
+                lines.append(f"{loc}: {d.get('msg', '')}")
+            else:
+                lines.append(str(d))
+    return "\n  ".join(lines)
+
+
+def _compare(suite: SpecSuite, example: Example, result: RunResult, fields: list[str], who: str) -> None:
+    __tracebackhide__ = True
+    output = result.body if result.ok and isinstance(result.body, dict) else (result.run.output or {})
+    wrong = []
+    for name in fields:
+        want, got = example.output[name], output.get(name)
+        if not _same(want, got):
+            via = _decided_by(suite, result.run, name) if who == "the tables" else ""
+            wrong.append(f"{name}: the example expects {value_text(want)}, "
+                         f"{who} decided {value_text(got)}{via}")
+    if wrong:
+        raise fail(f"{_heading(suite, example)} does not match what {who} decided:",
+                   *(f"  - {w}" for w in wrong),
+                   "  Fix the example, or the spec, so that they agree.")
+
+
+def check_example(suite: SpecSuite, title: str) -> None:
+    """Run the example; the fields it expects from the decision tables must match exactly."""
+    __tracebackhide__ = True
+    example = suite.example(title)
+    compiled = suite.compiled
+    standin = StandInModel(suite.revision, example.output)
+    result = run_example(suite, example, lambda: standin)
+    status = result.run.status
+    if status == "invalid_input":
+        raise fail(f"the input of {_heading(suite, example)} is not valid:", f"  {_error(result)}")
+    if not result.ok:
+        blamed = status == "guardrail_failed" and not standin.filled_guardrail_fields(result)
+        if compiled.rules_only or blamed or result.run.output is None:
+            raise fail(f"{_heading(suite, example)} does not run: the run ended in {status}",
+                       f"  {_error(result)}")
+    fields = [f for f in example.output if f in compiled.table_decided]
+    _compare(suite, example, result, fields, "the tables")
+
+
+CASSETTES_DIR = "cassettes"  # under the project root, committed so CI replays offline
+
+
+def cassette_dir(suite: SpecSuite) -> Path:
+    """Where the spec's model recordings live: ``<project>/cassettes/<spec>.json``."""
+    return suite.project_root / CASSETTES_DIR
+
+
+def _secrets(env: Mapping[str, str]) -> list[str]:
+    return [v for k, v in env.items() if k.endswith(("_API_KEY", "_TOKEN")) and v]
+
+
+def run_on_route(suite: SpecSuite, example: Example, mode: str) -> RunResult:
+    """Run the example on the spec's real route: replayed, live, or live and recorded."""
+    from runtime.config import load_settings
+    from runtime.models._support import ClientPool
+    from runtime.models.cassette import Cassette, RecordingModel, ReplayModel
+    from runtime.models.registry import build_route, dialect_for
+
+    settings = load_settings(suite.project_root)
+    cassette = Cassette(cassette_dir(suite))
+    env = dict(os.environ)
+
+    def wrap(ref: str, model: Model) -> Model:
+        if mode == "replay":  # the dialect from settings: no key is needed to replay
+            return ReplayModel(ref, cassette, dialect=dialect_for(ref, settings),
+                               record_command="specwright test --record")
+        if mode == "record":
+            return RecordingModel(model, cassette, secrets=_secrets(env))
+        return model
+
+    async def go() -> RunResult:
+        pool = ClientPool()
+        try:
+            route = build_route(suite.compiled.spec.route, settings, env, pool=pool, wrap=wrap)
+            return await execute(suite.revision, dict(example.input), model=lambda: route,
+                                 store=_Runs())
+        finally:
+            await pool.aclose()
+
+    return asyncio.run(go())
+
+
+def check_example_model(suite: SpecSuite, title: str) -> None:
+    """Compare the model-decided fields the example names: replayed, live or recorded."""
+    __tracebackhide__ = True
+    example = suite.example(title)
+    fields = [f for f in example.output if f in suite.compiled.model_decided]
+    mode = model_mode()
+    record = f"run `specwright test {suite.name} --record` with provider keys set"
+    path = cassette_dir(suite) / f"{suite.name}.json"
+    if mode == "replay" and not path.is_file():
+        pytest.skip(f"{NO_RECORDING} for model-decided fields {', '.join(fields)}: {record}")
+    result = run_on_route(suite, example, mode)
+    body = result.body if isinstance(result.body, dict) else {}
+    if mode == "replay" and body.get("type") == "replay_miss":
+        pytest.skip(f"{NO_RECORDING} of this example in {path.name} for {', '.join(fields)} "
+                    f"(the spec or the example changed since it was recorded): {record}")
+    if not result.ok:
+        raise fail(f"{_heading(suite, example)} did not get an answer ({mode}): "
+                   f"the run ended in {result.run.status}", f"  {_error(result)}")
+    how = "replayed" if mode == "replay" else mode
+    _compare(suite, example, result, fields, f"the model ({result.run.model or '?'}, {how})")

@@ -1,0 +1,170 @@
+"""Hot reload (``specwright serve --watch``): recompile edited specs and swap the catalog.
+
+Every 0.5 s the watcher stats ``specs/*.md``; a file whose size or mtime changed is read and
+hashed, and only a changed hash counts as an edit (touching a file does nothing). On an edit the
+project is compiled in a worker thread through ``runtime.project`` (which writes any new revision
+directory), then, back on the event loop, a new ``Catalog`` is loaded and swapped in with one
+assignment. Requests already running keep the revision they resolved; the next request sees the
+new one. A new contract major gets its own route, added while the server runs, and the cached
+OpenAPI schema is reset.
+
+A spec whose edit does not compile keeps being served at its previous revision; the diagnostics
+are logged and shown by ``GET /specs/{name}`` until the spec compiles again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from compiler.errors import Diagnostic, SpecError
+from runtime.catalog import Catalog, load_catalog
+from runtime.config import Settings
+from runtime.spec_routes import sync_routes
+from runtime.state import ServerState
+
+log = logging.getLogger("specwright.watch")
+
+POLL_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    mtime_ns: int
+    size: int
+    sha256: str
+
+
+class SpecFiles:
+    """Remembers ``specs/*.md`` and tells whether any was added, edited or removed."""
+
+    def __init__(self, specs_dir: Path) -> None:
+        self.dir = specs_dir
+        self.seen: dict[Path, _Seen] = {}
+
+    def changed(self) -> bool:
+        current: dict[Path, _Seen] = {}
+        dirty = False
+        paths = sorted(self.dir.glob("*.md")) if self.dir.is_dir() else []
+        for path in paths:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            old = self.seen.get(path)
+            if old is not None and (old.mtime_ns, old.size) == (st.st_mtime_ns, st.st_size):
+                current[path] = old
+                continue
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                continue
+            current[path] = _Seen(st.st_mtime_ns, st.st_size, digest)
+            dirty = dirty or old is None or old.sha256 != digest
+        dirty = dirty or bool(set(self.seen) - set(current))
+        self.seen = current
+        return dirty
+
+
+def compile_specs(root: Path, settings: Settings, catalog: Catalog
+                  ) -> dict[str, tuple[Diagnostic, ...]]:
+    """Compile the project, writing new revisions; return each failing spec's errors by name.
+
+    A spec that does not compile is reported under the name it is served by (found through
+    the ``source`` of its revisions), else under its file name.
+    """
+    from runtime.project import compile_project
+
+    try:
+        result = compile_project(root, settings, write=True)
+    except SpecError as exc:  # the whole project failed (e.g. its configuration)
+        for d in exc.diagnostics:
+            log.error("%s", d)
+        return {}
+    for d in result.diagnostics:
+        log.error("%s", d)
+    by_source = {
+        str(entry.latest.manifest.get("source")): name
+        for name, entry in catalog.specs.items()
+        if entry.latest is not None
+    }
+    out: dict[str, tuple[Diagnostic, ...]] = {}
+    for outcome in result.outcomes:
+        if outcome.errors:
+            name = by_source.get(outcome.source, outcome.name)
+            out[name] = out.get(name, ()) + outcome.errors
+    return out
+
+
+async def reload(app: FastAPI, state: ServerState) -> Catalog:
+    """Compile, load and swap; returns the catalog now served."""
+    settings, root = state.settings, state.root
+    diagnostics = await asyncio.to_thread(compile_specs, root, settings, state.catalog)
+    generated = settings.path(root, settings.generated_dir)
+    before = state.catalog
+    catalog = await asyncio.to_thread(load_catalog, generated, previous=before)
+    catalog = catalog.with_diagnostics(diagnostics)
+    state.catalog = catalog  # the swap: one assignment, on the event loop
+    sync_routes(app, catalog)
+    _report(before, catalog, diagnostics)
+    return catalog
+
+
+def _report(before: Catalog, after: Catalog, diagnostics: Mapping[str, tuple[Diagnostic, ...]]
+            ) -> None:
+    for name, entry in after.specs.items():
+        old = before.specs.get(name)
+        old_latest = old.latest.revision if old and old.latest else 0
+        for rev in entry.revisions:
+            if rev.revision > old_latest:
+                log.info("%s r%d is now served at %s", name, rev.revision, rev.route_path)
+    for name, diags in diagnostics.items():
+        served = after.specs.get(name)
+        keep = (f"still serving r{served.latest.revision}" if served and served.latest
+                else "not served")
+        log.error("%s does not compile (%s):\n%s", name, keep, "\n".join(map(str, diags)))
+
+
+async def watch_specs(app: FastAPI, state: ServerState, *, poll_s: float = POLL_S) -> None:
+    """The watch loop: runs until cancelled. A failed reload is logged and retried on the next
+    edit; it never stops the server."""
+    files = SpecFiles(state.settings.path(state.root, state.settings.specs_dir))
+    first = True
+    while True:
+        try:
+            if files.changed() or first:
+                await reload(app, state)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("hot reload failed; still serving the previous revisions")
+        first = False
+        await asyncio.sleep(poll_s)
+
+
+def stale_specs(settings: Settings, root: Path) -> list[str]:
+    """Messages for specs edited since their latest compiled revision (serve without --watch)."""
+    from runtime.project import discover_specs, display_path
+
+    catalog = load_catalog(settings.path(root, settings.generated_dir))
+    by_source = {
+        str(entry.latest.manifest.get("source")): entry.latest
+        for entry in catalog.specs.values()
+        if entry.latest is not None
+    }
+    out = []
+    for path in discover_specs(root, settings):
+        latest = by_source.get(display_path(root, path))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if latest is None:
+            out.append(f"{path.name} is not compiled: run specwright compile (or serve --watch)")
+        elif latest.manifest.get("spec_sha256") != digest:
+            out.append(f"{path.name} changed since r{latest.revision}: serving r{latest.revision}"
+                       "; run specwright compile (or serve --watch)")
+    return out

@@ -1,0 +1,50 @@
+"""Child process of test_durability: writes runs forever from 16 concurrent tasks and prints
+each run id as soon as ``write`` returns (that is: once the log acknowledged it)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from runtime.logstore import LogStore, new_run_id
+from runtime.records import Attempt, RunRecord
+
+
+async def main(backend: str, location: str) -> None:
+    store: LogStore
+    if backend == "sqlite":
+        from runtime.logstore.sqlite import SQLiteLogStore
+
+        store = SQLiteLogStore(Path(location))
+    else:
+        from runtime.logstore.postgres import PostgresLogStore
+
+        store = PostgresLogStore(location)
+    await store.start()
+
+    async def writer(worker: int) -> None:
+        while True:
+            now = time.time()
+            run = RunRecord(
+                id=new_run_id(now),
+                spec=f"spec-{worker}",
+                revision=1,
+                major=1,
+                created_at=now,
+                status="ok",
+                latency_ms=1.0,
+                input={"worker": worker},
+                output={"ok": True},
+                attempts=(Attempt("fake", "m", "call", now, 1.0, "ok", 1, 1, None, 0.0),),
+            )
+            await store.write(run)
+            sys.stdout.write(run.id + "\n")
+            sys.stdout.flush()
+
+    await asyncio.gather(*(writer(w) for w in range(16)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from runtime.logstore.ulid import encode, is_run_id, new_run_id, timestamp_of
+
+
+def test_format_and_known_vector() -> None:
+    # From the ULID spec: 01ARYZ6S41 is the timestamp 1469918176385 ms.
+    assert encode(1469918176385 << 80)[:10] == "01ARYZ6S41"
+    run_id = new_run_id(1469918176.385 + 1e-7)
+    assert len(run_id) == 26 and is_run_id(run_id)
+    assert timestamp_of("01ARYZ6S41TSV4RRFFQ69G5FAV") == 1469918176.385
+    assert not is_run_id("01ARYZ6S41TSV4RRFFQ69G5FAU")  # U is not Crockford base32
+    assert not is_run_id("81ARYZ6S41TSV4RRFFQ69G5FAV")  # beyond 128 bits
+    with pytest.raises(ValueError):
+        timestamp_of("nope")
+
+
+def test_monotonic_within_a_millisecond_and_when_the_clock_steps_back() -> None:
+    frozen = [new_run_id(2_000_000_000.0) for _ in range(5000)]
+    assert frozen == sorted(frozen) and len(set(frozen)) == 5000
+    assert {timestamp_of(i) for i in frozen} == {2_000_000_000.0}
+    earlier = new_run_id(1_000_000_000.0)  # clock went back: still after every earlier id
+    assert earlier > frozen[-1]
+    later = new_run_id(2_000_000_001.0)
+    assert later > earlier and timestamp_of(later) == 2_000_000_001.0
+
+
+def test_sortable_by_time_and_unique_across_threads() -> None:
+    ids: list[list[str]] = [[] for _ in range(4)]
+
+    def make(bucket: list[str]) -> None:
+        bucket.extend(new_run_id() for _ in range(3000))
+
+    threads = [threading.Thread(target=make, args=(b,)) for b in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    flat = [i for bucket in ids for i in bucket]
+    assert len(set(flat)) == len(flat)
+    for bucket in ids:
+        assert bucket == sorted(bucket)  # each thread sees increasing ids
+    assert new_run_id() > max(flat)
