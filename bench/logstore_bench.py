@@ -92,25 +92,25 @@ async def sustained(
 def raw_executemany(store: Any, n: int) -> float:
     """The same work minus the queue: build n runs, serialize them, and insert them with the
     store's own statement (executemany) in ONE transaction on this thread: runs/s."""
-    conn = store._connect_writer()
+    conn = store.connect_writer()
     try:
-        store._migrate(conn)
+        store.migrate(conn)
         t0 = time.perf_counter()
         rows = [run_to_rows(make_run(i)) for i in range(n)]
-        store._insert(conn, [r for r, _ in rows], [a for _, att in rows for a in att])
+        store.insert(conn, [r for r, _ in rows], [a for _, att in rows for a in att])
         return n / (time.perf_counter() - t0)
     finally:
         conn.close()
 
 
 def commit_per_run(store: Any, seconds: float) -> float:
-    conn = store._connect_writer()
+    conn = store.connect_writer()
     try:
-        store._migrate(conn)
+        store.migrate(conn)
         n, stop, t0 = 0, time.perf_counter() + seconds, time.perf_counter()
         while time.perf_counter() < stop:
             row, attempts = run_to_rows(make_run(n))
-            store._insert(conn, [row], attempts)
+            store.insert(conn, [row], attempts)
             n += 1
         return n / (time.perf_counter() - t0)
     finally:

@@ -37,17 +37,30 @@ def read_rules(section: Section, lines: list[str], report: Reporter) -> tuple[ir
             for item in list_items(block, lines):
                 text = _rule_text(item)
                 if not text:
-                    report.error(item.line, item.col, "an empty rule: write the rule after the number")
+                    report.error(
+                        item.line, item.col, "an empty rule: write the rule after the number"
+                    )
                     continue
-                rules.append(ir.Rule(number=len(rules) + 1, text=text, loc=ir.Loc(line=item.line, col=item.col)))
+                rules.append(
+                    ir.Rule(
+                        number=len(rules) + 1, text=text, loc=ir.Loc(line=item.line, col=item.col)
+                    )
+                )
         elif block.kind == "paragraph":
             report.error(
-                block.line, 1, 'rules must be a numbered list: start each rule with "1.", "2.", ... on its own line'
+                block.line,
+                1,
+                'rules must be a numbered list: start each rule with "1.", "2.", ... on its own line',
             )
         elif block.kind not in QUIET:
-            report.error(block.line, 1, f"unexpected {_what(block)} in Rules: rules must be a numbered list")
+            report.error(
+                block.line, 1, f"unexpected {_what(block)} in Rules: rules must be a numbered list"
+            )
     if not rules and not section.all_blocks():
-        report.at(section.heading, 'the Rules section is empty: add a numbered list ("1. ...") or remove it')
+        report.at(
+            section.heading,
+            'the Rules section is empty: add a numbered list ("1. ...") or remove it',
+        )
     return tuple(rules)
 
 
@@ -74,7 +87,9 @@ def read_decision(section: Section, lines: list[str], report: Reporter) -> ir.De
     blocks = section.all_blocks()
     tables = [b for b in blocks if b.kind == "table"]
     if not tables:
-        pipes = any(b.kind == "paragraph" and "|" in "".join(lines[b.start : b.end]) for b in blocks)
+        pipes = any(
+            b.kind == "paragraph" and "|" in "".join(lines[b.start : b.end]) for b in blocks
+        )
         hint = (
             ': the lines with "|" are not a table; the header row needs a separator row below it, '
             'like "|---|---|", with the same number of columns'
@@ -84,7 +99,11 @@ def read_decision(section: Section, lines: list[str], report: Reporter) -> ir.De
         report.at(heading, f'"{heading.text}" has no table{hint}')
         return None
     for extra in tables[1:]:
-        report.error(extra.line, 1, 'one table per decision section: give this table its own "## Decision: <field>"')
+        report.error(
+            extra.line,
+            1,
+            'one table per decision section: give this table its own "## Decision: <field>"',
+        )
     table = read_table(tables[0], lines)
     if not table.rows:
         report.error(table.line, 1, "the decision table has no rows: add at least one rule row")
@@ -93,7 +112,11 @@ def read_decision(section: Section, lines: list[str], report: Reporter) -> ir.De
     rows: list[ir.TableRow] = []
     for number, row in enumerate(table.rows, start=1):
         if len(row.cells) != width:
-            report.error(row.line, 1, f"row {number} has {len(row.cells)} cells but the table has {width} columns")
+            report.error(
+                row.line,
+                1,
+                f"row {number} has {len(row.cells)} cells but the table has {width} columns",
+            )
             continue
         cells = tuple(ir.TableCell(text=c.text, loc=_loc(c)) for c in row.cells)
         rows.append(ir.TableRow(number=number, cells=cells, loc=ir.Loc(line=row.line, col=1)))
@@ -115,7 +138,10 @@ def _decision_heading(rest: Text, heading: Text, report: Reporter) -> tuple[str 
         return None, "first"
     field: str | None = m.group(1)
     if field and not SNAKE_RE.match(field):
-        report.at(rest.sub(m.start(1)), f'"{field}" is not a field name: write the output field, like "{snake_case(field)}"')
+        report.at(
+            rest.sub(m.start(1)),
+            f'"{field}" is not a field name: write the output field, like "{snake_case(field)}"',
+        )
         field = None
     tail = rest.sub(m.end()).strip()
     if not tail.text:
@@ -130,7 +156,9 @@ def _decision_heading(rest: Text, heading: Text, report: Reporter) -> tuple[str 
     word = " ".join(tail.text.lower().split())
     if word in HIT_POLICIES:
         return field, word
-    hint = did_you_mean(word, list(HIT_POLICIES)) or f" (hit policies are: {', '.join(HIT_POLICIES)})"
+    hint = (
+        did_you_mean(word, list(HIT_POLICIES)) or f" (hit policies are: {', '.join(HIT_POLICIES)})"
+    )
     report.at(tail if tail.text else heading, f'unknown hit policy "{tail.text}"{hint}')
     return field, "first"
 
@@ -138,7 +166,9 @@ def _decision_heading(rest: Text, heading: Text, report: Reporter) -> tuple[str 
 # ----------------------------------------------------------------------------- guardrails
 
 
-def read_guardrails(section: Section, lines: list[str], report: Reporter) -> tuple[ir.Guardrail, ...]:
+def read_guardrails(
+    section: Section, lines: list[str], report: Reporter
+) -> tuple[ir.Guardrail, ...]:
     out: list[ir.Guardrail] = []
     for block in section.all_blocks():
         if block.kind in LISTS:
@@ -147,9 +177,14 @@ def read_guardrails(section: Section, lines: list[str], report: Reporter) -> tup
                 if guardrail is not None:
                     out.append(guardrail)
         elif block.kind not in QUIET:
-            report.error(block.line, 1, f"write each guardrail as a bullet, like {GUARDRAIL_EXAMPLE}")
+            report.error(
+                block.line, 1, f"write each guardrail as a bullet, like {GUARDRAIL_EXAMPLE}"
+            )
     if not out and not section.all_blocks():
-        report.at(section.heading, f"the Guardrails section is empty: add bullets like {GUARDRAIL_EXAMPLE}")
+        report.at(
+            section.heading,
+            f"the Guardrails section is empty: add bullets like {GUARDRAIL_EXAMPLE}",
+        )
     return tuple(out)
 
 
@@ -192,7 +227,11 @@ def _guardrail(item: ListItem, report: Reporter) -> ir.Guardrail | None:
         positions.extend((t.line, t.col + k) for k in range(len(t.text) + 1))
     spans = code_spans(joined)
     if not spans:
-        report.error(item.line, item.col, f"this guardrail has no expression in backticks: write it like {GUARDRAIL_EXAMPLE}")
+        report.error(
+            item.line,
+            item.col,
+            f"this guardrail has no expression in backticks: write it like {GUARDRAIL_EXAMPLE}",
+        )
         return None
     start, end, n = spans[-1]
     content = joined[start + n : end - n]
@@ -203,9 +242,15 @@ def _guardrail(item: ListItem, report: Reporter) -> ir.Guardrail | None:
     if not label:
         label = " ".join(joined[end:].split()).lstrip(" :—–-").strip()
     if not expression:
-        report.error(line, col, "this guardrail's expression is empty: write the CEL expression between the backticks")
+        report.error(
+            line,
+            col,
+            "this guardrail's expression is empty: write the CEL expression between the backticks",
+        )
         return None
     if not label:
-        report.error(item.line, item.col, f"this guardrail has no label: write it like {GUARDRAIL_EXAMPLE}")
+        report.error(
+            item.line, item.col, f"this guardrail has no label: write it like {GUARDRAIL_EXAMPLE}"
+        )
         return None
     return ir.Guardrail(label=label, expression=expression, loc=ir.Loc(line=line, col=col))

@@ -9,14 +9,14 @@ against the spec's fields, and checks comparisons of a field with a literal or a
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from compiler.celtypes import check_comparisons, matching
 from compiler.errors import did_you_mean
-from compiler.feel import SCALAR, expected
+from compiler.feel import expected
 from compiler.ir import Field, FieldType
 
 
@@ -36,12 +36,23 @@ _TOKEN = re.compile(
 )
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 KEYWORDS = frozenset({"true", "false", "null", "in"})
-TYPE_NAMES = frozenset({"int", "uint", "double", "string", "bool", "bytes", "list", "map", "type",
-                        "null_type", "dyn", "timestamp", "duration"})
-COMPARE = frozenset({"==", "!=", "<", "<=", ">", ">="})
-# Tokens after which an operand of a comparison starts, and before which one ends.
-_LEFT = frozenset({"(", "&&", "||", ",", "?", ":", "[", "{"})
-_RIGHT = frozenset({")", "&&", "||", ",", "?", ":", "]", "}"})
+TYPE_NAMES = frozenset(
+    {
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bool",
+        "bytes",
+        "list",
+        "map",
+        "type",
+        "null_type",
+        "dyn",
+        "timestamp",
+        "duration",
+    }
+)
 
 
 def tokenize(expression: str) -> list[Token] | None:
@@ -114,15 +125,25 @@ def scan(expression: str, inputs: Sequence[Field], outputs: Sequence[Field]) -> 
             continue
         if tok.text not in KEYWORDS | TYPE_NAMES:
             hint = did_you_mean(tok.text, ["input", "output", *variables])
-            result.problems.append((tok.start, f"unknown name {tok.text}{hint}: a guardrail reads "
-                                    "input.<field> and output.<field>"))
+            result.problems.append(
+                (
+                    tok.start,
+                    f"unknown name {tok.text}{hint}: a guardrail reads "
+                    "input.<field> and output.<field>",
+                )
+            )
         i += 1
-    _check_comparisons(tokens, result)
+    check_comparisons(tokens, result.paths, result.problems)
     return result
 
 
-def _bind_macro(tokens: list[Token], i: int, depth: int, previous: Path | None,
-                bound: list[tuple[int, str, FieldType | None]]) -> None:
+def _bind_macro(
+    tokens: list[Token],
+    i: int,
+    depth: int,
+    previous: Path | None,
+    bound: list[tuple[int, str, FieldType | None]],
+) -> None:
     """At ``.exists(`` etc.: bind the comprehension variable to the receiver's item type."""
     tok = tokens[i]
     if tok.kind != "ident" or tok.text not in MACROS or i < 1 or tokens[i - 1].text != ".":
@@ -138,8 +159,13 @@ def _bind_macro(tokens: list[Token], i: int, depth: int, previous: Path | None,
         bound.append((depth + 1, name, item if len(names) == 1 else None))
 
 
-def _path(tokens: list[Token], i: int, fields: Sequence[Field] | None, ftype: FieldType | None,
-          result: Scan) -> Path:
+def _path(
+    tokens: list[Token],
+    i: int,
+    fields: Sequence[Field] | None,
+    ftype: FieldType | None,
+    result: Scan,
+) -> Path:
     """Resolve ``root(.name | [index])*`` starting at token ``i``; stop before a method call."""
     root = tokens[i]
     names: list[str] = []
@@ -149,7 +175,7 @@ def _path(tokens: list[Token], i: int, fields: Sequence[Field] | None, ftype: Fi
     while j + 1 < len(tokens):
         nxt = tokens[j + 1]
         if nxt.text == "[":
-            close = _matching(tokens, j + 1)
+            close = matching(tokens, j + 1)
             if close is None:
                 break
             indexed = True
@@ -192,106 +218,5 @@ def _path(tokens: list[Token], i: int, fields: Sequence[Field] | None, ftype: Fi
     return Path(root.text, tuple(names), resolved, root.start, i, j, nullable, indexed)
 
 
-def _matching(tokens: list[Token], j: int) -> int | None:
-    depth = 0
-    for k in range(j, len(tokens)):
-        depth += {"[": 1, "]": -1}.get(tokens[k].text, 0)
-        if depth == 0:
-            return k
-    return None
-
-
 def _kind(ftype: FieldType) -> str:
     return {"list": "a list", "object": "an object"}.get(ftype.kind, expected(ftype))
-
-
-def _family(ftype: FieldType) -> str:
-    return {"integer": "number", "money": "number", "enum": "text", "date": "text"}.get(ftype.kind, ftype.kind)
-
-
-def _literal_family(tok: Token) -> str | None:
-    if tok.kind == "string":
-        return "text"
-    if tok.kind == "number":
-        return "number"
-    return {"true": "boolean", "false": "boolean", "null": "null"}.get(tok.text)
-
-
-def _check_comparisons(tokens: list[Token], result: Scan) -> None:
-    """``path OP literal``, ``literal OP path``, ``path OP path`` and ``path in [literals]``."""
-    for path in result.paths:
-        ftype = path.type
-        if ftype is None or ftype.kind not in SCALAR:
-            continue
-        before = tokens[path.first - 1].text if path.first > 0 else "("
-        op = tokens[path.last + 1] if path.last + 1 < len(tokens) else None
-        if op is not None and op.text == "in" and path.last + 2 < len(tokens) and tokens[path.last + 2].text == "[":
-            close = _matching(tokens, path.last + 2)
-            if before in _LEFT and close is not None:
-                for tok in tokens[path.last + 3 : close]:
-                    if tok.text != ",":
-                        _compare(path, "==", tok, result)
-            continue
-        if before not in _LEFT or op is None or op.text not in COMPARE:
-            continue
-        rest = tokens[path.last + 2 :]
-        if len(rest) >= 1 and (len(rest) == 1 or rest[1].text in _RIGHT):
-            _compare(path, op.text, rest[0], result)
-        other = next((p for p in result.paths if p.first == path.last + 2), None)
-        if other is not None and other.type is not None and other.type.kind in SCALAR:
-            end = other.last + 1
-            if (end >= len(tokens) or tokens[end].text in _RIGHT) and _family(other.type) != _family(ftype):
-                result.problems.append((other.start, f"{path.dotted} is {expected(ftype)} but "
-                                        f"{other.dotted} is {expected(other.type)}: they cannot be compared"))
-    for index, tok in enumerate(tokens[:-2]):  # literal OP path
-        right = next((p for p in result.paths if p.first == index + 2), None)
-        if right is None or tokens[index + 1].text not in COMPARE:
-            continue
-        if (index == 0 or tokens[index - 1].text in _LEFT) and _literal_family(tok) is not None:
-            end = right.last + 1
-            if end >= len(tokens) or tokens[end].text in _RIGHT:
-                _compare(right, tokens[index + 1].text, tok, result)
-
-
-def _compare(path: Path, op: str, tok: Token, result: Scan) -> None:
-    ftype = path.type
-    family = _literal_family(tok)
-    if ftype is None or family is None or family == "null":
-        return
-    want = _family(ftype)
-    name = path.dotted
-    if ftype.kind == "datetime":
-        result.problems.append((tok.start, f"{name} is a date and time: compare it with "
-                                'timestamp("2024-01-31T09:00:00Z"), not ' + tok.text))
-    elif want != family:
-        fix = f": write {name} == true (or just {name})" if ftype.kind == "boolean" else ""
-        result.problems.append((tok.start, f"{name} is {expected(ftype)}, but it is compared "
-                                f"with {tok.text}{fix}"))
-    elif ftype.kind == "enum":
-        value = _string_value(tok.text)
-        if op not in ("==", "!="):
-            result.problems.append((tok.start, f"{name} is {expected(ftype)}: compare it with "
-                                    f"== or !=, not {op}"))
-        elif value is not None and value not in ftype.values:
-            hint = did_you_mean(value, ftype.values)
-            result.problems.append((tok.start, f"{tok.text} is not a value of {name} "
-                                    f"({expected(ftype)}){hint}"))
-    elif ftype.kind == "date":
-        value = _string_value(tok.text)
-        if value is not None and not _is_date(value):
-            result.problems.append((tok.start, f"{name} is a date, but {tok.text} is not a date "
-                                    "(write 2024-01-31)"))
-
-
-def _string_value(text: str) -> str | None:
-    if text[:1] in "rRbB" or text[:3] in ('"""', "'''"):
-        return None
-    return re.sub(r"\\(.)", r"\1", text[1:-1])
-
-
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None

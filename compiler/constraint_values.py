@@ -30,15 +30,15 @@ def to_number(literal: str) -> int | float | None:
     return int(s)
 
 
-def parse_default(
-    ftype: ir.FieldType, raw: str, where: Text, report: Reporter
-) -> tuple[bool, Any]:
+def parse_default(ftype: ir.FieldType, raw: str, where: Text, report: Reporter) -> tuple[bool, Any]:
     """Parse ``raw`` (the text after ``default``) as a value of ``ftype``: (ok, value)."""
     kind = ftype.kind
     text = unquote(raw.strip())
     low = text.lower()
     if not raw.strip():
-        report.at(where, 'write the default value after "default", like "default no" or "default 0"')
+        report.at(
+            where, 'write the default value after "default", like "default no" or "default 0"'
+        )
         return False, None
     if kind == "boolean":
         if low in ("yes", "true", "no", "false"):

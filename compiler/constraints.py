@@ -107,7 +107,10 @@ def apply_constraints(
         if ok and check_default(constrained, value, st.default, report):
             opts.has_default, opts.default = True, value
         if st.required is not None:
-            report.at(st.required, f'"required" contradicts "{st.default.text}": a field with a default is optional')
+            report.at(
+                st.required,
+                f'"required" contradicts "{st.default.text}": a field with a default is optional',
+            )
     elif st.required is not None and st.optional is not None:
         later = max(st.required, st.optional, key=lambda t: (t.line, t.col))
         report.at(later, '"required" and "optional" contradict each other: keep one')
@@ -186,7 +189,7 @@ def _not_numeric(st: _State, where: Text) -> bool:
     if st.kind in NUMERIC:
         return False
     if st.kind == "text":
-        fix = "to limit its length write it with characters, like \"max 200 characters\""
+        fix = 'to limit its length write it with characters, like "max 200 characters"'
         st.error(where, f'"{where.text}" is a number bound but "{st.field}" is text: {fix}')
     elif st.kind == "list":
         fix = 'to limit its size write it with items, like "max 5 items"'
@@ -203,8 +206,13 @@ def _not_numeric(st: _State, where: Text) -> bool:
 def _set(st: _State, attr: str, value: Any, where: Text) -> None:
     prev = getattr(st, attr)
     if prev is not None:
-        what = {"lower": "lower bound", "upper": "upper bound", "min_len": "minimum length",
-                "max_len": "maximum length", "pattern": "pattern"}[attr]
+        what = {
+            "lower": "lower bound",
+            "upper": "upper bound",
+            "min_len": "minimum length",
+            "max_len": "maximum length",
+            "pattern": "pattern",
+        }[attr]
         st.error(where, f'"{where.text}" conflicts with "{prev[-1].text}": a field has one {what}')
         return
     setattr(st, attr, value)
@@ -253,7 +261,8 @@ def _range(st: _State, lo: str, hi: str, unit: str | None, where: Text) -> None:
 def _limit(st: _State, which: str, literal: str, unit: str | None, where: Text) -> None:
     if unit is None:
         if st.kind in ("text", "list"):
-            word = "characters" if st.kind == "text" else "items"
+            word = "character" if st.kind == "text" else "item"
+            word += "" if literal == "1" else "s"
             st.error(where, f'"{where.text}" needs a unit: write "{where.text} {word}"')
             return
         _bound(st, "<=" if which == "max" else ">=", literal, where)
@@ -330,4 +339,7 @@ def _check_contradictions(st: _State) -> None:
     if st.min_len and st.max_len:
         (lo_n, lo_where), (hi_n, hi_where) = st.min_len, st.max_len
         if lo_n > hi_n:
-            st.error(hi_where, f'"{hi_where.text}" contradicts "{lo_where.text}": no value satisfies both')
+            st.error(
+                hi_where,
+                f'"{hi_where.text}" contradicts "{lo_where.text}": no value satisfies both',
+            )

@@ -136,10 +136,16 @@ def _aware(value: Any) -> dt.datetime:
     return value
 
 
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        return value.isoformat()
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def format_value(value: Any) -> str:
     """A value as it reads in a message: JSON for text, ``null`` for absent."""
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return _iso(value)
     if isinstance(value, Decimal):
         return str(value)
     return json.dumps(value, ensure_ascii=False, default=str)
@@ -153,7 +159,7 @@ def display(value: Any, ftype: FieldType | None = None) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return _iso(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, str):
@@ -190,11 +196,16 @@ def evaluate_table(
     empty list). A ``unique`` table matching several rows, or an ``any`` table whose matching rows
     disagree, raises ``TableConflict``. ``source`` (the spec path) only improves messages.
     """
-    where = f"'{table.name}' ({source}:{table.line})" if source else f"'{table.name}' (line {table.line})"
+    where = (
+        f"'{table.name}' ({source}:{table.line})"
+        if source
+        else f"'{table.name}' (line {table.line})"
+    )
     try:
         flags = cel_program(table.cel).execute({"input": dict(input_values)})
     except Exception as exc:  # noqa: BLE001 - CEL raises plain Python errors of several kinds
-        raise TableError(f"{where} could not be evaluated: {exc}", table.name, table.line) from exc
+        message = f"{where} could not be evaluated: {cel_error(exc)}"
+        raise TableError(message, table.name, table.line) from exc
     matched = [row for row, hit in zip(table.rows, flags, strict=True) if hit is True]
     policy = table.hit_policy
     if policy == "collect":
@@ -205,13 +216,19 @@ def evaluate_table(
         return TableOutcome(tuple(row.number for row in matched), results)
     if not matched:
         if set(required) & set(table.outputs):
-            shown = ", ".join(f"{n}={format_value(input_values.get(n))}" for n in table.inputs)
+            shown = ", ".join(
+                f"{n} absent"
+                if input_values.get(n) is None
+                else f"{n}={format_value(input_values[n])}"
+                for n in table.inputs
+            )
             message = f"no row of {where} matches {shown or 'this input'}"
             raise TableNoMatch(message, table.name, table.line)
         return TableOutcome((), {})
     if policy == "unique" and len(matched) > 1:
         numbers = tuple(row.number for row in matched)
-        message = f"{where} is unique but rows {_and(numbers)} all match"
+        both = "both" if len(numbers) == 2 else "all"
+        message = f"{where} is unique but rows {_and(numbers)} {both} match"
         raise TableConflict(message, table.name, table.line, numbers)
     if policy == "any":
         different = [row for row in matched if row.results != matched[0].results]
@@ -277,6 +294,8 @@ def cel_error(exc: BaseException) -> str:
         return "No such overload: the operand types do not match (CEL does not convert types)"
     if text.startswith("Unsupported operation"):
         first = text.split(". ")[0]
-        hint = " (write 1.0, not 1, next to a number)" if "float" in first and "int" in first else ""
+        hint = (
+            " (write 1.0, not 1, next to a number)" if "float" in first and "int" in first else ""
+        )
         return f"{first}: CEL does not convert between types{hint}"
     return text

@@ -37,7 +37,10 @@ def read_examples(section: Section, lines: list[str], report: Reporter) -> tuple
     for child in section.children:
         _add(out, titles, child.heading, child.all_blocks(), lines, report)
     if not section.blocks and not section.children:
-        report.at(section.heading, f"the Examples section is empty: add a ### title and a ```json block with {FORM}")
+        report.at(
+            section.heading,
+            f"the Examples section is empty: add a ### title and a ```json block with {FORM}",
+        )
     return tuple(out)
 
 
@@ -55,10 +58,17 @@ def _add(
         report.at(heading, f'example "{title}" has no code block: add a ```json block with {FORM}')
         return
     for extra in codes[1:]:
-        report.error(extra.line, 1, f'example "{title}" has more than one code block: give each example its own ### title')
+        report.error(
+            extra.line,
+            1,
+            f'example "{title}" has more than one code block: give each example its own ### title',
+        )
     key = title.lower()
     if key in titles:
-        report.at(heading, f'two examples are called "{title}" (the first is on line {titles[key]}): give each its own title')
+        report.at(
+            heading,
+            f'two examples are called "{title}" (the first is on line {titles[key]}): give each its own title',
+        )
         return
     titles[key] = heading.line
     data = _parse_block(codes[0], lines, report)
@@ -71,13 +81,18 @@ def _add(
     ok = True
     for k in data:
         if k not in ("input", "output"):
-            hint = did_you_mean(str(k), ["input", "output"]) or f": an example has only input and output, like {FORM}"
+            hint = (
+                did_you_mean(str(k), ["input", "output"])
+                or f": an example has only input and output, like {FORM}"
+            )
             report.error(*where, f'unknown key "{k}" in example "{title}"{hint}')
             ok = False
     for k in ("input", "output"):
         if not isinstance(data.get(k), dict):
             what = "missing" if k not in data else "not an object"
-            report.error(*where, f'"{k}" of example "{title}" is {what}: write it as {{"field": value, ...}}')
+            report.error(
+                *where, f'"{k}" of example "{title}" is {what}: write it as {{"field": value, ...}}'
+            )
             ok = False
     if ok:
         loc = ir.Loc(line=heading.line, col=heading.col)
@@ -87,7 +102,11 @@ def _add(
 def _parse_block(block: Block, lines: list[str], report: Reporter) -> Any:
     tok = block.tokens[0]
     if block.kind == "code_block":
-        report.error(block.line, 1, "indented code is not read as an example: use a ```json (or ```yaml) fenced block")
+        report.error(
+            block.line,
+            1,
+            "indented code is not read as an example: use a ```json (or ```yaml) fenced block",
+        )
         return None
     info = tok.info.strip().split()[0].lower() if tok.info.strip() else ""
     content = tok.content
@@ -123,7 +142,9 @@ def _json(content: str, block: Block, indent: int, report: Reporter) -> Any:
     try:
         return json.loads(content, object_pairs_hook=_pairs, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        report.error(block.line + exc.lineno, exc.colno + indent, f"the example is not valid JSON: {exc.msg}")
+        report.error(
+            block.line + exc.lineno, exc.colno + indent, f"the example is not valid JSON: {exc.msg}"
+        )
     except _Invalid as exc:
         report.error(block.line, 1, f"the example is not valid: {exc}")
     except (RecursionError, ValueError) as exc:
@@ -136,8 +157,14 @@ def _yaml(content: str, block: Block, indent: int, report: Reporter) -> Any:
         data = yaml.safe_load(content)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (block.line + 1 + mark.line, mark.column + 1 + indent) if mark else (block.line, 1)
-        report.error(line, col, f"the example is not valid YAML: {exc.problem or exc.context or 'syntax error'}")
+        line, col = (
+            (block.line + 1 + mark.line, mark.column + 1 + indent) if mark else (block.line, 1)
+        )
+        report.error(
+            line,
+            col,
+            f"the example is not valid YAML: {exc.problem or exc.context or 'syntax error'}",
+        )
         return None
     except PARSE_ERRORS as exc:
         report.error(block.line, 1, f"the example is not valid YAML: {exc}")

@@ -39,13 +39,21 @@ def check_examples(
     for example in spec.examples:
         first = titles.setdefault(example.title, example)
         if first is not example:
-            report.error(example.loc, f"example '{example.title}' appears twice (first on line "
-                         f"{first.loc.line}): give each example its own title")
+            report.error(
+                example.loc,
+                f"example '{example.title}' appears twice (first on line "
+                f"{first.loc.line}): give each example its own title",
+            )
         _check(spec, example, tables, guardrails, report)
 
 
-def _check(spec: Spec, example: Example, tables: Sequence[CompiledTable],
-           guardrails: Sequence[CheckedGuardrail], report: Reporter) -> None:
+def _check(
+    spec: Spec,
+    example: Example,
+    tables: Sequence[CompiledTable],
+    guardrails: Sequence[CheckedGuardrail],
+    report: Reporter,
+) -> None:
     name = f"example '{example.title}'"
     problems = validate_fields(spec.inputs, example.input, "input", section="an Input field")
     problems += validate_fields(
@@ -73,8 +81,11 @@ def _check(spec: Spec, example: Example, tables: Sequence[CompiledTable],
                 continue
             want, got = example.output[field], outcome.results.get(field)
             if not _same(types[field], want, got):
-                report.error(example.loc, f"{name} expects {field}={display(want, types[field])}; "
-                             f"{_gives(table, outcome.rows, got, types[field])}")
+                report.error(
+                    example.loc,
+                    f"{name} expects {field}={display(want, types[field])}; "
+                    f"{_gives(table, outcome.rows, got, types[field])}",
+                )
                 failed = True
     if failed:
         return
@@ -86,8 +97,10 @@ def _check(spec: Spec, example: Example, tables: Sequence[CompiledTable],
         for result in evaluate_guardrails((checked.compiled,), cel_input, cel_output):
             if not result.passed:
                 why = f": {result.error}" if result.error else ""
-                report.error(example.loc, f"{name} violates guardrail '{result.label}' "
-                             f"(line {result.line}){why}")
+                report.error(
+                    example.loc,
+                    f"{name} violates guardrail '{result.label}' (line {result.line}){why}",
+                )
 
 
 def _same(ftype: FieldType, want: Any, got: Any) -> bool:

@@ -10,7 +10,7 @@ and time, or ``null`` (the field is absent: only for optional fields).
 from __future__ import annotations
 
 import datetime as dt
-import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -204,10 +204,18 @@ def parse_unary_tests(text: str) -> UnaryTests:
         raise FeelError("the cell is empty: write - for any value")
     unquoted = re.sub(r'"[^"]*"|\'[^\']*\'', "", text)
     if _THOUSANDS.search(unquoted):
-        raise FeelError(f"{_q(text)}: write numbers without a thousands separator (1000, not 1,000)")
+        raise FeelError(
+            f"{_q(text)}: write numbers without a thousands separator (1000, not 1,000)"
+        )
     parser = _Parser(text)
     first, second = parser.peek(), parser.peek(1)
-    if first and second and first.kind == "word" and first.text.lower() == "not" and second.text == "(":
+    if (
+        first
+        and second
+        and first.kind == "word"
+        and first.text.lower() == "not"
+        and second.text == "("
+    ):
         parser.pos = 2
         tests = parser.tests(")")
         parser.pos += 1
@@ -243,6 +251,8 @@ def type_literal(lit: Lit, ftype: FieldType) -> Lit:
     if kind == "text":
         return Lit("string", text, lit.value if lit.kind == "string" else text)
     if kind in ("integer", "number", "money") and lit.kind == "number":
+        if not math.isfinite(float(lit.value)) or abs(lit.value) >= 2**63:
+            raise FeelError("is too large")
         if kind != "integer":
             return Lit("double", text, float(lit.value))
         if float(lit.value).is_integer():
@@ -275,7 +285,9 @@ def parse_datetime(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def type_tests(cell: UnaryTests, text: str, name: str, ftype: FieldType, nullable: bool) -> UnaryTests:
+def type_tests(
+    cell: UnaryTests, text: str, name: str, ftype: FieldType, nullable: bool
+) -> UnaryTests:
     """Type every literal of a parsed cell against its field; reject tests the type cannot take."""
     text = strip_cell(text)
     lits = [lit for test in cell.tests for lit in _lits(test)]
@@ -314,88 +326,3 @@ def _typed(lit: Lit, ftype: FieldType, fail: Any) -> Lit:
 
 def _lits(test: Test) -> tuple[Lit, ...]:
     return (test.lo, test.hi) if isinstance(test, Range) else (test.value,)
-
-
-# ----------------------------------------------------------------------------- CEL
-
-
-def cel_literal(lit: Lit) -> str:
-    """A typed literal as CEL source. Doubles always carry a decimal point or exponent."""
-    if lit.kind == "int":
-        return str(int(lit.value))
-    if lit.kind == "double":
-        return repr(float(lit.value))
-    if lit.kind == "bool":
-        return "true" if lit.value else "false"
-    if lit.kind == "timestamp":
-        return f"timestamp({json.dumps(iso_datetime(lit.value))})"
-    if lit.kind == "null":
-        return "null"
-    return json.dumps(str(lit.value), ensure_ascii=False)
-
-
-def iso_datetime(value: dt.datetime) -> str:
-    """RFC 3339 in UTC with a Z, as CEL's timestamp() and JSON expect."""
-    text = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
-    return text + "Z"
-
-
-def json_value(lit: Lit) -> Any:
-    """A typed literal as a JSON value (results of table rows)."""
-    return iso_datetime(lit.value) if lit.kind == "timestamp" else lit.value
-
-
-def cell_to_cel(cell: UnaryTests, path: str, nullable: bool) -> str:
-    """CEL that is true when the value at ``path`` passes the cell.
-
-    For a nullable field, comparisons are guarded with ``path != null`` so an absent value never
-    passes a positive test (and so passes ``not(...)``); ``-`` passes anything, absent included.
-    """
-    if not cell.tests:
-        return "true"
-    nulls = [t for t in cell.tests if isinstance(t, Compare) and t.value.kind == "null"]
-    values = [t for t in cell.tests if t not in nulls]
-    parts = [f"{path} {t.op} null" for t in nulls if isinstance(t, Compare)]
-    if values:
-        equals = [t.value for t in values if isinstance(t, Compare) and t.op == "=="]
-        if len(equals) == len(values):
-            if len(equals) == 1:
-                parts.append(f"{path} == {cel_literal(equals[0])}")
-            else:
-                parts.append(f"{path} in [{', '.join(cel_literal(v) for v in equals)}]")
-        else:
-            rendered = [_test_cel(t, path) for t in values]
-            expr = rendered[0] if len(rendered) == 1 else "(" + " || ".join(rendered) + ")"
-            parts.append(f"({path} != null && {expr})" if nullable else expr)
-    positive = parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
-    return f"!({positive})" if cell.negated else positive
-
-
-def _test_cel(test: Test, path: str) -> str:
-    if isinstance(test, Compare):
-        return f"{path} {test.op} {cel_literal(test.value)}"
-    low = f"{path} {'>' if test.lo_open else '>='} {cel_literal(test.lo)}"
-    high = f"{path} {'<' if test.hi_open else '<='} {cel_literal(test.hi)}"
-    return f"({low} && {high})"
-
-
-def parse_result(text: str, ftype: FieldType) -> Lit | None:
-    """A result cell: one literal of the output field's type, or None for ``-``."""
-    text = strip_cell(text)
-    if text in ANY:
-        return None
-    if not text:
-        raise FeelError("the cell is empty: write a value")
-    if ftype.kind == "text":
-        quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
-        return Lit("string", text, _unquote(text) if quoted else text)
-    tokens = _tokenize(text)
-    if len(tokens) != 1 or tokens[0].kind in ("op", "punct", "dots"):
-        raise FeelError(f"{_q(text)} is not one value: write {expected(ftype)}")
-    try:
-        lit = type_literal(_literal(tokens[0]), ftype)
-    except FeelError as exc:
-        raise FeelError(f"{_q(text)} {exc}") from None
-    if lit.kind == "null":
-        raise FeelError(f"{_q(text)}: write - to leave the field unset")
-    return lit

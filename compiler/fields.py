@@ -65,37 +65,56 @@ def read_fields(
     tables = [b for b in section.blocks if b.kind == "table"]
     lists = [b for b in section.blocks if b.kind in ("bullet_list", "ordered_list")]
     if tables:
-        header = [c.text.lower().strip() for c in read_table(tables[0], lines).header.cells]
+        header = [_column(c.text) for c in read_table(tables[0], lines).header.cells]
         if not must and not ({"field", "name"} & set(header) and "type" in header):
             return None
         for extra in tables[1:]:
-            report.error(extra.line, 1, f'"{section.heading.text}" has more than one field table: merge them')
+            report.error(
+                extra.line, 1, f'"{section.heading.text}" has more than one field table: merge them'
+            )
         return _table_fields(tables[0], lines, report)
     if lists:
         items = list_items(lists[0], lines)
         if not must and not (items and BULLET_RE.match(_paragraph(items[0]).text)):
             return None
         for extra in lists[1:]:
-            report.error(extra.line, 1, f'"{section.heading.text}" has more than one field list: merge them')
+            report.error(
+                extra.line, 1, f'"{section.heading.text}" has more than one field list: merge them'
+            )
         return _bullet_fields(lists[0], lines, report)
     return None
+
+
+def _column(header: str) -> str:
+    return " ".join(header.lower().strip("`*_ ").split())
 
 
 def _table_fields(block: Block, lines: list[str], report: Reporter) -> list[RawField]:
     table = read_table(block, lines)
     roles: dict[str, int] = {}
     for i, cell in enumerate(table.header.cells):
-        role = COLUMNS.get(" ".join(cell.text.lower().split()))
-        if role is None:
+        role = COLUMNS.get(_column(cell.text))
+        if role is None and not cell.text:
+            report.at(
+                cell, "a column has no name: the columns are field, type, constraints, description"
+            )
+        elif role is None:
             hint = did_you_mean(cell.text, ["field", "type", "constraints", "description"])
-            report.at(cell, f'unknown column "{cell.text}"{hint}: the columns are field, type, constraints, description')
+            report.at(
+                cell,
+                f'unknown column "{cell.text}"{hint}: the columns are field, type, constraints, description',
+            )
         elif role in roles:
             report.at(cell, f'column "{cell.text}" appears twice')
         else:
             roles[role] = i
     for role in ("field", "type"):
         if role not in roles:
-            report.error(table.line, 1, f'the field table has no "{role}" column: the columns are field, type, constraints, description')
+            report.error(
+                table.line,
+                1,
+                f'the field table has no "{role}" column: the columns are field, type, constraints, description',
+            )
     if "field" not in roles or "type" not in roles:
         return []
     if not table.rows:
@@ -103,7 +122,11 @@ def _table_fields(block: Block, lines: list[str], report: Reporter) -> list[RawF
     out: list[RawField] = []
     for row in table.rows:
         if len(row.cells) != len(table.header.cells):
-            report.error(row.line, 1, f"this row has {len(row.cells)} cells but the table has {len(table.header.cells)} columns")
+            report.error(
+                row.line,
+                1,
+                f"this row has {len(row.cells)} cells but the table has {len(table.header.cells)} columns",
+            )
             continue
         cons = row.cells[roles["constraints"]] if "constraints" in roles else None
         desc = row.cells[roles["description"]].text if "description" in roles else ""
@@ -161,8 +184,17 @@ def _bullet_field(item: ListItem, lines: list[str], report: Reporter) -> RawFiel
         return None
     open_at = para.text.index("(", m.start("name"))
     close_at = _close_paren(para.text, open_at)
+    lines_in_item = [t.strip() for t in item.source]
+    for more in range(2, len(lines_in_item) + 1):
+        if close_at >= 0:
+            break
+        # a wrapped line starting with ">" or "-" reads as a quote or list: keep reading lines
+        para = Text.join(lines_in_item[:more])
+        close_at = _close_paren(para.text, open_at)
     if close_at < 0:
-        report.at(para.sub(open_at), f'the type in parentheses is not closed: add ")", as in {example}')
+        report.at(
+            para.sub(open_at), f'the type in parentheses is not closed: add ")", as in {example}'
+        )
         return None
     desc = re.sub(r"^(?:[:—–]|-\s)\s*", "", para.text[close_at + 1 :].strip()).strip()
     children: list[RawField] | None = None
@@ -299,6 +331,8 @@ def _check_name(name: str, where: Text, report: Reporter) -> bool:
         )
         return False
     if name in RESERVED:
-        report.at(where, f'field name "{name}" is a reserved word: choose another, like "{name}_value"')
+        report.at(
+            where, f'field name "{name}" is a reserved word: choose another, like "{name}_value"'
+        )
         return False
     return True

@@ -65,7 +65,9 @@ def _pos(node: yaml.Node | None, first_line: int) -> tuple[int, int]:
     return first_line + node.start_mark.line, node.start_mark.column + 1
 
 
-def read_front_matter(yaml_text: str, first_line: int, source: str, report: Reporter) -> FrontMatter:
+def read_front_matter(
+    yaml_text: str, first_line: int, source: str, report: Reporter
+) -> FrontMatter:
     try:
         root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(yaml_text)
@@ -132,7 +134,9 @@ def _read_name(
     if not isinstance(name, str) or not KEBAB_RE.match(name):
         kebab = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") or example
         report.error(
-            line, col, f'name "{name}" must be kebab-case (lowercase words joined by "-"), like "{kebab}"'
+            line,
+            col,
+            f'name "{name}" must be kebab-case (lowercase words joined by "-"), like "{kebab}"',
         )
         return None
     if stem is not None and name != stem:
@@ -159,7 +163,9 @@ def _read_route(
         if isinstance(value, str) and value.strip().lower() in STRATEGIES:
             strategy = value.strip().lower()
         else:
-            hint = did_you_mean(str(value), list(STRATEGIES)) or f" (one of: {', '.join(STRATEGIES)})"
+            hint = (
+                did_you_mean(str(value), list(STRATEGIES)) or f" (one of: {', '.join(STRATEGIES)})"
+            )
             report.error(*_pos(nodes["routing"][1], first_line), f'unknown routing "{value}"{hint}')
     models: list[ir.RouteModel] = []
     if "models" in nodes:
@@ -190,7 +196,9 @@ def _item_node(node: yaml.Node, index: int) -> yaml.Node:
     return node
 
 
-def _read_models(value: Any, node: yaml.Node, first_line: int, report: Reporter) -> list[ir.RouteModel]:
+def _read_models(
+    value: Any, node: yaml.Node, first_line: int, report: Reporter
+) -> list[ir.RouteModel]:
     if value is None:
         return []
     items = [value] if isinstance(value, str) else value
@@ -223,7 +231,7 @@ def _read_models(value: Any, node: yaml.Node, first_line: int, report: Reporter)
             or not weight > 0
         ):
             report.error(*where, f'weight of "{ref}" must be a number greater than 0')
-            weight = None
+            continue
         if ref in seen:
             report.error(*where, f'model "{ref}" is listed twice')
             continue

@@ -35,8 +35,10 @@ class _Context(NamedTuple):
     output: dict[str, Any]
 
     def cel(self, spec: Spec) -> dict[str, Any]:
-        return {"input": to_cel_values(spec.inputs, self.input),
-                "output": to_cel_values(spec.outputs, self.output)}
+        return {
+            "input": to_cel_values(spec.inputs, self.input),
+            "output": to_cel_values(spec.outputs, self.output),
+        }
 
 
 def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, ...]:
@@ -49,19 +51,25 @@ def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, 
     for guardrail in spec.guardrails:
         first = labels.setdefault(guardrail.label, guardrail)
         if first is not guardrail:
-            report.error(guardrail.loc, f"guardrail '{guardrail.label}' appears twice (first on line "
-                         f"{first.loc.line}): give each guardrail its own label")
+            report.error(
+                guardrail.loc,
+                f"guardrail '{guardrail.label}' appears twice (first on line "
+                f"{first.loc.line}): give each guardrail its own label",
+            )
         before = report.count
         paths = _check(spec, guardrail, complete, absent, report)
         if report.count == before and paths is not None:
             outputs_read = [p for p in paths if p.root == "output"]
-            compiled = CompiledGuardrail(label=guardrail.label, cel=guardrail.expression.strip(),
-                                         line=guardrail.loc.line)
-            checked.append(CheckedGuardrail(
-                compiled,
-                frozenset(p.names[0] for p in outputs_read if p.names),
-                any(not p.names for p in outputs_read),
-            ))
+            compiled = CompiledGuardrail(
+                label=guardrail.label, cel=guardrail.expression.strip(), line=guardrail.loc.line
+            )
+            checked.append(
+                CheckedGuardrail(
+                    compiled,
+                    frozenset(p.names[0] for p in outputs_read if p.names),
+                    any(not p.names for p in outputs_read),
+                )
+            )
     return tuple(checked)
 
 
@@ -70,14 +78,21 @@ def _pairs(inputs: Sequence[Sample], outputs: Sequence[Sample]) -> list[_Context
     if not inputs or not outputs:
         return []
     return [
-        _Context(_describe(inputs[i % len(inputs)], outputs[i % len(outputs)]),
-                 inputs[i % len(inputs)].values, outputs[i % len(outputs)].values)
+        _Context(
+            _describe(inputs[i % len(inputs)], outputs[i % len(outputs)]),
+            inputs[i % len(inputs)].values,
+            outputs[i % len(outputs)].values,
+        )
         for i in range(count)
     ]
 
 
 def _describe(inp: Sample, out: Sample) -> str:
-    return inp.description if inp.description == out.description else f"{inp.description}, {out.description}"
+    return (
+        inp.description
+        if inp.description == out.description
+        else f"{inp.description}, {out.description}"
+    )
 
 
 def _at(guardrail: Guardrail, offset: int) -> Loc:
@@ -89,12 +104,20 @@ def _at(guardrail: Guardrail, offset: int) -> Loc:
     return Loc(line=guardrail.loc.line + newlines, col=offset - prefix.rfind("\n"))
 
 
-def _check(spec: Spec, guardrail: Guardrail, complete: list[_Context], absent: list[_Context],
-           report: Reporter) -> list[Path] | None:
+def _check(
+    spec: Spec,
+    guardrail: Guardrail,
+    complete: list[_Context],
+    absent: list[_Context],
+    report: Reporter,
+) -> list[Path] | None:
     label, expression = guardrail.label, guardrail.expression
     if not expression.strip():
-        report.error(guardrail.loc, f"guardrail '{label}' has no expression: write it in CEL, "
-                     "e.g. `output.refund_amount <= input.order_total`")
+        report.error(
+            guardrail.loc,
+            f"guardrail '{label}' has no expression: write it in CEL, "
+            "e.g. `output.refund_amount <= input.order_total`",
+        )
         return None
     found = scan(expression, spec.inputs, spec.outputs)
     for offset, problem in found.problems:
@@ -113,8 +136,10 @@ def _check(spec: Spec, guardrail: Guardrail, complete: list[_Context], absent: l
         return None
     for context in complete:
         if failure := _run(expression, context.cel(spec)):
-            report.error(guardrail.loc, f"guardrail '{label}' {failure} (on a sample where "
-                         f"{context.description})")
+            report.error(
+                guardrail.loc,
+                f"guardrail '{label}' {failure} (on a sample where {context.description})",
+            )
             return None
     for context in absent:
         if failure := _run(expression, context.cel(spec)):
@@ -181,7 +206,9 @@ def _close(tokens: list[Token], index: int) -> int | None:
     return None
 
 
-def _operands_run(spec: Spec, guardrail: Guardrail, complete: list[_Context], report: Reporter) -> bool:
+def _operands_run(
+    spec: Spec, guardrail: Guardrail, complete: list[_Context], report: Reporter
+) -> bool:
     """Each operand of && / || must be a condition that runs: in CEL ``true || 1 + 2.5`` is true,
     so a type error in one branch hides behind the others on most inputs."""
     expression = guardrail.expression
@@ -207,13 +234,21 @@ def _operands_run(spec: Spec, guardrail: Guardrail, complete: list[_Context], re
                 if isinstance(value, bool):
                     continue
                 problem = f"gives {format_value(value)}, not true or false"
-            report.error(_at(guardrail, begin), f"guardrail '{guardrail.label}': `{text}` {problem}")
+            report.error(
+                _at(guardrail, begin), f"guardrail '{guardrail.label}': `{text}` {problem}"
+            )
             return False
     return True
 
 
-def _report_absent(spec: Spec, guardrail: Guardrail, paths: list[Path], typical: _Context,
-                   problem: str, report: Reporter) -> None:
+def _report_absent(
+    spec: Spec,
+    guardrail: Guardrail,
+    paths: list[Path],
+    typical: _Context,
+    problem: str,
+    report: Reporter,
+) -> None:
     label = guardrail.label
     culprits: dict[str, Path] = {}
     for path in paths:
@@ -229,8 +264,11 @@ def _report_absent(spec: Spec, guardrail: Guardrail, paths: list[Path], typical:
             if dotted not in culprits and _run(guardrail.expression, context.cel(spec)):
                 culprits[dotted] = path
     if not culprits:
-        report.error(guardrail.loc, f"guardrail '{label}' {problem} (on a sample where optional "
-                     "fields are absent and lists are empty)")
+        report.error(
+            guardrail.loc,
+            f"guardrail '{label}' {problem} (on a sample where optional "
+            "fields are absent and lists are empty)",
+        )
         return
     names = sorted(culprits)
     uses_has = "has(" in guardrail.expression

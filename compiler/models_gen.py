@@ -9,7 +9,8 @@ express or that callers expect of a Python model:
 * ``integer``, ``number``, ``text`` and ``yes/no`` are strict: ``"5"`` is not an integer and
   ``"yes"`` is not a boolean, as in the schema. A whole float (``5.0``) is an integer, as in JSON
   Schema.
-* ``datetime`` must carry a timezone (``AwareDatetime``).
+* ``date`` / ``datetime`` are ISO 8601 strings as in the schema (Pydantic alone would also take
+  unix timestamps, even as strings); a ``datetime`` must carry a timezone (``AwareDatetime``).
 
 A field whose name is a Python keyword or shadows a ``BaseModel`` attribute gets a trailing
 underscore and keeps its spec name as the alias (the models serialise by alias).
@@ -36,14 +37,15 @@ from compiler.schema import (
 )
 
 _MODULE_NAMES = frozenset(
-    {"Annotated", "Any", "Literal", "Decimal", "Date", "AwareDatetime", "BaseModel",
+    {"Annotated", "Any", "Literal", "Decimal", "Date", "DateTime", "AwareDatetime", "BaseModel",
      "BeforeValidator", "ConfigDict", "Field", "PlainSerializer", "StrictBool", "StrictFloat",
      "StrictStr", "WithJsonSchema", "Integer", "Money", "Input", "Output"}
 )
 _SHADOWED = frozenset(dir(BaseModel))
 
 PRELUDE = '''
-from datetime import date as Date
+import re as _re
+from datetime import date as _date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -66,6 +68,32 @@ _BOUND_KEYWORDS = {
     "le": "maximum",
     "lt": "exclusiveMaximum",
 }
+
+
+_ISO_DATE = _re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = _re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is a YYYY-MM-DD string (never a number: no unix timestamps)."""
+    if isinstance(value, int | float | str) and not (
+        isinstance(value, str) and _ISO_DATE.fullmatch(value)
+    ):
+        raise ValueError("should be a date string YYYY-MM-DD")
+    return value
+
+
+def _iso_datetime(value: Any) -> Any:
+    """A datetime is an ISO 8601 string with seconds and a timezone (never a number)."""
+    if isinstance(value, int | float | str) and not (
+        isinstance(value, str) and _ISO_DATETIME.match(value)
+    ):
+        raise ValueError("should be an ISO 8601 date-time string such as 2024-05-01T14:30:00Z")
+    return value
+
+
+Date = Annotated[_date, BeforeValidator(_iso_date)]
+DateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 
 
 def _whole_number(value: Any) -> Any:
@@ -142,7 +170,7 @@ def annotation(ft: FieldType, names: TypeNames) -> str:
     if kind == "date":
         return "Date"
     if kind == "datetime":
-        return "AwareDatetime"
+        return "DateTime"
     if kind == "enum":
         return "Literal[" + ", ".join(py_literal(v) for v in ft.values) + "]"
     if kind == "list":

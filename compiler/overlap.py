@@ -20,6 +20,9 @@ from compiler.evaluate import cel_program, display
 from compiler.feel import Range, UnaryTests
 from compiler.ir import FieldType, Loc
 
+_EPOCH = dt.date(2024, 1, 1)  # a representative when a column has no literal at all
+_EPOCH_STAMP = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()
+
 
 class Column(NamedTuple):
     name: str
@@ -87,13 +90,16 @@ def representatives(column: Column, cells: Iterable[UnaryTests]) -> list[Any]:
     elif kind == "enum":
         values = list(ftype.values)
     elif kind == "text":
-        fresh = next(f"other{n or ''}" for n in range(len(literals) + 1) if f"other{n or ''}" not in literals)
+        fresh = next(
+            f"other{n or ''}" for n in range(len(literals) + 1) if f"other{n or ''}" not in literals
+        )
         values = sorted(set(literals)) + [fresh]
     elif kind == "date":
-        days = _integers([dt.date.fromisoformat(v).toordinal() for v in literals], None, None)
+        ordinals = [dt.date.fromisoformat(v).toordinal() for v in literals]
+        days = _integers(ordinals or [_EPOCH.toordinal()], 1, dt.date.max.toordinal())
         values = [dt.date.fromordinal(d).isoformat() for d in days]
     elif kind == "datetime":
-        stamps = _reals([v.timestamp() for v in literals], None, None)
+        stamps = _reals([v.timestamp() for v in literals] or [_EPOCH_STAMP], None, None)
         values = [dt.datetime.fromtimestamp(s, dt.UTC) for s in stamps]
     elif kind == "integer":
         low, high = _bounds(ftype, integer=True)

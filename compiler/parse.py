@@ -10,6 +10,7 @@ raised at once, sorted by position. It is pure: no I/O, no clock, no global stat
 from __future__ import annotations
 
 import difflib
+import re
 
 from compiler import ir
 from compiler.blocks import DECISION_RE, read_decision, read_guardrails, read_rules
@@ -20,6 +21,7 @@ from compiler.frontmatter import FrontMatter, read_front_matter, split_front_mat
 from compiler.report import Reporter
 from compiler.sections import Document, Section, normalize_newlines, parse_document
 
+FRONT_KEY_RE = re.compile(r"^(?:name|title|owner|models|routing)\s*:")
 KNOWN = ("input", "output", "rules", "guardrails", "examples")
 SECTION_LIST = "Input, Output, Rules, Decision: <field>, Guardrails, Examples"
 FIELD_TABLE = "a table with columns field | type | constraints | description"
@@ -56,7 +58,9 @@ def parse_spec(text: str, source: str) -> ir.Spec:
             )
     tables = _decisions(decisions, doc, report)
     rules = read_rules(known["rules"], doc.lines, report) if "rules" in known else ()
-    guardrails = read_guardrails(known["guardrails"], doc.lines, report) if "guardrails" in known else ()
+    guardrails = (
+        read_guardrails(known["guardrails"], doc.lines, report) if "guardrails" in known else ()
+    )
     examples = read_examples(known["examples"], doc.lines, report) if "examples" in known else ()
     report.raise_if_any()
     assert fm.name is not None and title is not None  # both reported above when missing
@@ -78,7 +82,10 @@ def parse_spec(text: str, source: str) -> ir.Spec:
 
 def _title(doc: Document, fm: FrontMatter, report: Reporter) -> str | None:
     for extra in doc.extra_titles:
-        report.at(extra, f'a second "# {extra.text}" title: a spec has one "#" title; use "##" for sections')
+        report.at(
+            extra,
+            f'a second "# {extra.text}" title: a spec has one "#" title; use "##" for sections',
+        )
     if fm.title:
         return fm.title
     if doc.title is not None and doc.title.text:
@@ -113,7 +120,10 @@ def _classify(
         if key in KNOWN:
             if key in known:
                 first = known[key].heading.line
-                report.at(section.heading, f'section "{text}" appears twice (first on line {first}): merge them')
+                report.at(
+                    section.heading,
+                    f'section "{text}" appears twice (first on line {first}): merge them',
+                )
                 continue
             known[key] = section
             if key in ("input", "output"):
@@ -121,10 +131,21 @@ def _classify(
         elif DECISION_RE.match(text):
             decisions.append(section)
         else:
+            if FRONT_KEY_RE.match(text):
+                report.at(
+                    section.heading,
+                    f'"{doc.lines[section.heading.line - 1].strip()}" reads as a heading because of the "---" line under it: '
+                    'front matter goes at the very top of the file, between two "---" lines',
+                )
+                continue
             whole, first_word = _section_hints(text)
             raws = None if whole else read_fields(section, doc.lines, report, must=False)
             if raws is None:
-                detail = whole or first_word or f": the sections are {SECTION_LIST} (an object type section needs {FIELD_TABLE})"
+                detail = (
+                    whole
+                    or first_word
+                    or f": the sections are {SECTION_LIST} (an object type section needs {FIELD_TABLE})"
+                )
                 report.at(section.heading, f'unknown section "{text}"{detail}')
                 continue
             objects.append(ObjectSection(section.heading, raws))
@@ -132,7 +153,9 @@ def _classify(
     return known, decisions, objects
 
 
-def _nested_objects(section: Section, doc: Document, report: Reporter, out: list[ObjectSection]) -> None:
+def _nested_objects(
+    section: Section, doc: Document, report: Reporter, out: list[ObjectSection]
+) -> None:
     for child in section.children:
         raws = read_fields(child, doc.lines, report, must=False)
         if raws is not None:
@@ -158,7 +181,9 @@ def _fields(
     return build_fields(raws, objects, report)
 
 
-def _decisions(sections: list[Section], doc: Document, report: Reporter) -> tuple[ir.DecisionTable, ...]:
+def _decisions(
+    sections: list[Section], doc: Document, report: Reporter
+) -> tuple[ir.DecisionTable, ...]:
     tables: list[ir.DecisionTable] = []
     first_line: dict[str, int] = {}
     for section in sections:

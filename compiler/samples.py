@@ -49,9 +49,7 @@ def samples(fields: Sequence[Field]) -> tuple[Sample, ...]:
     widest = max((len(t.values) for t in _types(fields) if t.kind == "enum"), default=0)
     for index in range(len(modes), widest):
         modes.append(_Mode(f"values {index}", "other choices are made", "mid", False, index, 1))
-    return tuple(
-        Sample(m.name, m.description, _object(fields, m), not m.absent) for m in modes
-    )
+    return tuple(Sample(m.name, m.description, _object(fields, m), not m.absent) for m in modes)
 
 
 def _types(fields: Sequence[Field]) -> list[FieldType]:
@@ -72,11 +70,11 @@ def _object(fields: Sequence[Field], mode: _Mode) -> dict[str, Any]:
     for field in fields:
         if mode.absent and not field.required:
             continue
-        values[field.name] = value_of(field.type, mode)
+        values[field.name] = _value(field.type, mode)
     return values
 
 
-def value_of(ftype: FieldType, mode: _Mode) -> Any:
+def _value(ftype: FieldType, mode: _Mode) -> Any:
     kind = ftype.kind
     if kind == "boolean":
         return mode.choice % 2 == 0
@@ -97,7 +95,7 @@ def value_of(ftype: FieldType, mode: _Mode) -> Any:
         high = ftype.max_length if ftype.max_length is not None else max(low, mode.items)
         count = min(max(mode.items, low), high)
         item = ftype.items or FieldType(kind="text")
-        return [value_of(item, mode._replace(choice=mode.choice + i)) for i in range(count)]
+        return [_value(item, mode._replace(choice=mode.choice + i)) for i in range(count)]
     return _object(ftype.fields, mode)
 
 
@@ -131,7 +129,9 @@ def _text(ftype: FieldType, bound: str) -> str:
     high = ftype.max_length
     if ftype.pattern:
         for candidate in _CANDIDATES:
-            if re.search(ftype.pattern, candidate) and low <= len(candidate) <= (high or len(candidate)):
+            if re.search(ftype.pattern, candidate) and low <= len(candidate) <= (
+                high or len(candidate)
+            ):
                 return candidate
     if bound == "low":
         length = low

@@ -32,7 +32,8 @@ Direction = Literal["input", "output"]
 # Names the generated models module defines itself; object types are renamed around them.
 RESERVED_TYPE_NAMES = frozenset(
     {"Input", "Output", "BaseModel", "Field", "ConfigDict", "Annotated", "Any", "Literal",
-     "Decimal", "AwareDatetime", "BeforeValidator", "PlainSerializer", "WithJsonSchema"}
+     "Decimal", "AwareDatetime", "BeforeValidator", "PlainSerializer", "WithJsonSchema",
+     "Date", "DateTime", "Integer", "Money", "StrictBool", "StrictFloat", "StrictStr"}
 )
 
 

@@ -87,7 +87,7 @@ def _group_blocks(tokens: list[Token]) -> list[Block]:
 def heading_text(lines: list[str], start: int, content: str) -> Text:
     """Locate a heading's text in its source line (ATX or setext)."""
     line = lines[start] if start < len(lines) else ""
-    content = content.strip()
+    content = " ".join(content.split())
     idx = line.find(content) if content else -1
     if idx < 0:
         idx = len(line) - len(line.lstrip().lstrip("#").lstrip())

@@ -3,8 +3,8 @@
 A table's header names Input fields (condition columns) and Output fields (result columns); a name
 that is both may be written ``input.x`` or ``output.x``. Condition cells are FEEL unary tests
 (``feel.py``); result cells are literals of the output field's type. ``-`` in a result cell means
-"this row sets nothing here": under ``collect`` the row adds no item, otherwise the output stays
-unset (null), which only an optional output allows.
+"this row sets nothing here": under ``collect`` the row adds no item; otherwise the output takes
+its default, or stays unset (null), which only an optional output allows.
 """
 
 from __future__ import annotations
@@ -12,19 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.celgen import cell_to_cel, json_value, parse_result
 from compiler.diagnose import Reporter
 from compiler.errors import did_you_mean
-from compiler.evaluate import display, is_nullable
+from compiler.evaluate import cel_program, display, is_nullable
 from compiler.feel import (
     SCALAR,
     FeelError,
     UnaryTests,
     expected,
-    json_value,
-    parse_result,
     parse_unary_tests,
     strip_cell,
-    cell_to_cel,
     type_tests,
 )
 from compiler.ir import CompiledRow, CompiledTable, DecisionTable, Field, FieldType, Spec, TableCell
@@ -108,8 +106,12 @@ def _columns(spec: Spec, table: DecisionTable, name: str, report: Reporter) -> l
         elif prefix != "input" and in_output:
             columns.append(_Col(cell, outputs[field_name], False))
         else:
-            pool = inputs if prefix == "input" else outputs if prefix == "output" else inputs | outputs
-            kind = {"input": "an Input field", "output": "an Output field"}.get(prefix or "", "a field")
+            pool = (
+                inputs if prefix == "input" else outputs if prefix == "output" else inputs | outputs
+            )
+            kind = {"input": "an Input field", "output": "an Output field"}.get(
+                prefix or "", "a field"
+            )
             hint = did_you_mean(field_name, sorted(pool))
             report.error(cell.loc, f"{where} is not {kind}{hint}")
     return columns if len(columns) == len(table.columns) else None
@@ -121,20 +123,29 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
     where = f"{name}: column {col.name}"
     if col.is_input:
         if ftype.kind not in SCALAR:
-            report.error(col.cell.loc, f"{where} is {_kind(ftype)}: a condition column must be "
-                         "a single value (text, number, yes/no, date, one of)")
+            report.error(
+                col.cell.loc,
+                f"{where} is {_kind(ftype)}: a condition column must be "
+                "a single value (text, number, yes/no, date, one of)",
+            )
             return None
         return ftype
     if table.hit_policy == "collect":
         if ftype.kind != "list" or ftype.items is None or ftype.items.kind not in SCALAR:
-            report.error(col.cell.loc, f"{where}: a collect table gathers the results of every "
-                         f"matching row into a list, but {col.name} is {_kind(ftype)}: "
-                         "declare it as a list of values (list of text, list of one of: ...)")
+            report.error(
+                col.cell.loc,
+                f"{where}: a collect table gathers the results of every "
+                f"matching row into a list, but {col.name} is {_kind(ftype)}: "
+                "declare it as a list of values (list of text, list of one of: ...)",
+            )
             return None
         return ftype.items
     if ftype.kind not in SCALAR:
-        report.error(col.cell.loc, f"{where} is {_kind(ftype)}: a result column must be a "
-                     "single value (text, number, yes/no, date, one of)")
+        report.error(
+            col.cell.loc,
+            f"{where} is {_kind(ftype)}: a result column must be a "
+            "single value (text, number, yes/no, date, one of)",
+        )
         return None
     return ftype
 
@@ -142,7 +153,7 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
 def _kind(ftype: FieldType) -> str:
     if ftype.kind == "list":
         return "a list" + (f" of {ftype.items.kind}" if ftype.items else "")
-    return "an object" if ftype.kind == "object" else ftype.kind
+    return "an object" if ftype.kind == "object" else expected(ftype)
 
 
 def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTable | None:
@@ -150,9 +161,11 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
     output_names = [f.name for f in spec.outputs]
     ok = True
     if table.field not in output_names:
-        where = "an Input field; a table decides an Output field" if any(
-            f.name == table.field for f in spec.inputs
-        ) else "not an Output field" + did_you_mean(table.field, output_names)
+        where = (
+            "an Input field; a table decides an Output field"
+            if any(f.name == table.field for f in spec.inputs)
+            else "not an Output field" + did_you_mean(table.field, output_names)
+        )
         report.error(table.loc, f"{name}: {table.field} is {where}")
         ok = False
     columns = _columns(spec, table, name, report)
@@ -169,8 +182,11 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         ok = False
     heading = next((col for col in results if col.name == table.field), None)
     if table.hit_policy == "priority" and heading and heading.field.type.kind != "enum":
-        report.error(table.loc, f"{name} (priority): the winning row is the one whose {table.field} "
-                     f"comes first in its 'one of' list, but {table.field} is {_kind(heading.field.type)}")
+        report.error(
+            table.loc,
+            f"{name} (priority): the winning row is the one whose {table.field} "
+            f"comes first in its 'one of' list, but {table.field} is {_kind(heading.field.type)}",
+        )
         ok = False
     if not ok or any(t is None for t in types):
         return None
@@ -181,6 +197,11 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         return None
     compiled_rows, facts = rows
     cel = "[" + ", ".join(row.condition for row in compiled_rows) + "]"
+    try:
+        cel_program(cel)
+    except ValueError as exc:  # a compiler bug, not the expert's: say so rather than crash
+        report.error(table.loc, f"{name}: the compiled CEL does not parse ({exc}): please report")
+        return None
     priority = heading.field.type.values if heading and table.hit_policy == "priority" else ()
     compiled = CompiledTable(
         name=name,
@@ -213,7 +234,9 @@ def _rows(
     for row in table.rows:
         where = f"{name}, row {row.number}"
         if len(row.cells) != len(columns):
-            report.error(row.loc, f"{where} has {len(row.cells)} cells, the header has {len(columns)}")
+            report.error(
+                row.loc, f"{where} has {len(row.cells)} cells, the header has {len(columns)}"
+            )
             continue
         cells = {id(col): cell for col, cell in zip(columns, row.cells, strict=True)}
         conds: list[str] = []
@@ -222,7 +245,9 @@ def _rows(
             cell = cells[id(col)]
             try:
                 parsed = parse_unary_tests(cell.text)
-                cell_tests = type_tests(parsed, cell.text, col.name, typed[id(col)], is_nullable(col.field))
+                cell_tests = type_tests(
+                    parsed, cell.text, col.name, typed[id(col)], is_nullable(col.field)
+                )
             except FeelError as exc:
                 report.error(cell.loc, f"{where}, column {col.name}: {exc}")
                 continue
@@ -230,13 +255,22 @@ def _rows(
             conds.append(cell_to_cel(cell_tests, f"input.{col.name}", is_nullable(col.field)))
         values: dict[str, Any] = {}
         for col in results:
-            value = _result(cells[id(col)], col, typed[id(col)], table, f"{where}, column {col.name}", report)
+            value = _result(
+                cells[id(col)], col, typed[id(col)], table, f"{where}, column {col.name}", report
+            )
             if value is not _SKIP:
                 values[col.name] = value
         condition = " && ".join(c for c in conds if c != "true") or "true"
         texts = tuple(strip_cell(cells[id(col)].text) for col in conditions)
-        compiled.append(CompiledRow(number=row.number, line=row.loc.line, cells=texts,
-                                    condition=condition, results=values))
+        compiled.append(
+            CompiledRow(
+                number=row.number,
+                line=row.loc.line,
+                cells=texts,
+                condition=condition,
+                results=values,
+            )
+        )
         facts.append(RowFacts(row.number, row.loc, tuple(conds), tuple(tests), values))
     return (compiled, facts) if report.count == before else None
 
@@ -244,8 +278,9 @@ def _rows(
 _SKIP = object()
 
 
-def _result(cell: TableCell, col: _Col, ftype: FieldType, table: DecisionTable, where: str,
-            report: Reporter) -> Any:
+def _result(
+    cell: TableCell, col: _Col, ftype: FieldType, table: DecisionTable, where: str, report: Reporter
+) -> Any:
     try:
         lit = parse_result(cell.text, ftype)
     except FeelError as exc:
@@ -256,23 +291,32 @@ def _result(cell: TableCell, col: _Col, ftype: FieldType, table: DecisionTable, 
     if table.hit_policy == "collect":
         return _SKIP  # the row adds no item to this list
     if col.field.required:
-        report.error(cell.loc, f"{where}: '-' would leave {col.name} unset, but it is a required "
-                     f"output: write {expected(ftype)}")
+        report.error(
+            cell.loc,
+            f"{where}: '-' would leave {col.name} unset, but it is a required "
+            f"output: write {expected(ftype)}",
+        )
         return _SKIP
-    return None
+    return col.field.default if col.field.has_default else None
 
 
-def _report_overlaps(table: DecisionTable, name: str, columns: list[Column], rows: list[RowFacts],
-                     report: Reporter) -> None:
+def _report_overlaps(
+    table: DecisionTable, name: str, columns: list[Column], rows: list[RowFacts], report: Reporter
+) -> None:
     for first, second, witness in find_overlaps(columns, rows):
         example = f", e.g. {witness}" if witness else " (both match every input)"
         if table.hit_policy == "unique":
-            report.error(second.loc, f"{name} (unique): rows {first.number} and {second.number} "
-                         f"overlap{example}")
+            report.error(
+                second.loc,
+                f"{name} (unique): rows {first.number} and {second.number} overlap{example}",
+            )
         elif first.results != second.results:
-            report.error(second.loc, f"{name} (any): rows {first.number} and {second.number} overlap "
-                         f"but give different results ({_show(first.results)} vs "
-                         f"{_show(second.results)}){example}")
+            report.error(
+                second.loc,
+                f"{name} (any): rows {first.number} and {second.number} overlap "
+                f"but give different results ({_show(first.results)} vs "
+                f"{_show(second.results)}){example}",
+            )
 
 
 def _show(results: dict[str, Any]) -> str:

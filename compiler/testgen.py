@@ -9,12 +9,13 @@ calling ``runtime.testing``, where the logic lives. It finds its revision direct
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from collections.abc import Iterable
 from typing import Literal
 
 from compiler.celscan import scan
-from compiler.ir import CompiledSpec, CompiledTable, Spec
+from compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Spec
 
 __all__ = ["fields_read", "identifier", "render_test_module", "test_module_name"]
 
@@ -67,7 +68,12 @@ class _Names:
 
 
 def _test(name: str, doc: str, call: str) -> list[str]:
-    return ["", "", f"def {name}() -> None:", f'    """{_doc(doc)}"""', f"    {call}"]
+    lines = textwrap.wrap(_doc(doc), width=92, break_long_words=False, break_on_hyphens=False)
+    if len(lines) == 1:
+        docstring = [f'    """{lines[0]}"""']
+    else:
+        docstring = [f'    """{lines[0]}', *(f"    {line}" for line in lines[1:]), '    """']
+    return ["", "", f"def {name}() -> None:", *docstring, f"    {call}"]
 
 
 def _decides_required(compiled: CompiledSpec, table: CompiledTable) -> bool:
@@ -155,15 +161,17 @@ def render_test_module(compiled: CompiledSpec) -> str:
             f"{where} picks the row its cells say on and around every threshold.",
             f"testing.check_boundaries(SUITE, {_py(table.name)})",
         )
-    checked, runtime_only = [], []
+    guarded: list[CompiledGuardrail] = []
+    runtime_only: list[CompiledGuardrail] = []
     for guardrail in compiled.guardrails:
         reads = fields_read(spec, guardrail.cel, "output")
-        (checked if reads <= set(compiled.table_decided) else runtime_only).append(guardrail)
-    if checked or runtime_only:
+        (guarded if reads <= set(compiled.table_decided) else runtime_only).append(guardrail)
+    if guarded or runtime_only:
         out += ["", "", "# Guardrails the decision tables can be checked against."]
-    for g in runtime_only:
-        out.append(f"# Checked on every run only (reads model-decided fields): {_doc(g.label)}")
-    for g in checked:
+    if runtime_only:
+        out.append("# Checked on every run only, as they read fields the model decides:")
+        out += [f"#   - {_doc(g.label)}" for g in runtime_only]
+    for g in guarded:
         out += _test(
             names(f"test_guardrail_{identifier(g.label, 'guardrail')}"),
             f'The tables never decide an answer the guardrail "{g.label}" ({src}:{g.line}) forbids.',

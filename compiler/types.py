@@ -137,7 +137,16 @@ def _enum(phrase: Text, values_text: Text, report: Reporter) -> ir.FieldType | N
     for piece in split_outside_quotes(values_text, ","):
         value = unquote(piece.text).strip()
         if not value:
-            report.at(piece, "an empty value in a \"one of\" list: remove it or write it in quotes")
+            report.at(piece, 'an empty value in a "one of" list: remove it or write it in quotes')
+            ok = False
+        elif re.match(
+            r"(?:default\s|optional$|sensitive$)", value, re.IGNORECASE
+        ) and not piece.text.startswith('"'):
+            report.at(
+                piece,
+                f'"{value}" looks like a constraint, not a value: in a "one of" type, put constraints '
+                'after a semicolon, like "one of: ground, express; default ground"',
+            )
             ok = False
         elif value in values:
             report.at(piece, f'value "{value}" is listed twice')

@@ -62,7 +62,11 @@ def validate_value(ftype: FieldType, value: Any, where: str) -> list[str]:
             return wrong
         return _bounds(ftype, value, where)
     if kind == "date":
-        ok = isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) and _parses(dt.date.fromisoformat, value)
+        ok = (
+            isinstance(value, str)
+            and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+            and _parses(dt.date.fromisoformat, value)
+        )
         return [] if ok else wrong
     if kind == "datetime":
         return [] if isinstance(value, str) and _parses(parse_datetime, value) else wrong
@@ -79,8 +83,10 @@ def validate_value(ftype: FieldType, value: Any, where: str) -> list[str]:
                     problems.extend(validate_value(item, element, f"{where}[{index}]"))
         return problems
     if kind == "object":
-        return validate_fields(ftype.fields, value, where) if ftype.fields else (
-            [] if isinstance(value, dict) else [f"{where} must be an object ({{...}})"]
+        return (
+            validate_fields(ftype.fields, value, where)
+            if ftype.fields
+            else ([] if isinstance(value, dict) else [f"{where} must be an object ({{...}})"])
         )
     return []
 

@@ -31,7 +31,13 @@ from runtime.logstore.base import LogStore
 from runtime.routes_runs import router as runs_router
 from runtime.routes_specs import router as specs_router
 from runtime.spec_routes import sync_routes
-from runtime.state import DefaultModels, ModelFactory, ServerState, get_state
+from runtime.state import (
+    DefaultModels,
+    ModelFactory,
+    ServerState,
+    get_state,
+    log_route_warnings,
+)
 
 log = logging.getLogger("specwright.server")
 
@@ -73,13 +79,14 @@ def create_app(
             state.store = open_store(settings, root)
             await state.store.start()
         state.started_at = time.time()
-        warn_unconfigured_models(state)
         watcher: asyncio.Task[None] | None = None
         if watch:
-            from runtime.watch import watch_specs
+            from runtime.watch import start_watching
 
             state.watching = True
-            watcher = asyncio.create_task(watch_specs(app, state), name="specwright-watch")
+            watcher = await start_watching(app, state)
+        else:
+            log_route_warnings(state, state.catalog.routes().values())
         try:
             yield
         finally:
@@ -107,16 +114,6 @@ def create_app(
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAll)  # outermost of ours: sees every exception the app lets through
     return app
-
-
-def warn_unconfigured_models(state: ServerState) -> None:
-    """Log, once at start, what will not work for each route (the message names the variable)."""
-    models = state.models
-    if not isinstance(models, DefaultModels):
-        return
-    for (name, major), revision in state.catalog.routes().items():
-        for problem in models.warnings(revision):
-            log.warning("%s v%d: %s", name, major, problem)
 
 
 __all__ = ["create_app", "get_state"]

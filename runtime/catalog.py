@@ -110,6 +110,8 @@ class Catalog:
     def resolve(self, name: str, major: int, revision: int | None = None) -> LoadedRevision:
         """The revision to serve for ``POST /specs/{name}/v{major}``; NotFound names the choices."""
         entry = self.specs.get(name)
+        if entry is not None and not entry.revisions:
+            raise NotFound(f'spec "{name}" does not compile yet: see GET /specs/{name}')
         if entry is None or not entry.revisions:
             known = ", ".join(sorted(n for n, e in self.specs.items() if e.revisions)) or "none"
             raise NotFound(f'unknown spec "{name}" (served specs: {known})')

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from runtime.auth import require
 from runtime.errors import NotFound
 from runtime.http_errors import ErrorBody
-from runtime.logstore.base import LogStore, RunQuery
+from runtime.logstore.base import InvalidQuery, LogStore, RunQuery
 from runtime.logstore.ulid import is_run_id
 from runtime.pipeline import LogUnavailable
 from runtime.records import RunRecord, RunStatus
@@ -82,8 +82,6 @@ def parse_time(value: str | None, name: str) -> float | None:
     """Epoch seconds, or an ISO 8601 date/time (UTC when no offset is given)."""
     if value is None or value == "":
         return None
-    from runtime.logstore.base import InvalidQuery
-
     try:
         number = float(value)
     except ValueError:

@@ -125,13 +125,13 @@ class SpecRoute(APIRoute):
                 ),
                 inspect.Parameter(
                     "revision", inspect.Parameter.KEYWORD_ONLY, default=None,
-                    annotation=Annotated[int | None, Query(
+                    annotation=Annotated[int, Query(
                         ge=1, description="Pin an earlier revision of this major (default: "
                         "the latest)")],
                 ),
                 inspect.Parameter(
                     "x_specwright_revision", inspect.Parameter.KEYWORD_ONLY, default=None,
-                    annotation=Annotated[int | None, Header(
+                    annotation=Annotated[int, Header(
                         alias=REVISION_HEADER, ge=1,
                         description="Pin a revision (same as ?revision=)")],
                 ),

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from runtime.logstore.base import LogStore
 from runtime.models.base import Model
 
 ModelFactory = Callable[[LoadedRevision], Model]
+log = logging.getLogger("specwright.server")
 
 
 @dataclass(slots=True)
@@ -35,7 +37,6 @@ class ServerState:
     owns_store: bool = False
     watching: bool = False
     started_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def model_for(self, revision: LoadedRevision) -> Model:
         return self.models(revision)
@@ -93,6 +94,16 @@ class DefaultModels:
         if self._pool is not None:
             await self._pool.aclose()
             self._pool = None
+
+
+def log_route_warnings(state: ServerState, revisions: Iterable[LoadedRevision]) -> None:
+    """Log what will not work for these routes (a missing key names its variable)."""
+    models = state.models
+    if not isinstance(models, DefaultModels):
+        return
+    for revision in revisions:
+        for problem in models.warnings(revision):
+            log.warning("%s v%d: %s", revision.name, revision.major, problem)
 
 
 def default_model_factory(settings: Settings, *, mock: bool) -> DefaultModels:

@@ -27,7 +27,7 @@ from compiler.errors import Diagnostic, SpecError
 from runtime.catalog import Catalog, load_catalog
 from runtime.config import Settings
 from runtime.spec_routes import sync_routes
-from runtime.state import ServerState
+from runtime.state import ServerState, log_route_warnings
 
 log = logging.getLogger("specwright.watch")
 
@@ -102,8 +102,9 @@ def compile_specs(root: Path, settings: Settings, catalog: Catalog
     return out
 
 
-async def reload(app: FastAPI, state: ServerState) -> Catalog:
-    """Compile, load and swap; returns the catalog now served."""
+async def reload(app: FastAPI, state: ServerState, *, first_load: bool = True) -> Catalog:
+    """Compile, load and swap; returns the catalog now served. Model-route warnings are logged
+    for new routes (for every route on the first load)."""
     settings, root = state.settings, state.root
     diagnostics = await asyncio.to_thread(compile_specs, root, settings, state.catalog)
     generated = settings.path(root, settings.generated_dir)
@@ -113,6 +114,9 @@ async def reload(app: FastAPI, state: ServerState) -> Catalog:
     state.catalog = catalog  # the swap: one assignment, on the event loop
     sync_routes(app, catalog)
     _report(before, catalog, diagnostics)
+    old_routes = before.routes()
+    log_route_warnings(state, [rev for key, rev in catalog.routes().items()
+                               if key not in old_routes or first_load])
     return catalog
 
 
@@ -131,21 +135,31 @@ def _report(before: Catalog, after: Catalog, diagnostics: Mapping[str, tuple[Dia
         log.error("%s does not compile (%s):\n%s", name, keep, "\n".join(map(str, diags)))
 
 
-async def watch_specs(app: FastAPI, state: ServerState, *, poll_s: float = POLL_S) -> None:
+async def start_watching(app: FastAPI, state: ServerState) -> asyncio.Task[None]:
+    """Compile and load once (so the server starts on what the specs say now), then watch."""
+    files = SpecFiles(state.settings.path(state.root, state.settings.specs_dir))
+    files.changed()  # remember the files as they are before compiling them
+    try:
+        await reload(app, state)
+    except Exception:
+        log.exception("compiling the specs at start failed; serving generated/ as it is")
+    return asyncio.create_task(watch_specs(app, state, files), name="specwright-watch")
+
+
+async def watch_specs(
+    app: FastAPI, state: ServerState, files: SpecFiles, *, poll_s: float = POLL_S
+) -> None:
     """The watch loop: runs until cancelled. A failed reload is logged and retried on the next
     edit; it never stops the server."""
-    files = SpecFiles(state.settings.path(state.root, state.settings.specs_dir))
-    first = True
     while True:
+        await asyncio.sleep(poll_s)
         try:
-            if files.changed() or first:
-                await reload(app, state)
+            if files.changed():
+                await reload(app, state, first_load=False)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("hot reload failed; still serving the previous revisions")
-        first = False
-        await asyncio.sleep(poll_s)
 
 
 def stale_specs(settings: Settings, root: Path) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from compiler.errors import Diagnostic, SpecwrightError
+from runtime.config import Settings, load_settings
 
 ProjectOption = click.option(
     "--project",
@@ -67,9 +68,7 @@ def _guarded(fn: Callable[..., int]) -> Callable[..., None]:
     return run
 
 
-def _settings(root: Path) -> Any:
-    from runtime.config import load_settings
-
+def _settings(root: Path) -> Settings:
     if not root.is_dir():
         raise click.UsageError(f"project directory {root} does not exist")
     return load_settings(root)

@@ -99,7 +99,7 @@ async def fetch(
 @click.option("--json", "as_json", is_flag=True, help="Full records as JSON lines.")
 @click.option(
     "--project",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path("."),
     show_default=True,
     help="Project directory (holds specwright.toml).",

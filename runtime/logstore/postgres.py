@@ -81,35 +81,38 @@ class PostgresLogStore(ThreadedLogStore):
         url: str,
         *,
         connect_timeout_s: int = 10,
+        application_name: str = "specwright-log",
         max_pending: int = 10_000,
         max_batch: int = 1_000,
+        max_linger_s: float = 0.002,
     ) -> None:
-        super().__init__(max_pending=max_pending, max_batch=max_batch)
+        super().__init__(max_pending=max_pending, max_batch=max_batch, max_linger_s=max_linger_s)
         self.url = url
         self._connect_timeout_s = connect_timeout_s
+        self.application_name = application_name
 
     @property
     def location(self) -> str:
         return redact_url(self.url)
 
-    def _connect(self, autocommit: bool) -> psycopg.Connection[Any]:
+    def _connect(self, role: str) -> psycopg.Connection[Any]:
         return psycopg.connect(
             self.url,
-            autocommit=autocommit,
+            autocommit=role == "reader",
             connect_timeout=self._connect_timeout_s,
-            application_name="specwright-log",
+            application_name=f"{self.application_name}-{role}",
         )
 
-    def _connect_writer(self) -> psycopg.Connection[Any]:
-        conn = self._connect(autocommit=False)
+    def connect_writer(self) -> psycopg.Connection[Any]:
+        conn = self._connect("writer")
         conn.execute("SET synchronous_commit = on")
         conn.commit()
         return conn
 
-    def _connect_reader(self) -> psycopg.Connection[Any]:
-        return self._connect(autocommit=True)
+    def connect_reader(self) -> psycopg.Connection[Any]:
+        return self._connect("reader")
 
-    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+    def migrate(self, conn: psycopg.Connection[Any]) -> None:
         known = migrations.load("postgres")
         with conn.transaction():
             row = conn.execute("SELECT current_schema()").fetchone()
@@ -135,7 +138,7 @@ class PostgresLogStore(ThreadedLogStore):
                 f"understands ({len(known)}); upgrade Specwright"
             )
 
-    def _insert(
+    def insert(
         self, conn: psycopg.Connection[Any], runs: list[RunRow], attempts: list[AttemptRow]
     ) -> None:
         try:
@@ -149,14 +152,14 @@ class PostgresLogStore(ThreadedLogStore):
                 conn.rollback()
             raise
 
-    def _is_systemic(self, exc: BaseException) -> bool:
+    def is_systemic(self, exc: BaseException) -> bool:
         # Connection lost, server shutting down, disk full: every run of the batch fails alike.
         return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
 
-    def _healthy(self, conn: Any) -> bool:
+    def healthy(self, conn: Any) -> bool:
         return conn is not None and not conn.closed and not conn.broken
 
-    def _read_get(self, conn: psycopg.Connection[Any], run_id: str) -> RunRecord | None:
+    def read_get(self, conn: psycopg.Connection[Any], run_id: str) -> RunRecord | None:
         row = conn.execute(f"{_SELECT_RUN} WHERE id = %s", (run_id,)).fetchone()
         if row is None:
             return None
@@ -165,7 +168,7 @@ class PostgresLogStore(ThreadedLogStore):
         ).fetchall()
         return row_to_run(row, attempts, json_text=False)
 
-    def _read_query(self, conn: psycopg.Connection[Any], query: RunQuery) -> RunPage:
+    def read_query(self, conn: psycopg.Connection[Any], query: RunQuery) -> RunPage:
         where, params = where_clause(query, "%s", "to_timestamp({})")
         rows = conn.execute(
             f"{_SELECT_RUN} WHERE {where} ORDER BY id DESC LIMIT %s", [*params, query.limit + 1]

@@ -51,8 +51,9 @@ class SQLiteLogStore(ThreadedLogStore):
         busy_timeout_ms: int = 5_000,
         max_pending: int = 10_000,
         max_batch: int = 1_000,
+        max_linger_s: float = 0.002,
     ) -> None:
-        super().__init__(max_pending=max_pending, max_batch=max_batch)
+        super().__init__(max_pending=max_pending, max_batch=max_batch, max_linger_s=max_linger_s)
         if synchronous.upper() not in {"FULL", "EXTRA", "NORMAL", "OFF"}:
             raise ValueError(f"unknown synchronous mode {synchronous!r}")
         self.path = Path(path)
@@ -68,7 +69,7 @@ class SQLiteLogStore(ThreadedLogStore):
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         return conn
 
-    def _connect_writer(self) -> sqlite3.Connection:
+    def connect_writer(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._open()
         try:
@@ -85,12 +86,12 @@ class SQLiteLogStore(ThreadedLogStore):
             raise
         return conn
 
-    def _connect_reader(self) -> sqlite3.Connection:
+    def connect_reader(self) -> sqlite3.Connection:
         conn = self._open()
         conn.execute("PRAGMA query_only = ON")
         return conn
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
+    def migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute(_MIGRATIONS_TABLE)
         known = migrations.load("sqlite")
         for migration in known:
@@ -116,7 +117,7 @@ class SQLiteLogStore(ThreadedLogStore):
                 f"understands ({len(known)}); upgrade Specwright"
             )
 
-    def _insert(
+    def insert(
         self, conn: sqlite3.Connection, runs: list[RunRow], attempts: list[AttemptRow]
     ) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -130,11 +131,11 @@ class SQLiteLogStore(ThreadedLogStore):
                 conn.execute("ROLLBACK")
             raise
 
-    def _is_systemic(self, exc: BaseException) -> bool:
+    def is_systemic(self, exc: BaseException) -> bool:
         # Locked/busy database, I/O error, disk full: every run of the batch would fail alike.
         return isinstance(exc, sqlite3.OperationalError)
 
-    def _read_get(self, conn: sqlite3.Connection, run_id: str) -> RunRecord | None:
+    def read_get(self, conn: sqlite3.Connection, run_id: str) -> RunRecord | None:
         conn.execute("BEGIN")  # one snapshot for the run and its attempts
         try:
             row = conn.execute(f"{_SELECT_RUN} WHERE id = ?", (run_id,)).fetchone()
@@ -147,7 +148,7 @@ class SQLiteLogStore(ThreadedLogStore):
             conn.execute("COMMIT")
         return row_to_run(row, attempts, json_text=True)
 
-    def _read_query(self, conn: sqlite3.Connection, query: RunQuery) -> RunPage:
+    def read_query(self, conn: sqlite3.Connection, query: RunQuery) -> RunPage:
         where, params = where_clause(query, "?", "{}")
         conn.execute("BEGIN")
         try:

@@ -14,8 +14,8 @@ Dialects (``lower(schema, dialect)``):
                 honour the constraint keywords, so they are kept.
 ``json_object`` the schema is only shown to the model in the prompt; same shape as ``compat``.
 
-In every dialect ``$ref`` is inlined, annotation keywords (title, examples, default...) are
-dropped and objects get ``additionalProperties: false``. ``unsupported(schema, dialect)`` names
+In every dialect ``$ref`` is inlined, annotation keywords (title, examples, default...) and
+``x-`` extensions are dropped and objects get ``additionalProperties: false``. ``unsupported(schema, dialect)`` names
 the constructs a dialect cannot express, for load-time errors. Results are cached by schema
 identity, so the hot path never lowers twice.
 """
@@ -159,7 +159,7 @@ def _lower(
     notes: list[str] = []
     plan: _Plan | None = None
     for key, value in node.items():
-        if key in _ANNOTATIONS or key == "$defs" or key == "definitions":
+        if key in _ANNOTATIONS or key in ("$defs", "definitions") or key.startswith("x-"):
             continue
         if dialect == "openai" and key in _MOVED_OPENAI:
             if key == "format" and value in _OPENAI_FORMATS:
@@ -244,6 +244,8 @@ def _is_object(node: dict[str, Any]) -> bool:
 
 
 def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any]:
+    if ref == "#":
+        return root
     if not ref.startswith("#/"):
         raise UnsupportedSchema(f"external $ref {ref!r} is not supported")
     target: Any = root
@@ -259,8 +261,8 @@ def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any]:
 
 def _phrase(key: str, value: Any) -> str:
     phrases = {
-        "minLength": f"at least {value} characters",
-        "maxLength": f"at most {value} characters",
+        "minLength": f"at least {value} character{'' if value == 1 else 's'}",
+        "maxLength": f"at most {value} character{'' if value == 1 else 's'}",
         "pattern": f"must match the regular expression {value}",
         "format": f"format: {value}",
         "uniqueItems": "items must be unique",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import re._parser as sre_parse  # the stdlib regex parser: builds a string a pattern matches
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -125,8 +126,8 @@ def _string(schema: Mapping[str, Any], name: str, index: int) -> str:
         return _FORMATS[fmt]
     pattern = schema.get("pattern")
     if pattern:
-        made = _from_pattern(pattern)
-        if made is not None and len(made) >= lo and (hi is None or len(made) <= hi):
+        made = _from_pattern(pattern, lo, None if hi is None else int(hi))
+        if made is not None:
             return made
     text = f"mock {name}" + (f" {index}" if index else "")
     if hi is not None:
@@ -155,40 +156,79 @@ def _number(schema: Mapping[str, Any], integer: bool, index: int) -> int | float
     return int(value) if integer else float(value)
 
 
-_ATOM = re.compile(r"\\[dws.\\\-]|\\.|\[(\^?)([^\]]*)\]|\.|[^\\\[\](){}|?*+]")
-_QUANT = re.compile(r"\{(\d+)(?:,(\d*))?\}|[?*+]")
-
-
-def _from_pattern(pattern: str) -> str | None:
-    """A string for simple patterns (literals, classes, quantifiers); None when unsure."""
-    body = pattern.removeprefix("^").removesuffix("$")
-    out: list[str] = []
-    pos = 0
-    while pos < len(body):
-        m = _ATOM.match(body, pos)
-        if m is None:
-            return None
-        atom = m.group(0)
-        if m.group(1):  # negated class
-            return None
-        if m.group(2) is not None:
-            char = m.group(2)[:1] or None
-        else:
-            char = {"\\d": "0", "\\w": "a", "\\s": " ", ".": "a"}.get(atom, atom[-1])
-        if char is None:
-            return None
-        pos = m.end()
-        q = _QUANT.match(body, pos)
-        count = 1
-        if q is not None:
-            count = int(q.group(1)) if q.group(1) else (1 if q.group(0) == "+" else 0)
-            pos = q.end()
-        out.append(char * count)
-    result = "".join(out)
+def _from_pattern(pattern: str, lo: int = 0, hi: int | None = None) -> str | None:
+    """The shortest string the parsed regex gives (first branch, minimum repeats), lengthened
+    by repeating more when ``lo`` asks for it; verified, or None when unsure."""
     try:
-        return result if re.search(pattern, result) else None
+        parsed = sre_parse.parse(pattern)
     except re.error:
         return None
+    for extra in (0, 1, 2, 4, 8, 16, 32, 64):
+        made = _emit(list(parsed), extra)
+        if made is None:
+            return None
+        if len(made) >= lo and (hi is None or len(made) <= hi) and re.search(pattern, made):
+            return made
+        if hi is not None and len(made) > hi:
+            return None
+    return None
+
+
+def _emit(items: list[Any], extra: int) -> str | None:
+    out: list[str] = []
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(av))
+        elif name == "NOT_LITERAL":
+            out.append("b" if av == ord("a") else "a")
+        elif name == "ANY":
+            out.append("a")
+        elif name == "IN":
+            char = _in(av)
+            if char is None:
+                return None
+            out.append(char)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = av
+            count = low + extra if high == sre_parse.MAXREPEAT else min(low + extra, high)
+            part = _emit(list(sub), extra)
+            if part is None:
+                return None
+            out.append(part * count)
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            part = _emit(list(av[-1] if name == "SUBPATTERN" else av), extra)
+            if part is None:
+                return None
+            out.append(part)
+        elif name == "BRANCH":
+            part = _emit(list(av[1][0]), extra)
+            if part is None:
+                return None
+            out.append(part)
+        elif name == "CATEGORY":
+            out.append(_CATEGORY.get(str(av), "a"))
+        elif name != "AT":
+            return None  # backreferences, lookarounds: not simple
+    return "".join(out)
+
+
+_CATEGORY = {"CATEGORY_DIGIT": "0", "CATEGORY_WORD": "a", "CATEGORY_SPACE": " ",
+             "CATEGORY_NOT_DIGIT": "a", "CATEGORY_NOT_WORD": "-", "CATEGORY_NOT_SPACE": "a"}
+
+
+def _in(items: list[Any]) -> str | None:
+    for op, av in items:
+        name = str(op)
+        if name == "NEGATE":
+            return None
+        if name == "LITERAL":
+            return chr(av)
+        if name == "RANGE":
+            return chr(av[0])
+        if name == "CATEGORY":
+            return _CATEGORY.get(str(av), "a")
+    return None
 
 
 def _resolve(root: Mapping[str, Any], ref: str) -> Any:

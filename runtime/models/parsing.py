@@ -181,11 +181,30 @@ def _kind(value: Any) -> str:
 
 
 def _describe(exc: json.JSONDecodeError, text: str) -> str:
-    if exc.pos >= len(text) - 1 and text.lstrip().startswith(("{", "[")):
-        return (
-            "the JSON is incomplete (the answer may have been cut off at the token limit): "
-            f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-        )
+    where = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+    if text.startswith(("{", "[")) and _unclosed(text):
+        return f"the JSON is incomplete (the answer may have been cut off): {where}"
     if "{" not in text:
         return "the answer contains no JSON object"
-    return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    return f"not valid JSON: {where}"
+
+
+def _unclosed(text: str) -> bool:
+    """True when a string, object or array opened in ``text`` is never closed."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0

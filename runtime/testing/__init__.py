@@ -16,19 +16,51 @@ database, bounded example count), so CI runs are offline and reproducible.
 
 from __future__ import annotations
 
-from runtime.testing.boundaries import check_boundaries
-from runtime.testing.contract import check_contract
-from runtime.testing.examples import check_example, check_example_model
-from runtime.testing.profile import PROFILE, ci_settings
-from runtime.testing.properties import (
-    check_guardrails_vs_tables,
-    check_input_contract_invalid,
-    check_input_contract_valid,
-    check_tables_total,
-    check_unique,
-)
-from runtime.testing.report import SpecCheckFailed
-from runtime.testing.suite import SpecSuite
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runtime.testing.boundaries import check_boundaries
+    from runtime.testing.contract import check_contract
+    from runtime.testing.examples import check_example, check_example_model
+    from runtime.testing.profile import PROFILE, ci_settings
+    from runtime.testing.properties import (
+        check_guardrails_vs_tables,
+        check_input_contract_invalid,
+        check_input_contract_valid,
+        check_tables_total,
+        check_unique,
+    )
+    from runtime.testing.report import SpecCheckFailed
+    from runtime.testing.suite import SpecSuite
+
+# Imported on first use, so that ``runtime.testing.runner`` (used by the CLI before pytest starts)
+# does not import Hypothesis ahead of pytest's plugin loading.
+_WHERE = {
+    "check_boundaries": "boundaries",
+    "check_contract": "contract",
+    "check_example": "examples",
+    "check_example_model": "examples",
+    "PROFILE": "profile",
+    "ci_settings": "profile",
+    "check_guardrails_vs_tables": "properties",
+    "check_input_contract_invalid": "properties",
+    "check_input_contract_valid": "properties",
+    "check_tables_total": "properties",
+    "check_unique": "properties",
+    "SpecCheckFailed": "report",
+    "SpecSuite": "suite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runtime.testing' has no attribute {name!r}")
+    value = getattr(import_module(f"runtime.testing.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PROFILE",

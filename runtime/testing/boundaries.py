@@ -10,23 +10,94 @@ the Input schema rejects are dropped. The expected row comes from ``runtime.test
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import json
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from compiler.evaluate import TableConflict, TableError, TableNoMatch, TableOutcome
 from compiler.feel import FeelError
-from compiler.ir import CompiledTable
+from compiler.ir import CompiledTable, FieldType
 from runtime.testing.cells import Cell, parse_cell
 from runtime.testing.report import ABSENT, fail, fields_text, lookup, row_ref, rows_ref, table_ref
-from runtime.testing.strategies import MISSING, boundary_values
+from runtime.testing.strategies import MISSING
 from runtime.testing.suite import Prepared, SpecSuite
 
 MAX_COMBINATIONS = 2000
 KEEP: Any = object()  # leave the base input's value
+
+
+# ----------------------------------------------------------------------- candidate values
+
+
+def _step(ftype: FieldType, threshold: Any) -> Any:
+    if ftype.kind == "integer":
+        return 1
+    if ftype.kind == "money":
+        return Decimal("0.01")
+    text = str(threshold)
+    decimals = len(text.split(".", 1)[1]) if "." in text else 0
+    return Decimal(1).scaleb(-max(2, decimals))
+
+
+def _around(ftype: FieldType, t: Any) -> list[Any]:
+    if isinstance(t, dt.datetime):
+        second = dt.timedelta(seconds=1)
+        stamps = (t - second, t, t + second)
+        return [s.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") for s in stamps]
+    if isinstance(t, str) and ftype.kind in ("date", "datetime"):
+        try:
+            day = dt.date.fromisoformat(t[:10])
+        except ValueError:
+            return [t]
+        one = dt.timedelta(days=1)
+        return [(day + d).isoformat() for d in (-one, dt.timedelta(0), one)]
+    if isinstance(t, bool) or not isinstance(t, int | float):
+        return [t]
+    step = _step(ftype, t)
+    if ftype.kind == "integer":
+        return [int(t) - 1, int(t), int(t) + 1] if float(t).is_integer() else [math.floor(t), math.ceil(t)]
+    d = Decimal(str(t))
+    return [float(d - step), float(d), float(d + step)]
+
+
+def _other_text(taken: set[Any], ftype: FieldType) -> str:
+    for candidate in ("ZZ", "zz", "other", "x", "OTHER-VALUE"):
+        if candidate not in taken:
+            return candidate
+    return "none-of-the-listed-values"
+
+
+def boundary_values(ftype: FieldType, required: bool, cells: list[Cell]) -> list[Any]:
+    """Values on and around every threshold the cells test, plus one value none of them lists.
+
+    Out-of-range values are kept here; the caller drops those the Input schema rejects.
+    """
+    values: list[Any] = []
+    if ftype.kind == "boolean":
+        values = [True, False]
+    elif ftype.kind == "enum":
+        values = list(ftype.values)
+    for cell in cells:
+        for t in cell.thresholds():
+            values.extend(_around(ftype, t))
+        values.extend(v for v in cell.literals() if v is not None)
+    literals = {v for c in cells for v in c.literals()}
+    if ftype.kind == "text" and literals:
+        values.append(_other_text(literals, ftype))
+    elif ftype.kind in ("integer", "number", "money") and literals and not any(c.thresholds() for c in cells):
+        values.append(max(v for v in literals if isinstance(v, int | float)) + 1)
+    if not required:
+        values.insert(0, MISSING)  # first: counterexamples read simplest with the field absent
+    unique: list[Any] = []
+    for v in values:
+        if not any(v is u or (type(v) is type(u) and v == u) for u in unique):
+            unique.append(v)
+    return unique
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +211,7 @@ def expect(table: CompiledTable, cells: list[list[Cell | None]], prepared: Prepa
         return Expectation(numbers, conflict=any(r.results != matching[0].results for r in matching))
     if policy == "priority":
         rank = {v: i for i, v in enumerate(table.priority)}
-        best = min(matching, key=lambda r: rank.get(r.results.get(table.outputs[0]), len(rank)))
+        best = min(matching, key=lambda r: rank.get(str(r.results.get(table.outputs[0])), len(rank)))
         return Expectation((best.number,))
     return Expectation(numbers[:1])
 
@@ -185,5 +256,5 @@ def check_boundaries(suite: SpecSuite, table_name: str) -> None:
             f"{table_ref(suite.source, table)} does not decide what its cells say at "
             f"{len(problems)} boundary input(s):",
             *(f"  - {p}" for p in shown),
-            "The compiled table disagrees with the spec: report this to the Specwright maintainers.",
+            "  The compiled table disagrees with the spec: report it to the Specwright maintainers.",
         )

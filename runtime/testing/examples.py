@@ -23,12 +23,10 @@ from compiler.ir import Example
 from runtime.models.base import Model
 from runtime.pipeline import RunResult, execute
 from runtime.records import RunRecord
+from runtime.testing.modes import MODE_ENV, MODES, NO_RECORDING
 from runtime.testing.report import fail, location, row_ref, value_text
 from runtime.testing.standin import StandInModel
 from runtime.testing.suite import SpecSuite
-
-MODE_ENV = "SPECWRIGHT_TEST_MODELS"  # replay (default) | live | record
-NO_RECORDING = "no recording"  # the start of every skip reason `specwright test` counts as such
 
 
 class _Runs:
@@ -43,7 +41,7 @@ class _Runs:
 
 def model_mode() -> str:
     mode = os.environ.get(MODE_ENV, "replay").strip().lower() or "replay"
-    if mode not in ("replay", "live", "record"):
+    if mode not in MODES:
         raise ValueError(f"{MODE_ENV}={mode!r}: use replay, live or record")
     return mode
 
@@ -128,41 +126,45 @@ def check_example(suite: SpecSuite, title: str) -> None:
     _compare(suite, example, result, fields, "the tables")
 
 
-CASSETTES_DIR = "cassettes"  # under the project root, committed so CI replays offline
+def cassette_file(suite: SpecSuite) -> Path:
+    """Where the spec's model recordings live: ``<project>/cassettes/<spec>.json`` (committed)."""
+    from runtime.models.cassette import cassette_path
 
-
-def cassette_dir(suite: SpecSuite) -> Path:
-    """Where the spec's model recordings live: ``<project>/cassettes/<spec>.json``."""
-    return suite.project_root / CASSETTES_DIR
+    return cassette_path(suite.project_root, suite.name)
 
 
 def _secrets(env: Mapping[str, str]) -> list[str]:
     return [v for k, v in env.items() if k.endswith(("_API_KEY", "_TOKEN")) and v]
 
 
-def run_on_route(suite: SpecSuite, example: Example, mode: str) -> RunResult:
-    """Run the example on the spec's real route: replayed, live, or live and recorded."""
+def run_on_route(
+    suite: SpecSuite, example: Example, mode: str, *, overrides: Mapping[str, Model] | None = None
+) -> RunResult:
+    """Run the example with the spec's recorded answers (replay), or its real route (live,
+    record: the route's final answers are written to the spec's cassette).
+
+    ``overrides`` replaces models of the route by ready-made ones (fakes, in tests).
+    """
     from runtime.config import load_settings
     from runtime.models._support import ClientPool
-    from runtime.models.cassette import Cassette, RecordingModel, ReplayModel
-    from runtime.models.registry import build_route, dialect_for
+    from runtime.models.cassette import RecordingModel, ReplayModel
+    from runtime.models.registry import build_route
 
+    path = cassette_file(suite)
+    if mode == "replay":
+        replay = ReplayModel(path)
+        return asyncio.run(execute(suite.revision, dict(example.input), model=lambda: replay,
+                                   store=_Runs()))
     settings = load_settings(suite.project_root)
-    cassette = Cassette(cassette_dir(suite))
     env = dict(os.environ)
-
-    def wrap(ref: str, model: Model) -> Model:
-        if mode == "replay":  # the dialect from settings: no key is needed to replay
-            return ReplayModel(ref, cassette, dialect=dialect_for(ref, settings),
-                               record_command="specwright test --record")
-        if mode == "record":
-            return RecordingModel(model, cassette, secrets=_secrets(env))
-        return model
 
     async def go() -> RunResult:
         pool = ClientPool()
         try:
-            route = build_route(suite.compiled.spec.route, settings, env, pool=pool, wrap=wrap)
+            route: Model = build_route(suite.compiled.spec.route, settings, env, pool=pool,
+                                       overrides=overrides)
+            if mode == "record":
+                route = RecordingModel(route, path, secrets=_secrets(env))
             return await execute(suite.revision, dict(example.input), model=lambda: route,
                                  store=_Runs())
         finally:
@@ -178,7 +180,7 @@ def check_example_model(suite: SpecSuite, title: str) -> None:
     fields = [f for f in example.output if f in suite.compiled.model_decided]
     mode = model_mode()
     record = f"run `specwright test {suite.name} --record` with provider keys set"
-    path = cassette_dir(suite) / f"{suite.name}.json"
+    path = cassette_file(suite)
     if mode == "replay" and not path.is_file():
         pytest.skip(f"{NO_RECORDING} for model-decided fields {', '.join(fields)}: {record}")
     result = run_on_route(suite, example, mode)

@@ -6,13 +6,11 @@
   drawn in whole cents, so it never has more than two decimals.
 * ``invalid_mutations``: one labelled change per way an input can break the schema (wrong type,
   out of range, missing, unknown choice, too long, extra field), each naming the field it breaks.
-* ``boundary_values``: the values on and around every threshold a decision-table column tests.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import math
 import re
 from collections.abc import Iterator
@@ -24,7 +22,6 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from compiler.ir import Field, FieldType
-from runtime.testing.cells import Cell
 
 Schema = dict[str, Any]
 Path = tuple[str | int, ...]
@@ -72,7 +69,7 @@ def _money(sub: Schema) -> st.SearchStrategy[float]:
         high = min(high, xhigh - 1) if high is not None else xhigh - 1
     low = -(10**9) if low is None else low
     high = 10**9 if high is None else high
-    return st.integers(low, high).map(lambda c: c / 100)
+    return st.integers(low, high).map(lambda c: c // 100 if c % 100 == 0 else c / 100)
 
 
 def _strategy(sub: Schema, ftype: FieldType | None, res: _Resolver) -> st.SearchStrategy[Any]:
@@ -97,7 +94,10 @@ def _strategy(sub: Schema, ftype: FieldType | None, res: _Resolver) -> st.Search
         high = min(int(sub.get("maxItems", low + 4)), low + 4)
         items = _strategy(sub.get("items", {}), ftype.items if ftype else None, res)
         return st.lists(items, min_size=low, max_size=high, unique=bool(sub.get("uniqueItems")))
-    return from_schema({k: v for k, v in sub.items() if k not in ("$defs", "definitions")})
+    leaf = {k: v for k, v in sub.items() if k not in ("$defs", "definitions")}
+    if kind == "number":  # JSON has one number type: 3 is as valid as 3.0
+        return st.one_of(from_schema(leaf), from_schema({**leaf, "type": "integer"}))
+    return from_schema(leaf)
 
 
 def valid_inputs(schema: Schema, fields: tuple[Field, ...]) -> st.SearchStrategy[dict[str, Any]]:
@@ -183,9 +183,10 @@ def _leaf_mutations(path: Path, sub: Schema, value: Any = MISSING) -> Iterator[M
             n = int(sub["minLength"]) - 1
             yield Mutation(path, f"{n} characters (at least {n + 1} required)", "x" * n)
         if "pattern" in sub:
-            bad = "#" * max(1, min(int(sub.get("maxLength", 3)), max(3, int(sub.get("minLength", 0)))))
-            if not re.search(sub["pattern"], bad):
-                yield Mutation(path, f"{bad!r}, which does not match {sub['pattern']}", bad)
+            size = max(1, min(int(sub.get("maxLength", 3)), max(3, int(sub.get("minLength", 0)))))
+            text = "#" * size
+            if not re.search(str(sub["pattern"]), text):
+                yield Mutation(path, f"{text!r}, which does not match {sub['pattern']}", text)
         if sub.get("format") in ("date", "date-time"):
             yield Mutation(path, "'2024-13-45', which is not a date", "2024-13-45")
 
@@ -236,73 +237,4 @@ def invalid_mutations(schema: Schema, data: dict[str, Any]) -> list[Mutation]:
         if (m.field, m.what) not in seen:
             seen.add((m.field, m.what))
             unique.append(m)
-    return unique
-
-
-# ----------------------------------------------------------------------- boundary values
-
-
-def _step(ftype: FieldType, threshold: Any) -> Any:
-    if ftype.kind == "integer":
-        return 1
-    if ftype.kind == "money":
-        return Decimal("0.01")
-    text = str(threshold)
-    decimals = len(text.split(".", 1)[1]) if "." in text else 0
-    return Decimal(1).scaleb(-max(2, decimals))
-
-
-def _around(ftype: FieldType, t: Any) -> list[Any]:
-    if isinstance(t, dt.datetime):
-        second = dt.timedelta(seconds=1)
-        stamps = (t - second, t, t + second)
-        return [s.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") for s in stamps]
-    if isinstance(t, str) and ftype.kind in ("date", "datetime"):
-        try:
-            day = dt.date.fromisoformat(t[:10])
-        except ValueError:
-            return [t]
-        one = dt.timedelta(days=1)
-        return [(day + d).isoformat() for d in (-one, dt.timedelta(0), one)]
-    if isinstance(t, bool) or not isinstance(t, int | float):
-        return [t]
-    step = _step(ftype, t)
-    if ftype.kind == "integer":
-        return [int(t) - 1, int(t), int(t) + 1] if float(t).is_integer() else [math.floor(t), math.ceil(t)]
-    d = Decimal(str(t))
-    return [float(d - step), float(d), float(d + step)]
-
-
-def _other_text(taken: set[Any], ftype: FieldType) -> str:
-    for candidate in ("ZZ", "zz", "other", "x", "OTHER-VALUE"):
-        if candidate not in taken:
-            return candidate
-    return "none-of-the-listed-values"
-
-
-def boundary_values(ftype: FieldType, required: bool, cells: list[Cell]) -> list[Any]:
-    """Values on and around every threshold the cells test, plus one value none of them lists.
-
-    Out-of-range values are kept here; the caller drops those the Input schema rejects.
-    """
-    values: list[Any] = []
-    if ftype.kind == "boolean":
-        values = [True, False]
-    elif ftype.kind == "enum":
-        values = list(ftype.values)
-    for cell in cells:
-        for t in cell.thresholds():
-            values.extend(_around(ftype, t))
-        values.extend(v for v in cell.literals() if v is not None)
-    literals = {v for c in cells for v in c.literals()}
-    if ftype.kind == "text" and literals:
-        values.append(_other_text(literals, ftype))
-    elif ftype.kind in ("integer", "number", "money") and literals and not any(c.thresholds() for c in cells):
-        values.append(max(v for v in literals if isinstance(v, int | float)) + 1)
-    if not required:
-        values.append(MISSING)
-    unique: list[Any] = []
-    for v in values:
-        if not any(v is u or (type(v) is type(u) and v == u) for u in unique):
-            unique.append(v)
     return unique

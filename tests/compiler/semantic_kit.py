@@ -6,7 +6,7 @@ Tables are written as markdown rows; every cell gets the line and column it woul
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from compiler.check import check_spec
 from compiler.errors import SpecError
@@ -17,6 +17,7 @@ from compiler.ir import (
     Field,
     FieldType,
     Guardrail,
+    HitPolicy,
     Loc,
     Spec,
     TableCell,
@@ -30,12 +31,25 @@ def ft(kind: str, **kw: Any) -> FieldType:
     return FieldType(kind=kind, **kw)  # type: ignore[arg-type]
 
 
-def f(name: str, kind: str | FieldType = "text", *, required: bool = True, default: Any = None,
-      line: int = 5, **type_kw: Any) -> Field:
+def f(
+    name: str,
+    kind: str | FieldType = "text",
+    *,
+    required: bool = True,
+    default: Any = None,
+    line: int = 5,
+    **type_kw: Any,
+) -> Field:
     ftype = kind if isinstance(kind, FieldType) else ft(kind, **type_kw)
     has_default = default is not None
-    return Field(name=name, type=ftype, required=required and not has_default,
-                 has_default=has_default, default=default, loc=Loc(line=line))
+    return Field(
+        name=name,
+        type=ftype,
+        required=required and not has_default,
+        has_default=has_default,
+        default=default,
+        loc=Loc(line=line),
+    )
 
 
 def _cells(line_text: str, line: int) -> tuple[TableCell, ...]:
@@ -60,22 +74,43 @@ def table(field: str, text: str, *, policy: str = "first", line: int = 20) -> De
         TableRow(number=n, cells=_cells("| " + r + " |", line + 3 + n), loc=Loc(line=line + 3 + n))
         for n, r in enumerate(rows[1:], start=1)
     )
-    return DecisionTable(field=field, hit_policy=policy, columns=header, rows=body,  # type: ignore[arg-type]
-                         loc=Loc(line=line, col=4))
+    return DecisionTable(
+        field=field,
+        hit_policy=cast(HitPolicy, policy),
+        columns=header,
+        rows=body,
+        loc=Loc(line=line, col=4),
+    )
 
 
 def guard(label: str, expression: str, *, line: int = 40, col: int = 5) -> Guardrail:
     return Guardrail(label=label, expression=expression, loc=Loc(line=line, col=col))
 
 
-def example(title: str, input: dict[str, Any], output: dict[str, Any], *, line: int = 60) -> Example:
+def example(
+    title: str, input: dict[str, Any], output: dict[str, Any], *, line: int = 60
+) -> Example:
     return Example(title=title, input=input, output=output, loc=Loc(line=line))
 
 
-def spec(inputs: tuple[Field, ...], outputs: tuple[Field, ...], *, tables: tuple[DecisionTable, ...] = (),
-         guardrails: tuple[Guardrail, ...] = (), examples: tuple[Example, ...] = ()) -> Spec:
-    return Spec(source=SOURCE, name="demo", title="Demo", inputs=inputs, outputs=outputs,
-                tables=tables, guardrails=guardrails, examples=examples)
+def spec(
+    inputs: tuple[Field, ...],
+    outputs: tuple[Field, ...],
+    *,
+    tables: tuple[DecisionTable, ...] = (),
+    guardrails: tuple[Guardrail, ...] = (),
+    examples: tuple[Example, ...] = (),
+) -> Spec:
+    return Spec(
+        source=SOURCE,
+        name="demo",
+        title="Demo",
+        inputs=inputs,
+        outputs=outputs,
+        tables=tables,
+        guardrails=guardrails,
+        examples=examples,
+    )
 
 
 def errors(s: Spec) -> list[str]:

@@ -7,15 +7,14 @@ import datetime as dt
 import cel
 import pytest
 
+from compiler.celgen import cell_to_cel, parse_result
 from compiler.feel import (
     Compare,
     FeelError,
     Lit,
     Range,
     UnaryTests,
-    parse_result,
     parse_unary_tests,
-    cell_to_cel,
     type_tests,
 )
 from compiler.ir import FieldType
@@ -129,12 +128,19 @@ def test_cells_compile_to_cel(text: str, ftype: FieldType, expected: str) -> Non
         ("< 1, heavy", INT, "'heavy' in '< 1, heavy' is not a whole number"),
         ("2.5", INT, "'2.5' is not a whole number"),
         ("fast", SERVICE, "'fast' is not one of: ground, express, overnight, next day"),
-        ("expres", SERVICE,
-         "'expres' is not one of: ground, express, overnight, next day (did you mean \"express\"?)"),
+        (
+            "expres",
+            SERVICE,
+            "'expres' is not one of: ground, express, overnight, next day (did you mean \"express\"?)",
+        ),
         ("maybe", BOOL, "'maybe' is not yes or no"),
         ("2024-02-30", DATE, "'2024-02-30' is not a date (write 2024-01-31)"),
-        ("> ground", SERVICE, "'> ground' compares by order, but x is one of: ground, express, "
-                              "overnight, next day: use = or a list"),
+        (
+            "> ground",
+            SERVICE,
+            "'> ground' compares by order, but x is one of: ground, express, "
+            "overnight, next day: use = or a list",
+        ),
         ("a..b", TEXT, "'a..b' is a range, but x is text: list the values"),
         ("5..2", INT, "'5..2' is an empty range: write the lower bound first"),
         ("null", INT, "'null' cannot match: x is required, it is never absent (null)"),
@@ -199,7 +205,9 @@ def test_result_cells_are_single_literals() -> None:
 
 
 def test_result_cell_errors() -> None:
-    with pytest.raises(FeelError, match=r"^'expres' is not one of: .*\(did you mean \"express\"\?\)$"):
+    with pytest.raises(
+        FeelError, match=r"^'expres' is not one of: .*\(did you mean \"express\"\?\)$"
+    ):
         parse_result("expres", SERVICE)
     with pytest.raises(FeelError, match=r"^'> 5' is not one value: write a number$"):
         parse_result("> 5", NUM)

@@ -10,17 +10,22 @@ sys.path.insert(0, str(Path(__file__).parent))
 import semantic_kit as k  # noqa: E402
 
 from compiler.evaluate import evaluate_table, to_cel_values  # noqa: E402
+from compiler.ir import DecisionTable, Field, Spec  # noqa: E402
 
 INS, OUTS = k.CARRIER_INPUTS, k.CARRIER_OUTPUTS
 D = f"{k.SOURCE}"
 
 
-def carrier(*tables: object, inputs: tuple = INS, outputs: tuple = OUTS) -> object:
-    return k.spec(inputs, outputs, tables=tables)  # type: ignore[arg-type]
+def carrier(
+    *tables: DecisionTable, inputs: tuple[Field, ...] = INS, outputs: tuple[Field, ...] = OUTS
+) -> Spec:
+    return k.spec(inputs, outputs, tables=tables)
 
 
 def test_reference_tables_compile_to_cel() -> None:
-    result = k.compiled(carrier(k.table("service", k.SERVICE), k.table("insured", k.INSURED, line=30)))
+    result = k.compiled(
+        carrier(k.table("service", k.SERVICE), k.table("insured", k.INSURED, line=30))
+    )
     service, insured = result.tables
     assert service.name == "Decision: service"
     assert service.line == 20
@@ -34,7 +39,10 @@ def test_reference_tables_compile_to_cel() -> None:
     ]
     assert service.cel == "[" + ", ".join(row.condition for row in service.rows) + "]"
     assert [row.results for row in service.rows] == [
-        {"service": "overnight"}, {"service": "express"}, {"service": "express"}, {"service": "ground"},
+        {"service": "overnight"},
+        {"service": "express"},
+        {"service": "express"},
+        {"service": "ground"},
     ]
     assert [row.cells for row in service.rows][2] == ("4..6", '"AK", "HI"')
     assert [row.line for row in service.rows] == [24, 25, 26, 27]
@@ -48,7 +56,7 @@ def test_reference_tables_compile_to_cel() -> None:
 def test_unknown_column_suggests_a_field_at_the_header_cell() -> None:
     table = k.table("service", "promised_dayz | service\n- | ground")
     assert k.errors(carrier(table)) == [
-        f'{D}:22:3: error: Decision: service: column promised_dayz is not a field '
+        f"{D}:22:3: error: Decision: service: column promised_dayz is not a field "
         '(did you mean "promised_days"?)'
     ]
 
@@ -94,12 +102,15 @@ def test_list_and_object_columns_are_rejected() -> None:
 
 
 def test_cell_type_errors_are_located_at_the_cell() -> None:
-    table = k.table("service", """
+    table = k.table(
+        "service",
+        """
 weight_kg | service
 <= 5      | ground
 > heavy   | express
 -         | expres
-""")
+""",
+    )
     assert k.errors(carrier(table)) == [
         f"{D}:25:3: error: Decision: service, row 2, column weight_kg: '> heavy' is not a number",
         f"{D}:26:15: error: Decision: service, row 3, column service: 'expres' is not one of: "
@@ -108,11 +119,15 @@ weight_kg | service
 
 
 def test_dash_in_a_result_cell() -> None:
-    outputs = (*OUTS, k.f("note", "text", required=False))
-    table = k.table("service", "promised_days | service | note\n<= 1 | overnight | rush\n- | ground | -")
+    outputs = (*OUTS, k.f("note", "text", required=False), k.f("boxes", "integer", default=1))
+    table = k.table(
+        "service",
+        "promised_days | service | note | boxes\n<= 1 | overnight | rush | 2\n- | ground | - | -",
+    )
     result = k.compiled(carrier(table, outputs=outputs))
     assert [row.results for row in result.tables[0].rows] == [
-        {"service": "overnight", "note": "rush"}, {"service": "ground", "note": None},
+        {"service": "overnight", "note": "rush", "boxes": 2},
+        {"service": "ground", "note": None, "boxes": 1},  # optional: null; a default: the default
     ]
     table = k.table("service", "promised_days | service\n<= 1 | overnight\n- | -")
     assert k.errors(carrier(table)) == [
@@ -144,47 +159,65 @@ def test_unique_reports_overlaps_with_an_example() -> None:
 
 
 def test_unique_without_overlap_compiles() -> None:
-    table = k.table("service", """
+    table = k.table(
+        "service",
+        """
 promised_days | destination_region | service
 <= 1          | -                  | overnight
 (1..3]        | -                  | express
 > 3           | "AK", "HI"         | express
 > 3           | not("AK", "HI")    | ground
-""", policy="unique")
+""",
+        policy="unique",
+    )
     assert k.errors(carrier(table)) == []
 
 
 def test_overlap_only_outside_the_field_constraints_is_no_overlap() -> None:
     # promised_days is 1..14: "< 1" matches nothing, so it cannot overlap "<= 1"
-    table = k.table("service", "promised_days | service\n< 1 | overnight\n<= 1 | express\n> 1 | ground",
-                    policy="unique")
+    table = k.table(
+        "service",
+        "promised_days | service\n< 1 | overnight\n<= 1 | express\n> 1 | ground",
+        policy="unique",
+    )
     assert k.errors(carrier(table)) == []
 
 
 def test_overlap_on_optional_and_negated_cells() -> None:
-    table = k.table("service", """
+    table = k.table(
+        "service",
+        """
 destination_region | service
 null               | ground
 "AK"               | express
 not("AK", "HI")    | overnight
-""", policy="unique")
+""",
+        policy="unique",
+    )
     # an absent region passes null and not(...): rows 1 and 3 overlap
     assert k.errors(carrier(table)) == [
         f"{D}:26:1: error: Decision: service (unique): rows 1 and 3 overlap, e.g. destination_region absent"
     ]
-    table = k.table("service", 'destination_region | service\nnot("AK") | ground\nnot("HI") | express',
-                    policy="unique")
+    table = k.table(
+        "service",
+        'destination_region | service\nnot("AK") | ground\nnot("HI") | express',
+        policy="unique",
+    )
     assert k.errors(carrier(table)) == [
         f'{D}:25:1: error: Decision: service (unique): rows 1 and 2 overlap, e.g. destination_region="other"'
     ]
 
 
 def test_any_allows_overlap_with_equal_results_only() -> None:
-    same = k.table("service", "promised_days | service\n<= 3 | express\n2..5 | express\n> 5 | ground",
-                   policy="any")
+    same = k.table(
+        "service",
+        "promised_days | service\n<= 3 | express\n2..5 | express\n> 5 | ground",
+        policy="any",
+    )
     assert k.errors(carrier(same)) == []
-    different = k.table("service", "promised_days | service\n<= 3 | express\n3..5 | ground",
-                        policy="any")
+    different = k.table(
+        "service", "promised_days | service\n<= 3 | express\n3..5 | ground", policy="any"
+    )
     assert k.errors(carrier(different)) == [
         f"{D}:25:1: error: Decision: service (any): rows 1 and 2 overlap but give different results "
         "(service=express vs service=ground), e.g. promised_days=3"
@@ -192,13 +225,20 @@ def test_any_allows_overlap_with_equal_results_only() -> None:
 
 
 def test_collect_needs_a_list_output_and_gathers_every_match() -> None:
-    outputs = (*OUTS, k.f("labels", k.ft("list", items=k.ft("enum", values=("fragile", "heavy", "hazmat")))))
-    table = k.table("labels", """
+    outputs = (
+        *OUTS,
+        k.f("labels", k.ft("list", items=k.ft("enum", values=("fragile", "heavy", "hazmat")))),
+    )
+    table = k.table(
+        "labels",
+        """
 weight_kg | hazmat | labels
 > 30      | -      | heavy
 -         | yes    | hazmat
 -         | -      | -
-""", policy="collect")
+""",
+        policy="collect",
+    )
     result = k.compiled(carrier(table, outputs=outputs))
     compiled = result.tables[0]
     assert [row.results for row in compiled.rows] == [{"labels": "heavy"}, {"labels": "hazmat"}, {}]
@@ -211,19 +251,24 @@ weight_kg | hazmat | labels
     table = k.table("service", "promised_days | service\n- | ground", policy="collect")
     assert k.errors(carrier(table)) == [
         f"{D}:22:19: error: Decision: service: column service: a collect table gathers the results of "
-        "every matching row into a list, but service is enum: declare it as a list of values "
+        "every matching row into a list, but service is one of: ground, express, overnight: "
+        "declare it as a list of values "
         "(list of text, list of one of: ...)"
     ]
 
 
 def test_priority_picks_the_result_first_in_the_enum_order() -> None:
-    table = k.table("service", """
+    table = k.table(
+        "service",
+        """
 promised_days | hazmat | service
 -             | yes    | ground
 <= 3          | -      | express
 <= 1          | -      | overnight
 -             | -      | ground
-""", policy="priority")
+""",
+        policy="priority",
+    )
     compiled = k.compiled(carrier(table)).tables[0]
     assert compiled.priority == ("ground", "express", "overnight")
     outcome = evaluate_table(compiled, to_cel_values(INS, {"promised_days": 1}))
@@ -233,7 +278,7 @@ promised_days | hazmat | service
     table = k.table("insured", "promised_days | insured\n- | yes", policy="priority")
     assert k.errors(carrier(table)) == [
         f"{D}:20:4: error: Decision: insured (priority): the winning row is the one whose insured "
-        "comes first in its 'one of' list, but insured is boolean"
+        "comes first in its 'one of' list, but insured is yes or no"
     ]
 
 
@@ -242,3 +287,35 @@ def test_every_problem_is_reported_at_once_in_position_order() -> None:
     second = k.table("insured", "declared_valu | insured\n- | yes", line=30)
     messages = k.errors(carrier(first, second))
     assert [m.split(": error:")[0] for m in messages] == [f"{D}:24:3", f"{D}:25:7", f"{D}:32:3"]
+
+
+def test_overlap_on_dates_and_datetimes_respects_open_ends() -> None:
+    inputs = (k.f("ship_on", "date"), k.f("at", "datetime"))
+    outputs = (k.f("lane", "enum", values=("a", "b")),)
+    apart = k.table(
+        "lane",
+        """
+ship_on                  | at                                              | lane
+2024-01-01..2024-01-31   | (2024-01-01T00:00:00Z..2024-01-02T00:00:00Z)    | a
+]2024-01-31..2024-02-10] | [2024-01-02T00:00:00Z..2024-01-03T00:00:00Z]    | b
+""",
+        policy="unique",
+    )
+    assert k.errors(k.spec(inputs, outputs, tables=(apart,))) == []
+    touching = k.table(
+        "lane",
+        """
+ship_on                  | at                                              | lane
+2024-01-01..2024-01-31   | (2024-01-01T00:00:00Z..2024-01-02T00:00:00Z]    | a
+[2024-01-31..2024-02-10] | [2024-01-02T00:00:00Z..2024-01-03T00:00:00Z]    | b
+""",
+        policy="unique",
+    )
+    assert k.errors(k.spec(inputs, outputs, tables=(touching,))) == [
+        f"{D}:25:1: error: Decision: lane (unique): rows 1 and 2 overlap, "
+        "e.g. ship_on=2024-01-31, at=2024-01-02T00:00:00Z"
+    ]
+    everything = k.table("lane", "ship_on | lane\n- | a\n- | b", policy="unique")
+    assert k.errors(k.spec(inputs, outputs, tables=(everything,))) == [
+        f"{D}:25:1: error: Decision: lane (unique): rows 1 and 2 overlap (both match every input)"
+    ]

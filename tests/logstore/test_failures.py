@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -75,13 +76,17 @@ async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
 
     from runtime.logstore.postgres import PostgresLogStore
 
-    store = PostgresLogStore(pg_url)
+    name = f"sw-test-{uuid.uuid4().hex[:12]}"
+    store = PostgresLogStore(pg_url, application_name=name)
     await store.start()
     try:
         await store.write(make_run())
-        pid = store._wconn.info.backend_pid  # the writer's server process
         with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                (f"{name}-writer",),
+            ).fetchall()
+        assert killed == [(True,)]
         runs = [make_run() for _ in range(20)]
         results = await asyncio.gather(*(store.write(r) for r in runs), return_exceptions=True)
         failed = {r.id for r, res in zip(runs, results, strict=True) if res is not None}

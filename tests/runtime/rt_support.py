@@ -231,3 +231,74 @@ CARRIER_IN: dict[str, Any] = {
     "order_id": "A-1001", "weight_kg": 1.2, "destination_country": "US",
     "destination_region": "OR", "promised_days": 5, "declared_value": 40,
 }
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """``specwright serve`` in a child process on a free loopback port."""
+
+    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = project / f"server-{self.port}.log"
+        exe = Path(sys.executable).with_name("specwright")
+        child_env = {k: v for k, v in os.environ.items()
+                     if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")}
+        child_env.update(env or {})
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [str(exe), "serve", "--port", str(self.port), "--project", str(project), *args],
+            stdout=self._log, stderr=subprocess.STDOUT, env=child_env, cwd=project,
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.output()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready in {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        self._log.close()
+        return self.proc.returncode
+
+    def kill9(self) -> None:
+        import os
+        import signal
+
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()

@@ -24,6 +24,12 @@ from runtime.project import compile_project
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"
+# As strict as the project's own configuration: warnings are errors.
+PYTEST_CONFIG = """[tool.pytest.ini_options]
+addopts = "--import-mode=importlib -p no:cacheprovider"
+filterwarnings = ["error"]
+asyncio_default_fixture_loop_scope = "function"
+"""
 SIX = tuple(sorted(p.stem for p in SPECS.glob("*.md")))
 
 
@@ -49,6 +55,7 @@ def make_project(root: Path, specs: Mapping[str, str]) -> Path:
     """A project with these spec texts, compiled into ``generated/`` with test modules."""
     (root / "specs").mkdir(parents=True, exist_ok=True)
     (root / "specwright.toml").write_text("", encoding="utf-8")
+    (root / "pyproject.toml").write_text(PYTEST_CONFIG, encoding="utf-8")
     for name, text in specs.items():
         (root / "specs" / f"{name}.md").write_text(text, encoding="utf-8")
     result = compile_project(root, load_settings(root, env={}))
@@ -85,10 +92,10 @@ def run_cli(root: Path, *args: str, env: Mapping[str, str] | None = None) -> sub
     )
 
 
-def run_pytest(root: Path, *paths: Path) -> subprocess.CompletedProcess[str]:
-    """Plain pytest on generated modules, as a project's CI runs them."""
-    args = [sys.executable, "-m", "pytest", "-q", "-rs", "--tb=short", "-p", "no:cacheprovider",
-            "--import-mode=importlib", "-W", "error", *map(str, paths)]
+def run_pytest(root: Path, *paths: Path, select: str = "") -> subprocess.CompletedProcess[str]:
+    """Plain pytest on generated modules, as a project's CI runs them (``select``: a -k filter)."""
+    args = [sys.executable, "-m", "pytest", "-q", "-rfs", "--tb=short", *map(str, paths)]
+    args += ["-k", select] if select else []
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECWRIGHT_")}
     return subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300,
                           check=False)

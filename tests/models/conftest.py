@@ -1,0 +1,15 @@
+"""Fixtures of the model-layer suite; helpers live in ``mdl_support`` beside this file.
+
+The network guard (``tests/network_guard.py``) is applied here too, so this suite never reaches
+a provider even before the project-wide ``conftest.py`` registers the plugin.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from network_guard import network_guard  # noqa: E402, F401

@@ -1,0 +1,68 @@
+"""The shipped price table, overrides, local deployments, unknown prices (None, never 0)."""
+
+from __future__ import annotations
+
+import pytest
+from mdl_support import settings
+
+from runtime.models.base import Usage
+from runtime.models.pricing import FREE, ModelPrice, PriceBook, base_model, cost_of, shipped_table
+
+
+def test_shipped_table_is_dated_and_covers_current_models() -> None:
+    table = shipped_table()
+    assert table.as_of >= "2025-01-01" and "never fetched" in table.note
+    for ref in ("openai:gpt-4.1", "openai:gpt-4.1-mini", "openai:gpt-4.1-nano", "openai:gpt-4o",
+                "openai:gpt-4o-mini", "openai:o4-mini", "anthropic:claude-haiku-4-5",
+                "anthropic:claude-sonnet-4-5", "anthropic:claude-opus-4-1"):
+        price = table.prices[ref]
+        assert price.input > 0 and price.output > price.input and price.cached is not None
+        assert table.context_windows[ref] >= 128_000
+
+
+def test_dated_snapshots_use_their_alias() -> None:
+    assert base_model("gpt-4.1-2025-04-14") == "gpt-4.1"
+    assert base_model("claude-haiku-4-5-20251001") == "claude-haiku-4-5"
+    book = PriceBook()
+    assert book.price("openai:gpt-4.1-mini-2025-04-14") == book.price("openai:gpt-4.1-mini")
+
+
+def test_unknown_price_is_none_never_zero() -> None:
+    book = PriceBook()
+    assert book.price("openai:gpt-9-ultra") is None
+    assert book.cost("openai:gpt-9-ultra", Usage(1000, 100)) is None
+    assert book.price("nowhere:model") is None
+
+
+def test_overrides_and_local_deployments() -> None:
+    s = settings(
+        prices={"openai:gpt-4.1-mini": {"input": 1.0, "output": 2.0},
+                "groq:*": {"input": 0.05, "output": 0.1}},
+        deployments={
+            "local": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:11434/v1"},
+            "lan": {"kind": "openai-compatible", "base_url": "http://10.0.0.5:8000/v1",
+                    "api_key_env": "LAN_KEY"},
+            "together": {"kind": "openai-compatible", "base_url": "https://api.together.xyz/v1",
+                         "api_key_env": "TOGETHER_KEY"},
+            "groq": {"kind": "openai-compatible", "base_url": "https://api.groq.com/v1",
+                     "api_key_env": "GROQ_KEY"},
+            "proxy": {"kind": "anthropic", "base_url": "https://proxy.example/v1",
+                      "context_window": 100_000},
+        },
+    )
+    book = PriceBook(s)
+    assert book.price("openai:gpt-4.1-mini") == ModelPrice(1.0, 2.0, None)
+    assert book.price("local:llama3.1:8b") == FREE  # explicitly 0
+    assert book.price("lan:qwen") == FREE
+    assert book.price("together:llama") is None  # hosted, unpriced: unknown
+    assert book.price("groq:llama-3") == ModelPrice(0.05, 0.1, None)
+    assert book.price("proxy:claude-haiku-4-5") == shipped_table().prices["anthropic:claude-haiku-4-5"]
+    assert book.context_window("proxy:claude-haiku-4-5") == 100_000
+    assert book.context_window("openai:gpt-4o") == 128_000
+
+
+def test_cost_counts_cached_input_at_the_cached_price() -> None:
+    price = ModelPrice(2.0, 8.0, 0.5)
+    usage = Usage(input_tokens=1_000_000, output_tokens=500_000, cached_tokens=400_000)
+    assert cost_of(price, usage) == pytest.approx(0.6 * 2.0 + 0.4 * 0.5 + 0.5 * 8.0)
+    assert cost_of(ModelPrice(1.0, 1.0), usage) == pytest.approx(1.5)  # no cached price

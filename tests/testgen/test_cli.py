@@ -1,0 +1,56 @@
+"""``specwright test``: every spec's generated suite, a summary per spec, an exit code for CI."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from tg_support import SIX, edit, make_project, run_cli, spec_text
+
+from compiler import compile_spec
+
+
+def _row(stdout: str, spec: str) -> list[str]:
+    line = next(line for line in stdout.splitlines() if line.startswith(spec + " "))
+    return line.split()
+
+
+def test_the_example_specs_pass_with_model_checks_skipped(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {name: spec_text(name) for name in SIX})
+    started = time.perf_counter()
+    done = run_cli(root, "test")
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "spec" in done.stdout and "skipped: no recording" in done.stdout
+    for name in SIX:
+        compiled = compile_spec(spec_text(name), f"specs/{name}.md")
+        expected_skips = sum(
+            1 for e in compiled.spec.examples if set(e.output) & set(compiled.model_decided)
+        )
+        _, revision, passed, failed, no_recording, other = _row(done.stdout, name)
+        assert (revision, failed, other) == ("r1", "0", "0"), done.stdout
+        assert int(passed) > 0 and int(no_recording) == expected_skips, done.stdout
+    assert re.search(r"all suites passed \(\d+\.\d s\)", done.stdout)
+    if any(int(_row(done.stdout, n)[4]) for n in SIX):
+        assert "--record` (provider keys set)" in done.stdout
+    assert elapsed < 60, f"specwright test took {elapsed:.1f} s"
+
+
+def test_a_failing_spec_exits_1_with_the_counterexample(tmp_path: Path) -> None:
+    gap = edit(spec_text("carrier-selection"), "| -             | -                  | ground    |",
+               "| 4..10         | -                  | ground    |")
+    root = make_project(tmp_path, {"carrier-selection": gap})
+    done = run_cli(root, "test", "carrier-selection", "-k", "decision_service")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no row of 'Decision: service' (specs/carrier-selection.md:" in done.stdout
+    assert "matches promised_days=11, destination_region absent" in done.stdout
+    assert _row(done.stdout, "carrier-selection")[3] == "1"
+    assert "FAILED: carrier-selection" in done.stdout
+
+
+def test_an_unknown_spec_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"carrier-selection": spec_text("carrier-selection")})
+    done = run_cli(root, "test", "carrier-selecton")
+    assert done.returncode == 1
+    assert 'no compiled spec "carrier-selecton" (did you mean "carrier-selection"?)' in done.stderr

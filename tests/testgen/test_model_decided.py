@@ -1,0 +1,100 @@
+"""Model-decided example fields: skipped (never passed) without a recording, replayed from a
+cassette when one exists, failing on a wrong answer; table-decided fields checked regardless."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tg_support import make_project, revision_dir, spec_text, tamper
+
+from runtime import testing
+from runtime.models.base import ModelRequest
+from runtime.models.fake import ScriptedModel
+from runtime.testing.examples import cassette_file, run_on_route
+from runtime.testing.modes import MODE_ENV
+
+SPEC = "carrier-selection"
+HAZMAT = "Hazmat abroad"
+
+
+@pytest.fixture
+def suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> testing.SpecSuite:
+    monkeypatch.delenv(MODE_ENV, raising=False)
+    root = make_project(tmp_path, {SPEC: spec_text(SPEC)})
+    return testing.SpecSuite.load(revision_dir(root, SPEC))
+
+
+def _record(suite: testing.SpecSuite, title: str, answer: dict[str, Any]) -> None:
+    """Record the route's answer for one example, with fakes standing in for the providers."""
+
+    def reply(request: ModelRequest) -> dict[str, Any]:
+        return dict(answer)
+
+    fakes = {m.ref: ScriptedModel(reply, name=m.ref) for m in suite.compiled.spec.route.models}
+    result = run_on_route(suite, suite.example(title), "record", overrides=fakes)
+    assert result.ok, result.body
+
+
+def test_without_a_recording_the_model_fields_are_skipped_with_the_command(
+    suite: testing.SpecSuite,
+) -> None:
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        testing.check_example_model(suite, HAZMAT)
+    assert str(skipped.value) == (
+        "no recording for model-decided fields carrier: run "
+        "`specwright test carrier-selection --record` with provider keys set")
+    testing.check_example(suite, HAZMAT)  # its table-decided fields still pass, offline
+
+
+def test_a_recorded_answer_is_replayed_and_compared(suite: testing.SpecSuite) -> None:
+    _record(suite, HAZMAT, {"carrier": "dhl", "reason": "DHL takes hazmat abroad."})
+    assert cassette_file(suite) == suite.project_root / "cassettes" / "carrier-selection.json"
+    testing.check_example_model(suite, HAZMAT)
+
+
+def test_a_recorded_wrong_answer_fails_naming_the_field(suite: testing.SpecSuite) -> None:
+    _record(suite, HAZMAT, {"carrier": "ups", "reason": "UPS is cheapest."})
+    with pytest.raises(testing.SpecCheckFailed) as failed:
+        testing.check_example_model(suite, HAZMAT)
+    message = str(failed.value)
+    assert message.startswith('example "Hazmat abroad" (specs/carrier-selection.md:')
+    assert 'carrier: the example expects "dhl", the model (' in message
+    assert 'replayed) decided "ups"' in message
+
+
+def test_a_stale_recording_is_skipped_not_passed(suite: testing.SpecSuite) -> None:
+    _record(suite, "Small domestic parcel", {"carrier": "usps", "reason": "Cheapest."})
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        testing.check_example_model(suite, HAZMAT)
+    assert str(skipped.value).startswith("no recording of this example in carrier-selection.json")
+
+
+def test_live_without_keys_fails_rather_than_passing(
+    suite: testing.SpecSuite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MODE_ENV, "live")
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(testing.SpecCheckFailed) as failed:
+        testing.check_example_model(suite, HAZMAT)
+    assert "did not get an answer (live): the run ended in model_not_configured" in str(failed.value)
+
+
+def test_an_example_contradicting_a_guardrail_fails_offline(tmp_path: Path) -> None:
+    # The compiler refuses this spec; the generated check refuses the tampered revision too.
+    root = make_project(tmp_path, {SPEC: spec_text(SPEC)})
+    rev = revision_dir(root, SPEC)
+
+    def usps(data: dict[str, Any]) -> None:
+        example = next(e for e in data["spec"]["examples"] if e["title"] == HAZMAT)
+        example["output"]["carrier"] = "usps"
+
+    tamper(rev, usps)
+    with pytest.raises(testing.SpecCheckFailed) as failed:
+        testing.check_example(testing.SpecSuite.load(rev), HAZMAT)
+    message = str(failed.value)
+    assert 'example "Hazmat abroad" (specs/carrier-selection.md:' in message
+    assert "does not run: the run ended in guardrail_failed" in message
+    assert "Hazmat never goes with USPS" in message
