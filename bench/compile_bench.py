@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -124,10 +125,18 @@ def make_project(n: int) -> Path:
     return root
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (load-independent)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), _cpu()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, _cpu() - cpu
 
 
 def cli(root: Path, *args: str) -> Callable[[], None]:
@@ -142,16 +151,16 @@ def cli(root: Path, *args: str) -> Callable[[], None]:
     return run
 
 
-def bench(n: int, rounds: int) -> dict[str, float]:
-    from runtime.config import Settings
+def bench(n: int, rounds: int) -> dict[str, tuple[float, float]]:
+    from runtime.config import load_settings
     from runtime.project import compile_project
     from runtime.project_check import check_project
 
     root = make_project(n)
-    settings = Settings()
-    samples: dict[str, list[float]] = {}
+    settings = load_settings(root)
+    samples: dict[str, list[tuple[float, float]]] = {}
 
-    def record(label: str, seconds: float) -> None:
+    def record(label: str, seconds: tuple[float, float]) -> None:
         samples.setdefault(label, []).append(seconds)
 
     def compile_in_process() -> None:
@@ -172,7 +181,10 @@ def bench(n: int, rounds: int) -> dict[str, float]:
                    timed(cli(root, "compile", "--check", "--full")))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return {label: statistics.median(values) for label, values in samples.items()}
+    return {
+        label: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for label, values in samples.items()
+    }
 
 
 def main() -> None:
@@ -183,10 +195,13 @@ def main() -> None:
     results = {n: bench(n, args.rounds) for n in args.sizes}
     labels = list(next(iter(results.values())))
     width = max(len(label) for label in labels)
-    print(f"{'median seconds (' + str(args.rounds) + ' rounds)':<{width}}"
-          + "".join(f"  {f'{n} specs':>10}" for n in results))
+    print(f"median of {args.rounds} rounds, seconds: wall / CPU (CPU = user + system, "
+          "children included)")
+    print(f"{'':<{width}}" + "".join(f"  {f'{n} specs':>15}" for n in results))
     for label in labels:
-        print(f"{label:<{width}}" + "".join(f"  {results[n][label]:>10.3f}" for n in results))
+        cells = "".join(f"  {results[n][label][0]:>6.2f} / {results[n][label][1]:>5.2f}"
+                        for n in results)
+        print(f"{label:<{width}}{cells}")
 
 
 if __name__ == "__main__":

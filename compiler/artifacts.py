@@ -1,5 +1,10 @@
 """CompiledSpec + revision + contract major -> every file of ``generated/<spec>/r<N>/``.
 
+The files: ``input.schema.json``, ``output.schema.json``, ``models.py``, ``prompt.j2``,
+``logic.json``, ``spec.json``, the generated pytest module ``test_<spec>.py`` (rendered by
+``compiler.testgen``; it finds its revision through ``Path(__file__).parent``) and
+``manifest.json``.
+
 ``render_content`` renders the artifacts that define a revision's behaviour (everything but the
 manifest); ``render_revision`` adds ``manifest.json``. Same input, byte-identical output.
 
@@ -16,6 +21,7 @@ from compiler.manifest import MANIFEST, build_manifest, canonical_json
 from compiler.models_gen import models_source
 from compiler.prompt import prompt_source
 from compiler.schema import input_schema, output_schema
+from compiler.testgen import identifier, render_test_module
 
 INPUT_SCHEMA = "input.schema.json"
 OUTPUT_SCHEMA = "output.schema.json"
@@ -23,8 +29,18 @@ MODELS = "models.py"
 PROMPT = "prompt.j2"
 LOGIC = "logic.json"
 SPEC = "spec.json"
-CONTENT_FILES = (INPUT_SCHEMA, LOGIC, MODELS, OUTPUT_SCHEMA, PROMPT, SPEC)
+CONTENT_FILES = (INPUT_SCHEMA, LOGIC, MODELS, OUTPUT_SCHEMA, PROMPT, SPEC)  # + the test module
 ALL_FILES = (*CONTENT_FILES, MANIFEST)
+
+
+def test_module_file(spec_name: str) -> str:
+    """``test_carrier_selection.py``: the generated pytest module (``compiler.testgen``)."""
+    return f"test_{identifier(spec_name, 'spec')}.py"
+
+
+def content_files(spec_name: str) -> tuple[str, ...]:
+    """Every artifact of a revision of ``spec_name`` but the manifest, in name order."""
+    return tuple(sorted((*CONTENT_FILES, test_module_file(spec_name))))
 
 
 def logic_document(compiled: CompiledSpec) -> dict[str, Any]:
@@ -57,6 +73,7 @@ def render_content(compiled: CompiledSpec, major: int) -> dict[str, bytes]:
         OUTPUT_SCHEMA: canonical_json(output_schema(compiled, major)),
         PROMPT: prompt_source(compiled, major).encode("utf-8"),
         SPEC: spec_json(compiled),
+        test_module_file(compiled.spec.name): render_test_module(compiled).encode("utf-8"),
     }
     return dict(sorted(files.items()))
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.artifacts import CONTENT_FILES, INPUT_SCHEMA
+from compiler.artifacts import INPUT_SCHEMA, content_files
 from compiler.contract import Change
 from compiler.errors import Diagnostic, SpecError
 from compiler.ir import CompiledSpec
@@ -142,7 +142,7 @@ def fast_unchanged(latest: RevisionOnDisk | None, text_sha: str, source: str) ->
         text_sha, compiler_version(), source
     ):
         return False
-    if tuple(sorted(m.get("artifacts", {}))) != tuple(sorted(CONTENT_FILES)):
+    if tuple(sorted(m.get("artifacts", {}))) != content_files(str(m.get("name", ""))):
         return False
     return not latest.integrity_problems()
 

@@ -16,10 +16,9 @@ import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
-from compiler.artifacts import CONTENT_FILES
 from compiler.contract import summarize
 from compiler.errors import SpecError
-from compiler.manifest import spec_sha256
+from compiler.manifest import MANIFEST, spec_sha256
 from runtime.config import Settings
 from runtime.generated import RevisionOnDisk, read_revisions
 from runtime.project import (
@@ -109,18 +108,18 @@ def check_spec(
             drift.insert(0, f"compiling writes {new_dir} (v{plan.contract_major}):"
                             f" {summarize(plan.changes)}")
             drift[1:1] = [f"  - {c.message}" for c in plan.changes]
-            old_files = {k: v for k, v in latest.files().items() if k in CONTENT_FILES}
+            old_files = {k: v for k, v in latest.files().items() if k != MANIFEST}
             drift += files_diff(old_files, plan.content, old_dir, new_dir)
         return SpecOutcome(name, source, plan.revision, plan.contract_major, created=True,
                            changes=plan.changes, drift=tuple(drift))
     assert latest is not None
     where = display_path(root, latest.path)
-    on_disk = {k: v for k, v in latest.files().items() if k in CONTENT_FILES}
+    on_disk = {k: v for k, v in latest.files().items() if k != MANIFEST}
     if on_disk != dict(plan.content):
         drift.append(f"{where} differs from what {source} compiles to:")
         drift += files_diff(on_disk, plan.content, f"{where} (on disk)", f"{where} (compiled)")
     drift += [f"{where}/{p}" for p in latest.integrity_problems()
-              if not any(p.startswith(f) for f in CONTENT_FILES)]
+              if not any(p.startswith(f"{f} ") for f in on_disk.keys() | plan.content.keys())]
     return SpecOutcome(name, source, plan.revision, plan.contract_major, path=latest.path,
                        drift=tuple(drift))
 

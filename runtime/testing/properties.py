@@ -47,7 +47,7 @@ def _for_all(suite: SpecSuite, tables: Sequence[CompiledTable], check: Callable[
 
     @ci_settings()
     @given(valid_inputs(suite.input_schema, suite.compiled.spec.inputs))
-    def generated(data: dict[str, Any]) -> None:
+    def for_every_valid_input(data: dict[str, Any]) -> None:
         __tracebackhide__ = True
         assume(suite.schema_valid(data))
         prepared = suite.prepare(data)
@@ -55,7 +55,7 @@ def _for_all(suite: SpecSuite, tables: Sequence[CompiledTable], check: Callable[
         assert prepared is not None
         check(prepared)
 
-    generated()
+    for_every_valid_input()
 
 
 def _unexpected(suite: SpecSuite, table: CompiledTable, p: Prepared, exc: TableError) -> AssertionError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,10 @@ from fastapi import FastAPI
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rt_support  # noqa: E402
+from rt_support import AppFactory  # noqa: E402
 
 from runtime.app import create_app  # noqa: E402
 from runtime.config import Settings  # noqa: E402
-
-AppFactory = Callable[..., FastAPI]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ sensitive fields it exercises; a scripted stand-in model; an app client with its
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,7 @@ from runtime.records import Attempt, RunRecord
 from runtime.state import get_state
 
 REPO = Path(__file__).resolve().parents[2]
+AppFactory = Callable[..., FastAPI]  # the make_app fixture: make_app(root=..., **create_app kw)
 L = Loc(line=1)
 
 
@@ -253,8 +254,9 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = project / f"server-{self.port}.log"
         exe = Path(sys.executable).with_name("specwright")
-        child_env = {k: v for k, v in os.environ.items()
-                     if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")}
+        dropped = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SPECWRIGHT_DATABASE_URL",
+                   "SPECWRIGHT_DATA_DIR")  # the child uses the project's own SQLite log
+        child_env = {k: v for k, v in os.environ.items() if k not in dropped}
         child_env.update(env or {})
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import AppFactory
-from rt_support import assert_error, no_model, running
+from rt_support import AppFactory, assert_error, no_model, running
 
 from runtime.auth import KeyStore, hash_token, keys_path
 from runtime.cli import main

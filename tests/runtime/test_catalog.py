@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory
-from rt_support import SHIPPING_INPUT, ScriptedStandIn, assert_error, logged, running
+from rt_support import SHIPPING_INPUT, AppFactory, ScriptedStandIn, assert_error, logged, running
 
 from runtime.catalog import load_catalog
 from runtime.errors import NotFound

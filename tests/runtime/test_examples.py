@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory
-from rt_support import CARRIER_IN, ORDER_OK, assert_error, logged, running
+from rt_support import CARRIER_IN, ORDER_OK, AppFactory, assert_error, logged, running
 
 from runtime.models.fake import ScriptedModel, no_sleep
 from runtime.models.router import Router

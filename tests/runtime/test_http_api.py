@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import AppFactory
 from rt_support import (
     SHIPPING_INPUT,
+    AppFactory,
     ScriptedStandIn,
     assert_error,
     logged,
