@@ -109,7 +109,9 @@ async def _measure(call: Callable[[], Awaitable[Any]], calls: int, concurrency: 
     return cpu / done * 1e6, done / wall
 
 
-async def _bench(port: int, rounds: int, calls: int, concurrency: int) -> dict[str, list[tuple[float, float]]]:
+async def _bench(
+    port: int, rounds: int, calls: int, concurrency: int, chunks: int = 8
+) -> dict[str, list[tuple[float, float]]]:
     import openai
 
     from compiler.ir import Route, RouteModel
@@ -124,10 +126,11 @@ async def _bench(port: int, rounds: int, calls: int, concurrency: int) -> dict[s
         "name": "carrier_selection_output", "schema": lower(SCHEMA, "openai").schema, "strict": True}}
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
 
+    raw_kwargs: dict[str, Any] = {"model": "gpt-4.1-mini", "messages": messages,
+                                  "response_format": response_format, "timeout": 30.0}
+
     async def raw_call() -> Any:
-        return await raw.chat.completions.create(
-            model="gpt-4.1-mini", messages=messages, response_format=response_format,  # type: ignore[arg-type]
-            timeout=30.0)
+        return await raw.chat.completions.create(**raw_kwargs)
 
     settings = Settings.model_validate({"deployments": {"openai": {
         "kind": "openai", "base_url": base_url, "api_key_env": "OPENAI_API_KEY"}}})
@@ -154,10 +157,23 @@ async def _bench(port: int, rounds: int, calls: int, concurrency: int) -> dict[s
     results: dict[str, list[tuple[float, float]]] = {}
     for fn in (raw_call, router_call):  # warm up: connections, imports, caches
         await _measure(fn, 256, 64)
+    # Interleave raw and router in small chunks (alternating which goes first) so that the
+    # machine's load drifts over both alike; sum per round.
     for _ in range(rounds):
         for conc, n in ((1, max(calls // 4, 1)), (concurrency, calls)):
-            for name, fn in (("raw", raw_call), ("router", router_call)):
-                results.setdefault(f"{name}@{conc}", []).append(await _measure(fn, n, conc))
+            chunk = max(n // chunks, conc)
+            totals = {"raw": [0.0, 0.0], "router": [0.0, 0.0]}
+            pairs = [("raw", raw_call), ("router", router_call)]
+            for i in range(max(n // chunk, 1)):
+                for name, fn in pairs if i % 2 == 0 else pairs[::-1]:
+                    cpu_us, rate = await _measure(fn, chunk, conc)
+                    done = chunk // conc * conc
+                    totals[name][0] += cpu_us * done
+                    totals[name][1] += done / rate
+            done_total = max(n // chunk, 1) * (chunk // conc * conc)
+            for name, (cpu_sum, wall_sum) in totals.items():
+                results.setdefault(f"{name}@{conc}", []).append(
+                    (cpu_sum / done_total, done_total / wall_sum))
     await raw.close()
     await pool.aclose()
     return results

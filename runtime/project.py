@@ -125,7 +125,7 @@ def discover_specs(root: Path, settings: Settings) -> list[Path]:
 
 def read_spec(path: Path, source: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError([Diagnostic(source, 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:
@@ -147,6 +147,11 @@ def fast_unchanged(latest: RevisionOnDisk | None, text_sha: str, source: str) ->
     return not latest.integrity_problems()
 
 
+def internal_error(source: str, exc: Exception) -> SpecError:
+    msg = f"internal compiler error: {type(exc).__name__}: {exc} (please report this)"
+    return SpecError([Diagnostic(source, 1, 1, msg)])
+
+
 def compile_source(
     text: str, source: str, compile_fn: CompileFn | None = None
 ) -> CompiledSpec:
@@ -157,8 +162,7 @@ def compile_source(
     except SpecError:
         raise
     except Exception as exc:  # noqa: BLE001 - reported as a diagnostic, never a traceback
-        msg = f"internal compiler error: {type(exc).__name__}: {exc} (please report this)"
-        raise SpecError([Diagnostic(source, 1, 1, msg)]) from exc
+        raise internal_error(source, exc) from exc
 
 
 def display_path(root: Path, path: Path) -> str:
@@ -188,7 +192,10 @@ def plan_spec(
         assert latest is not None
         msg = f"{latest.path / INPUT_SCHEMA}: unreadable schema: {exc}"
         raise SpecError([Diagnostic(source, 1, 1, msg)]) from None
-    return plan_revision(compiled, text, previous), latest
+    try:
+        return plan_revision(compiled, text, previous), latest
+    except Exception as exc:  # noqa: BLE001 - a renderer bug is a diagnostic, not a traceback
+        raise internal_error(source, exc) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,12 +114,13 @@ def check_spec(
                            changes=plan.changes, drift=tuple(drift))
     assert latest is not None
     where = display_path(root, latest.path)
-    on_disk = {k: v for k, v in latest.files().items() if k != MANIFEST}
+    known = set(plan.content) | set(latest.manifest.get("artifacts", {}))
+    on_disk = {k: v for k, v in latest.files().items() if k in known}
     if on_disk != dict(plan.content):
         drift.append(f"{where} differs from what {source} compiles to:")
         drift += files_diff(on_disk, plan.content, f"{where} (on disk)", f"{where} (compiled)")
     drift += [f"{where}/{p}" for p in latest.integrity_problems()
-              if not any(p.startswith(f"{f} ") for f in on_disk.keys() | plan.content.keys())]
+              if not any(p.startswith(f"{f} ") for f in known)]
     return SpecOutcome(name, source, plan.revision, plan.contract_major, path=latest.path,
                        drift=tuple(drift))
 

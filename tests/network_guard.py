@@ -83,7 +83,7 @@ def _sendto(self: socket.socket, data: Any, *args: Any) -> int:
     address = args[-1] if args else None
     if address is not None and not _allowed(self, address):
         raise _blocked(address)
-    return _real_sendto(self, data, *args)  # type: ignore[call-overload, no-any-return]
+    return _real_sendto(self, data, *args)
 
 
 def _getaddrinfo(host: Any, *args: Any, **kw: Any) -> Any:

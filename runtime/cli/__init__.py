@@ -29,6 +29,10 @@ def _register() -> None:
 
     for command in test_cmd.COMMANDS:
         main.add_command(command)
+    from runtime.cli import author_cmd
+
+    for command in author_cmd.COMMANDS:
+        main.add_command(command)
 
 
 _register()

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from runtime.errors import ModelNotConfigured
+from runtime.errors import FatalProviderError, ModelNotConfigured
 from runtime.models.base import ModelRequest
+from runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
 
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key)-[A-Za-z0-9_\-*.]{6,}")
 _CONTEXT = re.compile(
@@ -68,6 +69,16 @@ def attempt_timeout(request: ModelRequest, default: float) -> float:
         return default
     left = request.deadline - time.monotonic()
     return max(0.05, min(default, left))
+
+
+def lower_for(request: ModelRequest, dialect: Dialect, provider: str, model: str) -> LoweredSchema:
+    """The lowered schema; a construct this provider cannot express rejects the request."""
+    try:
+        return lower(request.output_schema, dialect)
+    except UnsupportedSchema as exc:
+        raise FatalProviderError(
+            f"{provider}:{model} cannot express this output: {exc}", provider=provider, model=model
+        ) from None
 
 
 def missing_key(provider: str, env_var: str) -> ModelNotConfigured:

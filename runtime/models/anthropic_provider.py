@@ -30,12 +30,13 @@ from runtime.models._support import (
     attempt_timeout,
     body_message,
     is_context_error,
+    lower_for,
     missing_key,
     retry_after,
     scrub,
 )
 from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
-from runtime.models.lowering import Dialect, LoweredSchema, lower
+from runtime.models.lowering import Dialect, LoweredSchema
 from runtime.models.parsing import ParseError, parse_json_object
 
 __all__ = ["AnthropicProvider", "build", "map_error"]
@@ -88,7 +89,7 @@ class AnthropicProvider:
         return self._completion(response, tool["name"])
 
     def _tool(self, request: ModelRequest) -> dict[str, Any]:
-        lowered = lower(request.output_schema, self.dialect)
+        lowered = lower_for(request, self.dialect, self.provider, self.model)
         hit = self._tools.get(id(lowered))
         if hit is None or hit[0] is not lowered:
             if len(self._tools) > 256:

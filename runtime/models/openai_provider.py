@@ -27,12 +27,13 @@ from runtime.models._support import (
     attempt_timeout,
     body_message,
     is_context_error,
+    lower_for,
     missing_key,
     retry_after,
     scrub,
 )
 from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
-from runtime.models.lowering import Dialect, LoweredSchema, lower
+from runtime.models.lowering import Dialect, LoweredSchema
 from runtime.models.parsing import ParseError, parse_json_object
 
 __all__ = ["OpenAIProvider", "build", "map_error"]
@@ -88,7 +89,7 @@ class OpenAIProvider:
         return self._completion(response, lowered)
 
     def _format(self, request: ModelRequest) -> tuple[LoweredSchema, dict[str, Any]]:
-        lowered = lower(request.output_schema, self.dialect)
+        lowered = lower_for(request, self.dialect, self.provider, self.model)
         hit = self._formats.get(id(lowered))
         if hit is not None and hit[0] is lowered:
             return hit

@@ -30,6 +30,7 @@ from runtime.errors import (
     ContextTooLong,
     FatalProviderError,
     ModelNotConfigured,
+    OutputInvalid,
     ProviderError,
     RateLimited,
     RetryableProviderError,
@@ -43,7 +44,6 @@ from runtime.models.base import (
     ModelRequest,
     ModelsExhausted,
     ModelsNotConfigured,
-    UnparseableOutput,
     Usage,
     guardrail_of,
 )
@@ -167,11 +167,11 @@ class Router:
                     return run.completion(comp, c)
                 run.record(c, purpose, started_at, latency, comp.usage, tuple(problems))
                 echo = comp.text or json.dumps(comp.data)
-            elif isinstance(error, UnparseableOutput):
+            elif isinstance(error, OutputInvalid):  # UnparseableOutput carries text and usage
                 c.succeeded(latency)
-                run.record(c, purpose, started_at, latency, error.usage, error)
+                run.record(c, purpose, started_at, latency, getattr(error, "usage", None), error)
                 problems = [f"the answer could not be read as one JSON object: {error.message}"]
-                echo = error.text
+                echo = getattr(error, "text", "")
             elif isinstance(error, RetryableProviderError):
                 run.record(c, purpose, started_at, latency, None, error)
                 opened = c.failed(now, s.cooldown_failures, s.cooldown_s)

@@ -72,12 +72,19 @@ class Collector:
         self.by_path = {str(t.module.resolve()): t for t in targets if t.module is not None}
         self.results = {t.spec: SpecResult(t.spec, t.revision) for t in targets}
 
-    def _result(self, path: str) -> SpecResult | None:
-        target = self.by_path.get(str(Path(path).resolve()))
+    rootpath: Path = Path(".")
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.rootpath = config.rootpath
+
+    def _result(self, nodeid: str) -> SpecResult | None:
+        # Node ids are relative to pytest's rootdir, whatever the current directory.
+        path = (self.rootpath / nodeid.split("::", 1)[0]).resolve()
+        target = self.by_path.get(str(path))
         return self.results[target.spec] if target else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        result = self._result(str(report.fspath))
+        result = self._result(report.nodeid)
         if result is None:
             return
         if report.failed:
@@ -94,7 +101,7 @@ class Collector:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            result = self._result(str(report.fspath))
+            result = self._result(report.nodeid)
             if result is not None:
                 result.failed += 1
                 result.failures.append("(the test module does not load)")
@@ -131,6 +138,11 @@ def run_suites(
         finally:
             _restore(MODE_ENV, previous)
     results = [collector.results[t.spec] for t in targets]
+    if "-k" not in pytest_args:  # every module has tests: none counted means none ran
+        for r, t in zip(results, targets, strict=True):
+            if t.module is not None and not (r.passed or r.failed or r.no_recording or r.skipped):
+                r.failed += 1
+                r.failures.append("no test of the module ran")
     failed = any(not r.ok for r in results) or code not in (0, 5)
     return (1 if failed else 0), results
 

@@ -50,6 +50,7 @@ class StandInModel:
         self.revision = revision
         self.expected = dict(expected)
         self.made_up: set[str] = set()
+        self.problems: list[str] = []  # the check's problems when no made-up answer passed it
 
     async def complete(self, request: ModelRequest) -> Completion:
         schema = request.output_schema
@@ -64,14 +65,19 @@ class StandInModel:
             first = answer if first is None else first
             if request.check is None or not list(request.check(answer)):
                 return Completion(data=answer, model=self.name, mock=True)
-        return Completion(data=first or dict(fixed), model=self.name, mock=True)
+        answer = first or dict(fixed)
+        if request.check is not None:
+            self.problems = [str(p) for p in request.check(answer)]
+        return Completion(data=answer, model=self.name, mock=True)
 
     def filled_guardrail_fields(self, result: RunResult) -> bool:
         """True when a violated guardrail reads a field this stand-in made up (not the example's)."""
         details = result.body.get("details") if isinstance(result.body, dict) else None
-        labels = {d.get("label") for d in details or [] if isinstance(d, dict)}
+        labels = {d.get("label") for d in details if isinstance(d, dict)} if isinstance(
+            details, list) else set()
         spec = self.revision.compiled.spec
         for guardrail in self.revision.compiled.guardrails:
-            if guardrail.label in labels and fields_read(spec, guardrail.cel, "output") & self.made_up:
+            named = guardrail.label in labels or any(f'"{guardrail.label}"' in p for p in self.problems)
+            if named and fields_read(spec, guardrail.cel, "output") & self.made_up:
                 return True
         return False

@@ -90,7 +90,7 @@ def test_compile_writes_then_is_idempotent(project: Path) -> None:
                                      "2 specs: 2 written, 0 unchanged, 0 failed"]
     files = sorted(p.name for p in (project / "generated" / "parcel" / "r1").iterdir())
     assert files == ["input.schema.json", "logic.json", "manifest.json", "models.py",
-                     "output.schema.json", "prompt.j2", "spec.json"]
+                     "output.schema.json", "prompt.j2", "spec.json", "test_parcel.py"]
     before = snapshot(project)
     r = run(project, "compile")
     assert r.exit_code == 0 and "parcel: unchanged (r1)" in r.stdout
@@ -232,7 +232,7 @@ def test_unchanged_specs_are_not_recompiled(project: Path, monkeypatch: pytest.M
 
 def test_internal_compiler_error_is_a_diagnostic(project: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(text: str, source: str) -> Any:
+    def boom(*args: Any) -> Any:
         raise RuntimeError("kaput")
 
     monkeypatch.setattr("runtime.project._default_compile", boom)
@@ -240,6 +240,11 @@ def test_internal_compiler_error_is_a_diagnostic(project: Path,
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert ("specs/parcel.md:1:1: error: internal compiler error: RuntimeError: kaput"
             " (please report this)") in r.stderr
+    monkeypatch.undo()
+    monkeypatch.setattr("compiler.artifacts.render_test_module", boom)  # a renderer bug
+    r = run(project, "compile", "--check")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "specs/courier.md:1:1: error: internal compiler error: RuntimeError: kaput" in r.stderr
 
 
 def test_duplicate_spec_names(project: Path) -> None:

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from compiler.artifacts import ALL_FILES, CONTENT_FILES, render_content, render_revision
+from compiler.artifacts import ALL_FILES, content_files, render_content, render_revision
 from compiler.ir import CompiledSpec
 from compiler.manifest import content_sha256, content_sha256_of, sha256_hex, spec_sha256
 
@@ -20,7 +20,7 @@ def test_file_set_and_manifest(full: CompiledSpec) -> None:
                             previous_revision=2,
                             changes=[{"kind": "breaking", "path": "input.x", "message": "m"}],
                             compiler_version="9.9")
-    assert tuple(files) == tuple(sorted(ALL_FILES))
+    assert tuple(files) == tuple(sorted((*ALL_FILES, "test_carrier_selection.py")))
     m = manifest_of(files)
     assert list(m) == ["name", "source", "revision", "contract_major", "previous_revision",
                        "compiler_version", "spec_sha256", "content_sha256", "artifacts", "route",
@@ -28,7 +28,7 @@ def test_file_set_and_manifest(full: CompiledSpec) -> None:
     assert (m["name"], m["revision"], m["contract_major"], m["previous_revision"]) == (
         "carrier-selection", 3, 2, 2)
     assert m["spec_sha256"] == sha256_hex(b"text") and m["compiler_version"] == "9.9"
-    assert m["artifacts"] == {n: sha256_hex(files[n]) for n in sorted(CONTENT_FILES)}
+    assert m["artifacts"] == {n: sha256_hex(files[n]) for n in content_files("carrier-selection")}
     assert m["content_sha256"] == content_sha256_of(m["artifacts"]) == content_sha256(files)
     assert m["route"] == {"strategy": "fallback", "models": [{"ref": "openai:gpt-4.1-mini"}]}
     assert m["table_decided"] == ["service"]
@@ -60,6 +60,14 @@ def test_byte_identical_and_no_timestamps(full: CompiledSpec) -> None:
         assert not re.search(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?!Z\")", text.replace(
             "2024-05-01T10:00:00Z", "").replace("2024-05-01T14:30:00Z", ""))
         assert text.endswith("\n")
+
+
+def test_test_module_is_an_artifact(full: CompiledSpec) -> None:
+    from compiler.testgen import render_test_module
+
+    content = render_content(full, 1)
+    assert content["test_carrier_selection.py"] == render_test_module(full).encode()
+    assert content_files("carrier-selection") == tuple(content)
 
 
 def test_spec_json_round_trips(full: CompiledSpec) -> None:

@@ -337,3 +337,12 @@ def test_unknown_strategy() -> None:
 
 def test_check_helper_is_consistent() -> None:
     assert check_carrier(GOOD) == []
+
+
+async def test_a_models_own_output_invalid_is_repaired_too() -> None:
+    from runtime.errors import OutputInvalid
+
+    a = fake("fake:a", OutputInvalid("no content"), GOOD)
+    comp = await router(a).complete(request())
+    assert [x.purpose for x in comp.attempts] == ["call", "repair"]
+    assert comp.attempts[0].error_class == "OutputInvalid"

@@ -96,3 +96,22 @@ async def test_everything_fails_attempts_are_on_the_exception() -> None:
     assert [f.kind for f in exc.failures] == ["rejected", "transport"]
     assert SECRET not in str(exc) and SECRET not in json.dumps(exc.to_body())
     assert len(oa.requests) == 1 and len(an.requests) == 2
+
+
+async def test_a_schema_openai_cannot_express_falls_back_to_anthropic() -> None:
+    schema = {"type": "object", "properties": {
+        "carrier": {"type": "string"},
+        "extras": {"type": "object", "additionalProperties": {"type": "string"}}},
+        "required": ["carrier"]}
+    oa = FakeHTTP([ok(chat(json.dumps(GOOD)))])
+    an = FakeHTTP([ok(claude({"carrier": "dhl", "extras": {"a": "b"}}, name="x"))])
+    pool = routed_pool(oa, an)
+    r = build_route(ROUTE, settings(), ENV, pool=pool)
+    req = request(check=None)
+    req = type(req)(messages=req.messages, output_schema=schema, schema_name="x")
+    comp = await r.complete(req)
+    await pool.aclose()
+    assert comp.data == {"carrier": "dhl", "extras": {"a": "b"}}
+    assert oa.requests == []  # rejected before sending
+    assert comp.attempts[0].error_class == "FatalProviderError"
+    assert "cannot express this output" in (comp.attempts[0].error or "")

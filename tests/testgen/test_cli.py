@@ -54,3 +54,10 @@ def test_an_unknown_spec_is_named_with_a_suggestion(tmp_path: Path) -> None:
     done = run_cli(root, "test", "carrier-selecton")
     assert done.returncode == 1
     assert 'no compiled spec "carrier-selecton" (did you mean "carrier-selection"?)' in done.stderr
+
+
+def test_project_option_from_another_directory_counts_every_test(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj", {"carrier-selection": spec_text("carrier-selection")})
+    done = run_cli(root, "test", "--project", "proj", "-k", "boundaries", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _row(done.stdout, "carrier-selection")[1:4] == ["r1", "2", "0"], done.stdout

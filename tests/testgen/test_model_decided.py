@@ -12,8 +12,9 @@ from tg_support import make_project, revision_dir, spec_text, tamper
 from runtime import testing
 from runtime.models.base import ModelRequest
 from runtime.models.fake import ScriptedModel
-from runtime.testing.examples import cassette_file, run_on_route
+from runtime.testing.examples import cassette_file, run_example, run_on_route
 from runtime.testing.modes import MODE_ENV
+from runtime.testing.standin import StandInModel
 
 SPEC = "carrier-selection"
 HAZMAT = "Hazmat abroad"
@@ -98,3 +99,26 @@ def test_an_example_contradicting_a_guardrail_fails_offline(tmp_path: Path) -> N
     assert 'example "Hazmat abroad" (specs/carrier-selection.md:' in message
     assert "does not run: the run ended in guardrail_failed" in message
     assert "Hazmat never goes with USPS" in message
+
+
+def test_table_fields_are_checked_even_when_the_stand_in_cannot_satisfy_a_guardrail(
+    tmp_path: Path,
+) -> None:
+    # No simple made-up reason passes this guardrail: the run ends without an answer, yet the
+    # example's table-decided fields are still compared (and a wrong one still fails).
+    text = spec_text(SPEC).replace(
+        "## Guardrails\n",
+        "## Guardrails\n\n- Reasons are specific: `size(output.reason) > 30`\n", 1)
+    root = make_project(tmp_path, {SPEC: text})
+    rev = revision_dir(root, SPEC)
+    suite = testing.SpecSuite.load(rev)
+    result = run_example(suite, suite.example("Small domestic parcel"),
+                         lambda: StandInModel(suite.revision, {}))
+    assert not result.ok  # the run itself does fail
+    testing.check_example(suite, "Small domestic parcel")
+    tamper(rev, lambda d: next(e for e in d["spec"]["examples"] if e["title"] == HAZMAT)[
+        "output"].update(service="express"))
+    with pytest.raises(testing.SpecCheckFailed) as failed:
+        testing.check_example(testing.SpecSuite(rev), HAZMAT)  # not the cached, untampered one
+    assert 'service: the example expects "express", the tables decided "ground" by row 4' in str(
+        failed.value)

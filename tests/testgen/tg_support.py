@@ -81,13 +81,15 @@ def tamper(rev_dir: Path, change: Callable[[dict[str, Any]], None]) -> None:
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
-def run_cli(root: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``specwright <args>`` in a fresh interpreter, in ``root``."""
+def run_cli(
+    root: Path, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``specwright <args>`` in a fresh interpreter, in ``cwd`` (default: ``root``)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SPECWRIGHT_")}
     full_env.update(env or {})
     code = "import sys; from runtime.cli import main; sys.exit(main())"
     return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=root, env=full_env, capture_output=True,
+        [sys.executable, "-c", code, *args], cwd=cwd or root, env=full_env, capture_output=True,
         text=True, timeout=300, check=False,
     )
 
