@@ -15,9 +15,10 @@ Dialects (``lower(schema, dialect)``):
 ``json_object`` the schema is only shown to the model in the prompt; same shape as ``compat``.
 
 In every dialect ``$ref`` is inlined, annotation keywords (title, examples, default...) and
-``x-`` extensions are dropped and objects get ``additionalProperties: false``. ``unsupported(schema, dialect)`` names
-the constructs a dialect cannot express, for load-time errors. Results are cached by schema
-identity, so the hot path never lowers twice.
+``x-`` extensions are dropped, and objects get ``additionalProperties: false``.
+``unsupported(schema, dialect)`` (in ``expressible.py``, re-exported here) names the constructs a
+dialect cannot express, for load-time errors. Results are cached by schema identity, then by
+content, so the hot path never lowers twice.
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Dialect = Literal["openai", "anthropic", "compat", "json_object"]
+from runtime.models.expressible import (
+    Dialect,
+    UnsupportedSchema,
+    is_object,
+    merge_all_of,
+    resolve_ref,
+    unsupported,
+)
+
+__all__ = ["DIALECTS", "Dialect", "LoweredSchema", "UnsupportedSchema", "lower", "unsupported"]
+
 DIALECTS: tuple[Dialect, ...] = ("openai", "anthropic", "compat", "json_object")
 
 _ANNOTATIONS = frozenset(
@@ -40,27 +51,6 @@ _OPENAI_FORMATS = frozenset(
 )
 _MOVED_OPENAI = ("minLength", "maxLength", "pattern", "format", "uniqueItems", "minProperties",
                  "maxProperties")
-_NEVER = {  # keyword -> why no dialect with strict decoding can express it
-    "not": "a negated schema (not)",
-    "if": "a conditional schema (if/then/else)",
-    "dependentRequired": "fields required depending on other fields (dependentRequired)",
-    "dependentSchemas": "dependent schemas",
-    "patternProperties": "properties named by a pattern (patternProperties)",
-    "propertyNames": "constraints on property names (propertyNames)",
-    "prefixItems": "a fixed-position list (prefixItems)",
-    "contains": "a list that must contain a matching item (contains)",
-    "unevaluatedProperties": "unevaluatedProperties",
-    "unevaluatedItems": "unevaluatedItems",
-}
-_OPENAI_MAX_DEPTH = 10
-_OPENAI_MAX_PROPERTIES = 5000
-_OPENAI_MAX_ENUM_VALUES = 1000
-
-
-class UnsupportedSchema(ValueError):
-    """``lower`` was asked for a construct the dialect cannot express (see ``unsupported``)."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """Where ``restore`` removes the nulls that stand for absent optional fields."""
@@ -151,10 +141,10 @@ def _lower(
         return copy.deepcopy(node), None
     if "$ref" in node:
         ref = node["$ref"]
-        target = _resolve(root, ref)
+        target = resolve_ref(root, ref)
         merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         return _lower(merged, root, dialect, path, moved, (*refs, ref))
-    node = _merge_all_of(node)
+    node = merge_all_of(node)
     out: dict[str, Any] = {}
     notes: list[str] = []
     plan: _Plan | None = None
@@ -186,7 +176,7 @@ def _lower(
         props = node["properties"]
         req = [k for k in props if dialect == "openai" or k in node.get("required", ())]
         out["required"] = req
-    if _is_object(node) and "additionalProperties" not in out:
+    if is_object(node) and "additionalProperties" not in out:
         out["additionalProperties"] = False
     if notes:
         desc = out.get("description", "")
@@ -230,35 +220,6 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _merge_all_of(node: dict[str, Any]) -> dict[str, Any]:
-    all_of = node.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
-        rest = {k: v for k, v in node.items() if k != "allOf"}
-        return {**all_of[0], **rest}
-    return node
-
-
-def _is_object(node: dict[str, Any]) -> bool:
-    t = node.get("type")
-    return t == "object" or (isinstance(t, list) and "object" in t) or "properties" in node
-
-
-def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any]:
-    if ref == "#":
-        return root
-    if not ref.startswith("#/"):
-        raise UnsupportedSchema(f"external $ref {ref!r} is not supported")
-    target: Any = root
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(target, dict) or part not in target:
-            raise UnsupportedSchema(f"$ref {ref!r} does not resolve")
-        target = target[part]
-    if not isinstance(target, dict):
-        raise UnsupportedSchema(f"$ref {ref!r} does not resolve to a schema")
-    return target
-
-
 def _phrase(key: str, value: Any) -> str:
     phrases = {
         "minLength": f"at least {value} character{'' if value == 1 else 's'}",
@@ -270,75 +231,3 @@ def _phrase(key: str, value: Any) -> str:
         "maxProperties": f"at most {value} entries",
     }
     return phrases.get(key, f"{key}: {json.dumps(value)}")
-
-
-# ---------------------------------------------------------------------------------- reporting
-
-
-def unsupported(schema: dict[str, Any], dialect: Dialect) -> list[str]:
-    """Constructs of ``schema`` that ``dialect`` cannot express; empty when it can."""
-    problems: list[str] = []
-    root_type = schema.get("type")
-    if root_type != "object" and "$ref" not in schema:
-        problems.append(f"the output must be an object for {dialect}, not {root_type or 'any'}")
-    stats = {"properties": 0, "enum": 0, "depth": 0}
-    _scan(schema, schema, dialect, "output", problems, stats, (), 0)
-    if dialect == "openai":
-        if stats["depth"] > _OPENAI_MAX_DEPTH:
-            problems.append(f"the output nests {stats['depth']} levels deep; openai strict "
-                            f"structured outputs allow {_OPENAI_MAX_DEPTH}")
-        if stats["properties"] > _OPENAI_MAX_PROPERTIES:
-            problems.append(f"the output has {stats['properties']} fields; openai allows "
-                            f"{_OPENAI_MAX_PROPERTIES}")
-        if stats["enum"] > _OPENAI_MAX_ENUM_VALUES:
-            problems.append(f"the output has {stats['enum']} choice values; openai allows "
-                            f"{_OPENAI_MAX_ENUM_VALUES}")
-    return problems
-
-
-def _scan(
-    node: Any, root: dict[str, Any], dialect: Dialect, path: str, problems: list[str],
-    stats: dict[str, int], refs: tuple[str, ...], depth: int,
-) -> None:
-    if not isinstance(node, dict):
-        return
-    if "$ref" in node:
-        ref = node["$ref"]
-        if ref in refs:
-            problems.append(f"{path} refers to itself ({ref}): recursive outputs are not supported")
-            return
-        try:
-            target = _resolve(root, ref)
-        except UnsupportedSchema as exc:
-            problems.append(f"{path}: {exc}")
-            return
-        _scan({**target, **{k: v for k, v in node.items() if k != "$ref"}}, root, dialect, path,
-              problems, stats, (*refs, ref), depth)
-        return
-    node = _merge_all_of(node)
-    strict = dialect == "openai"
-    for key, what in _NEVER.items():
-        if key in node and strict:
-            problems.append(f"{path} uses {what}, which openai strict structured outputs cannot "
-                            "express: route this spec to another provider")
-    if strict and "oneOf" in node:
-        problems.append(f"{path} uses oneOf, which openai strict structured outputs cannot "
-                        "express (use anyOf)")
-    if strict and isinstance(node.get("allOf"), list):
-        problems.append(f"{path} combines schemas with allOf, which openai strict structured "
-                        "outputs cannot express")
-    extra = node.get("additionalProperties")
-    if strict and (extra is True or isinstance(extra, dict)):
-        problems.append(f"{path} is a free-form map (additionalProperties), which openai strict "
-                        "structured outputs cannot express")
-    if _is_object(node):
-        stats["depth"] = max(stats["depth"], depth + 1)
-    stats["enum"] += len(node.get("enum", ()))
-    for name, sub in (node.get("properties") or {}).items():
-        stats["properties"] += 1
-        _scan(sub, root, dialect, f"{path}.{name}", problems, stats, refs, depth + 1)
-    if isinstance(node.get("items"), dict):
-        _scan(node["items"], root, dialect, f"{path}[]", problems, stats, refs, depth)
-    for key in ("anyOf", "oneOf", "allOf"):
-        for variant in node.get(key) or ():
-            _scan(variant, root, dialect, path, problems, stats, refs, depth)
