@@ -31,7 +31,7 @@ from compiler.authoring.draft_model import (
     inferred_schema,
 )
 from compiler.authoring.render import render_spec
-from compiler.authoring.sections import prose_sections, rewrite_prose
+from compiler.authoring.sections import prose_sections, rewrite_prose, spec_route
 from compiler.authoring.suggest import Accepted, Rejected, Suggestions, accept, suggestion_schema
 from compiler.errors import SpecError, SpecwrightError
 from runtime.authoring_session import (
@@ -144,7 +144,7 @@ async def draft(
         checked, citation_problems = check_citations(DraftSpec.model_validate(data), policy)
         markdown = render_spec(checked, name, policy=policy_file.name)
         problems = [*_compile_problems(markdown, source), *citation_problems]
-        return Judgement(markdown, tuple(problems), checked)
+        return Judgement(markdown, tuple(problems))
 
     request = ModelRequest(
         messages=(
@@ -193,7 +193,8 @@ async def infer(
         check=structural_check(InferredFields), max_tokens=SMALL_MAX_TOKENS,
     )
     summary = {"command": "infer", "spec": source, "sections": names}
-    async with Session(access, "inferring fields", f"infer:{spec_file.stem}") as session:
+    route = spec_route(text)
+    async with Session(access, "inferring fields", f"infer:{spec_file.stem}", route) as session:
         result = await repair_loop(session, request, judge, repairs=repairs, summary=summary,
                                    what="field list", progress=progress)
     return _finish(access, result, spec_file, source)
@@ -228,7 +229,8 @@ async def suggest_tests(access: ModelAccess, spec_file: Path, *, most: int = 5) 
         check=structural_check(Suggestions), max_tokens=SMALL_MAX_TOKENS,
     )
     summary = {"command": "suggest-tests", "spec": source, "gaps": len(gaps)}
-    async with Session(access, "suggesting tests", f"suggest-tests:{spec_file.stem}") as session:
+    label = f"suggest-tests:{spec_file.stem}"
+    async with Session(access, "suggesting tests", label, compiled.spec.route) as session:
         await session.ask(request, judge, summary)
     outcome.accepted = found.get("accepted", [])
     outcome.rejected = found.get("rejected", [])

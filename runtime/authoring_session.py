@@ -1,7 +1,8 @@
 """Model calls for the authoring commands: the project's route, its retries, its execution log.
 
-``ModelAccess`` says which models to use: the project's ``default_route`` (a spec being drafted
-has no front matter yet), or the single model of ``--model``. The route is built by
+``ModelAccess`` says which models to use: the single model of ``--model``; else the spec's own
+``models:`` (``infer``, ``suggest-tests``); else the project's ``default_route`` (a spec being
+drafted has no front matter yet). The route is built by
 ``runtime.models.registry.build_route`` exactly as for a served spec, so the same router owns
 transport retries, structural repairs (the request's ``check``) and fallback. Only the time
 budgets are raised: a whole spec takes longer to write than one decision.
@@ -60,13 +61,14 @@ class ModelAccess:
     overrides: Mapping[str, Model] | None = None  # tests: {"fake:scripted": ScriptedModel(...)}
     sleep: Callable[[float], Awaitable[object]] | None = None
 
-    def route(self) -> Route:
+    def route(self, spec_route: Route | None = None) -> Route:
+        """``--model``, else the spec's own route, else (empty) the project's default route."""
         if self.model:
             return Route(models=(RouteModel(ref=self.model),))
-        return Route()
+        return spec_route if spec_route is not None and spec_route.models else Route()
 
-    def router(self, purpose: str, pool: ClientPool) -> Router:
-        route = self.route()
+    def router(self, purpose: str, pool: ClientPool, spec_route: Route | None = None) -> Router:
+        route = self.route(spec_route)
         if not route_models(route, self.settings)[0]:
             raise NoModelConfigured(
                 f"no model configured for {purpose}: pass --model provider:model or set "
@@ -100,18 +102,19 @@ def structural_check(model: type[BaseModel]) -> Checker:
 class Judgement:
     markdown: str  # what the answer rendered to
     problems: tuple[str, ...]  # empty: accepted
-    value: Any = None  # whatever the judge wants back (the checked draft...)
 
 
 class Session:
     """One command's model access: a router, a client pool and the execution log."""
 
-    def __init__(self, access: ModelAccess, purpose: str, label: str) -> None:
+    def __init__(
+        self, access: ModelAccess, purpose: str, label: str, spec_route: Route | None = None
+    ) -> None:
         self.access = access
         self.label = label  # the run's spec name in the log, e.g. "draft:returns"
         self._owns_pool = access.pool is None
         self._pool = access.pool or ClientPool()
-        self.router = access.router(purpose, self._pool)
+        self.router = access.router(purpose, self._pool, spec_route)
         self._store: LogStore | None = None
 
     async def __aenter__(self) -> Session:

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from compiler.authoring.draft_model import DraftField, DraftObject
 from compiler.authoring.render import field_table, object_sections
 from compiler.fields import BULLET_RE
-from compiler.frontmatter import split_front_matter
+from compiler.frontmatter import read_front_matter, split_front_matter
+from compiler.ir import Route
 from compiler.report import Reporter
 from compiler.sections import Section, list_items, normalize_newlines, parse_document
 
-__all__ = ["ProseSection", "SpecLayout", "append_to_examples", "prose_sections", "rewrite_prose"]
+__all__ = [
+    "ProseSection", "SpecLayout", "append_to_examples", "prose_sections", "rewrite_prose",
+    "spec_route",
+]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -63,6 +67,16 @@ class SpecLayout:
             head[-1] += self.newline
         added = [line + self.newline for line in new_lines]
         return "".join([*head, *added, *self.lines[at:]])
+
+
+def spec_route(text: str) -> Route:
+    """The route of a spec's front matter (empty when it names no models or cannot be read),
+    read without compiling the rest: a spec with prose sections does not compile yet."""
+    report = Reporter("spec")
+    yaml_text, first_line, _ = split_front_matter(normalize_newlines(text), report)
+    if yaml_text is None:
+        return Route()
+    return read_front_matter(yaml_text, first_line, "spec", report).route
 
 
 def prose_sections(text: str) -> list[ProseSection]:

@@ -85,9 +85,13 @@ def _spec_file(access: Any, spec: str) -> Path:
     raise click.UsageError(f"no spec {spec}: give a file (specs/name.md) or a spec name")
 
 
-def _report_loop(outcome: Any, what: str) -> int:
+def _shown(path: Path) -> str:
     from runtime.project import display_path
 
+    return display_path(Path("."), path)
+
+
+def _report_loop(outcome: Any, what: str) -> int:
     for problem in outcome.problems:
         click.echo(problem if ": error: " in problem or ": warning: " in problem
                    else f"error: {problem}", err=True)
@@ -96,7 +100,7 @@ def _report_loop(outcome: Any, what: str) -> int:
     if outcome.written is None:
         click.echo(f"error: no {what} was produced", err=True)
         return 1
-    shown = display_path(Path("."), outcome.written)
+    shown = _shown(outcome.written)
     rounds = "round" if outcome.rounds == 1 else "rounds"
     click.echo(f"error: the {what} still has {len(outcome.problems)} problem(s) after "
                f"{outcome.rounds} {rounds}; the best attempt is in {shown} for you to finish",
@@ -125,11 +129,12 @@ def draft(policy_file: Path, name: str, model: str | None, rounds: int, force: b
         access = model_access(project, model)
         outcome = asyncio.run(run_draft(access, policy_file, name, repairs=rounds, force=force,
                                         progress=_progress))
-        if not outcome.ok:
+        if not outcome.ok or outcome.written is None:
             return _report_loop(outcome, "draft")
-        click.echo(f"wrote {outcome.written} (it compiles; accepted on round {outcome.rounds})")
+        shown = _shown(outcome.written)
+        click.echo(f"wrote {shown} (it compiles; accepted on round {outcome.rounds})")
         click.echo("review it: every rule cites the policy line it comes from; run "
-                   f"`specwright suggest-tests {outcome.written}` to see what its examples cover")
+                   f"`specwright suggest-tests {shown}` to see what its examples cover")
         return 0
 
     _run(body)
@@ -150,11 +155,12 @@ def infer(spec: str, model: str | None, rounds: int, project: Path) -> None:
         path = _spec_file(access, spec)
         outcome = asyncio.run(run_infer(access, path, repairs=rounds, progress=_progress))
         if outcome.nothing_to_do:
-            click.echo(f"{path}: ## Input and ## Output already list their fields; nothing to do")
+            click.echo(f"{_shown(path)}: ## Input and ## Output already list their fields; "
+                       "nothing to do")
             return 0
         if not outcome.ok:
             return _report_loop(outcome, "field list")
-        click.echo(f"rewrote {path}: the prose sections now have field tables (the prose is "
+        click.echo(f"rewrote {_shown(path)}: the prose sections now have field tables (the prose is "
                    "kept above them); review the change before you commit it")
         return 0
 
@@ -186,9 +192,11 @@ def suggest_tests(spec: str, model: str | None, most: int, project: Path) -> Non
         for rejected in outcome.rejected:
             click.echo(f'dropped "{rejected.title}": {"; ".join(rejected.reasons)}', err=True)
         if outcome.after is None:
-            click.echo("error: no suggested example was valid; nothing was written", err=True)
+            why = "no suggested example was valid" if outcome.rejected else \
+                "the model suggested no example"
+            click.echo(f"error: {why}; nothing was written", err=True)
             return 1
-        click.echo(f"wrote {len(outcome.accepted)} suggested example(s) to {path}, marked "
+        click.echo(f"wrote {len(outcome.accepted)} suggested example(s) to {_shown(path)}, marked "
                    '"Suggested": review them before relying on them')
         click.echo(format_coverage(outcome.after))
         return 0

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from compiler import compile_spec
 from compiler.authoring.coverage import coverage, format_coverage, rules_named
+from compiler.ir import CompiledSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def compiled(name: str, text: str | None = None):  # type: ignore[no-untyped-def]
+def compiled(name: str, text: str | None = None) -> CompiledSpec:
     source = f"specs/{name}.md"
     return compile_spec(text or (ROOT / source).read_text(encoding="utf-8"), source)
 

@@ -122,3 +122,27 @@ async def test_nothing_uncovered_means_no_model_call(tmp_path: Path) -> None:
     model = scripted()
     outcome = await suggest_tests(access(tmp_path, model), path)
     assert outcome.before.gaps == () and model.requests == []
+
+
+async def test_a_spec_with_its_own_models_uses_its_own_route(tmp_path: Path) -> None:
+    from runtime.authoring_session import ModelAccess
+    from runtime.config import Settings
+    from runtime.models.fake import no_sleep
+
+    path = project(tmp_path, ROOT / "specs/carrier-selection.md")  # anthropic, then openai
+    model = scripted({"examples": []})
+    route_access = ModelAccess(settings=Settings(), root=tmp_path, env={}, sleep=no_sleep,
+                               overrides={"anthropic:claude-haiku-4-5": model})
+    outcome = await suggest_tests(route_access, path)
+    assert len(model.requests) == 1 and outcome.accepted == []
+    (run,) = await logged_runs(tmp_path)
+    assert run.attempts[0].provider == "anthropic"
+
+
+async def test_infer_without_any_model_names_the_fix(tmp_path: Path) -> None:
+    from runtime.authoring_session import NoModelConfigured
+
+    path = project(tmp_path, DATA / "listing-photos.md")
+    with pytest.raises(NoModelConfigured, match="^no model configured for inferring fields: "
+                                                "pass --model provider:model or set "):
+        await infer(access(tmp_path), path)

@@ -76,3 +76,13 @@ def test_an_examples_section_is_added_when_missing() -> None:
     spec = PROSE.split("## Examples")[0]
     out = append_to_examples(spec, [["### One", "", "```json", "{}", "```"]])
     assert out == spec.rstrip("\n") + "\n\n## Examples\n\n### One\n\n```json\n{}\n```\n"
+
+
+def test_the_route_is_read_from_the_front_matter_of_a_spec_that_does_not_compile() -> None:
+    from compiler.authoring.sections import spec_route
+
+    assert spec_route(PROSE).models == ()
+    with_models = PROSE.replace("owner: marketplace-trust",
+                                "owner: x\nmodels:\n  - openai:gpt-4.1-mini")
+    assert [m.ref for m in spec_route(with_models).models] == ["openai:gpt-4.1-mini"]
+    assert spec_route("# no front matter\n").models == ()

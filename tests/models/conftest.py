@@ -1,7 +1,7 @@
 """Fixtures of the model-layer suite; helpers live in ``mdl_support`` beside this file.
 
-The network guard (``tests/network_guard.py``) is applied here too, so this suite never reaches
-a provider even before the project-wide ``conftest.py`` registers the plugin.
+The network guard (``runtime/testing/network_guard.py``) is registered for every test run by
+``-p runtime.testing.network_guard`` in ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,3 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from network_guard import network_guard  # noqa: E402, F401

@@ -8,7 +8,7 @@ import socket
 import httpx2
 import pytest
 from mdl_support import request, settings
-from network_guard import NetworkBlocked, is_loopback
+from runtime.testing.network_guard import NetworkBlocked, is_loopback
 
 from compiler.ir import Route, RouteModel
 from runtime.models.registry import ClientPool, build_route
