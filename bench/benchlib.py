@@ -204,6 +204,11 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def write_json(path: str, result: dict[str, Any]) -> None:
+    if path:
+        Path(path).write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:

@@ -38,6 +38,7 @@ from benchlib import (  # noqa: E402
     start_specwright,
     table,
     verdict,
+    write_json,
 )
 
 TARGET = 0.8
@@ -109,11 +110,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--json", default="", help="also write the results to this file as JSON")
     return p
 
 
 def main() -> None:
-    print(report(run(parser().parse_args())))
+    args = parser().parse_args()
+    res = run(args)
+    print(report(res))
+    write_json(args.json, res)
 
 
 if __name__ == "__main__":

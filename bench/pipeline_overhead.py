@@ -10,7 +10,9 @@ the same model call against it, interleaved:
   validate the input, 2 decision tables, render the prompt, router + OpenAI adapter, parse,
   validate the merged output, guardrails, build the run record, durable SQLite log write;
 * ``pipeline, no log``: the same with a store whose ``write`` does nothing (where the log's cost
-  shows).
+  shows);
+* ``instant model`` rows: the pipeline with a model that answers at once without any I/O (through
+  the router): the pipeline's own CPU, with and without the log.
 
 CPU per call is ``time.process_time()`` of this process (every thread, so the log writer thread
 is counted) over the calls; throughput is calls per wall-clock second. Medians over the rounds.
@@ -36,7 +38,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import CARRIER_IN, KEY_ENV, bench_project, median, start_fake, table, verdict  # noqa: E402
+from benchlib import (  # noqa: E402
+    CARRIER_IN,
+    KEY_ENV,
+    bench_project,
+    median,
+    start_fake,
+    table,
+    verdict,
+    write_json,
+)
 
 CPU_TARGET, THROUGHPUT_TARGET = 1.2, 0.8
 Call = Callable[[], Awaitable[Any]]
@@ -62,6 +73,19 @@ class NullStore:
         return None
 
 
+class InstantModel:
+    """Answers every request at once with a fixed, valid answer (no I/O)."""
+
+    name = "fake:instant"
+
+    async def complete(self, request: Any) -> Any:
+        from runtime.models.base import Completion, Usage
+
+        data = {"carrier": "ups", "reason": "Cheapest carrier that meets the promise."}
+        return Completion(data=data, model=self.name, text=json.dumps(data),
+                          usage=Usage(300, 20))
+
+
 async def bench(project: Path, fake_url: str, args: argparse.Namespace
                 ) -> dict[str, list[tuple[float, float]]]:
     import openai
@@ -72,6 +96,7 @@ async def bench(project: Path, fake_url: str, args: argparse.Namespace
     from runtime.logstore.sqlite import SQLiteLogStore
     from runtime.models.lowering import lower
     from runtime.models.registry import ClientPool, build_route
+    from runtime.models.router import Router
     from runtime.pipeline import execute
     from runtime.prompting import render_messages, schema_name
 
@@ -82,19 +107,16 @@ async def bench(project: Path, fake_url: str, args: argparse.Namespace
                          KEY_ENV, pool=pool)
     store = SQLiteLogStore(project / "runs.sqlite3")
     await store.start()
-    null = NullStore()
+    instant = Router.of([InstantModel()])
 
-    async def pipeline() -> None:
-        result = await execute(revision, CARRIER_IN, model=lambda: router, store=store,
-                               deadline_s=60.0)
-        if result.status_code != 200:
-            raise RuntimeError(f"pipeline answered {result.status_code}: {result.body}")
+    def pipeline_with(model: Any, log: Any) -> Call:
+        async def call() -> None:
+            result = await execute(revision, CARRIER_IN, model=lambda: model, store=log,
+                                   deadline_s=60.0)
+            if result.status_code != 200:
+                raise RuntimeError(f"pipeline answered {result.status_code}: {result.body}")
 
-    async def pipeline_no_log() -> None:
-        result = await execute(revision, CARRIER_IN, model=lambda: router, store=null,
-                               deadline_s=60.0)
-        if result.status_code != 200:
-            raise RuntimeError(f"pipeline answered {result.status_code}: {result.body}")
+        return call
 
     validated = revision.input_model.model_validate(CARRIER_IN).model_dump(mode="json")
     decided = {"service": "ground", "insured": False}
@@ -112,14 +134,18 @@ async def bench(project: Path, fake_url: str, args: argparse.Namespace
             timeout=30.0)
         json.loads(r.choices[0].message.content or "")
 
-    calls: dict[str, Call] = {"raw": raw, "pipeline": pipeline,
-                              "pipeline, no log": pipeline_no_log}
+    calls: dict[str, Call] = {
+        "raw": raw, "pipeline": pipeline_with(router, store),
+        "pipeline, no log": pipeline_with(router, NullStore()),
+        "instant model": pipeline_with(instant, store),
+        "instant model, no log": pipeline_with(instant, NullStore()),
+    }
     results: dict[str, list[tuple[float, float]]] = {}
     try:
         for fn in calls.values():  # warm up: connections, imports, caches
             await measure(fn, 256, 64)
         if args.profile:
-            await profile(pipeline, args.calls, args.concurrency)
+            await profile(calls["pipeline"], args.calls, args.concurrency)
             return {}
         for r in range(args.rounds):
             names = list(calls) if r % 2 == 0 else list(calls)[::-1]
@@ -131,6 +157,7 @@ async def bench(project: Path, fake_url: str, args: argparse.Namespace
         await client.close()
         await pool.aclose()
         await store.close()
+    results["mean runs per log commit"] = [(store.stats.mean_batch, 0.0)]
     return results
 
 
@@ -153,6 +180,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raw = asyncio.run(bench(project, fake.url, args))
     finally:
         fake.stop()
+    batch = raw.pop("mean runs per log commit", [(0.0, 0.0)])[0][0]
     rows: dict[int, dict[str, tuple[float, float]]] = {}
     for key, samples in raw.items():
         name, conc = key.rsplit("@", 1)
@@ -160,7 +188,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                  median(t for _, t in samples))
     met = all(r["pipeline"][0] / r["raw"][0] <= CPU_TARGET
               and r["pipeline"][1] / r["raw"][1] >= THROUGHPUT_TARGET for r in rows.values())
-    return {"rows": rows, "met": met, "rounds": args.rounds, "calls": args.calls}
+    return {"rows": rows, "met": met, "rounds": args.rounds, "calls": args.calls,
+            "mean_batch": batch}
 
 
 def report(res: dict[str, Any]) -> str:
@@ -174,7 +203,7 @@ def report(res: dict[str, Any]) -> str:
     lines.append(table(["concurrency", "client", "CPU us/call", "CPU vs raw", "calls/s",
                         "throughput vs raw"], body))
     lines.append(f"targets CPU <= {CPU_TARGET}x and throughput >= {THROUGHPUT_TARGET}x of raw: "
-                 f"{verdict(res['met'])}")
+                 f"{verdict(res['met'])}; SQLite log: {res['mean_batch']:.1f} runs per commit")
     return "\n".join(lines)
 
 
@@ -185,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--profile", action="store_true",
                    help="cProfile the pipeline at concurrency instead (top 30 by own time)")
+    p.add_argument("--json", default="", help="also write the results to this file as JSON")
     return p
 
 
@@ -193,6 +223,7 @@ def main() -> None:
     res = run(args)
     if not args.profile:
         print(report(res))
+        write_json(args.json, res)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,7 @@ def render_revision(
     changes: Iterable[Mapping[str, Any]] = (),
     content: Mapping[str, bytes] | None = None,
     compiler_version: str | None = None,
+    compiler_fingerprint: str | None = None,
 ) -> dict[str, bytes]:
     """All files of the revision directory, the manifest included (``content`` if pre-rendered)."""
     files = dict(content) if content is not None else render_content(compiled, major)
@@ -100,6 +101,7 @@ def render_revision(
         previous_revision=previous_revision,
         changes=changes,
         compiler_version=compiler_version,
+        compiler_fingerprint=compiler_fingerprint,
     )
     files[MANIFEST] = canonical_json(manifest)
     return dict(sorted(files.items()))

@@ -13,7 +13,7 @@ cell, expression or example; all of them are reported at once, sorted by positio
 
 from __future__ import annotations
 
-from compiler.diagnose import Reporter
+from compiler.report import Reporter
 from compiler.examples import check_examples
 from compiler.guardrails import compile_guardrails
 from compiler.ir import CompiledSpec, Spec
@@ -26,7 +26,7 @@ def check_spec(spec: Spec) -> CompiledSpec:
     tables = compile_tables(spec, report)
     guardrails = compile_guardrails(spec, report)
     check_examples(spec, tables, guardrails, report)
-    report.raise_if_errors()
+    report.raise_if_any()
     decided = {name for table in tables for name in table.outputs}
     return CompiledSpec(
         spec=spec,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from compiler.diagnose import Reporter
+from compiler.report import Reporter
 from compiler.evaluate import (
     TableError,
     display,
@@ -39,7 +39,7 @@ def check_examples(
     for example in spec.examples:
         first = titles.setdefault(example.title, example)
         if first is not example:
-            report.error(
+            report.at_loc(
                 example.loc,
                 f"example '{example.title}' appears twice (first on line "
                 f"{first.loc.line}): give each example its own title",
@@ -60,7 +60,7 @@ def _check(
         spec.outputs, example.output, "output", partial=True, section="an Output field"
     )
     for problem in problems:
-        report.error(example.loc, f"{name}: {problem}")
+        report.at_loc(example.loc, f"{name}: {problem}")
     if problems:
         return
     types = {f.name: f.type for f in spec.outputs}
@@ -72,7 +72,7 @@ def _check(
         try:
             outcome = evaluate_table(table, cel_input, required=required, source=spec.source)
         except TableError as exc:
-            report.error(example.loc, f"{name}: {exc.message}")
+            report.at_loc(example.loc, f"{name}: {exc.message}")
             failed = True
             continue
         decided.update(outcome.results)
@@ -81,7 +81,7 @@ def _check(
                 continue
             want, got = example.output[field], outcome.results.get(field)
             if not _same(types[field], want, got):
-                report.error(
+                report.at_loc(
                     example.loc,
                     f"{name} expects {field}={display(want, types[field])}; "
                     f"{_gives(table, outcome.rows, got, types[field])}",
@@ -97,7 +97,7 @@ def _check(
         for result in evaluate_guardrails((checked.compiled,), cel_input, cel_output):
             if not result.passed:
                 why = f": {result.error}" if result.error else ""
-                report.error(
+                report.at_loc(
                     example.loc,
                     f"{name} violates guardrail '{result.label}' (line {result.line}){why}",
                 )

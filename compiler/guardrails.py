@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from compiler.celscan import Path, Token, scan, tokenize
-from compiler.diagnose import Reporter
+from compiler.report import Reporter
 from compiler.evaluate import cel_error, cel_program, format_value, is_nullable, to_cel_values
 from compiler.ir import CompiledGuardrail, Field, Guardrail, Loc, Spec
 from compiler.samples import Sample, samples
@@ -51,7 +51,7 @@ def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, 
     for guardrail in spec.guardrails:
         first = labels.setdefault(guardrail.label, guardrail)
         if first is not guardrail:
-            report.error(
+            report.at_loc(
                 guardrail.loc,
                 f"guardrail '{guardrail.label}' appears twice (first on line "
                 f"{first.loc.line}): give each guardrail its own label",
@@ -113,7 +113,7 @@ def _check(
 ) -> list[Path] | None:
     label, expression = guardrail.label, guardrail.expression
     if not expression.strip():
-        report.error(
+        report.at_loc(
             guardrail.loc,
             f"guardrail '{label}' has no expression: write it in CEL, "
             "e.g. `output.refund_amount <= input.order_total`",
@@ -121,7 +121,7 @@ def _check(
         return None
     found = scan(expression, spec.inputs, spec.outputs)
     for offset, problem in found.problems:
-        report.error(_at(guardrail, offset), f"guardrail '{label}': {problem}")
+        report.at_loc(_at(guardrail, offset), f"guardrail '{label}': {problem}")
     if found.problems:
         return None
     try:
@@ -130,13 +130,13 @@ def _check(
         line, col, message = _syntax_error(str(exc))
         lines = expression.split("\n")
         offset = sum(len(text) + 1 for text in lines[: line - 1]) + col - 1
-        report.error(_at(guardrail, offset), f"guardrail '{label}': CEL syntax error: {message}")
+        report.at_loc(_at(guardrail, offset), f"guardrail '{label}': CEL syntax error: {message}")
         return None
     if not _operands_run(spec, guardrail, complete, report):
         return None
     for context in complete:
         if failure := _run(expression, context.cel(spec)):
-            report.error(
+            report.at_loc(
                 guardrail.loc,
                 f"guardrail '{label}' {failure} (on a sample where {context.description})",
             )
@@ -234,7 +234,7 @@ def _operands_run(
                 if isinstance(value, bool):
                     continue
                 problem = f"gives {format_value(value)}, not true or false"
-            report.error(
+            report.at_loc(
                 _at(guardrail, begin), f"guardrail '{guardrail.label}': `{text}` {problem}"
             )
             return False
@@ -264,7 +264,7 @@ def _report_absent(
             if dotted not in culprits and _run(guardrail.expression, context.cel(spec)):
                 culprits[dotted] = path
     if not culprits:
-        report.error(
+        report.at_loc(
             guardrail.loc,
             f"guardrail '{label}' {problem} (on a sample where optional "
             "fields are absent and lists are empty)",
@@ -273,7 +273,7 @@ def _report_absent(
     names = sorted(culprits)
     uses_has = "has(" in guardrail.expression
     hint = " (has() is true for an absent optional field: compare with null)" if uses_has else ""
-    report.error(
+    report.at_loc(
         _at(guardrail, culprits[names[0]].start),
         f"guardrail '{label}' fails when optional field {' or '.join(names)} is absent: "
         f"guard it, e.g. `{names[0]} != null && ...`{hint}",

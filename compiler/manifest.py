@@ -5,6 +5,10 @@
 ``artifacts`` table alone. No artifact embeds the revision number, hence identical compiled
 content gives an identical content hash (that is how an unchanged spec is recognised).
 
+``compiler_fingerprint`` (a hash of the compiler's source files, computed by the caller: the
+compiler does no I/O) lets ``specwright compile --check`` trust a manifest without recompiling
+only when the very same compiler code produced it.
+
 Pure: no I/O, no clock.
 """
 
@@ -83,6 +87,7 @@ def build_manifest(
     previous_revision: int | None,
     changes: Iterable[Mapping[str, Any]],
     compiler_version: str | None = None,
+    compiler_fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """The ``manifest.json`` document for a revision whose other files are ``content``."""
     if compiler_version is None:
@@ -95,6 +100,7 @@ def build_manifest(
         "contract_major": major,
         "previous_revision": previous_revision,
         "compiler_version": compiler_version,
+        "compiler_fingerprint": compiler_fingerprint,
         "spec_sha256": source_sha256,
         "content_sha256": content_sha256_of(hashes),
         "artifacts": hashes,

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from compiler.errors import Diagnostic, SpecError
+from compiler.ir import Loc
 
 SNAKE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -62,7 +63,10 @@ class Text:
 
 @dataclass
 class Reporter:
-    """Collects every diagnostic of one parse; ``raise_if_any`` raises them all at once."""
+    """Collects every diagnostic of one parse or check; ``raise_if_any`` raises them all at once.
+
+    One instance per ``parse_spec`` / ``check_spec`` call: no global state.
+    """
 
     source: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -73,9 +77,19 @@ class Reporter:
     def at(self, where: Text, message: str) -> None:
         self.error(where.line, where.col, message)
 
+    def at_loc(self, loc: Loc, message: str, *, offset: int = 0) -> None:
+        """Report ``message`` at an IR location, ``offset`` characters to its right."""
+        self.error(loc.line, loc.col + offset, message)
+
+    @property
+    def count(self) -> int:
+        return len(self.diagnostics)
+
     def raise_if_any(self) -> None:
         if self.diagnostics:
-            ordered = sorted(self.diagnostics, key=lambda d: (d.line, d.col))
+            # The same problem can be found by two passes (e.g. a cell checked per row and per
+            # column): report it once.
+            ordered = sorted(set(self.diagnostics), key=lambda d: (d.line, d.col, d.message))
             raise SpecError(ordered)
 
 

@@ -57,13 +57,15 @@ def plan_revision(
     latest: PreviousRevision | None,
     *,
     compiler_version: str | None = None,
+    compiler_fingerprint: str | None = None,
 ) -> RevisionPlan:
     """The next revision of ``compiled`` given the ``latest`` revision on disk (None: first)."""
+    stamp = (compiler_version, compiler_fingerprint)
     name = compiled.spec.name
     source_hash = spec_sha256(source_text)
     if latest is None:
         content = render_content(compiled, 1)
-        return _created(compiled, source_hash, content, 1, 1, None, (), compiler_version)
+        return _created(compiled, source_hash, content, 1, 1, None, (), stamp)
 
     content = render_content(compiled, latest.contract_major)
     digest = content_sha256(content)
@@ -89,8 +91,7 @@ def plan_revision(
         major += 1
         content = render_content(compiled, major)
     return _created(
-        compiled, source_hash, content, latest.revision + 1, major, latest.revision, changes,
-        compiler_version,
+        compiled, source_hash, content, latest.revision + 1, major, latest.revision, changes, stamp
     )
 
 
@@ -102,7 +103,7 @@ def _created(
     major: int,
     previous: int | None,
     changes: tuple[Change, ...],
-    compiler_version: str | None,
+    stamp: tuple[str | None, str | None],
 ) -> RevisionPlan:
     files = render_revision(
         compiled,
@@ -112,7 +113,8 @@ def _created(
         previous_revision=previous,
         changes=[c.as_dict() for c in changes],
         content=content,
-        compiler_version=compiler_version,
+        compiler_version=stamp[0],
+        compiler_fingerprint=stamp[1],
     )
     return RevisionPlan(
         name=compiled.spec.name,

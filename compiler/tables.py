@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.celgen import cell_to_cel, json_value, parse_result
-from compiler.diagnose import Reporter
+from compiler.report import Reporter
 from compiler.errors import did_you_mean
 from compiler.evaluate import cel_program, display, is_nullable
 from compiler.feel import (
@@ -52,7 +52,7 @@ def compile_tables(spec: Spec, report: Reporter) -> tuple[CompiledTable, ...]:
         for name, cell in zip(result.outputs, _result_cells(table, result), strict=True):
             other = decided_by.setdefault(name, table)
             if other is not table:
-                report.error(
+                report.at_loc(
                     cell.loc,
                     f"Decision: {table.field}: output {name} is already decided by "
                     f"'Decision: {other.field}' (line {other.loc.line}): "
@@ -92,11 +92,11 @@ def _columns(spec: Spec, table: DecisionTable, name: str, report: Reporter) -> l
         in_input, in_output = field_name in inputs, field_name in outputs
         key = f"{prefix or ('input' if in_input else 'output')}.{field_name}"
         if key in seen:
-            report.error(cell.loc, f"{where} appears twice")
+            report.at_loc(cell.loc, f"{where} appears twice")
             continue
         seen.add(key)
         if prefix is None and in_input and in_output:
-            report.error(
+            report.at_loc(
                 cell.loc,
                 f"{where} is both an Input and an Output field: "
                 f"write input.{field_name} for a condition or output.{field_name} for a result",
@@ -113,7 +113,7 @@ def _columns(spec: Spec, table: DecisionTable, name: str, report: Reporter) -> l
                 prefix or "", "a field"
             )
             hint = did_you_mean(field_name, sorted(pool))
-            report.error(cell.loc, f"{where} is not {kind}{hint}")
+            report.at_loc(cell.loc, f"{where} is not {kind}{hint}")
     return columns if len(columns) == len(table.columns) else None
 
 
@@ -123,7 +123,7 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
     where = f"{name}: column {col.name}"
     if col.is_input:
         if ftype.kind not in SCALAR:
-            report.error(
+            report.at_loc(
                 col.cell.loc,
                 f"{where} is {_kind(ftype)}: a condition column must be "
                 "a single value (text, number, yes/no, date, one of)",
@@ -132,7 +132,7 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
         return ftype
     if table.hit_policy == "collect":
         if ftype.kind != "list" or ftype.items is None or ftype.items.kind not in SCALAR:
-            report.error(
+            report.at_loc(
                 col.cell.loc,
                 f"{where}: a collect table gathers the results of every "
                 f"matching row into a list, but {col.name} is {_kind(ftype)}: "
@@ -141,7 +141,7 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
             return None
         return ftype.items
     if ftype.kind not in SCALAR:
-        report.error(
+        report.at_loc(
             col.cell.loc,
             f"{where} is {_kind(ftype)}: a result column must be a "
             "single value (text, number, yes/no, date, one of)",
@@ -166,7 +166,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
             if any(f.name == table.field for f in spec.inputs)
             else "not an Output field" + did_you_mean(table.field, output_names)
         )
-        report.error(table.loc, f"{name}: {table.field} is {where}")
+        report.at_loc(table.loc, f"{name}: {table.field} is {where}")
         ok = False
     columns = _columns(spec, table, name, report)
     if columns is None:
@@ -175,14 +175,14 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
     results = [col for col in columns if not col.is_input]
     conditions = [col for col in columns if col.is_input]
     if ok and table.field not in [col.name for col in results]:
-        report.error(table.loc, f"{name} has no column {table.field}: add a result column for it")
+        report.at_loc(table.loc, f"{name} has no column {table.field}: add a result column for it")
         ok = False
     if not table.rows:
-        report.error(table.loc, f"{name} has no rows")
+        report.at_loc(table.loc, f"{name} has no rows")
         ok = False
     heading = next((col for col in results if col.name == table.field), None)
     if table.hit_policy == "priority" and heading and heading.field.type.kind != "enum":
-        report.error(
+        report.at_loc(
             table.loc,
             f"{name} (priority): the winning row is the one whose {table.field} "
             f"comes first in its 'one of' list, but {table.field} is {_kind(heading.field.type)}",
@@ -200,7 +200,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
     try:
         cel_program(cel)
     except ValueError as exc:  # a compiler bug, not the expert's: say so rather than crash
-        report.error(table.loc, f"{name}: the compiled CEL does not parse ({exc}): please report")
+        report.at_loc(table.loc, f"{name}: the compiled CEL does not parse ({exc}): please report")
         return None
     priority = heading.field.type.values if heading and table.hit_policy == "priority" else ()
     compiled = CompiledTable(
@@ -234,7 +234,7 @@ def _rows(
     for row in table.rows:
         where = f"{name}, row {row.number}"
         if len(row.cells) != len(columns):
-            report.error(
+            report.at_loc(
                 row.loc, f"{where} has {len(row.cells)} cells, the header has {len(columns)}"
             )
             continue
@@ -249,7 +249,7 @@ def _rows(
                     parsed, cell.text, col.name, typed[id(col)], is_nullable(col.field)
                 )
             except FeelError as exc:
-                report.error(cell.loc, f"{where}, column {col.name}: {exc}")
+                report.at_loc(cell.loc, f"{where}, column {col.name}: {exc}")
                 continue
             tests.append(cell_tests)
             conds.append(cell_to_cel(cell_tests, f"input.{col.name}", is_nullable(col.field)))
@@ -284,14 +284,14 @@ def _result(
     try:
         lit = parse_result(cell.text, ftype)
     except FeelError as exc:
-        report.error(cell.loc, f"{where}: {exc}")
+        report.at_loc(cell.loc, f"{where}: {exc}")
         return _SKIP
     if lit is not None:
         return json_value(lit)
     if table.hit_policy == "collect":
         return _SKIP  # the row adds no item to this list
     if col.field.required:
-        report.error(
+        report.at_loc(
             cell.loc,
             f"{where}: '-' would leave {col.name} unset, but it is a required "
             f"output: write {expected(ftype)}",
@@ -306,12 +306,12 @@ def _report_overlaps(
     for first, second, witness in find_overlaps(columns, rows):
         example = f", e.g. {witness}" if witness else " (both match every input)"
         if table.hit_policy == "unique":
-            report.error(
+            report.at_loc(
                 second.loc,
                 f"{name} (unique): rows {first.number} and {second.number} overlap{example}",
             )
         elif first.results != second.results:
-            report.error(
+            report.at_loc(
                 second.loc,
                 f"{name} (any): rows {first.number} and {second.number} overlap "
                 f"but give different results ({_show(first.results)} vs "

@@ -49,15 +49,15 @@ class Price(_Section):
 
 
 class RoutingSettings(_Section):
-    max_retries: int = Field(3, ge=0, le=10)  # transport retries per model (429, 5xx, timeouts)
-    max_repairs: int = Field(1, ge=0, le=5)  # re-asks of the same model after invalid output
-    backoff_base_s: float = Field(0.25, gt=0)
-    backoff_max_s: float = Field(8.0, gt=0)
-    retry_after_cap_s: float = Field(30.0, gt=0)
-    deadline_s: float = Field(60.0, gt=0)  # total time budget of one run across all attempts
-    request_timeout_s: float = Field(30.0, gt=0)  # one attempt
-    cooldown_failures: int = Field(3, ge=1)  # consecutive failures that open the breaker
-    cooldown_s: float = Field(30.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)  # transport retries per model (429, 5xx, timeouts)
+    max_repairs: int = Field(default=1, ge=0, le=5)  # re-asks of the same model after invalid output
+    backoff_base_s: float = Field(default=0.25, gt=0)
+    backoff_max_s: float = Field(default=8.0, gt=0)
+    retry_after_cap_s: float = Field(default=30.0, gt=0)
+    deadline_s: float = Field(default=60.0, gt=0)  # total time budget of one run across all attempts
+    request_timeout_s: float = Field(default=30.0, gt=0)  # one attempt
+    cooldown_failures: int = Field(default=3, ge=1)  # consecutive failures that open the breaker
+    cooldown_s: float = Field(default=30.0, gt=0)
 
 
 class Settings(_Section):
@@ -65,7 +65,7 @@ class Settings(_Section):
     generated_dir: str = "generated"
     data_dir: str = ".specwright"  # SQLite log database and cassettes live here
     database_url: str | None = None  # postgresql://... ; default: SQLite under data_dir
-    max_body_bytes: int = Field(1_048_576, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
     default_route: DefaultRoute = DefaultRoute()
     deployments: dict[str, Deployment] = {}
     prices: dict[str, Price] = {}  # "provider:model" -> price, overriding the shipped table

@@ -11,14 +11,20 @@ Public API (the CLI and the server's hot reload call these):
 A new revision is written into a temporary directory beside its final place and renamed into
 place, so a reader (the server) never sees half a revision. A spec with errors writes nothing;
 the other specs are still written. Unchanged specs are recognised without recompiling when the
-spec text and compiler version match the latest manifest and every file matches its hash.
+spec text, compiler version and compiler fingerprint match the latest manifest and every file
+matches its hash.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from compiler.artifacts import INPUT_SCHEMA, content_files
 from compiler.contract import Change
@@ -48,6 +54,8 @@ __all__ = [
 ]
 
 CompileFn = Callable[[str, str], CompiledSpec]  # (text, source) -> CompiledSpec, or SpecError
+T = TypeVar("T")
+PARALLEL_MIN = 24  # specs to compile before worker processes pay for themselves
 
 
 def _default_compile(text: str, source: str) -> CompiledSpec:
@@ -61,6 +69,24 @@ def compiler_version() -> str:
     from compiler import __version__
 
     return __version__
+
+
+@functools.cache
+def compiler_fingerprint() -> str:
+    """sha256 over the compiler package's source files (line endings normalised).
+
+    Recorded in each new manifest: the fast up-to-date check trusts a manifest only when the
+    same compiler code wrote it, so editing the compiler without bumping its version is still
+    caught by ``specwright compile --check``.
+    """
+    import compiler
+
+    package = Path(compiler.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +164,9 @@ def fast_unchanged(latest: RevisionOnDisk | None, text_sha: str, source: str) ->
     if latest is None:
         return False
     m = latest.manifest
-    if (m.get("spec_sha256"), m.get("compiler_version"), m.get("source")) != (
-        text_sha, compiler_version(), source
-    ):
+    expected = (text_sha, compiler_version(), compiler_fingerprint(), source)
+    if (m.get("spec_sha256"), m.get("compiler_version"), m.get("compiler_fingerprint"),
+            m.get("source")) != expected:
         return False
     if tuple(sorted(m.get("artifacts", {}))) != content_files(str(m.get("name", ""))):
         return False
@@ -193,7 +219,9 @@ def plan_spec(
         msg = f"{latest.path / INPUT_SCHEMA}: unreadable schema: {exc}"
         raise SpecError([Diagnostic(source, 1, 1, msg)]) from None
     try:
-        return plan_revision(compiled, text, previous), latest
+        plan = plan_revision(compiled, text, previous, compiler_version=compiler_version(),
+                             compiler_fingerprint=compiler_fingerprint())
+        return plan, latest
     except Exception as exc:  # noqa: BLE001 - a renderer bug is a diagnostic, not a traceback
         raise internal_error(source, exc) from exc
 
@@ -208,6 +236,44 @@ class PreparedSpec:
     text: str = ""
 
 
+def prepare_unchanged(root: Path, settings: Settings, path: Path) -> PreparedSpec | None:
+    """The spec's outcome when its latest revision is provably current (no compiling), else None.
+
+    A spec that cannot be read or whose revisions cannot be read is "not provably current":
+    the full path reports it.
+    """
+    source = source_name(root, path)
+    generated_dir = settings.path(root, settings.generated_dir)
+    try:
+        text = read_spec(path, source)
+        latest = latest_revision(generated_dir, path.stem, source)
+    except SpecError:
+        return None
+    if latest is None or not fast_unchanged(latest, spec_sha256(text), source):
+        return None
+    outcome = SpecOutcome(path.stem, source, latest.revision, latest.contract_major,
+                          path=latest.path)
+    return PreparedSpec(outcome, None, latest, text)
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def map_specs(fn: Callable[[Path], T], paths: list[Path], jobs: int) -> list[T]:
+    """``[fn(p) for p in paths]``, in worker processes when ``jobs > 1`` and there are enough
+    specs for the workers to pay off. ``fn`` must be picklable (a partial of a module function).
+    The server calls with ``jobs=1``: it never forks."""
+    jobs = min(jobs, len(paths))
+    if jobs <= 1 or len(paths) < PARALLEL_MIN:
+        return [fn(p) for p in paths]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(fn, paths, chunksize=max(1, len(paths) // (jobs * 4))))
+
+
 def prepare_spec(
     root: Path,
     settings: Settings,
@@ -217,17 +283,13 @@ def prepare_spec(
     compile_fn: CompileFn | None = None,
 ) -> PreparedSpec:
     """Read and compile one spec and plan its next revision. Writes nothing."""
+    if not full and (quick := prepare_unchanged(root, settings, path)) is not None:
+        return quick
     source = source_name(root, path)
     generated_dir = settings.path(root, settings.generated_dir)
     name = path.stem
     try:
         text = read_spec(path, source)
-        if not full:
-            latest = latest_revision(generated_dir, name, source)
-            if latest is not None and fast_unchanged(latest, spec_sha256(text), source):
-                outcome = SpecOutcome(name, source, latest.revision, latest.contract_major,
-                                      path=latest.path)
-                return PreparedSpec(outcome, None, latest, text)
         compiled = compile_source(text, source, compile_fn)
         name = compiled.spec.name
         plan, latest = plan_spec(generated_dir, compiled, text, source)
@@ -301,13 +363,24 @@ def reject_duplicates(prepared: list[PreparedSpec]) -> list[PreparedSpec]:
 
 
 def prepare_project(
-    root: Path, settings: Settings, *, full: bool = False, compile_fn: CompileFn | None = None
+    root: Path,
+    settings: Settings,
+    *,
+    full: bool = False,
+    compile_fn: CompileFn | None = None,
+    jobs: int = 1,
 ) -> tuple[list[PreparedSpec], tuple[str, ...]]:
-    """Every spec prepared (duplicates rejected), and the orphan generated directories."""
-    prepared = reject_duplicates([
-        prepare_spec(root, settings, path, full=full, compile_fn=compile_fn)
-        for path in discover_specs(root, settings)
-    ])
+    """Every spec prepared (duplicates rejected), and the orphan generated directories.
+
+    Specs provably unchanged are settled first without compiling; the others are compiled,
+    in ``jobs`` worker processes when there are many of them.
+    """
+    paths = discover_specs(root, settings)
+    quick = [None if full else prepare_unchanged(root, settings, p) for p in paths]
+    todo = [p for p, q in zip(paths, quick, strict=True) if q is None]
+    fn = functools.partial(prepare_spec, root, settings, full=True, compile_fn=compile_fn)
+    done = iter(map_specs(fn, todo, jobs))
+    prepared = reject_duplicates([q if q is not None else next(done) for q in quick])
     generated_dir = settings.path(root, settings.generated_dir)
     claimed = {p.outcome.name for p in prepared} | {Path(p.outcome.source).stem for p in prepared}
     orphans = tuple(n for n in generated_names(generated_dir) if n not in claimed)
@@ -321,8 +394,14 @@ def compile_project(
     write: bool = True,
     full: bool = False,
     compile_fn: CompileFn | None = None,
+    jobs: int = 1,
 ) -> ProjectResult:
-    """Compile every spec of the project; write new revisions when ``write``."""
-    prepared, orphans = prepare_project(root, settings, full=full, compile_fn=compile_fn)
+    """Compile every spec of the project; write new revisions when ``write``.
+
+    ``jobs > 1`` compiles in worker processes when many specs need compiling (the CLI); keep
+    the default 1 in a threaded process such as the server.
+    """
+    prepared, orphans = prepare_project(root, settings, full=full, compile_fn=compile_fn,
+                                        jobs=jobs)
     outcomes = tuple(commit_spec(p, settings, root) if write else p.outcome for p in prepared)
     return ProjectResult(outcomes, orphans)

@@ -4,21 +4,23 @@ Drift is: a spec with no generated revision, a spec whose compiled content would
 revision, a file of any revision that differs from its manifest hash (or from what the spec
 compiles to), a missing or extra file, and a generated directory whose spec is gone (orphan).
 
-Fast and still exact: a spec whose text and compiler version match its latest manifest, and whose
-files all match their hashes, is up to date without compiling it (the compiler is
-deterministic). Only the other specs are compiled and compared byte for byte. ``full=True``
-compiles every spec regardless.
+Fast and still exact: a spec whose text, compiler version and compiler fingerprint (a hash of
+the compiler's source files) match its latest manifest, and whose files all match their hashes,
+is up to date without compiling it (the compiler is deterministic). Only the other specs are
+compiled and compared byte for byte. ``full=True`` compiles every spec regardless.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from compiler.contract import summarize
 from compiler.errors import SpecError
-from compiler.manifest import MANIFEST, spec_sha256
+from compiler.manifest import MANIFEST
 from runtime.config import Settings
 from runtime.generated import RevisionOnDisk, read_revisions
 from runtime.project import (
@@ -28,10 +30,10 @@ from runtime.project import (
     compile_source,
     discover_specs,
     display_path,
-    fast_unchanged,
     generated_names,
-    latest_revision,
+    map_specs,
     plan_spec,
+    prepare_unchanged,
     read_spec,
     source_name,
 )
@@ -73,6 +75,16 @@ def earlier_problems(root: Path, revisions: list[RevisionOnDisk]) -> list[str]:
     return out
 
 
+def check_unchanged(root: Path, settings: Settings, path: Path) -> SpecOutcome | None:
+    """The outcome of a spec whose latest revision is provably current, else None."""
+    prepared = prepare_unchanged(root, settings, path)
+    if prepared is None or prepared.latest is None:
+        return None
+    generated_dir = settings.path(root, settings.generated_dir)
+    drift = earlier_problems(root, read_revisions(generated_dir, prepared.outcome.name))
+    return replace(prepared.outcome, drift=tuple(drift))
+
+
 def check_spec(
     root: Path,
     settings: Settings,
@@ -81,16 +93,13 @@ def check_spec(
     full: bool = False,
     compile_fn: CompileFn | None = None,
 ) -> SpecOutcome:
+    if not full and (quick := check_unchanged(root, settings, path)) is not None:
+        return quick
     source = source_name(root, path)
     generated_dir = settings.path(root, settings.generated_dir)
     name = path.stem
     try:
         text = read_spec(path, source)
-        latest = latest_revision(generated_dir, name, source)
-        if not full and latest is not None and fast_unchanged(latest, spec_sha256(text), source):
-            drift = earlier_problems(root, read_revisions(generated_dir, name))
-            return SpecOutcome(name, source, latest.revision, latest.contract_major,
-                               path=latest.path, drift=tuple(drift))
         compiled = compile_source(text, source, compile_fn)
         name = compiled.spec.name
         plan, latest = plan_spec(generated_dir, compiled, text, source)
@@ -131,12 +140,19 @@ def check_project(
     *,
     full: bool = False,
     compile_fn: CompileFn | None = None,
+    jobs: int = 1,
 ) -> ProjectResult:
-    """Compare ``generated/`` with what ``specs/`` compiles to; write nothing."""
-    outcomes = [
-        check_spec(root, settings, path, full=full, compile_fn=compile_fn)
-        for path in discover_specs(root, settings)
-    ]
+    """Compare ``generated/`` with what ``specs/`` compiles to; write nothing.
+
+    Specs provably current are settled without compiling; the others are compiled (in ``jobs``
+    worker processes when there are many) and compared byte for byte.
+    """
+    paths = discover_specs(root, settings)
+    quick = [None if full else check_unchanged(root, settings, p) for p in paths]
+    todo = [p for p, q in zip(paths, quick, strict=True) if q is None]
+    fn = functools.partial(check_spec, root, settings, full=True, compile_fn=compile_fn)
+    done = iter(map_specs(fn, todo, jobs))
+    outcomes = [q if q is not None else next(done) for q in quick]
     generated_dir = settings.path(root, settings.generated_dir)
     claimed = {o.name for o in outcomes} | {Path(o.source).stem for o in outcomes}
     orphans = tuple(n for n in generated_names(generated_dir) if n not in claimed)

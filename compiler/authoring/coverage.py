@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.diagnose import Reporter
+from compiler.report import Reporter
 from compiler.evaluate import TableError, display, evaluate_table, to_cel_values
 from compiler.guardrails import compile_guardrails
 from compiler.ir import CompiledSpec, Example

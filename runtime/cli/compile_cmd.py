@@ -96,17 +96,18 @@ def _check_lines(o: Any) -> list[str]:
     return [f"{o.name}: out of date", *(f"  {line}" for line in o.drift)]
 
 
-def run_compile(project: Path, check: bool, full: bool) -> int:
+def run_compile(project: Path, check: bool, full: bool, jobs: int = 1) -> int:
     """Compile (or check) every spec of the project; returns the exit status."""
-    from runtime.project import compile_project
+    from runtime.project import available_cpus, compile_project
     from runtime.project_check import check_project
 
     root = project
     settings = _settings(root)
+    jobs = jobs or available_cpus()
     if check:
-        result = check_project(root, settings, full=full)
+        result = check_project(root, settings, full=full, jobs=jobs)
     else:
-        result = compile_project(root, settings, write=True, full=full)
+        result = compile_project(root, settings, write=True, full=full, jobs=jobs)
     _print_diagnostics(result.all_diagnostics)
     gen = settings.generated_dir.rstrip("/")
     for name in result.orphans:
@@ -139,11 +140,14 @@ def run_compile(project: Path, check: bool, full: bool) -> int:
                    "exactly what specs/ compiles to.")
 @click.option("--full", is_flag=True,
               help="Recompile every spec, even those whose manifest shows them unchanged.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Worker processes for compiling many specs (0: one per CPU; used only when "
+                   "enough specs need compiling).")
 @ProjectOption
 @_guarded
-def compile_command(check: bool, full: bool, project: Path) -> int:
+def compile_command(check: bool, full: bool, jobs: int, project: Path) -> int:
     """Compile specs/*.md into generated/<spec>/r<N>/ (a new revision per change)."""
-    return run_compile(project, check, full)
+    return run_compile(project, check, full, jobs)
 
 
 def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None) -> int:

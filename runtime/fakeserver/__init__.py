@@ -4,7 +4,8 @@ OpenAI-compatible servers) and Anthropic Messages, over HTTP on loopback only.
 It answers with schema-valid JSON derived from the request's ``response_format`` JSON Schema or
 forced tool ``input_schema``, reports token usage, and injects a seeded mix of faults: 429 with
 Retry-After, 500, hangs (the client's timeout fires), connection resets, malformed JSON,
-schema-invalid JSON and a configurable "bad answer" (e.g. one that violates a guardrail).
+schema-invalid JSON, a configurable "bad answer" (e.g. one that violates a guardrail) and, opt-in,
+a truncated HTTP body.
 
     python -m runtime.fakeserver --port 8100 --fault-rate 0.3 --latency-ms 0
 

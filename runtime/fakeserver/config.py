@@ -22,13 +22,15 @@ FaultKind = Literal[
     "malformed",  # 200, the answer text is truncated JSON
     "schema_invalid",  # 200, valid JSON that does not match the requested schema
     "bad_answer",  # 200, the configured ``bad_answer`` merged into a valid answer
+    "truncated_body",  # 200, the HTTP body itself is cut-off JSON (a proxy or upstream failure)
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "rate_limit", "server_error", "timeout", "reset", "malformed", "schema_invalid", "bad_answer",
+    "truncated_body",
 )
 ALIASES: Mapping[str, FaultKind] = MappingProxyType({
     "429": "rate_limit", "500": "server_error", "hang": "timeout", "connection_reset": "reset",
-    "invalid": "schema_invalid", "guardrail": "bad_answer",
+    "invalid": "schema_invalid", "guardrail": "bad_answer", "truncated": "truncated_body",
 })
 OK: Literal["ok"] = "ok"
 

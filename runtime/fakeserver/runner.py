@@ -22,7 +22,9 @@ from runtime.fakeserver.config import FAULT_KINDS, FakeConfig, FaultMix
 from runtime.fakeserver.server import FakeServer
 
 T = TypeVar("T")
-DEFAULT_FAULTS = tuple(k for k in FAULT_KINDS if k != "bad_answer")
+# The mix of ``--fault-rate`` without ``--faults``: a bad answer needs a payload, and a truncated
+# HTTP body is opt-in.
+DEFAULT_FAULTS = tuple(k for k in FAULT_KINDS if k not in ("bad_answer", "truncated_body"))
 
 
 class FakeServerThread:
@@ -59,6 +61,7 @@ class FakeServerThread:
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self.server.start())
         except BaseException as exc:  # noqa: BLE001 - reported by start()
@@ -73,8 +76,10 @@ class FakeServerThread:
             pending = asyncio.all_tasks(loop)
             for task in pending:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
+            asyncio.set_event_loop(None)
             loop.close()
 
     def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:

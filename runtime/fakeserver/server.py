@@ -64,7 +64,9 @@ class Reply:
 
 def http_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = (),
                   *, close: bool = False) -> bytes:
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    """A JSON response; ``payload`` as bytes is sent as it is."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")
+                                                                 ).encode()
     head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
             "content-type: application/json", f"content-length: {len(body)}"]
     head += [f"{name}: {value}" for name, value in headers]
@@ -101,6 +103,7 @@ class FakeServer:
         self._server: asyncio.Server | None = None
         self._conns: set[_Connection] = set()
         self._n = 0
+        self.last_outcome = ""  # of the latest model request
 
     @property
     def url(self) -> str:
@@ -116,8 +119,12 @@ class FakeServer:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+            workers = [c.worker for c in self._conns if c.worker is not None]
             for conn in list(self._conns):
                 conn.abort()
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
             await self._server.wait_closed()
             self._server = None
 
@@ -153,6 +160,7 @@ class FakeServer:
         model = str(request.get("model", ""))
         key = f"{api}:{model}"
         outcome = cfg.faults.draw(self._rng)
+        self.last_outcome = outcome
         self._n += 1
         stats = self.stats
         stats.requests += 1
@@ -186,12 +194,15 @@ class FakeServer:
             data = {**answer.valid, **(cfg.bad_answer or {})}
             text = json.dumps(data)
         usage = answers.usage_of(len(body), text)
-        stats.input_tokens[key] += usage[0]
-        stats.output_tokens[key] += usage[1]
         if api == "openai":
             payload = answers.openai_completion(self._n, model, text, usage)
         else:
             payload = answers.anthropic_message(self._n, model, tool, data, text, usage)
+        if outcome == "truncated_body":  # the client never sees the usage: not counted
+            raw = json.dumps(payload).encode()
+            return Reply(http_response(200, raw[: len(raw) // 2]), delay=delay)
+        stats.input_tokens[key] += usage[0]
+        stats.output_tokens[key] += usage[1]
         return Reply(http_response(200, payload), delay=delay)
 
     def _control(self, method: str, path: str, body: bytes) -> Reply:

@@ -207,8 +207,31 @@ def test_orphan_generated_dir(project: Path) -> None:
     assert c.stdout.splitlines()[-1] == "1 spec: 1 up to date, 0 out of date, 0 failed, 1 orphan"
 
 
+def test_changed_compiler_code_is_never_trusted(project: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manifest written by other compiler code (fingerprint) is checked by recompiling."""
+    from runtime import project as project_module
+
+    run(project, "compile")
+    manifest = json.loads((project / "generated/parcel/r1/manifest.json").read_text())
+    assert manifest["compiler_fingerprint"] == project_module.compiler_fingerprint()
+    assert len(manifest["compiler_fingerprint"]) == 64
+    calls: list[str] = []
+    real = project_module._default_compile
+
+    def counting(text: str, source: str) -> Any:
+        calls.append(source)
+        return real(text, source)
+
+    monkeypatch.setattr(project_module, "_default_compile", counting)
+    assert run(project, "compile", "--check").exit_code == 0 and calls == []
+    monkeypatch.setattr(project_module, "compiler_fingerprint", lambda: "0" * 64)
+    assert run(project, "compile", "--check").exit_code == 0
+    assert sorted(calls) == ["specs/courier.md", "specs/parcel.md"]
+
+
 def test_full_check_recompiles(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast check trusts spec hash + compiler version; --full recompiles everything."""
+    """The fast check trusts spec hash + compiler fingerprint; --full recompiles everything."""
     run(project, "compile")
     import compiler.artifacts as artifacts
 
@@ -325,3 +348,23 @@ def test_write_revision_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         write_revision(spec_dir, 2, {"a.txt": b"a", "b.txt": b"b"})
     assert sorted(os.listdir(spec_dir)) == ["r1"]
     assert (spec_dir / "r1" / "a.txt").read_bytes() == b"a"
+
+
+def test_parallel_compile_and_check_match_sequential(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtime.project_check import check_project
+
+    monkeypatch.setattr("runtime.project.PARALLEL_MIN", 2)
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root in (a, b):
+        for name in ("one", "two", "three"):
+            write_spec(root, name)
+    assert compile_project(a, Settings(), jobs=1).ok
+    result = compile_project(b, Settings(), jobs=2)
+    assert result.ok and [o.name for o in result.outcomes] == ["one", "three", "two"]
+    assert snapshot(a) == snapshot(b)
+    edit(b / "specs" / "two.md", "1..14", "1..20")
+    checked = check_project(b, Settings(), full=True, jobs=2)
+    assert [o.ok for o in checked.outcomes] == [True, True, False]
+    r = run(b, "compile", "--jobs", "2")
+    assert r.exit_code == 0 and "two: r2 (v1) written, 1 compatible change" in r.stdout

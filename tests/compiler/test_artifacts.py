@@ -19,15 +19,17 @@ def test_file_set_and_manifest(full: CompiledSpec) -> None:
     files = render_revision(full, revision=3, major=2, source_sha256=spec_sha256("text"),
                             previous_revision=2,
                             changes=[{"kind": "breaking", "path": "input.x", "message": "m"}],
-                            compiler_version="9.9")
+                            compiler_version="9.9", compiler_fingerprint="f" * 64)
     assert tuple(files) == tuple(sorted((*ALL_FILES, "test_carrier_selection.py")))
     m = manifest_of(files)
     assert list(m) == ["name", "source", "revision", "contract_major", "previous_revision",
-                       "compiler_version", "spec_sha256", "content_sha256", "artifacts", "route",
-                       "table_decided", "model_decided", "changes"]
+                       "compiler_version", "compiler_fingerprint", "spec_sha256",
+                       "content_sha256", "artifacts", "route", "table_decided", "model_decided",
+                       "changes"]
     assert (m["name"], m["revision"], m["contract_major"], m["previous_revision"]) == (
         "carrier-selection", 3, 2, 2)
     assert m["spec_sha256"] == sha256_hex(b"text") and m["compiler_version"] == "9.9"
+    assert m["compiler_fingerprint"] == "f" * 64
     assert m["artifacts"] == {n: sha256_hex(files[n]) for n in content_files("carrier-selection")}
     assert m["content_sha256"] == content_sha256_of(m["artifacts"]) == content_sha256(files)
     assert m["route"] == {"strategy": "fallback", "models": [{"ref": "openai:gpt-4.1-mini"}]}

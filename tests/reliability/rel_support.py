@@ -1,0 +1,197 @@
+"""Helpers of the reliability suite: projects wired to the fake model server, ``specwright serve``
+in child processes on free loopback ports, concurrent load, and reading the execution log."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runtime.config import Settings, load_settings
+from runtime.logstore import open_store
+from runtime.records import RunRecord
+
+REPO = Path(__file__).resolve().parents[2]
+KEYS = {"FAKE_OPENAI_KEY": "sk-fake-openai-000000", "FAKE_ANTHROPIC_KEY": "sk-fake-ant-000000"}
+# Small waits, so that faults cost little time; a request timeout far above any normal answer.
+FAST_ROUTING = {
+    "max_retries": 3, "max_repairs": 1, "backoff_base_s": 0.01, "backoff_max_s": 0.05,
+    "retry_after_cap_s": 0.02, "request_timeout_s": 2.0, "deadline_s": 30.0,
+    "cooldown_failures": 3, "cooldown_s": 0.5,
+}
+CARRIER_DOMESTIC = {"order_id": "R-1", "weight_kg": 1.2, "destination_country": "US",
+                    "destination_region": "OR", "promised_days": 5, "declared_value": 40}
+# USPS violates a guardrail for both of these: hazmat; international and worth $50 or more.
+CARRIER_HAZMAT = {"order_id": "R-2", "weight_kg": 3.0, "destination_country": "US",
+                  "promised_days": 2, "declared_value": 20, "hazmat": True}
+CARRIER_ABROAD = {"order_id": "R-3", "weight_kg": 8.5, "destination_country": "DE",
+                  "promised_days": 10, "declared_value": 300}
+ORDER_OK = {"order_id": "A-1001", "order_total": 120.0, "item_count": 2,
+            "shipping_country": "US", "payment_status": "authorized", "address_verified": True,
+            "fraud_score": 5}
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def write_config(root: Path, fake_url: str, routing: Mapping[str, Any] | None = None,
+                 extra: str = "") -> None:
+    """``specwright.toml``: the built-in providers and a ``fake`` deployment on the fake server."""
+    lines = [
+        "[deployments.openai]", 'kind = "openai"', f'base_url = "{fake_url}/v1"',
+        'api_key_env = "FAKE_OPENAI_KEY"', "",
+        "[deployments.anthropic]", 'kind = "anthropic"', f'base_url = "{fake_url}"',
+        'api_key_env = "FAKE_ANTHROPIC_KEY"', "",
+        "[deployments.fake]", 'kind = "openai-compatible"', f'base_url = "{fake_url}/v1"', "",
+        "[routing]", *(f"{k} = {toml_value(v)}" for k, v in (routing or FAST_ROUTING).items()),
+        "", extra,
+    ]
+    (root / "specwright.toml").write_text("\n".join(lines), encoding="utf-8")
+
+
+def make_project(root: Path, fake_url: str, specs: Iterable[str] = ("carrier-selection",),
+                 routing: Mapping[str, Any] | None = None, extra: str = "") -> Path:
+    """The repository's ``specs`` copied to ``root``, pointed at the fake server, compiled."""
+    (root / "specs").mkdir(parents=True, exist_ok=True)
+    for name in specs:
+        shutil.copy(REPO / "specs" / f"{name}.md", root / "specs" / f"{name}.md")
+    write_config(root, fake_url, routing, extra)
+    compile_here(root)
+    return root
+
+
+def compile_here(root: Path) -> None:
+    from runtime.project import compile_project
+
+    result = compile_project(root, load_settings(root, {}))
+    errors = [str(d) for o in result.outcomes for d in o.errors]
+    assert not errors, errors
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``specwright serve`` in a child process on a free loopback port; always ``stop()`` it."""
+
+    def __init__(self, project: Path, *args: str, env: Mapping[str, str] | None = None) -> None:
+        self.project = project
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = project / f"server-{self.port}.log"
+        exe = Path(sys.executable).with_name("specwright")
+        child_env = {k: v for k, v in os.environ.items()
+                     if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+                                  "SPECWRIGHT_DATABASE_URL")}
+        child_env.update(KEYS)
+        child_env.update(env or {})
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [str(exe), "serve", "--port", str(self.port), "--project", str(project),
+             "--log-level", "warning", *args],
+            stdout=self._log, stderr=subprocess.STDOUT, env=child_env, cwd=project,
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> Server:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.output()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"server not ready in {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def kill9(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        self._log.close()
+        return self.proc.returncode
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    @property
+    def run_id(self) -> str | None:
+        return self.headers.get("x-specwright-run-id")
+
+
+async def post_all(url: str, bodies: Sequence[Any], *, concurrency: int,
+                   timeout: float = 60.0) -> list[Answer]:
+    """POST every body (in order of the list, ``concurrency`` at a time); every answer."""
+    answers: list[Answer | None] = [None] * len(bodies)
+    next_index = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal next_index
+            while next_index < len(bodies):
+                i = next_index
+                next_index += 1
+                r = await client.post(url, json=bodies[i])
+                try:
+                    body = r.json()
+                except ValueError:
+                    body = r.text
+                answers[i] = Answer(r.status_code, dict(r.headers), body)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return [a for a in answers if a is not None]
+
+
+async def logged_runs(settings: Settings, root: Path, ids: Iterable[str]) -> dict[str, RunRecord]:
+    """The runs with these ids found in the project's execution log."""
+    found: dict[str, RunRecord] = {}
+    async with open_store(settings, root) as store:
+        for run_id in ids:
+            run = await store.get(run_id)
+            if run is not None:
+                found[run_id] = run
+    return found
+
+
+def tracebacks(text: str) -> list[str]:
+    return re.findall(r"Traceback \(most recent call last\):.*?(?:\n\S.*)", text, re.S)
