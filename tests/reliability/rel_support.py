@@ -160,23 +160,31 @@ class Answer:
 
 async def post_all(url: str, bodies: Sequence[Any], *, concurrency: int,
                    timeout: float = 60.0) -> list[Answer]:
-    """POST every body (in order of the list, ``concurrency`` at a time); every answer."""
-    answers: list[Answer | None] = [None] * len(bodies)
+    """POST every body to ``url``, ``concurrency`` at a time; the answers in the bodies' order."""
+    return await post_each([(url, body) for body in bodies], concurrency=concurrency,
+                           timeout=timeout)
+
+
+async def post_each(requests: Sequence[tuple[str, Any]], *, concurrency: int,
+                    timeout: float = 60.0) -> list[Answer]:
+    """POST every (url, body), ``concurrency`` at a time; the answers in the same order."""
+    answers: list[Answer | None] = [None] * len(requests)
     next_index = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
 
         async def worker() -> None:
             nonlocal next_index
-            while next_index < len(bodies):
+            while next_index < len(requests):
                 i = next_index
                 next_index += 1
-                r = await client.post(url, json=bodies[i])
+                url, body = requests[i]
+                r = await client.post(url, json=body)
                 try:
-                    body = r.json()
+                    parsed = r.json()
                 except ValueError:
-                    body = r.text
-                answers[i] = Answer(r.status_code, dict(r.headers), body)
+                    parsed = r.text
+                answers[i] = Answer(r.status_code, dict(r.headers), parsed)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return [a for a in answers if a is not None]
