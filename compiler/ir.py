@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: validators are built on first use, so commands that never construct IR
+    # (the no-change `compile --check`, `--help`) do not pay for them at import.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Loc(Node):

@@ -8,9 +8,10 @@ Conventions (``models_gen`` emits Pydantic models that validate exactly the same
   ``anyOf: [<type>, {"type": "null"}]``, not in ``required``. A field with a default may be
   omitted (it then takes the default) but is never ``null``: the default is the only stand-in.
   The same holds for Output: an optional output field is ``null`` when the service has no value.
-* ``money`` is a JSON number marked ``"x-specwright-type": "money"``. Its "at most 2 decimal
-  places" rule is enforced by the Pydantic model only: ``multipleOf: 0.01`` would make JSON
-  Schema validators reject 0.07 because of binary floating point.
+* ``money`` is a JSON number with ``multipleOf: 0.01`` (at most 2 decimal places), marked
+  ``"x-specwright-type": "money"``. ``multipleOf`` must be checked exactly (as decimals), as the
+  JSON Schema specification defines it; Python's ``jsonschema`` divides floats and wrongly
+  rejects 0.07, so Specwright's own checks use ``runtime.testing.schema_validation``.
 * Titles are the Pydantic model titles (``CarrierSelectionInputV1``) so OpenAPI component names
   are distinct per spec and contract major; ``compiler.contract`` ignores titles.
 
@@ -127,7 +128,9 @@ def type_schema(ft: FieldType, names: TypeNames) -> dict[str, Any]:
     if kind in ("integer", "number"):
         return {"type": kind, **_bounds(ft)}
     if kind == "money":
-        return {"type": "number", "x-specwright-type": "money", **_bounds(ft)}
+        # multipleOf 0.01 is the standard statement of "at most 2 decimal places"; validators
+        # must check it exactly (decimal), not by float division.
+        return {"type": "number", "multipleOf": 0.01, "x-specwright-type": "money", **_bounds(ft)}
     if kind == "boolean":
         return {"type": "boolean"}
     if kind == "date":

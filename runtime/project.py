@@ -139,13 +139,17 @@ def source_name(root: Path, path: Path) -> str:
 
 
 def discover_specs(root: Path, settings: Settings) -> list[Path]:
-    """``specs/*.md`` except README.md and files starting with ``_`` or ``.``."""
+    """``specs/*.md`` except README.md, files starting with ``_`` or ``.``, and the
+    ``NAME.draft.md`` files ``specwright draft`` leaves for a human when a draft does not compile."""
     specs_dir = settings.path(root, settings.specs_dir)
     if not specs_dir.is_dir():
         return []
     return sorted(
         p for p in specs_dir.glob("*.md")
-        if p.is_file() and p.name.lower() != "readme.md" and not p.name.startswith(("_", "."))
+        if p.is_file()
+        and p.name.lower() != "readme.md"
+        and not p.name.startswith(("_", "."))
+        and not p.name.endswith(".draft.md")
     )
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from hypothesis import find
 from pydantic import ValidationError
 
@@ -30,6 +29,7 @@ from compiler.samples import samples
 from runtime.catalog import LoadedRevision, load_revision
 from runtime.testing.profile import ci_settings
 from runtime.testing.report import fail
+from runtime.testing.schema_validation import validator_for
 from runtime.testing.strategies import valid_inputs
 
 Loc = tuple[str | int, ...]
@@ -57,7 +57,7 @@ class SpecSuite:
         self.output_schema: dict[str, Any] = json.loads(
             (revision_dir / "output.schema.json").read_bytes()
         )
-        self._validator = jsonschema.Draft202012Validator(self.input_schema)
+        self._validator = validator_for(self.input_schema)
 
     @classmethod
     def load(cls, revision_dir: Path | str) -> SpecSuite:

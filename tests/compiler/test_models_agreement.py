@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from compiler.ir import CompiledSpec
 from compiler.models_gen import models_source
 from compiler.schema import direction_schema
+from runtime.testing.schema_validation import validator_for
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 _ids = itertools.count()
@@ -164,7 +165,7 @@ def test_schema_valid_implies_model_valid(name: str, direction: str, data: st.Da
     strat, schema_text = strategy(name, direction)
     schema = json.loads(schema_text)
     instance = data.draw(strat)
-    jsonschema.Draft202012Validator(schema, format_checker=FORMATS).validate(instance)
+    validator_for(schema).validate(instance)
     assert pydantic_errors(model_of(name, direction), instance) == []
 
 
@@ -221,7 +222,7 @@ def lenient(err: jsonschema.ValidationError) -> bool:
 @given(data=st.data())
 def test_model_and_schema_reject_alike(name: str, direction: str, data: st.DataObject) -> None:
     strat, schema_text = strategy(name, direction)
-    validator = jsonschema.Draft202012Validator(json.loads(schema_text), format_checker=FORMATS)
+    validator = validator_for(json.loads(schema_text))
     model = model_of(name, direction)
     base = data.draw(strat)
     for mutated in mutations(base):

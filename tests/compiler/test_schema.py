@@ -11,6 +11,7 @@ import pytest
 from compiler.ir import CompiledSpec
 from compiler.manifest import canonical_json
 from compiler.schema import TypeNames, input_schema, output_schema, pascal_case
+from runtime.testing.schema_validation import validator_for
 
 
 def walk(node: Any) -> list[dict[str, Any]]:
@@ -55,7 +56,8 @@ def test_schemas_are_valid_2020_12(full: CompiledSpec) -> None:
         ("promised_days", {"type": "integer", "minimum": 1, "maximum": 14}),
         ("declared_value", {"description": "Value for insurance (money: a decimal amount with at"
                                            " most 2 decimal places)",
-                            "type": "number", "x-specwright-type": "money", "minimum": 0}),
+                            "type": "number", "multipleOf": 0.01, "x-specwright-type": "money",
+                            "minimum": 0}),
         ("hazmat", {"description": "Dangerous goods", "type": "boolean", "default": False}),
         ("ordered_at", {"type": "string", "format": "date-time"}),
         ("channel", {"type": "string", "enum": ["web", "store", "phone"]}),
@@ -74,13 +76,18 @@ def test_field_types(full: CompiledSpec, name: str, expected: dict[str, Any]) ->
     assert input_schema(full, 1)["properties"][name] == expected
 
 
-def test_money_is_a_marked_number_without_multiple_of(full: CompiledSpec) -> None:
+def test_money_is_a_cent_multiple_checked_exactly(full: CompiledSpec) -> None:
     s = input_schema(full, 1)
-    assert not any("multipleOf" in obj for obj in walk(s))
     money = [obj for obj in walk(s) if obj.get("x-specwright-type") == "money"]
-    assert len(money) == 3 and all(m["type"] == "number" for m in money)
-    v = jsonschema.Draft202012Validator(s["$defs"]["LineItem"])
-    assert v.is_valid({"sku": "a", "quantity": 1, "unit_price": 0.07})
+    assert len(money) == 3
+    assert all(m["type"] == "number" and m["multipleOf"] == 0.01 for m in money)
+    v = validator_for(s["$defs"]["LineItem"])
+    for cents in (0.07, 19.99, 1234.56, 100):
+        assert v.is_valid({"sku": "a", "quantity": 1, "unit_price": cents}), cents
+    for bad in (0.001, 19.999, 0.5700000000000001):
+        assert not v.is_valid({"sku": "a", "quantity": 1, "unit_price": bad}), bad
+    # The stock float-division check gets this wrong, which is why validator_for exists.
+    assert not jsonschema.Draft202012Validator({"multipleOf": 0.01}).is_valid(0.07)
 
 
 def test_optional_fields_are_nullable_and_defaults_are_not(full: CompiledSpec) -> None:

@@ -53,15 +53,17 @@ def toml_value(value: Any) -> str:
 
 def write_config(root: Path, fake_url: str, routing: Mapping[str, Any] | None = None,
                  extra: str = "") -> None:
-    """``specwright.toml``: the built-in providers and a ``fake`` deployment on the fake server."""
+    """``specwright.toml``: the built-in providers and a ``fake`` deployment on the fake server;
+    ``extra`` holds top-level keys (``max_body_bytes = ...``)."""
     lines = [
+        extra, "",
         "[deployments.openai]", 'kind = "openai"', f'base_url = "{fake_url}/v1"',
         'api_key_env = "FAKE_OPENAI_KEY"', "",
         "[deployments.anthropic]", 'kind = "anthropic"', f'base_url = "{fake_url}"',
         'api_key_env = "FAKE_ANTHROPIC_KEY"', "",
         "[deployments.fake]", 'kind = "openai-compatible"', f'base_url = "{fake_url}/v1"', "",
         "[routing]", *(f"{k} = {toml_value(v)}" for k, v in (routing or FAST_ROUTING).items()),
-        "", extra,
+        "",
     ]
     (root / "specwright.toml").write_text("\n".join(lines), encoding="utf-8")
 

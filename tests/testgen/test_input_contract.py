@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from hypothesis import given, settings
 from tg_support import SIX, make_project, revision_dir, spec_text
@@ -16,6 +15,7 @@ from compiler import compile_spec
 from compiler.ir import Field
 from compiler.schema import input_schema
 from runtime import testing
+from runtime.testing.schema_validation import validator_for
 from runtime.testing.strategies import invalid_mutations, valid_inputs
 
 
@@ -27,7 +27,7 @@ def _money_paths(fields: tuple[Field, ...]) -> list[str]:
 def test_valid_inputs_satisfy_the_schema_and_keep_money_to_cents(name: str) -> None:
     compiled = compile_spec(spec_text(name), f"specs/{name}.md")
     schema = input_schema(compiled, 1)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = validator_for(schema)
     money = _money_paths(compiled.spec.inputs)
 
     @settings(max_examples=40, derandomize=True, database=None, deadline=None)
@@ -45,7 +45,7 @@ def test_valid_inputs_satisfy_the_schema_and_keep_money_to_cents(name: str) -> N
 def test_every_mutation_breaks_the_schema_at_its_field(name: str) -> None:
     compiled = compile_spec(spec_text(name), f"specs/{name}.md")
     schema = input_schema(compiled, 1)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = validator_for(schema)
     base = compiled.spec.examples[0].input
     mutations = invalid_mutations(schema, base)
     kinds = {m.what.split(" ")[0] for m in mutations}
