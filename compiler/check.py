@@ -13,10 +13,10 @@ cell, expression or example; all of them are reported at once, sorted by positio
 
 from __future__ import annotations
 
-from compiler.report import Reporter
 from compiler.examples import check_examples
 from compiler.guardrails import compile_guardrails
 from compiler.ir import CompiledSpec, Spec
+from compiler.report import Reporter
 from compiler.tables import compile_tables
 
 

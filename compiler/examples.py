@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from compiler.report import Reporter
 from compiler.evaluate import (
     TableError,
     display,
@@ -26,6 +25,7 @@ from compiler.evaluate import (
 )
 from compiler.guardrails import CheckedGuardrail
 from compiler.ir import CompiledTable, Example, FieldType, Spec
+from compiler.report import Reporter
 from compiler.validate import validate_fields
 
 

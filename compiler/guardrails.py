@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from compiler.celscan import Path, Token, scan, tokenize
-from compiler.report import Reporter
 from compiler.evaluate import cel_error, cel_program, format_value, is_nullable, to_cel_values
 from compiler.ir import CompiledGuardrail, Field, Guardrail, Loc, Spec
+from compiler.report import Reporter
 from compiler.samples import Sample, samples
 
 

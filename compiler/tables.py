@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.celgen import cell_to_cel, json_value, parse_result
-from compiler.report import Reporter
 from compiler.errors import did_you_mean
 from compiler.evaluate import cel_program, display, is_nullable
 from compiler.feel import (
@@ -27,6 +26,7 @@ from compiler.feel import (
 )
 from compiler.ir import CompiledRow, CompiledTable, DecisionTable, Field, FieldType, Spec, TableCell
 from compiler.overlap import Column, RowFacts, find_overlaps
+from compiler.report import Reporter
 
 
 @dataclass(frozen=True, slots=True)

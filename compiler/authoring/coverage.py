@@ -19,10 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.report import Reporter
 from compiler.evaluate import TableError, display, evaluate_table, to_cel_values
 from compiler.guardrails import compile_guardrails
 from compiler.ir import CompiledSpec, Example
+from compiler.report import Reporter
 
 __all__ = ["Coverage", "Item", "coverage", "format_coverage", "rules_named"]
 

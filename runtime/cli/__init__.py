@@ -35,7 +35,7 @@ class _LazyGroup(click.Group):
         module = import_module(f"runtime.cli.{module_name}")
         for command in module.COMMANDS:
             if command.name == cmd_name:
-                return command  # type: ignore[no-any-return]
+                return command
         raise LookupError(f"runtime.cli.{module_name} does not define the command {cmd_name!r}")
 
 

@@ -8,10 +8,10 @@ import socket
 import httpx2
 import pytest
 from mdl_support import request, settings
-from runtime.testing.network_guard import NetworkBlocked, is_loopback
 
 from compiler.ir import Route, RouteModel
 from runtime.models.registry import ClientPool, build_route
+from runtime.testing.network_guard import NetworkBlocked, is_loopback
 
 
 def test_connect_to_a_public_address_is_blocked_before_connecting() -> None:
