@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -12,6 +13,8 @@ from runtime.logstore.base import LogStore, LogStoreError, RunPage, RunQuery, Wr
 from runtime.logstore.codec import AttemptRow, RunRow, run_to_rows
 from runtime.logstore.writer import GroupCommitWriter
 from runtime.records import RunRecord
+
+logger = logging.getLogger("specwright.logstore")
 
 T = TypeVar("T")
 
@@ -72,8 +75,8 @@ class ThreadedLogStore(LogStore):
             return
         try:
             conn.close()
-        except Exception:  # noqa: BLE001, S110 - closing a broken connection: nothing to do
-            pass
+        except Exception as exc:  # noqa: BLE001 - the connection is being dropped as broken anyway
+            logger.debug("closing a broken log connection failed: %s", exc)
 
     def wrap(self, exc: BaseException, action: str) -> LogStoreError:
         if isinstance(exc, LogStoreError):
