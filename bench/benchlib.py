@@ -189,7 +189,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
               for i, h in enumerate(headers)]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = ["| " + " | ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) + " |"
+    body = ["| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                              for i, (c, w) in enumerate(zip(r, widths, strict=True))) + " |"
             for r in cells]
     return "\n".join([line, rule, *body])
 
