@@ -19,7 +19,8 @@ once, in the provider adapter that called the SDK.
         ├── GuardrailViolation         422  still violated after repair
         ├── ProviderError              a model call failed (mapped from a vendor SDK)
         │   ├── RetryableProviderError     429, 5xx, timeout, connection reset
-        │   │   └── RateLimited            429, with retry_after
+        │   │   ├── RateLimited            429, with retry_after
+        │   │   └── MalformedResponse      2xx with a cut-off/garbled body or missing fields
         │   └── FatalProviderError         400, 401, 403
         │       └── ContextTooLong         prompt does not fit the model's window
         ├── OutputInvalid              model answer failed parsing/validation

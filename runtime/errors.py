@@ -86,6 +86,13 @@ class RateLimited(RetryableProviderError):
         self.retry_after = retry_after
 
 
+class MalformedResponse(RetryableProviderError):
+    """A 2xx whose body is cut off, not JSON, or not the shape the API documents (a proxy or
+    upstream failure): the same request may well succeed, so the router retries or falls back."""
+
+    type = "provider_malformed_response"
+
+
 class FatalProviderError(ProviderError):
     """400, 401, 403: trying the same model again cannot help."""
 

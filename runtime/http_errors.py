@@ -82,7 +82,35 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from None
     if _depth_exceeds(value, MAX_JSON_DEPTH):
         raise InvalidJson(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
+    # A lone UTF-16 surrogate escape (\ud800 without its pair) decodes to a code point that is
+    # not a character: it cannot be stored, logged or sent to a model. The regex keeps the
+    # common case (no such escape in the text) to one scan of the body.
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise InvalidJson(
+            "the body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its "
+            "pair): it is not a character; send the text as UTF-8 or as a complete escape pair"
+        )
     return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _reject_constant(name: str) -> Any:

@@ -31,10 +31,14 @@ from runtime.logstore.codec import (
 from runtime.logstore.threaded import ThreadedLogStore
 from runtime.records import RunRecord
 
+# Columns holding caller or model data: ``json`` (migration 0002), which, unlike ``jsonb``,
+# can hold an escaped U+0000.
+_CALLER_DATA_COLUMNS = frozenset({"input", "output", "error"})
+
 
 def _placeholder(column: str, json_columns: frozenset[str] = frozenset()) -> str:
     if column in json_columns:
-        return "%s::jsonb"
+        return "%s::json" if column in _CALLER_DATA_COLUMNS else "%s::jsonb"
     if column in ("created_at", "started_at"):
         return "to_timestamp(%s)"
     return "%s"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from runtime.errors import FatalProviderError, ModelNotConfigured
+from runtime.errors import FatalProviderError, MalformedResponse, ModelNotConfigured
 from runtime.models.base import ModelRequest
 from runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
 
@@ -96,6 +96,40 @@ def body_message(body: object, fallback: str) -> str:
         if isinstance(err, str):
             return err
     return fallback
+
+
+# What reading a decoded response's fields raises when the body is not the shape the API
+# documents (``null`` or a list for the body, ``"message": null``, no ``usage``, a string token
+# count, ``content: null``...): the SDKs build their response objects without validating them.
+MALFORMED_FIELDS: tuple[type[Exception], ...] = (
+    AttributeError, TypeError, KeyError, IndexError, ValueError,
+)
+
+
+def malformed(
+    provider: str, model: str, exc: BaseException, secrets: Iterable[str] = ()
+) -> MalformedResponse:
+    """A 2xx response the adapter cannot read: retryable, with a short message and no keys."""
+    where = f"{provider}:{model}"
+    if isinstance(exc, ValueError) and type(exc).__name__ in ("JSONDecodeError",
+                                                               "UnicodeDecodeError"):
+        what = f"the body is not valid JSON (cut off or garbled: {exc})"
+    else:
+        what = f"the body is not a valid response ({type(exc).__name__}: {exc})"
+    return MalformedResponse(
+        scrub(f"{where}: malformed response: {what}", secrets), provider=provider, model=model
+    )
+
+
+def token_count(value: object, field: str) -> int:
+    """A usage field: a non-negative integer, or absent (0). Anything else is a malformed body."""
+    if value is None:
+        return 0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"usage.{field} is not a token count ({type(value).__name__})")
+    return value
 
 
 # ------------------------------------------------------------------------- endpoints and clients

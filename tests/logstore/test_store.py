@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from runtime.logstore import InvalidQuery, LogStore, LogStoreError, RunQuery, new_run_id
+from runtime.logstore import InvalidQuery, LogStore, LogStoreError, RunQuery, migrations, new_run_id
 from runtime.records import Attempt, RunRecord
 
 MakeRun = Callable[..., RunRecord]
@@ -259,7 +259,8 @@ async def test_migrations_are_tracked_and_idempotent(
             await store.write(run)
         await store.close()
     versions = raw("SELECT version, name FROM schema_migrations ORDER BY version")
-    assert versions == [(1, "initial")]
+    expected = [(m.version, m.name) for m in migrations.load(store.backend)]
+    assert versions == expected and expected[0] == (1, "initial")
     assert raw("SELECT count(*) FROM runs") == [(1,)]
 
 
@@ -274,3 +275,25 @@ async def test_a_newer_schema_is_refused(make_store: Callable[..., LogStore], ra
     )
     with pytest.raises(LogStoreError, match="newer than this Specwright"):
         await make_store().start()
+
+
+async def test_caller_and_model_text_round_trips_exactly(
+    make_store: Callable[..., LogStore], make_run: MakeRun
+) -> None:
+    # U+0000 is valid JSON text; PostgreSQL's jsonb cannot hold it (migration 0002 stores
+    # caller and model data as json). Any character a caller may send must be loggable.
+    text = "A-\u0000-1 \u00e9 \U0001f600 \\u0000 \"quoted\""
+    run = make_run(
+        input={"order_id": text, text: [text]},
+        output={"reason": text},
+        error={"type": "x", "message": text, "details": None},
+    )
+    store = make_store()
+    await store.start()
+    try:
+        await store.write(run)
+        back = await store.get(run.id)
+    finally:
+        await store.close()
+    assert back is not None
+    assert (back.input, back.output, back.error) == (run.input, run.output, run.error)

@@ -163,10 +163,6 @@ def test_over_long_request_lines_and_headers_never_fail_the_server(
             assert status.split(" ")[1].startswith(expected), (size, status)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "serving bug (reported): a JSON string with a lone surrogate escape (\\ud800) parses, then "
-    "the run cannot be encoded for the log, so the caller gets 503 log_unavailable instead of "
-    "a 4xx"))
 @pytest.mark.parametrize("where", ["a valid input", "an unknown field name"])
 def test_lone_surrogates_are_a_4xx(client: httpx.Client, where: str) -> None:
     if where == "a valid input":
@@ -240,9 +236,6 @@ def test_wrong_methods_paths_and_log_queries(client: httpx.Client) -> None:
     assert client.get("/runs/not-a-run-id").status_code in (404, 422)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "execution log bug (reported): PostgreSQL jsonb rejects \\u0000, so a valid input holding "
-    "a NUL character answers 503 log_unavailable on PostgreSQL (200 on SQLite)"))
 async def test_nul_characters_are_data_on_postgres(tmp_path: Path, pg_url: str) -> None:
     from runtime.app import create_app
     from runtime.config import load_settings
