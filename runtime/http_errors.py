@@ -71,7 +71,9 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidJson(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int
+        )
     except json.JSONDecodeError as exc:
         raise InvalidJson(
             f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -115,6 +117,17 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+# No field of any spec can hold more digits than a double's range; longer integers are refused
+# before Python's own int-conversion limit produces a message about sys.set_int_max_str_digits.
+MAX_INT_DIGITS = 400
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer with {len(text)} digits is too large")
+    return int(text)
 
 
 def _finite_float(text: str) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -111,8 +112,7 @@ def malformed(
 ) -> MalformedResponse:
     """A 2xx response the adapter cannot read: retryable, with a short message and no keys."""
     where = f"{provider}:{model}"
-    if isinstance(exc, ValueError) and type(exc).__name__ in ("JSONDecodeError",
-                                                               "UnicodeDecodeError"):
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
         what = f"the body is not valid JSON (cut off or garbled: {exc})"
     else:
         what = f"the body is not a valid response ({type(exc).__name__}: {exc})"

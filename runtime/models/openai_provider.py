@@ -16,21 +16,25 @@ import openai
 from runtime.errors import (
     ContextTooLong,
     FatalProviderError,
+    MalformedResponse,
     ModelNotConfigured,
     ProviderError,
     RateLimited,
     RetryableProviderError,
 )
 from runtime.models._support import (
+    MALFORMED_FIELDS,
     ClientPool,
     Endpoint,
     attempt_timeout,
     body_message,
     is_context_error,
     lower_for,
+    malformed,
     missing_key,
     retry_after,
     scrub,
+    token_count,
 )
 from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
 from runtime.models.lowering import Dialect, LoweredSchema
@@ -86,6 +90,9 @@ class OpenAIProvider:
             response = await self._client.chat.completions.create(**kwargs)
         except openai.OpenAIError as exc:
             raise map_error(exc, self.provider, self.model, self._secrets) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # the SDK decodes a 2xx body itself, unguarded: a cut-off or garbled body lands here
+            raise malformed(self.provider, self.model, exc, self._secrets) from None
         return self._completion(response, lowered)
 
     def _format(self, request: ModelRequest) -> tuple[LoweredSchema, dict[str, Any]]:
@@ -112,21 +119,13 @@ class OpenAIProvider:
         return messages
 
     def _completion(self, response: Any, lowered: LoweredSchema) -> Completion:
-        u = response.usage
-        usage = Usage()
-        if u is not None:
-            details = u.prompt_tokens_details
-            cached = (details.cached_tokens or 0) if details is not None else 0
-            usage = Usage(u.prompt_tokens or 0, u.completion_tokens or 0, cached)
-        if not response.choices:
-            raise UnparseableOutput(f"{self.name} returned no answer", usage=usage)
-        choice = response.choices[0]
-        message = choice.message
-        refusal = getattr(message, "refusal", None)
+        try:
+            usage, text, finish, refusal = self._read(response)
+        except MALFORMED_FIELDS as exc:
+            raise malformed(self.provider, self.model, exc, self._secrets) from None
         if refusal:
             raise UnparseableOutput(f"the model refused: {refusal}", text=refusal, usage=usage)
-        text = message.content or ""
-        if choice.finish_reason == "length":
+        if finish == "length":
             raise UnparseableOutput(
                 "the answer was cut off at the token limit", text=text, usage=usage
             )
@@ -135,6 +134,36 @@ class OpenAIProvider:
         except ParseError as exc:
             raise UnparseableOutput(str(exc), text=text, usage=usage) from None
         return Completion(data=lowered.restore(data), model=self.name, text=text, usage=usage)
+
+    def _read(self, response: Any) -> tuple[Usage, str, object, str | None]:
+        """Usage, answer text, finish reason and refusal of a Chat Completion.
+
+        The SDK builds its response objects without validating them, so a body of the wrong
+        shape (``[1, 2]``, ``"message": null``, a string token count...) raises one of
+        ``MALFORMED_FIELDS`` here.
+        """
+        u = response.usage
+        usage = Usage()
+        if u is not None:
+            details = u.prompt_tokens_details
+            cached = token_count(details.cached_tokens, "cached_tokens") if details is not None else 0
+            usage = Usage(token_count(u.prompt_tokens, "prompt_tokens"),
+                          token_count(u.completion_tokens, "completion_tokens"), cached)
+        choices = response.choices
+        if not choices:
+            raise UnparseableOutput(f"{self.name} returned no answer", usage=usage)
+        if not isinstance(choices, list):
+            raise TypeError(f"choices is a {type(choices).__name__}, not a list")
+        choice = choices[0]
+        message = choice.message
+        if message is None:
+            raise TypeError("choices[0].message is null")
+        refusal = getattr(message, "refusal", None)
+        content = message.content
+        for name, value in (("refusal", refusal), ("content", content)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"message.{name} is a {type(value).__name__}, not a string")
+        return usage, content or "", choice.finish_reason, refusal
 
 
 def map_error(
@@ -148,6 +177,9 @@ def map_error(
     if isinstance(exc, openai.APIConnectionError):
         cause = type(exc.__cause__).__name__ if exc.__cause__ else "connection error"
         return RetryableProviderError(f"{where}: could not connect ({cause})", **kw)
+    if isinstance(exc, openai.APIResponseValidationError):  # only with strict validation on
+        return MalformedResponse(
+            f"{where}: malformed response: the body does not match the API's schema", **kw)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         detail = scrub(body_message(exc.body, exc.message), secrets)
