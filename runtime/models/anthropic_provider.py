@@ -19,21 +19,25 @@ import anthropic
 from runtime.errors import (
     ContextTooLong,
     FatalProviderError,
+    MalformedResponse,
     ModelNotConfigured,
     ProviderError,
     RateLimited,
     RetryableProviderError,
 )
 from runtime.models._support import (
+    MALFORMED_FIELDS,
     ClientPool,
     Endpoint,
     attempt_timeout,
     body_message,
     is_context_error,
     lower_for,
+    malformed,
     missing_key,
     retry_after,
     scrub,
+    token_count,
 )
 from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
 from runtime.models.lowering import Dialect, LoweredSchema
@@ -86,6 +90,9 @@ class AnthropicProvider:
             response = await self._client.messages.create(**kwargs)
         except anthropic.AnthropicError as exc:
             raise map_error(exc, self.provider, self.model, self._secrets) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # the SDK decodes a 2xx body itself, unguarded: a cut-off or garbled body lands here
+            raise malformed(self.provider, self.model, exc, self._secrets) from None
         return self._completion(response, tool["name"])
 
     def _tool(self, request: ModelRequest) -> dict[str, Any]:
@@ -100,24 +107,15 @@ class AnthropicProvider:
         return hit[1]
 
     def _completion(self, response: Any, tool_name: str) -> Completion:
-        u = response.usage
-        cached = u.cache_read_input_tokens or 0
-        written = u.cache_creation_input_tokens or 0
-        usage = Usage(u.input_tokens + cached + written, u.output_tokens, cached)
-        if response.stop_reason == "max_tokens":
-            raise UnparseableOutput("the answer was cut off at the token limit", usage=usage)
-        if response.stop_reason == "refusal":
-            raise UnparseableOutput("the model refused to answer", usage=usage)
-        texts: list[str] = []
-        for block in response.content:
-            if block.type == "tool_use" and block.name == tool_name:
-                if not isinstance(block.input, dict):
-                    raise UnparseableOutput("the tool input is not a JSON object", usage=usage)
-                data = dict(block.input)
-                return Completion(data=data, model=self.name, text=json.dumps(data), usage=usage)
-            if block.type == "text":
-                texts.append(block.text)
-        text = "".join(texts)
+        try:
+            usage, called, tool_input, text = self._read(response, tool_name)
+        except MALFORMED_FIELDS as exc:
+            raise malformed(self.provider, self.model, exc, self._secrets) from None
+        if called:
+            if not isinstance(tool_input, dict):
+                raise UnparseableOutput("the tool input is not a JSON object", usage=usage)
+            data = dict(tool_input)
+            return Completion(data=data, model=self.name, text=json.dumps(data), usage=usage)
         try:
             data = parse_json_object(text)
         except ParseError as exc:
@@ -126,6 +124,37 @@ class AnthropicProvider:
                 text=text, usage=usage,
             ) from None
         return Completion(data=data, model=self.name, text=text, usage=usage)
+
+    def _read(self, response: Any, tool_name: str) -> tuple[Usage, bool, object, str]:
+        """Usage, whether the tool was called, its input, and the text blocks of a Message.
+
+        The SDK builds its response objects without validating them, so a body of the wrong
+        shape (``[1, 2]``, no ``usage``, ``content: null``, a string token count...) raises one
+        of ``MALFORMED_FIELDS`` here.
+        """
+        u = response.usage
+        if u is None:
+            raise TypeError("usage is null")
+        cached = token_count(u.cache_read_input_tokens, "cache_read_input_tokens")
+        written = token_count(u.cache_creation_input_tokens, "cache_creation_input_tokens")
+        usage = Usage(token_count(u.input_tokens, "input_tokens") + cached + written,
+                      token_count(u.output_tokens, "output_tokens"), cached)
+        if response.stop_reason == "max_tokens":
+            raise UnparseableOutput("the answer was cut off at the token limit", usage=usage)
+        if response.stop_reason == "refusal":
+            raise UnparseableOutput("the model refused to answer", usage=usage)
+        content = response.content
+        if not isinstance(content, list):
+            raise TypeError(f"content is a {type(content).__name__}, not a list")
+        texts: list[str] = []
+        for block in content:
+            if block.type == "tool_use" and block.name == tool_name:
+                return usage, True, block.input, ""
+            if block.type == "text":
+                if not isinstance(block.text, str):
+                    raise TypeError(f"a text block's text is a {type(block.text).__name__}")
+                texts.append(block.text)
+        return usage, False, None, "".join(texts)
 
 
 def _split(request: ModelRequest) -> tuple[str, list[dict[str, Any]]]:
@@ -155,6 +184,9 @@ def map_error(
     if isinstance(exc, anthropic.APIConnectionError):
         cause = type(exc.__cause__).__name__ if exc.__cause__ else "connection error"
         return RetryableProviderError(f"{where}: could not connect ({cause})", **kw)
+    if isinstance(exc, anthropic.APIResponseValidationError):  # only with strict validation on
+        return MalformedResponse(
+            f"{where}: malformed response: the body does not match the API's schema", **kw)
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         detail = scrub(exc.api_message or body_message(exc.body, exc.message), secrets)

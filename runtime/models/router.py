@@ -3,8 +3,9 @@
 For one request: the strategy orders the route's models; cooling models (open breaker) are
 skipped unless every model is cooling; then each model in turn gets
 
-* transport retries (429, 5xx, timeouts, connection errors) with exponential backoff and full
-  jitter, or the server's ``Retry-After`` up to ``retry_after_cap_s``, never past the deadline;
+* transport retries (429, 5xx, timeouts, connection errors, malformed response bodies) with
+  exponential backoff and full jitter, or the server's ``Retry-After`` up to
+  ``retry_after_cap_s``, never past the deadline;
 * repairs: an answer that does not parse, or that ``request.check`` finds problems in, is sent
   back to the same model with the precise problems, up to ``max_repairs`` times;
 * on a rejected request (400/401/403/404) or exhausted retries/repairs: the next model. A

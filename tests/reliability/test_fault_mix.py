@@ -140,11 +140,6 @@ def check_run(answer: Answer, run: RunRecord) -> None:
         assert run.error is not None and run.error["type"] == answer.body["type"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "model layer bug (reported): a 200 whose HTTP body is cut-off JSON escapes the OpenAI and "
-    "Anthropic adapters as a raw json.JSONDecodeError, which the router re-raises as "
-    "unexpected, so the run answers 500 internal_error instead of being retried or falling "
-    "back"))
 async def test_a_truncated_response_body_is_retried_not_a_500(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
