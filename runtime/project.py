@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from compiler.artifacts import INPUT_SCHEMA, content_files
 from compiler.contract import Change
@@ -278,6 +278,34 @@ def map_specs(fn: Callable[[Path], T], paths: list[Path], jobs: int) -> list[T]:
         return list(pool.map(fn, paths, chunksize=max(1, len(paths) // (jobs * 4))))
 
 
+class Planned(NamedTuple):
+    """A spec that compiled, with the plan for its next revision (nothing written)."""
+
+    name: str
+    source: str
+    text: str
+    plan: RevisionPlan
+    latest: RevisionOnDisk | None
+
+
+def compile_and_plan(
+    root: Path, settings: Settings, path: Path, compile_fn: CompileFn | None = None
+) -> Planned | SpecOutcome:
+    """Read and compile one spec and plan its next revision; when it does not compile, its
+    outcome carrying every diagnostic. Shared by ``compile`` and ``compile --check``."""
+    source = source_name(root, path)
+    generated_dir = settings.path(root, settings.generated_dir)
+    name = path.stem
+    try:
+        text = read_spec(path, source)
+        compiled = compile_source(text, source, compile_fn)
+        name = compiled.spec.name
+        plan, latest = plan_spec(generated_dir, compiled, text, source)
+    except SpecError as exc:
+        return SpecOutcome(name, source, diagnostics=exc.diagnostics)
+    return Planned(name, source, text, plan, latest)
+
+
 def prepare_spec(
     root: Path,
     settings: Settings,
@@ -289,16 +317,11 @@ def prepare_spec(
     """Read and compile one spec and plan its next revision. Writes nothing."""
     if not full and (quick := prepare_unchanged(root, settings, path)) is not None:
         return quick
-    source = source_name(root, path)
+    planned = compile_and_plan(root, settings, path, compile_fn)
+    if isinstance(planned, SpecOutcome):
+        return PreparedSpec(planned)
+    name, source, text, plan, latest = planned
     generated_dir = settings.path(root, settings.generated_dir)
-    name = path.stem
-    try:
-        text = read_spec(path, source)
-        compiled = compile_source(text, source, compile_fn)
-        name = compiled.spec.name
-        plan, latest = plan_spec(generated_dir, compiled, text, source)
-    except SpecError as exc:
-        return PreparedSpec(SpecOutcome(name, source, diagnostics=exc.diagnostics))
     if plan.created:
         target = generated_dir / name / f"r{plan.revision}"
         outcome = SpecOutcome(name, source, plan.revision, plan.contract_major, created=True,

@@ -27,15 +27,12 @@ from runtime.project import (
     CompileFn,
     ProjectResult,
     SpecOutcome,
-    compile_source,
+    compile_and_plan,
     discover_specs,
     display_path,
     generated_names,
     map_specs,
-    plan_spec,
     prepare_unchanged,
-    read_spec,
-    source_name,
 )
 
 DIFF_LINES_PER_FILE = 40
@@ -95,14 +92,12 @@ def check_spec(
 ) -> SpecOutcome:
     if not full and (quick := check_unchanged(root, settings, path)) is not None:
         return quick
-    source = source_name(root, path)
+    planned = compile_and_plan(root, settings, path, compile_fn)
+    if isinstance(planned, SpecOutcome):
+        return planned
+    name, source, _text, plan, latest = planned
     generated_dir = settings.path(root, settings.generated_dir)
-    name = path.stem
     try:
-        text = read_spec(path, source)
-        compiled = compile_source(text, source, compile_fn)
-        name = compiled.spec.name
-        plan, latest = plan_spec(generated_dir, compiled, text, source)
         revisions = read_revisions(generated_dir, name)
     except SpecError as exc:
         return SpecOutcome(name, source, diagnostics=exc.diagnostics)
