@@ -12,6 +12,7 @@ passed in; a store passed in belongs to the caller, who starts and closes it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ from runtime.state import (
 )
 
 log = logging.getLogger("specwright.server")
+_frozen = False  # gc.freeze() done (once per process, at the first app's start-up)
 
 DESCRIPTION = """\
 Decision services compiled from plain-English specs. One endpoint per spec and contract major:
@@ -79,6 +81,17 @@ def create_app(
             state.store = open_store(settings, root)
             await state.store.start()
         state.started_at = time.time()
+        # Everything loaded so far (the catalog, its models and templates, the SDKs, FastAPI's
+        # routes) lives as long as the server: move it out of the collector's generations, so
+        # that collections triggered by per-request allocation do not walk it again each time.
+        # Objects created later (a hot-reloaded catalog included) are collected as usual; a
+        # start-up revision that hot reload replaces keeps its reference cycles (bounded: once).
+        # Once per process: apps created later in the same process (tests, embedding) do not
+        # freeze again, so their garbage stays collectable.
+        global _frozen
+        if not _frozen:
+            _frozen = True
+            gc.freeze()
         watcher: asyncio.Task[None] | None = None
         if watch:
             from runtime.watch import start_watching

@@ -9,8 +9,10 @@ Roles: a *caller* key may call the spec endpoints and read ``/specs``; an *admin
 read the execution log (``/runs``). With no active key at all the server is open, and
 ``specwright serve`` then binds to loopback only.
 
-The server re-reads the file when it changes, so ``keys create`` / ``keys revoke`` take effect
-on a running server within one request.
+The server re-reads the file when it changes. To keep a ``stat()`` off every request it looks
+at the file at most once per second (``CHECK_INTERVAL_S``): ``keys create`` / ``keys revoke``
+from another process take effect on a running server within one second; a change made through
+a ``KeyStore`` in the same process takes effect on the next request.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from runtime.errors import Forbidden, Unauthorized
 Role = Literal["admin", "caller"]
 TOKEN_PREFIX = "sw_"
 KEYS_FILE = "keys.json"
+CHECK_INTERVAL_S = 1.0  # how stale the server's view of the key file may be, at most
+_writes = 0  # bumped by every write through a KeyStore of this process: re-check at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +63,17 @@ def keys_path(settings: Settings, root: Path) -> Path:
 
 
 class KeyStore:
-    """The key file. Cheap to ask on every request: it is re-read only when it changed."""
+    """The key file. Cheap to ask on every request: ``active()`` looks at the file at most once
+    per ``CHECK_INTERVAL_S`` (and after any write from this process), and re-reads it only when
+    it changed."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self._keys: tuple[ApiKey, ...] = ()
+        self._active: tuple[ApiKey, ...] = ()
+        self._checked_at = -CHECK_INTERVAL_S - 1.0  # time.monotonic() of the last look
+        self._checked_writes = -1
 
     def all(self) -> tuple[ApiKey, ...]:
         try:
@@ -79,7 +88,13 @@ class KeyStore:
         return self._keys
 
     def active(self) -> tuple[ApiKey, ...]:
-        return tuple(k for k in self.all() if k.active)
+        now = time.monotonic()
+        if now - self._checked_at >= CHECK_INTERVAL_S or self._checked_writes != _writes:
+            self._checked_writes = _writes
+            keys = self.all()  # raises (fails closed) on a damaged file: not cached then
+            self._active = tuple(k for k in keys if k.active)
+            self._checked_at = now
+        return self._active
 
     def authenticate(self, token: str) -> ApiKey | None:
         digest = hash_token(token)
@@ -135,6 +150,8 @@ class KeyStore:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
         self._stamp = None
+        global _writes
+        _writes += 1
 
 
 def presented_token(conn: HTTPConnection) -> str | None:

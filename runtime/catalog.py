@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from compiler.errors import Diagnostic
 from compiler.ir import CompiledSpec
 from runtime.errors import NotFound
+from runtime.run_plan import RunPlan, build_plan
 
 log = logging.getLogger("specwright.catalog")
 
@@ -55,8 +56,12 @@ class LoadedRevision:
     input_schema: Mapping[str, Any]
     output_schema: Mapping[str, Any]
     model_output_schema: Mapping[str, Any]  # Output schema restricted to model-decided fields
+    # The same schema as a plain dict, shared by every model request of this revision (so the
+    # lowering cache hits by identity). Read-only by convention: nothing may mutate it.
+    request_schema: dict[str, Any]
     prompt: TemplateModule  # the template module: macros ``system()`` and ``user(input, decided)``
     content_sha256: str
+    plan: RunPlan  # what every run of this revision needs, worked out once (``run_plan.py``)
 
     @property
     def table_decided(self) -> tuple[str, ...]:
@@ -223,6 +228,7 @@ def load_revision(rev_dir: Path, manifest: Mapping[str, Any] | None = None) -> L
     input_model = _model_class(module, "Input")
     output_model = _model_class(module, "Output")
     output_schema = _read_json(rev_dir / "output.schema.json")
+    request_schema = subset_schema(output_schema, compiled.model_decided)
     return LoadedRevision(
         name=name,
         revision=revision,
@@ -234,9 +240,11 @@ def load_revision(rev_dir: Path, manifest: Mapping[str, Any] | None = None) -> L
         output_model=output_model,
         input_schema=MappingProxyType(_read_json(rev_dir / "input.schema.json")),
         output_schema=MappingProxyType(output_schema),
-        model_output_schema=MappingProxyType(subset_schema(output_schema, compiled.model_decided)),
+        model_output_schema=MappingProxyType(request_schema),
+        request_schema=request_schema,
         prompt=_compile_prompt(rev_dir / "prompt.j2"),
         content_sha256=content,
+        plan=build_plan(compiled),
     )
 
 

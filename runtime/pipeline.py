@@ -19,6 +19,7 @@ the decision hands the case to a human. It is still a 200; only the logged statu
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -30,8 +31,6 @@ from pydantic import ValidationError
 from compiler.evaluate import (
     GuardrailResult,
     TableError,
-    evaluate_guardrails,
-    evaluate_table,
     to_cel_values,
 )
 from runtime.catalog import LoadedRevision
@@ -56,11 +55,11 @@ from runtime.run_errors import (
     table_failure,
     validation_details,
 )
+from runtime.run_plan import ESCALATION_VALUES
 
 log = logging.getLogger("specwright.pipeline")
 
 ModelSource = Callable[[], Model]  # called only when the revision needs a model
-ESCALATION_VALUES = frozenset({"escalate", "escalated"})
 
 
 class RunWriter(Protocol):
@@ -92,10 +91,7 @@ class _State:
 
 
 def is_escalated(revision: LoadedRevision, output: dict[str, Any]) -> bool:
-    for f in revision.compiled.spec.outputs:
-        if f.type.kind == "enum" and output.get(f.name) in ESCALATION_VALUES:
-            return True
-    return False
+    return any(output.get(name) in ESCALATION_VALUES for name in revision.plan.escalation_fields)
 
 
 async def execute(
@@ -130,7 +126,7 @@ async def execute(
         )
         logged_error = {**body, "details": {"exception": type(exc).__name__,
                                             "message": str(exc)[:2000]}}
-    spec = revision.compiled.spec
+    spec, plan = revision.compiled.spec, revision.plan
     record = RunRecord(
         id=run_id,
         spec=revision.name,
@@ -139,8 +135,10 @@ async def execute(
         created_at=created,
         status=status,
         latency_ms=(time.perf_counter() - t0) * 1000.0,
-        input=_as_object(redact(spec.inputs, state.input)),
-        output=None if state.output is None else redact(spec.outputs, state.output),
+        input=_as_object(redact(spec.inputs, state.input) if plan.input_sensitive
+                         else state.input),
+        output=state.output if state.output is None or not plan.output_sensitive
+        else redact(spec.outputs, state.output),
         error=logged_error,
         model=state.model,
         mock=state.mock,
@@ -188,15 +186,15 @@ async def _decide(
     input_json: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)
     state.input = input_json
     cel_input = to_cel_values(spec.inputs, input_json)
-    required = tuple(f.name for f in spec.outputs if f.required)
+    plan = revision.plan
 
     decided: dict[str, Any] = {}
-    for table in compiled.tables:
+    flags = plan.table_flags(cel_input)
+    for i, (table, lines) in enumerate(zip(compiled.tables, plan.row_lines, strict=True)):
         try:
-            outcome = evaluate_table(table, cel_input, required=required, source=spec.source)
+            outcome = plan.table_outcome(i, table, flags, cel_input, spec.source)
         except TableError as exc:
             raise table_failure(exc) from None
-        lines = {row.number: row.line for row in table.rows}
         state.trace.append(
             {
                 "table": table.name,
@@ -208,31 +206,35 @@ async def _decide(
         decided.update(outcome.results)
 
     def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
-        output_values = to_cel_values(spec.outputs, output_json)
-        return evaluate_guardrails(compiled.guardrails, cel_input, output_values)
+        return plan.check_guardrails(cel_input, to_cel_values(spec.outputs, output_json))
 
     def merge(answer: dict[str, Any]) -> dict[str, Any]:
         merged = {k: v for k, v in answer.items() if k in compiled.model_decided}
         merged.update(decided)
         return merged
 
-    def guardrailproblems_of(output_json: dict[str, Any]) -> list[str]:
+    # The last output the check callback validated and its guardrail results: when the model's
+    # accepted answer is that output, the final check below reuses them (evaluated once).
+    checked: list[Any] = []
+
+    def check(answer: dict[str, Any]) -> list[str]:
+        merged = merge(answer)
+        try:
+            out = revision.output_model.model_validate(merged)
+        except ValidationError as exc:
+            return problems_of(exc)
+        out_json = out.model_dump(mode="json", by_alias=True)
+        results = guardrail_results(out_json)
+        checked[:] = [merged, out_json, results]
         return [
             Problem(
                 f'guardrail violated: "{r.label}" (spec line {r.line})'
                 + (f": {r.error}" if r.error else ""),
                 guardrail=r.label,
             )
-            for r in guardrail_results(output_json)
+            for r in results
             if not r.passed
         ]
-
-    def check(answer: dict[str, Any]) -> list[str]:
-        try:
-            out = revision.output_model.model_validate(merge(answer))
-        except ValidationError as exc:
-            return problems_of(exc)
-        return guardrailproblems_of(out.model_dump(mode="json", by_alias=True))
 
     merged = decided
     if compiled.model_decided:
@@ -257,21 +259,25 @@ async def _decide(
         state.mock = completion.mock
         merged = merge(completion.data)
         state.output = merged
-    try:
-        final = revision.output_model.model_validate(merged)
-    except ValidationError as exc:
-        if compiled.model_decided:
-            raise OutputInvalid(
-                "the model's answer does not fit the output contract", details=problems_of(exc)
+    if checked and _same(checked[0], merged):  # already validated and checked, unchanged
+        output_json: dict[str, Any] = checked[1]
+        results = checked[2]
+    else:
+        try:
+            final = revision.output_model.model_validate(merged)
+        except ValidationError as exc:
+            if compiled.model_decided:
+                raise OutputInvalid(
+                    "the model's answer does not fit the output contract",
+                    details=problems_of(exc),
+                ) from None
+            raise InternalError(
+                "the decision tables produced an output that does not fit the output contract",
+                details=problems_of(exc),
             ) from None
-        raise InternalError(
-            "the decision tables produced an output that does not fit the output contract",
-            details=problems_of(exc),
-        ) from None
-    output_json: dict[str, Any] = final.model_dump(mode="json", by_alias=True)
+        output_json = final.model_dump(mode="json", by_alias=True)
+        results = guardrail_results(output_json)
     state.output = output_json
-
-    results = guardrail_results(output_json)
     state.guardrails = [
         {"label": r.label, "passed": r.passed, "line": r.line}
         | ({"error": r.error} if r.error else {})
@@ -287,3 +293,10 @@ async def _decide(
             ],
         )
     return output_json
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal as JSON (``True`` and ``1`` differ here, unlike ``==``)."""
+    return a is b or json.dumps(a, sort_keys=True, default=repr) == json.dumps(
+        b, sort_keys=True, default=repr
+    )

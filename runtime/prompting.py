@@ -8,7 +8,6 @@ close the tag or open a new one.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -48,7 +47,9 @@ def build_request(
 ) -> ModelRequest:
     return ModelRequest(
         messages=render_messages(revision, input_data, decided),
-        output_schema=copy.deepcopy(dict(revision.model_output_schema)),
+        # One dict per revision, never copied: adapters and lowering only read it, and its
+        # identity is what the lowering cache keys on.
+        output_schema=revision.request_schema,
         schema_name=schema_name(revision.name),
         spec=revision.name,
         check=check,

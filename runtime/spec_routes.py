@@ -81,7 +81,8 @@ def public_model(cls: type[BaseModel], fallback: str) -> type[BaseModel]:
 
 
 def _pin(request: Request) -> int | None:
-    query = request.query_params.get("revision")
+    # Most requests have no query string: do not build (parse) query_params for them.
+    query = request.query_params.get("revision") if request.scope.get("query_string") else None
     header = request.headers.get(REVISION_HEADER)
     values = []
     for where, raw in (("query parameter revision", query), (f"header {REVISION_HEADER}", header)):

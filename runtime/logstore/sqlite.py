@@ -26,13 +26,18 @@ from runtime.logstore.codec import (
 from runtime.logstore.threaded import ThreadedLogStore
 from runtime.records import RunRecord
 
-_INSERT_RUN = (
-    f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
-)
-_INSERT_ATTEMPT = (
-    f"INSERT INTO attempts ({', '.join(ATTEMPT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})"
-)
+_ROWS_PER_INSERT = 64  # rows per multi-row INSERT statement (a few distinct statements cached)
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    one = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+
+
+_INSERT_RUNS = [""] + [_insert_sql("runs", RUN_COLUMNS, n) for n in range(1, _ROWS_PER_INSERT + 1)]
+_INSERT_ATTEMPTS = [""] + [
+    _insert_sql("attempts", ATTEMPT_COLUMNS, n) for n in range(1, _ROWS_PER_INSERT + 1)
+]
 _SELECT_RUN = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
 _SELECT_ATTEMPT = f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts"
 _MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -122,9 +127,8 @@ class SQLiteLogStore(ThreadedLogStore):
     ) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_INSERT_RUN, runs)
-            if attempts:
-                conn.executemany(_INSERT_ATTEMPT, attempts)
+            _insert_rows(conn, _INSERT_RUNS, runs)
+            _insert_rows(conn, _INSERT_ATTEMPTS, attempts)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -178,3 +182,12 @@ class SQLiteLogStore(ThreadedLogStore):
 
 def _applied(conn: sqlite3.Connection) -> set[int]:
     return {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+
+
+def _insert_rows(conn: sqlite3.Connection, sql: list[str], rows: list[Any]) -> None:
+    """Insert ``rows`` with multi-row INSERT statements of up to ``_ROWS_PER_INSERT`` rows: one
+    ``sqlite3_step`` (and one release and re-acquisition of the GIL, which is what costs under
+    load: the event loop thread holds it most of the time) per chunk instead of per row."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        conn.execute(sql[len(chunk)], [value for row in chunk for value in row])

@@ -24,13 +24,13 @@ _last_ms = -1
 _last_random = 0
 
 
+_PAIRS = [a + b for a in ALPHABET for b in ALPHABET]  # 10 bits -> 2 characters
+
+
 def encode(value: int) -> str:
     """128-bit integer -> 26 characters, most significant first."""
-    chars = []
-    for _ in range(26):
-        chars.append(ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    pairs = _PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in range(120, -10, -10)])
 
 
 def new_run_id(now: float | None = None) -> str:

@@ -6,6 +6,14 @@ transaction, commits, and resolves the batch's futures with a single ``call_soon
 While it commits, new runs queue up and share the next commit: under load many runs share one
 fsync, and an idle log commits a lone run at once. Nothing here blocks the event loop.
 
+Adaptive linger: ``submit`` keeps a moving average of the gap between arrivals. When runs are
+arriving faster than ``max_linger_s`` apart *and* other writers are evidently active (the last
+batch held more than one run, or runs arrived while it committed), the writer waits for more
+runs before committing, until the oldest queued run has waited ``max_linger_s`` or ``max_batch``
+runs are queued. A lone run on an idle log (a long gap before it), or a single closed-loop
+caller (nothing ever arrives while its run commits), is committed at once. Durability is the
+same either way: a ``submit`` returns only after the transaction holding its run committed.
+
 Failures: a systemic error (I/O, lock timeout, lost connection) fails every waiter of the batch.
 A data error in one run (duplicate id, a value the database rejects) would otherwise fail its
 neighbours too, so the batch is then retried one run per transaction and only the bad run fails.
@@ -42,6 +50,10 @@ class _Item:
     future: asyncio.Future[None]
     row: RunRow
     attempts: list[AttemptRow]
+    queued_at: float
+
+
+_GAP_WEIGHT = 0.2  # weight of the newest inter-arrival gap in the moving average
 
 
 class GroupCommitWriter:
@@ -62,6 +74,10 @@ class GroupCommitWriter:
         self._queue: list[_Item] = []
         self._closing = False
         self._wake_at = 1  # queue length at which submit() wakes the writer thread
+        self._last_arrival = 0.0  # time.monotonic() of the last submit
+        self._gap = 1.0  # moving average of the seconds between submits (starts idle)
+        self._committing = False  # the writer thread is inside a commit
+        self._arrived_in_commit = 0  # runs submitted while the last commit was in flight
         self.stats = WriterStats()
         self._slots = asyncio.Semaphore(max_pending)
         self._thread: threading.Thread | None = None
@@ -99,7 +115,13 @@ class GroupCommitWriter:
             if self._closing:
                 self._slots.release()
                 raise LogStoreError(f"the execution log at {where} is closing")
-            self._queue.append(_Item(future, row, attempts))
+            now = time.monotonic()
+            gap = min(now - self._last_arrival, 1.0)
+            self._gap += _GAP_WEIGHT * (gap - self._gap)
+            self._last_arrival = now
+            if self._committing:
+                self._arrived_in_commit += 1
+            self._queue.append(_Item(future, row, attempts, now))
             if len(self._queue) >= self._wake_at:
                 self._cond.notify()
         # If the caller is cancelled here the run stays queued and is still written.
@@ -121,7 +143,7 @@ class GroupCommitWriter:
             return
         loop.call_soon_threadsafe(_settle, ready, None)
         batch: list[_Item] = []
-        last_size, last_commit_s = 0, 0.0
+        last_size = 0
         try:
             while True:
                 with self._cond:
@@ -129,13 +151,16 @@ class GroupCommitWriter:
                         self._cond.wait()
                     if not self._queue:
                         return  # closing, and everything submitted has been resolved
-                    if len(self._queue) < last_size:
-                        self._linger(min(last_size, self._max_batch), last_commit_s)
+                    busy = last_size > 1 or self._arrived_in_commit > 0
+                    if busy and self._gap < self._max_linger_s:
+                        self._linger()
                     batch = self._queue[: self._max_batch]
                     del self._queue[: self._max_batch]
-                started = time.monotonic()
+                    self._committing, self._arrived_in_commit = True, 0
                 outcome = self._commit(batch)
-                last_size, last_commit_s = len(batch), time.monotonic() - started
+                with self._cond:
+                    self._committing = False
+                last_size = len(batch)
                 loop.call_soon_threadsafe(self._resolve, batch, outcome)
                 batch = []
         except BaseException as exc:  # never leave a waiter hanging
@@ -147,13 +172,13 @@ class GroupCommitWriter:
         finally:
             hooks.close_quietly(self.conn)
 
-    def _linger(self, target: int, commit_s: float) -> None:
-        """Under load (the last batch was bigger than what is queued now) the writers released
-        by that commit are coming back: wait for them, at most one commit's time (capped), so
-        the next fsync carries them too. Called holding the lock; never waits when idle."""
-        self._wake_at = target
-        deadline = time.monotonic() + min(commit_s, self._max_linger_s)
-        while len(self._queue) < target and not self._closing:
+    def _linger(self) -> None:
+        """Under load, let more runs join the next commit: wait until ``max_batch`` runs are
+        queued or the oldest queued run has waited ``max_linger_s``, whichever comes first.
+        Called holding the lock; submit() wakes the thread only when the batch is full."""
+        deadline = self._queue[0].queued_at + self._max_linger_s
+        self._wake_at = self._max_batch
+        while len(self._queue) < self._max_batch and not self._closing:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
