@@ -85,16 +85,15 @@ class RunPlan:
                 values = program.execute(
                     {"input": dict(input_values), "output": dict(output_values)}
                 )
-            except Exception:  # noqa: BLE001, S110 - some guardrail raised: one by one below
-                pass
-            else:
-                if isinstance(values, list) and len(values) == len(self.guardrails) and all(
-                    isinstance(v, bool) for v in values
-                ):
-                    return tuple(
-                        GuardrailResult(g.label, v, g.line)
-                        for g, v in zip(self.guardrails, values, strict=True)
-                    )
+            except Exception:  # noqa: BLE001 - some guardrail raised: evaluated one by one
+                values = None  # below, which records that guardrail's error as its result
+            if isinstance(values, list) and len(values) == len(self.guardrails) and all(
+                isinstance(v, bool) for v in values
+            ):
+                return tuple(
+                    GuardrailResult(g.label, v, g.line)
+                    for g, v in zip(self.guardrails, values, strict=True)
+                )
         return evaluate_guardrails(self.guardrails, input_values, output_values)
 
 
