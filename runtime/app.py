@@ -29,6 +29,7 @@ from runtime.http_errors import CatchAll, install_error_handlers
 from runtime.limits import BodyLimit
 from runtime.logstore import open_store
 from runtime.logstore.base import LogStore
+from runtime.openapi_auth import install as install_openapi_auth
 from runtime.routes_runs import router as runs_router
 from runtime.routes_specs import router as specs_router
 from runtime.spec_routes import sync_routes
@@ -49,6 +50,23 @@ Decision services compiled from plain-English specs. One endpoint per spec and c
 Run metadata travels in `X-Specwright-*` response headers. Errors are
 `{"type", "message", "details"}` with a stable `type`.
 """
+
+
+async def _diagnose_edited_specs(state: ServerState) -> None:
+    """Without ``--watch``, once at start: specs edited since their latest revision are compiled
+    in memory (nothing written) and the errors of those that no longer compile are logged and
+    shown by ``GET /specs/{name}``, as the watcher would show them."""
+    from runtime.watch import edited_spec_diagnostics
+
+    try:
+        diagnostics = await asyncio.to_thread(
+            edited_spec_diagnostics, state.root, state.settings, state.catalog
+        )
+    except Exception:
+        log.exception("checking the specs for edits at start failed")
+        return
+    if diagnostics:
+        state.catalog = state.catalog.with_diagnostics(diagnostics)
 
 
 def create_app(
@@ -100,6 +118,7 @@ def create_app(
             watcher = await start_watching(app, state)
         else:
             log_route_warnings(state, state.catalog.routes().values())
+            await _diagnose_edited_specs(state)
         try:
             yield
         finally:
@@ -121,6 +140,7 @@ def create_app(
     )
     app.state.specwright = state
     install_error_handlers(app)
+    install_openapi_auth(app, state.keys)
     app.include_router(specs_router)
     app.include_router(runs_router)
     sync_routes(app, catalog)

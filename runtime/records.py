@@ -17,6 +17,8 @@ RunStatus = Literal[
     "model_error",  # every model of the route failed
     "model_not_configured",  # no key / unknown provider
     "escalated",  # answered, but the decision hands the case to a human
+    "no_decision",  # 422: a decision table cannot decide this valid input (no row matched, a
+    # `unique` table matched several, or a table could not be evaluated): a gap in the spec
     "error",  # anything else (bug): logged, answered as a typed 500
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -116,8 +116,7 @@ async def list_runs(
     request: Request,
     spec: str | None = Query(None, max_length=200),
     revision: int | None = Query(None, ge=1),
-    status: Literal["ok", "invalid_input", "guardrail_failed", "model_error",
-                    "model_not_configured", "escalated", "error"] | None = Query(None),
+    status: RunStatus | None = Query(None),  # noqa: B008 - a Literal alias: immutable
     since: str | None = Query(None, max_length=64,
                               description="Inclusive; epoch seconds or ISO 8601"),
     until: str | None = Query(None, max_length=64,

@@ -77,6 +77,8 @@ def problems_of(exc: ValidationError) -> list[str]:
 def status_of(exc: RuntimeFailure) -> RunStatus:
     if isinstance(exc, InputInvalid):
         return "invalid_input"
+    if isinstance(exc, NoDecision):  # DecisionConflict and DecisionError too
+        return "no_decision"
     if isinstance(exc, GuardrailViolation):
         return "guardrail_failed"
     if isinstance(exc, ModelNotConfigured):

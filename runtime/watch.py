@@ -10,6 +10,9 @@ OpenAPI schema is reset.
 
 A spec whose edit does not compile keeps being served at its previous revision; the diagnostics
 are logged and shown by ``GET /specs/{name}`` until the spec compiles again.
+
+Without ``--watch``, ``edited_spec_diagnostics`` is called once at start (from the app's
+lifespan): edited specs are compiled in memory only and their diagnostics shown the same way.
 """
 
 from __future__ import annotations
@@ -160,6 +163,51 @@ async def watch_specs(
             raise
         except Exception:
             log.exception("hot reload failed; still serving the previous revisions")
+
+
+def edited_spec_diagnostics(root: Path, settings: Settings, catalog: Catalog
+                            ) -> dict[str, tuple[Diagnostic, ...]]:
+    """Without ``--watch``: the errors of specs whose source no longer compiles, by served name.
+
+    Only specs whose text differs from their latest revision's ``spec_sha256`` (or that have no
+    revision at all) are compiled, in memory: nothing is written. A spec that does not compile
+    is reported under the name it is served by (the ``source`` of its latest revision), else
+    under its file name, as ``compile_specs`` does.
+    """
+    from compiler.manifest import spec_sha256
+    from runtime.project import (
+        SpecOutcome,
+        compile_and_plan,
+        discover_specs,
+        display_path,
+        read_spec,
+    )
+
+    by_source = {
+        str(entry.latest.manifest.get("source")): entry.latest
+        for entry in catalog.specs.values()
+        if entry.latest is not None
+    }
+    out: dict[str, tuple[Diagnostic, ...]] = {}
+    for path in discover_specs(root, settings):
+        source = display_path(root, path)
+        latest = by_source.get(source)
+        try:
+            text = read_spec(path, source)
+        except SpecError as exc:
+            out[latest.name if latest else path.stem] = exc.diagnostics
+            continue
+        if latest is not None and latest.manifest.get("spec_sha256") == spec_sha256(text):
+            continue  # unchanged since its latest revision: nothing to compile
+        result = compile_and_plan(root, settings, path)
+        if isinstance(result, SpecOutcome) and result.errors:
+            name = latest.name if latest is not None else result.name
+            out[name] = out.get(name, ()) + result.errors
+    for name, diags in out.items():
+        entry = catalog.specs.get(name)
+        keep = (f"serving r{entry.latest.revision}" if entry and entry.latest else "not served")
+        log.warning("%s does not compile (%s):\n%s", name, keep, "\n".join(map(str, diags)))
+    return out
 
 
 def stale_specs(settings: Settings, root: Path) -> list[str]:
