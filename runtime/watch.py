@@ -89,7 +89,9 @@ def compile_specs(root: Path, settings: Settings, catalog: Catalog
     except SpecError as exc:  # the whole project failed (e.g. its configuration)
         for d in exc.diagnostics:
             log.error("%s", d)
-        return {}
+        # Nothing new was learnt about any spec: keep showing what was known, rather than
+        # reporting every spec as compiling.
+        return {name: e.diagnostics for name, e in catalog.specs.items() if e.diagnostics}
     for d in result.diagnostics:
         log.error("%s", d)
     by_source = {
@@ -141,7 +143,7 @@ def _report(before: Catalog, after: Catalog, diagnostics: Mapping[str, tuple[Dia
 async def start_watching(app: FastAPI, state: ServerState) -> asyncio.Task[None]:
     """Compile and load once (so the server starts on what the specs say now), then watch."""
     files = SpecFiles(state.settings.path(state.root, state.settings.specs_dir))
-    files.changed()  # remember the files as they are before compiling them
+    await asyncio.to_thread(files.changed)  # remember the files as they are before compiling
     try:
         await reload(app, state)
     except Exception:
@@ -157,7 +159,7 @@ async def watch_specs(
     while True:
         await asyncio.sleep(poll_s)
         try:
-            if files.changed():
+            if await asyncio.to_thread(files.changed):  # glob, stat and hash: not on the loop
                 await reload(app, state, first_load=False)
         except asyncio.CancelledError:
             raise
@@ -212,7 +214,8 @@ def edited_spec_diagnostics(root: Path, settings: Settings, catalog: Catalog
 
 def stale_specs(settings: Settings, root: Path) -> list[str]:
     """Messages for specs edited since their latest compiled revision (serve without --watch)."""
-    from runtime.project import discover_specs, display_path
+    from compiler.manifest import spec_sha256
+    from runtime.project import discover_specs, display_path, read_spec
 
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     by_source = {
@@ -222,8 +225,14 @@ def stale_specs(settings: Settings, root: Path) -> list[str]:
     }
     out = []
     for path in discover_specs(root, settings):
-        latest = by_source.get(display_path(root, path))
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        source = display_path(root, path)
+        latest = by_source.get(source)
+        try:
+            # The manifest hashes the decoded text (a byte-order mark is not part of it).
+            digest = spec_sha256(read_spec(path, source))
+        except SpecError as exc:
+            out.append(f"{path.name}: {exc.diagnostics[0].message}")
+            continue
         if latest is None:
             out.append(f"{path.name} is not compiled: run specwright compile (or serve --watch)")
         elif latest.manifest.get("spec_sha256") != digest:

@@ -105,8 +105,11 @@ def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int,
     from runtime.batch import count_lines, run_batch
 
     settings = _settings(project)
-    total = count_lines(input_path)
-    out: IO[str] = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
+    try:
+        total = count_lines(input_path)
+        out: IO[str] = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
+    except OSError as exc:
+        raise click.ClickException(f"cannot open {exc.filename}: {exc.strerror}") from None
     try:
         with click.progressbar(length=total, label=f"{spec}", file=sys.stderr) as bar:
             summary = asyncio.run(run_batch(
@@ -142,7 +145,10 @@ def _keystore(project: Path) -> KeyStore:
 @_PROJECT
 def keys_create(role: str, name: str | None, project: Path) -> None:
     """Create a key and print it once (only its hash is stored)."""
-    key, token = _keystore(project).create("admin" if role == "admin" else "caller", name)
+    try:
+        key, token = _keystore(project).create("admin" if role == "admin" else "caller", name)
+    except (RuntimeError, OSError) as exc:  # a damaged key file or an unwritable data dir
+        raise click.ClickException(str(exc)) from None
     click.echo(f"created {key.role} key {key.id} ({key.name}). It is shown only now:", err=True)
     click.echo(token)
 
@@ -153,7 +159,7 @@ def keys_list(project: Path) -> None:
     """List keys (ids, names, roles; never the keys themselves)."""
     try:
         found = _keystore(project).all()
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if not found:
         click.echo("no keys: the server is open and binds to loopback only")
@@ -173,6 +179,8 @@ def keys_revoke(key_id: str, project: Path) -> None:
         key = _keystore(project).revoke(key_id)
     except KeyError:
         raise click.ClickException(f"no key {key_id!r} (see specwright keys list)") from None
+    except (RuntimeError, OSError) as exc:  # a damaged key file or an unwritable data dir
+        raise click.ClickException(str(exc)) from None
     click.echo(f"revoked {key.id} ({key.name})")
 
 

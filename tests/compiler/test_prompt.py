@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +15,17 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from compiler.ir import CompiledSpec
 from compiler.prompt import jinja_string, prompt_source, template_text
+
+ROOT = Path(__file__).resolve().parents[2]
+_RENDER_IN_SUBPROCESS = """
+import sys
+from pathlib import Path
+from compiler import compile_spec
+from compiler.prompt import prompt_source
+for path in sorted(Path("specs").glob("*.md")):
+    sys.stdout.write(prompt_source(compile_spec(path.read_text(encoding="utf-8"),
+                                                f"specs/{path.name}"), 1))
+"""
 
 ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
 
@@ -96,4 +111,13 @@ def test_rules_only_spec(build: Any) -> None:
 
 def test_deterministic(full: CompiledSpec) -> None:
     assert prompt_source(full, 1) == prompt_source(full, 1)
+    # Across processes with different hash seeds too: set or dict-order drift would show here.
+    outputs = {
+        seed: subprocess.run(
+            [sys.executable, "-c", _RENDER_IN_SUBPROCESS], capture_output=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed}, cwd=ROOT,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(set(outputs.values())) == 1 and outputs["1"]
     assert prompt_source(full, 2).startswith("{#- prompt.j2 of carrier-selection, contract v2.")

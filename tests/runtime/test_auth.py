@@ -90,3 +90,14 @@ def test_serve_refuses_a_public_interface_without_keys(project: Path) -> None:
     r = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--project", str(project)])
     assert r.exit_code != 0
     assert "refusing to listen on 0.0.0.0" in r.output and "keys create" in r.output
+
+
+@pytest.mark.parametrize("command", [["create"], ["list"], ["revoke", "key_x"]])
+def test_keys_cli_with_a_damaged_key_file_is_a_clear_error(project: Path, command: list[str]) -> None:
+    path = keys_path(Settings(), project)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{not json", encoding="utf-8")
+    r = CliRunner().invoke(main, ["keys", *command, "--project", str(project)])
+    assert r.exit_code == 1, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert "Error:" in r.output and "Traceback" not in r.output

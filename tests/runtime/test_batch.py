@@ -63,3 +63,15 @@ def test_run_cli_exit_codes(project: Path) -> None:
     assert len(r.stdout.strip().splitlines()) == 4
     r = runner.invoke(main, ["run", "nope", "--input", str(bad), "--project", str(project)])
     assert r.exit_code != 0 and "specwright compile" in r.output
+
+
+def test_run_cli_unwritable_output_is_a_clear_error(project: Path) -> None:
+    good = project / "good.jsonl"
+    good.write_text(LINES[0] + "\n")
+    missing_dir = project / "no-such-dir" / "out.jsonl"
+    args = ["run", "triage", "--input", str(good), "--output", str(missing_dir),
+            "--project", str(project)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 1
+    assert isinstance(r.exception, SystemExit)
+    assert "cannot open" in r.output and "no-such-dir" in r.output

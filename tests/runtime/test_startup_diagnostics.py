@@ -85,3 +85,22 @@ async def test_unchanged_specs_are_not_compiled_at_start(
         assert detail["compiles"] is True and detail["diagnostics"] == []
         assert [r["revision"] for r in detail["revisions"]] == [1]
     assert len(calls) == 1 and _files(root) == before
+
+
+def test_stale_specs_hashes_the_text_the_manifest_hashes(tmp_path: Path) -> None:
+    from runtime.watch import stale_specs
+
+    root = tmp_path / "proj"
+    (root / "specs").mkdir(parents=True)
+    spec = root / "specs" / "tiny.md"
+    # A byte-order mark is not part of the spec's text: compiled once, it is up to date.
+    spec.write_bytes(b"\xef\xbb\xbf" + TINY.format(extra="", label="first").encode("utf-8"))
+    assert [o.revision for o in compile_project(root, Settings(), write=True).outcomes] == [1]
+    assert stale_specs(Settings(), root) == []
+    spec.write_text(TINY.format(extra="", label="second"), encoding="utf-8")
+    assert stale_specs(Settings(), root) == [
+        "tiny.md changed since r1: serving r1; run specwright compile (or serve --watch)"
+    ]
+    spec.write_bytes(b"\xff\xfe not utf-8")
+    (message,) = stale_specs(Settings(), root)
+    assert message.startswith("tiny.md: not UTF-8 text")
