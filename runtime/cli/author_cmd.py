@@ -9,16 +9,14 @@ stays deterministic and offline: these commands only write spec files for a pers
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from compiler.errors import SpecwrightError
+from runtime.cli.reporting import run_command
 
 ProjectOption = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -46,28 +44,7 @@ def model_access(project: Path, model: str | None) -> Any:
 
 
 def _run(body: Callable[[], int]) -> None:
-    """Run a command body: a SpecwrightError is printed (with its diagnostics), never a traceback."""
-    try:
-        code = body()
-    except SpecwrightError as exc:
-        diagnostics = getattr(exc, "diagnostics", ())
-        for d in diagnostics:
-            click.echo(str(d), err=True)
-        if not diagnostics:
-            click.echo(f"error: {getattr(exc, 'message', None) or exc}", err=True)
-        code = 1
-    except OSError as exc:
-        click.echo(f"error: {exc}", err=True)
-        code = 1
-    except click.ClickException:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
-        if os.environ.get("SPECWRIGHT_DEBUG"):
-            raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} "
-                   "(set SPECWRIGHT_DEBUG=1 for the traceback)", err=True)
-        code = 2
-    sys.exit(code)
+    run_command(body)
 
 
 def _progress(message: str) -> None:

@@ -7,15 +7,13 @@ and column; one summary line per spec goes to stdout. Exit status 1 on any error
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from compiler.errors import Diagnostic, SpecwrightError
+from runtime.cli.reporting import print_diagnostics, run_command
 from runtime.config import Settings, load_settings
 
 ProjectOption = click.option(
@@ -32,36 +30,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
-    for d in sorted(diags, key=lambda d: (d.file, d.line, d.col)):
-        click.echo(str(d), err=True)
-
-
 def _guarded(fn: Callable[..., int]) -> Callable[..., None]:
-    """Run a command body: SpecwrightError -> its diagnostics; anything else -> one line."""
+    """Run a command body through ``run_command``: diagnostics or one line, never a traceback."""
 
     def run(**kwargs: Any) -> None:
-        try:
-            code = fn(**kwargs)
-        except SpecwrightError as exc:
-            diags = getattr(exc, "diagnostics", ())
-            if diags:
-                _print_diagnostics(diags)
-            else:
-                click.echo(f"error: {exc}", err=True)
-            code = 1
-        except OSError as exc:
-            click.echo(f"error: {exc}", err=True)
-            code = 1
-        except click.ClickException:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
-            if os.environ.get("SPECWRIGHT_DEBUG"):
-                raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc} "
-                       "(set SPECWRIGHT_DEBUG=1 for the traceback)", err=True)
-            code = 2
-        sys.exit(code)
+        run_command(lambda: fn(**kwargs))
 
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__
@@ -108,7 +81,7 @@ def run_compile(project: Path, check: bool, full: bool, jobs: int = 1) -> int:
         result = check_project(root, settings, full=full, jobs=jobs)
     else:
         result = compile_project(root, settings, write=True, full=full, jobs=jobs)
-    _print_diagnostics(result.all_diagnostics)
+    print_diagnostics(result.all_diagnostics)
     gen = settings.generated_dir.rstrip("/")
     for name in result.orphans:
         level = "error" if check else "warning"
