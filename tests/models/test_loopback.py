@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 from mdl_support import GOOD, Clock, LoopbackServer, chat, claude, request, settings
@@ -11,12 +10,7 @@ from mdl_support import GOOD, Clock, LoopbackServer, chat, claude, request, sett
 from compiler.ir import Route, RouteModel
 from runtime.models.lowering import lower
 from runtime.models.registry import ClientPool, build_route
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from runtime.testing.server import free_port
 
 
 async def test_openai_compatible_and_anthropic_over_loopback() -> None:

@@ -4,14 +4,8 @@ in child processes on free loopback ports, concurrent load, and reading the exec
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +16,7 @@ import httpx
 from runtime.config import Settings, load_settings
 from runtime.logstore import open_store
 from runtime.records import RunRecord
+from runtime.testing.server import ServeProcess
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {"FAKE_OPENAI_KEY": "sk-fake-openai-000000", "FAKE_ANTHROPIC_KEY": "sk-fake-ant-000000"}
@@ -87,66 +82,11 @@ def compile_here(root: Path) -> None:
     assert not errors, errors
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``specwright serve`` in a child process on a free loopback port; always ``stop()`` it."""
+class Server(ServeProcess):
+    """``specwright serve`` with the fake provider keys and warnings-only logs."""
 
     def __init__(self, project: Path, *args: str, env: Mapping[str, str] | None = None) -> None:
-        self.project = project
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = project / f"server-{self.port}.log"
-        exe = Path(sys.executable).with_name("specwright")
-        child_env = {k: v for k, v in os.environ.items()
-                     if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-                                  "SPECWRIGHT_DATABASE_URL")}
-        child_env.update(KEYS)
-        child_env.update(env or {})
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [str(exe), "serve", "--port", str(self.port), "--project", str(project),
-             "--log-level", "warning", *args],
-            stdout=self._log, stderr=subprocess.STDOUT, env=child_env, cwd=project,
-        )
-
-    def wait_ready(self, timeout: float = 30.0) -> Server:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.output()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"server not ready in {timeout}s:\n{self.output()}")
-
-    def output(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def kill9(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-        self._log.close()
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
-        self._log.close()
-        return self.proc.returncode
+        super().__init__(project, "--log-level", "warning", *args, env={**KEYS, **(env or {})})
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,16 @@ import time
 from pathlib import Path
 
 import httpx
-from rt_support import ServerProcess
 
 from runtime.config import Settings
 from runtime.logstore import open_store
+from runtime.testing.server import ServeProcess
 
 TRIAGE = {"order_total": 10, "country": "US"}
 
 
 def test_serve_answers_over_http_and_stops_cleanly(project: Path) -> None:
-    server = ServerProcess(project)
+    server = ServeProcess(project)
     try:
         server.wait_ready()
         r = httpx.post(server.url + "/specs/triage/v1", json=TRIAGE, timeout=10)
@@ -54,7 +54,7 @@ async def _load(url: str, acked: list[str], stop: asyncio.Event, deadline: float
 
 
 async def test_kill_9_mid_load_loses_no_acknowledged_run(project: Path) -> None:
-    server = ServerProcess(project)
+    server = ServeProcess(project)
     acked: list[str] = []
     try:
         await asyncio.to_thread(server.wait_ready)
@@ -78,7 +78,7 @@ async def test_kill_9_mid_load_loses_no_acknowledged_run(project: Path) -> None:
         missing = [run_id for run_id in acked if await store.get(run_id) is None]
     assert missing == [], f"{len(missing)} acknowledged runs lost of {len(acked)}"
 
-    again = ServerProcess(project)  # same database
+    again = ServeProcess(project)  # same database
     try:
         await asyncio.to_thread(again.wait_ready)
         async with httpx.AsyncClient(timeout=10) as client:
