@@ -220,3 +220,60 @@ def _path(
 
 def _kind(ftype: FieldType) -> str:
     return {"list": "a list", "object": "an object"}.get(ftype.kind, expected(ftype))
+
+
+def fields_read(expression: str, root: str, names: Sequence[str]) -> frozenset[str] | None:
+    """The top-level fields of ``root`` (``input`` or ``output``) that ``expression`` reads, or
+    None when it may read any of them.
+
+    Used to hand CEL only the fields an expression can observe (converting a value into CEL costs
+    microseconds per field, however small the expression). The answer is conservative: every use
+    of ``root`` must be ``root.<declared field>`` not followed by ``(``; anything else (the whole
+    object, ``root[...]``, a macro or method on it, a comprehension variable named ``root``,
+    text that does not tokenize) answers None, meaning "all of them".
+    """
+    tokens = tokenize(expression)
+    if tokens is None:
+        return None
+    declared = set(names)
+    read: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if tok.kind != "ident" or tok.text != root:
+            continue
+        if i > 0 and tokens[i - 1].text == ".":
+            continue  # a field that happens to be named like the root: input.output
+        window = tokens[i + 1 : i + 4]
+        if len(window) < 2 or window[0].text != "." or window[1].kind != "ident":
+            return None
+        if window[1].text not in declared or (len(window) == 3 and window[2].text == "("):
+            return None
+        read.add(window[1].text)
+    return frozenset(read)
+
+
+def flatten(expression: str, root: str, names: Sequence[str], prefix: str) -> str | None:
+    """``expression`` with every ``root.<field>`` read as the plain name ``<prefix><field>``, or
+    None when that is not the same expression.
+
+    Same expression: every use of ``root`` is one ``fields_read`` accepts, none stands directly
+    inside ``has(...)`` (which needs a field selection), and no name in the expression starts
+    with ``prefix``. Strings, comments and spacing are kept as written.
+    """
+    tokens = tokenize(expression)
+    if tokens is None or fields_read(expression, root, names) is None:
+        return None
+    if any(tok.kind == "ident" and tok.text.startswith(prefix) for tok in tokens):
+        return None
+    pieces: list[str] = []
+    done = 0  # offset in expression up to which pieces hold the text
+    for i, tok in enumerate(tokens):
+        if tok.kind != "ident" or tok.text != root or (i > 0 and tokens[i - 1].text == "."):
+            continue
+        if i > 1 and tokens[i - 1].text == "(" and tokens[i - 2].text == "has":
+            return None
+        field = tokens[i + 2]  # fields_read checked: root . <declared field>
+        pieces.append(expression[done : tok.start])
+        pieces.append(prefix + field.text)
+        done = field.start + len(field.text)
+    pieces.append(expression[done:])
+    return "".join(pieces)

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from compiler import __version__
 from runtime.auth import KeyStore, keys_path
@@ -32,7 +33,7 @@ from runtime.logstore.base import LogStore
 from runtime.openapi_auth import install as install_openapi_auth
 from runtime.routes_runs import router as runs_router
 from runtime.routes_specs import router as specs_router
-from runtime.spec_routes import sync_routes
+from runtime.spec_routes import serve_spec_request, sync_routes
 from runtime.state import (
     DefaultModels,
     ModelFactory,
@@ -42,7 +43,8 @@ from runtime.state import (
 )
 
 log = logging.getLogger("specwright.server")
-_frozen = False  # gc.freeze() done (once per process, at the first app's start-up)
+_frozen = False  # _tune_gc() done (once per process)
+GC_THRESHOLD = (10_000, 10, 10)  # see _tune_gc
 
 DESCRIPTION = """\
 Decision services compiled from plain-English specs. One endpoint per spec and contract major:
@@ -69,6 +71,41 @@ async def _diagnose_edited_specs(state: ServerState) -> None:
         state.catalog = state.catalog.with_diagnostics(diagnostics)
 
 
+class SpecwrightApp(FastAPI):
+    """FastAPI, with a POST to a spec route answered before FastAPI's middleware and routing
+    (``runtime.spec_routes.serve_spec_request``): they cost more than a rules-only run."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            route = self.state.spec_index.by_path.get(scope["path"])
+            if route is not None:
+                await serve_spec_request(self.state.specwright, route, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _tune_gc() -> None:
+    """Once per process, when start-up is complete (the catalog, its models and templates, the
+    log, the SDKs the route checks imported, FastAPI's routes): move everything loaded so far out
+    of the collector's generations (``gc.freeze``), so that collections do not walk it again each
+    time; and collect the youngest generation after 10,000 net allocations instead of 700.
+
+    Why: a request that waits (for the log's commit, for a model) keeps its objects alive, so
+    with many requests in flight each collection finds survivors, promotes them and later walks
+    them again in the older generations. Freezing before the route checks had run left their
+    imports (hundreds of thousands of objects) in the oldest generation: every full collection
+    walked them, ~80 ms each. Objects created later (a hot-reloaded catalog included) are
+    collected as usual. Once per process.
+    """
+    global _frozen
+    if _frozen:
+        return
+    _frozen = True
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def create_app(
     settings: Settings,
     root: Path,
@@ -77,7 +114,11 @@ def create_app(
     model_factory: ModelFactory | None = None,
     store: LogStore | None = None,
     watch: bool = False,
+    tune_gc: bool = False,
 ) -> FastAPI:
+    """``tune_gc``: the server owns its process (``specwright serve``): tune the garbage
+    collector once start-up is complete (``_tune_gc``); an embedding application keeps its own
+    settings."""
     root = root.resolve()
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     for problem in catalog.load_errors:
@@ -99,17 +140,6 @@ def create_app(
             state.store = open_store(settings, root)
             await state.store.start()
         state.started_at = time.time()
-        # Everything loaded so far (the catalog, its models and templates, the SDKs, FastAPI's
-        # routes) lives as long as the server: move it out of the collector's generations, so
-        # that collections triggered by per-request allocation do not walk it again each time.
-        # Objects created later (a hot-reloaded catalog included) are collected as usual; a
-        # start-up revision that hot reload replaces keeps its reference cycles (bounded: once).
-        # Once per process: apps created later in the same process (tests, embedding) do not
-        # freeze again, so their garbage stays collectable.
-        global _frozen
-        if not _frozen:
-            _frozen = True
-            gc.freeze()
         watcher: asyncio.Task[None] | None = None
         if watch:
             from runtime.watch import start_watching
@@ -119,6 +149,8 @@ def create_app(
         else:
             log_route_warnings(state, state.catalog.routes().values())
             await _diagnose_edited_specs(state)
+        if tune_gc:
+            _tune_gc()
         try:
             yield
         finally:
@@ -132,7 +164,7 @@ def create_app(
                 await state.store.close()
                 state.store = None
 
-    app = FastAPI(
+    app = SpecwrightApp(
         title="Specwright",
         version=__version__,
         description=DESCRIPTION,

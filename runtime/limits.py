@@ -30,36 +30,44 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
-        if declared is not None and declared > self.limit:
-            await self._refuse(scope, receive, send)
-            return
         if declared == 0 or (declared is None and not _has_body(scope)):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # disconnected while sending
-                await self.app(scope, _replay([message], receive), send)
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replay: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
-        await self.app(scope, _replay(replay, receive), send)
+        body = await receive_body(scope, receive, self.limit)
+        if body is None:
+            await refuse(self.limit, scope, receive, send)
+        elif isinstance(body, bytes):
+            message: Message = {"type": "http.request", "body": body, "more_body": False}
+            await self.app(scope, _replay([message], receive), send)
+        else:  # disconnected while sending: the app sees the disconnect
+            await self.app(scope, _replay([body], receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            too_large_body(self.limit), status_code=413, headers={"Connection": "close"}
-        )
-        await response(scope, receive, send)
+
+async def receive_body(scope: Scope, receive: Receive, limit: int) -> bytes | Message | None:
+    """The whole request body; None when it is, or is declared, larger than ``limit`` (nothing
+    is read past the limit); the message that ended it when the client left first."""
+    declared = _content_length(scope)
+    if declared is not None and declared > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer 413 and close the connection (the rest of the body is not read)."""
+    response = JSONResponse(too_large_body(limit), status_code=413, headers={"Connection": "close"})
+    await response(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -185,11 +185,12 @@ async def _decide(
         ) from None
     input_json: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)
     state.input = input_json
-    cel_input = to_cel_values(spec.inputs, input_json)
     plan = revision.plan
+    cel_input = to_cel_values(plan.input_fields, input_json)
+    scope = plan.scope(cel_input)  # input converted into CEL once, for tables and guardrails
 
     decided: dict[str, Any] = {}
-    flags = plan.table_flags(cel_input)
+    flags = plan.table_flags(scope)
     for i, (table, lines) in enumerate(zip(compiled.tables, plan.row_lines, strict=True)):
         try:
             outcome = plan.table_outcome(i, table, flags, cel_input, spec.source)
@@ -206,7 +207,9 @@ async def _decide(
         decided.update(outcome.results)
 
     def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
-        return plan.check_guardrails(cel_input, to_cel_values(spec.outputs, output_json))
+        return plan.check_guardrails(
+            scope, cel_input, to_cel_values(plan.output_fields, output_json)
+        )
 
     def merge(answer: dict[str, Any]) -> dict[str, Any]:
         merged = {k: v for k, v in answer.items() if k in compiled.model_decided}

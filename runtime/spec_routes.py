@@ -7,26 +7,47 @@ descriptions and the spec's examples. Requests are not handled by FastAPI's own 
 ``Input`` of the revision actually served (the latest of the major, or the pinned one) and logs
 the run even when the input is invalid.
 
+Requests do not go through FastAPI's routing, middleware and request machinery either: a POST to
+a spec route's exact path is answered by ``serve_spec_request`` straight from the ASGI call
+(``runtime.app.SpecwrightApp``), found with one dict lookup (``SpecIndex``). It does what those
+layers would do for it: the body size limit (413), the error bodies, a typed 500 for a bug. The
+``SpecRoute`` objects stay in ``app.router.routes``: they make the OpenAPI document, and answer
+the requests the fast path leaves to the router (served under a root path).
+
 Hot reload replaces a route object in ``app.router.routes`` when its latest revision changes and
-appends one when a new major appears; ``app.openapi_schema`` is reset so the schema follows.
+appends one when a new major appears, and rebuilds the index; ``app.openapi_schema`` is reset so
+the schema follows.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 
 from runtime.auth import require
 from runtime.catalog import Catalog, LoadedRevision, route_path
-from runtime.http_errors import BadRequest, ErrorBody, parse_json_body
+from runtime.errors import RuntimeFailure
+from runtime.http_errors import (
+    BadRequest,
+    ErrorBody,
+    failure_response,
+    internal_error_response,
+    parse_json_body,
+)
+from runtime.jsontext import dumps
+from runtime.limits import receive_body, refuse
 from runtime.pipeline import LogUnavailable, RunResult, execute
 from runtime.records import RunRecord
-from runtime.state import get_state
+from runtime.state import ServerState, get_state
+
+log = logging.getLogger("specwright.http")
 
 REVISION_HEADER = "X-Specwright-Revision"
 
@@ -171,23 +192,59 @@ class SpecRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             state = get_state(request.app)
-            require(state.keys, request, "caller")
-            revision = state.catalog.resolve(name, major, _pin(request))
-            raw = parse_json_body(await request.body(), request.headers.get("content-type"))
-            store = state.store
-            if store is None:
-                raise LogUnavailable("the execution log is not open (the app has not started)")
-            result: RunResult = await execute(
-                revision,
-                raw,
-                model=lambda: state.model_for(revision),
-                store=store,
-                deadline_s=state.settings.routing.deadline_s,
-            )
-            headers = run_headers(result.run, mock=state.mock)
-            return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+            return await answer(state, name, major, request, await request.body())
 
         return handle
+
+
+async def answer(
+    state: ServerState, name: str, major: int, request: Request, body: bytes
+) -> Response:
+    """Run one request to ``POST /specs/{name}/v{major}``; a refusal raises ``RuntimeFailure``."""
+    require(state.keys, request, "caller")
+    revision = state.catalog.resolve(name, major, _pin(request))
+    raw = parse_json_body(body, request.headers.get("content-type"))
+    store = state.store
+    if store is None:
+        raise LogUnavailable("the execution log is not open (the app has not started)")
+    result: RunResult = await execute(
+        revision,
+        raw,
+        model=lambda: state.model_for(revision),
+        store=store,
+        deadline_s=state.settings.routing.deadline_s,
+    )
+    headers = run_headers(result.run, mock=state.mock)
+    return Response(dumps(result.body).encode(), result.status_code, headers, "application/json")
+
+
+class SpecIndex:
+    """The spec routes by their exact path (``/specs/order-validation/v1``)."""
+
+    def __init__(self, routes: dict[str, SpecRoute] | None = None) -> None:
+        self.by_path: dict[str, SpecRoute] = routes or {}
+
+
+async def serve_spec_request(
+    state: ServerState, route: SpecRoute, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Answer a POST to ``route`` straight from the ASGI call (see the module docstring)."""
+    limit = state.settings.max_body_bytes
+    body = await receive_body(scope, receive, limit)
+    if body is None:
+        await refuse(limit, scope, receive, send)
+        return
+    if not isinstance(body, bytes):
+        return  # the caller left before sending the whole body: nobody to answer
+    response: Response
+    try:
+        response = await answer(state, route.spec_name, route.major, Request(scope), body)
+    except RuntimeFailure as exc:
+        response = failure_response(exc)
+    except Exception:
+        log.exception("unhandled error on POST %s", scope.get("path"))
+        response = internal_error_response()
+    await response(scope, receive, send)
 
 
 def sync_routes(app: FastAPI, catalog: Catalog) -> bool:
@@ -207,6 +264,9 @@ def sync_routes(app: FastAPI, catalog: Catalog) -> bool:
         else:
             continue
         changed = True
+    app.state.spec_index = SpecIndex(
+        {r.path: r for r in app.router.routes if isinstance(r, SpecRoute)}
+    )
     if changed:
         app.openapi_schema = None
         mark = getattr(app.router, "_mark_routes_changed", None)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from runtime.jsontext import dumps
 from runtime.logstore.base import RunQuery
 from runtime.records import Attempt, RunRecord
 
@@ -53,12 +54,6 @@ ATTEMPT_COLUMNS = (
 
 RunRow = tuple[Any, ...]
 AttemptRow = tuple[Any, ...]
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(
-        value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
-    )
 
 
 def _dumps_or_none(value: Any) -> str | None:

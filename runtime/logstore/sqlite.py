@@ -125,6 +125,12 @@ class SQLiteLogStore(ThreadedLogStore):
     def insert(
         self, conn: sqlite3.Connection, runs: list[RunRow], attempts: list[AttemptRow]
     ) -> None:
+        if not attempts and len(runs) <= _ROWS_PER_INSERT:
+            # One statement is its own transaction (all rows or none, committed and synced as
+            # ``synchronous`` says): one call into SQLite, so the writer thread takes the GIL
+            # back once instead of three times (BEGIN, INSERT, COMMIT).
+            _insert_rows(conn, _INSERT_RUNS, runs)
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             _insert_rows(conn, _INSERT_RUNS, runs)
