@@ -41,7 +41,7 @@ from runtime.http_errors import (
     internal_error_response,
     parse_json_body,
 )
-from runtime.jsontext import dumps
+from runtime.jsontext import dumps_bytes
 from runtime.limits import receive_body, refuse
 from runtime.pipeline import LogUnavailable, RunResult, execute
 from runtime.records import RunRecord
@@ -215,7 +215,7 @@ async def answer(
         deadline_s=state.settings.routing.deadline_s,
     )
     headers = run_headers(result.run, mock=state.mock)
-    return Response(dumps(result.body).encode(), result.status_code, headers, "application/json")
+    return Response(dumps_bytes(result.body), result.status_code, headers, "application/json")
 
 
 class SpecIndex:
