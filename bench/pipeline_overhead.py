@@ -14,6 +14,9 @@ the same model call against it, interleaved:
 * ``instant model`` rows: the pipeline with a model that answers at once without any I/O (through
   the router): the pipeline's own CPU, with and without the log.
 
+After the warm-up, the process's garbage collector is set as ``specwright serve`` sets its own
+(``runtime.app.tune_gc_for_serving``), for every client alike.
+
 CPU per call is ``time.process_time()`` of this process (every thread, so the log writer thread
 is counted) over the calls; throughput is calls per wall-clock second. Medians over the rounds.
 Targets: CPU ratio <= 1.2, throughput ratio >= 0.8 (pipeline vs raw).
@@ -91,6 +94,7 @@ async def bench(project: Path, fake_url: str, args: argparse.Namespace
     import openai
 
     from compiler.ir import Route, RouteModel
+    from runtime.app import tune_gc_for_serving
     from runtime.catalog import load_catalog
     from runtime.config import load_settings
     from runtime.logstore.sqlite import SQLiteLogStore
@@ -144,6 +148,9 @@ async def bench(project: Path, fake_url: str, args: argparse.Namespace
     try:
         for fn in calls.values():  # warm up: connections, imports, caches
             await measure(fn, 256, 64)
+        # The collector as `specwright serve` sets it once start-up is done; every client below
+        # (the raw SDK included) runs under the same settings.
+        tune_gc_for_serving()
         if args.profile:
             await profile(calls["pipeline"], args.calls, args.concurrency)
             return {}

@@ -43,8 +43,8 @@ from runtime.state import (
 )
 
 log = logging.getLogger("specwright.server")
-_frozen = False  # _tune_gc() done (once per process)
-GC_THRESHOLD = (10_000, 10, 10)  # see _tune_gc
+_frozen = False  # tune_gc_for_serving() done (once per process)
+GC_THRESHOLD = (10_000, 10, 10)  # see tune_gc_for_serving
 
 DESCRIPTION = """\
 Decision services compiled from plain-English specs. One endpoint per spec and contract major:
@@ -84,7 +84,7 @@ class SpecwrightApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def _tune_gc() -> None:
+def tune_gc_for_serving() -> None:
     """Once per process, when start-up is complete (the catalog, its models and templates, the
     log, the SDKs the route checks imported, FastAPI's routes): move everything loaded so far out
     of the collector's generations (``gc.freeze``), so that collections do not walk it again each
@@ -117,8 +117,8 @@ def create_app(
     tune_gc: bool = False,
 ) -> FastAPI:
     """``tune_gc``: the server owns its process (``specwright serve``): tune the garbage
-    collector once start-up is complete (``_tune_gc``); an embedding application keeps its own
-    settings."""
+    collector once start-up is complete (``tune_gc_for_serving``); an embedding application
+    keeps its own settings."""
     root = root.resolve()
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     for problem in catalog.load_errors:
@@ -150,7 +150,7 @@ def create_app(
             log_route_warnings(state, state.catalog.routes().values())
             await _diagnose_edited_specs(state)
         if tune_gc:
-            _tune_gc()
+            tune_gc_for_serving()
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 
 from runtime.errors import FatalProviderError, MalformedResponse, ModelNotConfigured
 from runtime.models.base import ModelRequest
+from runtime.models.idle_check import cheapen_idle_checks
 from runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
 
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key)-[A-Za-z0-9_\-*.]{6,}")
@@ -174,6 +175,7 @@ class ClientPool:
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = build()
+            cheapen_idle_checks(client)  # see runtime/models/idle_check.py
         return cast(T, client)
 
     async def aclose(self) -> None:
