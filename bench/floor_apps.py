@@ -39,13 +39,19 @@ def _with_body(fn: Any, model: type[Any]) -> Any:
     return fn
 
 
-def e2e_app(project: Path, fake_url: str) -> FastAPI:
+def e2e_app(project: Path, fake_url: str, idle_fix: bool = False) -> FastAPI:
+    """``idle_fix``: the SDK client's pool checks idle connections as Specwright's do
+    (``runtime.models.idle_check``), to show how much of the difference that is."""
     import openai
 
     from runtime.models.lowering import lower
 
     rev = _revision(project, "carrier-selection")
     client = openai.AsyncOpenAI(api_key="sk-bench", base_url=f"{fake_url}/v1", max_retries=0)
+    if idle_fix:
+        from runtime.models.idle_check import cheapen_idle_checks
+
+        cheapen_idle_checks(client)
     system = str(rev.prompt.system())  # type: ignore[attr-defined]
     response_format: Any = {"type": "json_schema", "json_schema": {
         "name": "carrier_selection_output", "strict": True,
@@ -91,9 +97,11 @@ def main() -> None:
     p.add_argument("--project", type=Path, required=True)
     p.add_argument("--fake-url", default="")
     p.add_argument("--output", default="{}", help="hello: the Output to return (JSON)")
+    p.add_argument("--idle-fix", action="store_true",
+                   help="e2e: cheaper idle-connection checks, as Specwright's SDK clients")
     args = p.parse_args()
     if args.kind == "e2e":
-        app = e2e_app(args.project, args.fake_url)
+        app = e2e_app(args.project, args.fake_url, args.idle_fix)
     else:
         app = hello_app(args.project, json.loads(args.output))
 

@@ -1,6 +1,6 @@
 """HTTP end to end: ``specwright serve`` in front of a fake model vs. a minimal FastAPI floor.
 
-Both servers run at once as child processes on 127.0.0.1 and call the same fake model server
+The servers run at once as child processes on 127.0.0.1 and call the same fake model server
 (``python -m runtime.fakeserver``, another process, 0 ms latency, no faults):
 
 * ``specwright``: ``POST /specs/carrier-selection/v1`` (route: ``openai:gpt-4.1-mini`` only):
@@ -8,9 +8,11 @@ Both servers run at once as child processes on 127.0.0.1 and call the same fake 
   durable SQLite log write, answer.
 * ``floor``: ``bench/floor_apps.py e2e``: FastAPI validates the same ``Input`` model and calls the
   raw ``openai`` SDK with the same prompt and schema (no tables, guardrails or log).
+* ``floor, idle fix``: the same floor with the SDK client's idle-connection check made as cheap
+  as Specwright's (``runtime.models.idle_check``): how much of the difference that fix is.
 
 Load comes from ``bench/loadgen.py`` in a third process: concurrency 64, a fixed number of
-requests per round; the two targets alternate within each round. Reported: medians over the
+requests per round; the targets alternate within each round. Reported: medians over the
 rounds of requests/s, p50 and p99 latency, and server CPU per request (from /proc).
 Target: specwright throughput >= 0.8x the floor's.
 
@@ -58,6 +60,9 @@ def measure(server: Service, url: str, body: Any, args: argparse.Namespace,
             "cpu_us": cpu / total * 1e6}
 
 
+FIXED = "floor, idle fix"  # the floor with Specwright's idle-connection check (for attribution)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     fake = start_fake()
     servers: list[Service] = [fake]
@@ -69,9 +74,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             servers.append(ours)
             floor = start_floor("e2e", project, "--fake-url", fake.url)
             servers.append(floor)
+            fixed = start_floor("e2e", project, "--fake-url", fake.url, "--idle-fix")
+            servers.append(fixed)
             targets = [("specwright", ours, ours.url + "/specs/carrier-selection/v1"),
-                       ("floor", floor, floor.url + "/floor")]
-            samples: dict[str, list[dict[str, float]]] = {"specwright": [], "floor": []}
+                       ("floor", floor, floor.url + "/floor"),
+                       (FIXED, fixed, fixed.url + "/floor")]
+            samples: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in targets}
             for r in range(args.rounds):
                 order = targets if r % 2 == 0 else targets[::-1]
                 for name, server, url in order:
@@ -93,9 +101,10 @@ def report(res: dict[str, Any]) -> str:
     med = res["medians"]
     ours, floor = med["specwright"], med["floor"]
     rows = [[name, m["rps"], m["p50"], m["p99"], m["cpu_us"]] for name, m in med.items()]
-    rows.append(["ratio specwright/floor", f"{ours['rps'] / floor['rps']:.2f}x",
-                 f"{ours['p50'] / floor['p50']:.2f}x", f"{ours['p99'] / floor['p99']:.2f}x",
-                 f"{ours['cpu_us'] / floor['cpu_us']:.2f}x"])
+    for name, base in (("floor", floor), (FIXED, med[FIXED])):
+        rows.append([f"ratio specwright/{name}", f"{ours['rps'] / base['rps']:.2f}x",
+                     f"{ours['p50'] / base['p50']:.2f}x", f"{ours['p99'] / base['p99']:.2f}x",
+                     f"{ours['cpu_us'] / base['cpu_us']:.2f}x"])
     head = (f"HTTP end to end, concurrency {res['concurrency']}, {res['requests']} requests x "
             f"{res['rounds']} rounds, medians")
     return "\n".join([

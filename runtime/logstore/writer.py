@@ -84,6 +84,7 @@ class GroupCommitWriter:
         # Event-loop state: touched only on the loop thread.
         self._queue: list[_Item] = []
         self._committing = False  # a batch is with the writer thread
+        self._handing_over = False  # a commit just finished: the next hand-over is scheduled
         self._timer: asyncio.TimerHandle | None = None  # a lingering hand-over
         self._closing = False
         self._failure: BaseException | None = None  # the writer thread died of this
@@ -140,7 +141,7 @@ class GroupCommitWriter:
         self._idle.clear()
         if self._committing:
             self._arrived_in_commit += 1  # handed over when the current batch is done
-        else:
+        elif not self._handing_over:
             self._schedule()
         # If the caller is cancelled here the run stays queued and is still written.
         await future
@@ -197,6 +198,15 @@ class GroupCommitWriter:
         self._committing = False
         self._last_size = len(batch)
         self._resolve(batch, outcome)
+        # Hand the next batch over once the callers just resolved have run (their wake-ups are
+        # already scheduled, ahead of this): a caller that writes again at once joins it.
+        self._handing_over = True
+        self._loop.call_soon(self._after_commit)
+
+    def _after_commit(self) -> None:
+        self._handing_over = False
+        if self._committing:  # close() handed the queue over meanwhile
+            return
         if self._queue:
             self._schedule()
         else:
@@ -207,7 +217,7 @@ class GroupCommitWriter:
         """Called on the loop when the writer thread failed outside a commit (a bug)."""
         self._failure = exc
         self._closing = True
-        self._committing = False
+        self._committing = self._handing_over = False
         stranded, self._queue = batch + self._queue, []
         self._resolve(stranded, exc)
         self._idle.set()
