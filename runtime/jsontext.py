@@ -3,7 +3,8 @@
 Encoded by Pydantic's Rust serializer, several times faster than ``json.dumps`` for a run's small
 values, with the standard library's rules: compact separators, non-ASCII characters as they are,
 any other value (a datetime, a Decimal) written by ``str``, and NaN or infinity refused with a
-``ValueError`` (they are not JSON). The Rust serializer writes those two as the bare words ``NaN``
+``ValueError`` (they are not JSON). The text is the standard library's but for one spelling: a
+float's exponent may be written without a leading zero (``9e-7`` for ``9e-07``), the same number. The Rust serializer writes those two as the bare words ``NaN``
 and ``Infinity``; a text holding either word (a string may, too) is encoded again by the standard
 library, which raises for the numbers and gives the same text otherwise.
 """
