@@ -77,7 +77,7 @@ class SpecwrightApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
-            route = self.state.spec_index.by_path.get(scope["path"])
+            route = self.state.spec_index.get(scope["path"])
             if route is not None:
                 await serve_spec_request(self.state.specwright, route, scope, receive, send)
                 return

@@ -9,7 +9,7 @@ the run even when the input is invalid.
 
 Requests do not go through FastAPI's routing, middleware and request machinery either: a POST to
 a spec route's exact path is answered by ``serve_spec_request`` straight from the ASGI call
-(``runtime.app.SpecwrightApp``), found with one dict lookup (``SpecIndex``). It does what those
+(``runtime.app.SpecwrightApp``), found with one dict lookup (``app.state.spec_index``). It does what those
 layers would do for it: the body size limit (413), the error bodies, a typed 500 for a bug. The
 ``SpecRoute`` objects stay in ``app.router.routes``: they make the OpenAPI document, and answer
 the requests the fast path leaves to the router (served under a root path).
@@ -218,13 +218,6 @@ async def answer(
     return Response(dumps_bytes(result.body), result.status_code, headers, "application/json")
 
 
-class SpecIndex:
-    """The spec routes by their exact path (``/specs/order-validation/v1``)."""
-
-    def __init__(self, routes: dict[str, SpecRoute] | None = None) -> None:
-        self.by_path: dict[str, SpecRoute] = routes or {}
-
-
 async def serve_spec_request(
     state: ServerState, route: SpecRoute, scope: Scope, receive: Receive, send: Send
 ) -> None:
@@ -264,9 +257,8 @@ def sync_routes(app: FastAPI, catalog: Catalog) -> bool:
         else:
             continue
         changed = True
-    app.state.spec_index = SpecIndex(
-        {r.path: r for r in app.router.routes if isinstance(r, SpecRoute)}
-    )
+    # The fast path's index: spec routes by exact path (``/specs/order-validation/v1``).
+    app.state.spec_index = {r.path: r for r in app.router.routes if isinstance(r, SpecRoute)}
     if changed:
         app.openapi_schema = None
         mark = getattr(app.router, "_mark_routes_changed", None)
