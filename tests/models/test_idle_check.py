@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 import httpx2
 import openai
+import pytest
 from mdl_support import chat
 
 from runtime.models import idle_check
@@ -43,15 +45,17 @@ class ClosingServer:
         writer.close()  # the server drops the idle connection the client keeps in its pool
 
 
-async def test_a_connection_closed_while_idle_is_replaced(monkeypatch: object) -> None:
+async def test_a_connection_closed_while_idle_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     checks: list[bool] = []
     original = idle_check._readable
 
-    def counting(sock: object) -> bool:
-        checks.append(original(sock))  # type: ignore[arg-type]
+    def counting(sock: socket.socket) -> bool:
+        checks.append(original(sock))
         return checks[-1]
 
-    monkeypatch.setattr(idle_check, "_readable", counting)  # type: ignore[attr-defined]
+    monkeypatch.setattr(idle_check, "_readable", counting)
     server = ClosingServer()
     async with server as url:
         pool = ClientPool()
