@@ -186,11 +186,11 @@ async def _decide(
     input_json: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)
     state.input = input_json
     plan = revision.plan
-    cel_input = to_cel_values(plan.input_fields, input_json)
-    scope = plan.scope(cel_input)  # input converted into CEL once, for tables and guardrails
+    cel_input = to_cel_values(plan.cel.input_fields, input_json)
+    scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
 
     decided: dict[str, Any] = {}
-    flags = plan.table_flags(scope)
+    flags = plan.cel.table_flags(scope)
     for i, (table, lines) in enumerate(zip(compiled.tables, plan.row_lines, strict=True)):
         try:
             outcome = plan.table_outcome(i, table, flags, cel_input, spec.source)
@@ -208,7 +208,7 @@ async def _decide(
 
     def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
         return plan.check_guardrails(
-            scope, cel_input, to_cel_values(plan.output_fields, output_json)
+            scope, cel_input, to_cel_values(plan.cel.output_fields, output_json)
         )
 
     def merge(answer: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from compiler.evaluate import (
     evaluate_guardrails,
     evaluate_table,
 )
-from compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Field
+from compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable
 from runtime.combined_cel import CombinedCel, combine
 from runtime.redaction import has_sensitive
 
@@ -40,24 +40,6 @@ class RunPlan:
     output_sensitive: bool
     guardrails: tuple[CompiledGuardrail, ...]
     cel: CombinedCel  # the tables' and guardrails' combined programs
-
-    @property
-    def input_fields(self) -> tuple[Field, ...]:
-        return self.cel.input_fields  # the input fields some table or guardrail reads
-
-    @property
-    def output_fields(self) -> tuple[Field, ...]:
-        return self.cel.output_fields  # the output fields some guardrail reads
-
-    def scope(self, input_values: Mapping[str, Any]) -> Any:
-        """The run's CEL scope: ``input_values`` converted once, for tables and guardrails."""
-        return self.cel.scope(input_values)
-
-    def table_flags(self, scope: Any) -> list[list[Any]] | None:
-        """Every table's row flags from one evaluation in ``scope``, or None (then
-        ``table_outcome`` falls back to ``evaluate_table``, which reports the error of the table
-        that has it)."""
-        return self.cel.table_flags(scope)
 
     def table_outcome(
         self,
@@ -83,7 +65,7 @@ class RunPlan:
         self, scope: Any, input_values: Mapping[str, Any], output_values: Mapping[str, Any]
     ) -> tuple[GuardrailResult, ...]:
         """``evaluate_guardrails(guardrails, input_values, output_values)``, evaluated once, in
-        ``scope`` (from ``scope(input_values)``) with ``output`` set to ``output_values``."""
+        ``scope`` (from ``cel.scope(input_values)``) with the output set to ``output_values``."""
         values = self.cel.guardrail_values(scope, output_values)
         if (
             values is not None

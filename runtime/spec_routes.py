@@ -9,8 +9,8 @@ the run even when the input is invalid.
 
 Requests do not go through FastAPI's routing, middleware and request machinery either: a POST to
 a spec route's exact path is answered by ``serve_spec_request`` straight from the ASGI call
-(``runtime.app.SpecwrightApp``), found with one dict lookup (``app.state.spec_index``). It does what those
-layers would do for it: the body size limit (413), the error bodies, a typed 500 for a bug. The
+(``runtime.app.SpecwrightApp``), found with one dict lookup (``app.state.spec_index``). It does
+what those layers would do for it: the body size limit (413), the error bodies, a typed 500. The
 ``SpecRoute`` objects stay in ``app.router.routes``: they make the OpenAPI document, and answer
 the requests the fast path leaves to the router (served under a root path).
 

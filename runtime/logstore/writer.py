@@ -87,7 +87,6 @@ class GroupCommitWriter:
         self._handing_over = False  # a commit just finished: the next hand-over is scheduled
         self._timer: asyncio.TimerHandle | None = None  # a lingering hand-over
         self._closing = False
-        self._failure: BaseException | None = None  # the writer thread died of this
         self._idle = asyncio.Event()  # nothing queued and nothing committing
         self._idle.set()
         self._last_arrival = 0.0  # time.monotonic() of the last submit
@@ -183,11 +182,6 @@ class GroupCommitWriter:
             self._timer = None
         if self._committing or not self._queue:
             return
-        if self._failure is not None:  # the writer thread is gone: nobody will commit these
-            stranded, self._queue = self._queue, []
-            self._resolve(stranded, self._failure)
-            self._idle.set()
-            return
         batch = self._queue[: self._max_batch]
         del self._queue[: self._max_batch]
         self._committing, self._arrived_in_commit = True, 0
@@ -215,7 +209,9 @@ class GroupCommitWriter:
 
     def _died(self, batch: list[_Item], exc: BaseException) -> None:
         """Called on the loop when the writer thread failed outside a commit (a bug)."""
-        self._failure = exc
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._closing = True
         self._committing = self._handing_over = False
         stranded, self._queue = batch + self._queue, []

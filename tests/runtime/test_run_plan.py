@@ -24,16 +24,16 @@ def test_pruned_scope_gives_the_full_results(revision: LoadedRevision) -> None:
             mode="json", by_alias=True
         )
         full = to_cel_values(spec.inputs, data)
-        pruned = to_cel_values(plan.input_fields, data)
+        pruned = to_cel_values(plan.cel.input_fields, data)
         assert set(pruned) <= set(full)
-        scope = plan.scope(pruned)
-        flags = plan.table_flags(scope)
+        scope = plan.cel.scope(pruned)
+        flags = plan.cel.table_flags(scope)
         for i, table in enumerate(revision.compiled.tables):
             expected = evaluate_table(table, full, required=plan.required)
             assert plan.table_outcome(i, table, flags, pruned, "") == expected
         output = {**example.output}
         full_out = to_cel_values(spec.outputs, output)
-        pruned_out = to_cel_values(plan.output_fields, output)
+        pruned_out = to_cel_values(plan.cel.output_fields, output)
         assert plan.check_guardrails(scope, pruned, pruned_out) == evaluate_guardrails(
             revision.compiled.guardrails, full, full_out
         )
@@ -41,6 +41,6 @@ def test_pruned_scope_gives_the_full_results(revision: LoadedRevision) -> None:
 
 def test_fields_nothing_reads_are_not_handed_to_cel() -> None:
     plan = CATALOG.resolve("order-validation", 1).plan
-    names = {f.name for f in plan.input_fields}
+    names = {f.name for f in plan.cel.input_fields}
     assert "order_id" not in names and "customer_note" not in names
     assert {"payment_status", "fraud_score", "order_total"} <= names
