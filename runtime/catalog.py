@@ -115,6 +115,10 @@ class Catalog:
     def resolve(self, name: str, major: int, revision: int | None = None) -> LoadedRevision:
         """The revision to serve for ``POST /specs/{name}/v{major}``; NotFound names the choices."""
         entry = self.specs.get(name)
+        if entry is not None and revision is None:  # the common case, first and cheaply
+            latest = entry.latest_of(major)
+            if latest is not None:
+                return latest
         if entry is not None and not entry.revisions:
             raise NotFound(f'spec "{name}" does not compile yet: see GET /specs/{name}')
         if entry is None or not entry.revisions:

@@ -18,6 +18,12 @@ whose keys cost a conversion each too. An expression cannot observe a field it d
 a plain variable holds exactly what the map's key held, so the values are those of
 ``compiler.evaluate``. Whatever raises here is evaluated again one by one by the caller, with the
 expressions as compiled, for the exact results and messages.
+
+Cheaper still: when every flattened condition and guardrail is in the plain grammar of
+``runtime.native_cel`` (comparisons with literals, ``&&``, ``||``, ``!``, ``in``), the scope is a
+plain dict and the expressions run as Python closures, no value handed to CEL at all. A run whose
+values those closures cannot judge exactly (``Unsupported``) runs the CEL programs instead, in a
+``cel.Context`` made from the same dict.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import cel
 from compiler.celscan import fields_read, flatten
 from compiler.evaluate import cel_program
 from compiler.ir import CompiledSpec, Field
+from runtime.native_cel import Native, Unsupported, compile_native, plain_value
 
 log = logging.getLogger("specwright.pipeline")
 
@@ -46,30 +53,37 @@ class CombinedCel:
     table_program: Any  # ``cel.Program``: the list of distinct row conditions, or None
     table_rows: tuple[tuple[int, ...], ...]  # per table, per row: its condition's index
     guardrail_program: Any  # ``cel.Program``: the list of every guardrail's value, or None
+    # The same two lists as Python closures (``runtime.native_cel``), or None: CEL only.
+    native_conditions: tuple[Native, ...] | None = None
+    native_guardrails: tuple[Native, ...] | None = None
 
     def scope(self, input_values: Mapping[str, Any]) -> Any:
-        """The run's ``cel.Context`` with ``input_values`` (from ``to_cel_values`` over
-        ``input_fields``), or None when there is nothing to run or the values do not convert."""
+        """The run's scope with ``input_values`` (from ``to_cel_values`` over ``input_fields``):
+        a ``cel.Context``, or a plain dict when the expressions run natively; None when there is
+        nothing to run or the values do not convert."""
         if self.table_program is None and self.guardrail_program is None:
             return None
-        variables = (
-            {INPUT_PREFIX + name: value for name, value in input_values.items()}
-            if self.flat
-            else {"input": dict(input_values)}
-        )
-        try:
-            return cel.Context(variables)
-        except Exception:  # noqa: BLE001 - evaluated one by one, which reports the problem
-            return None
+        if not self.flat:
+            return _context({"input": dict(input_values)})
+        variables = {INPUT_PREFIX + name: value for name, value in input_values.items()}
+        if self.native_conditions is not None and all(map(plain_value, variables.values())):
+            return variables
+        return _context(variables)
 
     def table_flags(self, scope: Any) -> list[list[Any]] | None:
         """Every table's row flags (one list per table), or None if anything raised."""
         if self.table_program is None or scope is None:
             return None
-        try:
-            values = self.table_program.execute(scope)
-        except Exception:  # noqa: BLE001 - some condition raised: evaluated one by one
-            return None
+        values: Any = None
+        if type(scope) is dict:
+            values = _run_native(self.native_conditions, scope)
+            if values is None:
+                scope = _context(scope)
+        if values is None and scope is not None:
+            try:
+                values = self.table_program.execute(scope)
+            except Exception:  # noqa: BLE001 - some condition raised: evaluated one by one
+                return None
         if not isinstance(values, list):
             return None
         return [[values[i] for i in rows] for rows in self.table_rows]
@@ -78,6 +92,15 @@ class CombinedCel:
         """Every guardrail's value once ``output_values`` is in ``scope``, or None."""
         if self.guardrail_program is None or scope is None:
             return None
+        if type(scope) is dict:
+            variables = {**scope, **{OUTPUT_PREFIX + k: v for k, v in output_values.items()}}
+            if all(map(plain_value, output_values.values())):
+                values = _run_native(self.native_guardrails, variables)
+                if values is not None:
+                    return values
+            scope = _context(variables)  # CEL decides this run's guardrails
+            if scope is None:
+                return None
         try:
             if self.flat:
                 scope.update({OUTPUT_PREFIX + k: v for k, v in output_values.items()})
@@ -87,6 +110,23 @@ class CombinedCel:
         except Exception:  # noqa: BLE001 - some guardrail raised: evaluated one by one
             return None
         return values if isinstance(values, list) else None
+
+
+def _run_native(natives: tuple[Native, ...] | None, variables: dict[str, Any]) -> list[Any] | None:
+    """The closures' values, or None when some value is one they cannot judge (CEL will)."""
+    if natives is None:
+        return None
+    try:
+        return [native(variables) for native in natives]
+    except Unsupported:
+        return None
+
+
+def _context(variables: dict[str, Any]) -> Any:
+    try:
+        return cel.Context(variables)
+    except Exception:  # noqa: BLE001 - evaluated one by one, which reports the problem
+        return None
 
 
 def combine(compiled: CompiledSpec) -> CombinedCel:
@@ -117,13 +157,27 @@ def combine(compiled: CompiledSpec) -> CombinedCel:
             indices.append(distinct.setdefault(conditions[position], len(distinct)))
             position += 1
         table_rows.append(tuple(indices))
+    table_program, guardrail_program = _program(list(distinct)), _program(guardrails)
+    natives: tuple[tuple[Native, ...] | None, ...] = (None, None)
+    if flat and (table_program is not None or guardrail_program is not None):
+        # Natively only where the CEL programs exist too: they are the way out.
+        compiled_conditions = [compile_native(c) for c in distinct] if table_program else []
+        compiled_guardrails = [compile_native(g) for g in guardrails] if guardrail_program else []
+        both = [*compiled_conditions, *compiled_guardrails]
+        if all(n is not None for n in both):
+            natives = (
+                tuple(n for n in compiled_conditions if n is not None),
+                tuple(n for n in compiled_guardrails if n is not None),
+            )
     return CombinedCel(
         input_fields=input_fields,
         output_fields=output_fields,
         flat=flat,
-        table_program=_program(list(distinct)),
+        table_program=table_program,
         table_rows=tuple(table_rows),
-        guardrail_program=_program(guardrails),
+        guardrail_program=guardrail_program,
+        native_conditions=natives[0],
+        native_guardrails=natives[1],
     )
 
 

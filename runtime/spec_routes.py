@@ -74,19 +74,32 @@ _ERRORS: dict[int, str] = {
 }
 
 
-def run_headers(run: RunRecord, *, mock: bool) -> dict[str, str]:
-    headers = {
-        "X-Specwright-Run-Id": run.id,
-        "X-Specwright-Revision": str(run.revision),
-        "X-Specwright-Status": run.status,
-    }
+def run_headers(run: RunRecord, *, mock: bool) -> list[tuple[bytes, bytes]]:
+    """The answer's headers, raw (lower-case names, as Starlette writes them)."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"x-specwright-run-id", run.id.encode("latin-1")),
+        (b"x-specwright-revision", str(run.revision).encode()),
+        (b"x-specwright-status", run.status.encode("latin-1")),
+    ]
     if run.model:
-        headers["X-Specwright-Model"] = run.model
+        headers.append((b"x-specwright-model", run.model.encode("latin-1")))
     cost = run.cost_usd
-    headers["X-Specwright-Cost-USD"] = "unknown" if cost is None else f"{cost:.6f}"
+    headers.append((b"x-specwright-cost-usd", b"unknown" if cost is None else b"%.6f" % cost))
     if mock or run.mock:
-        headers["X-Specwright-Mock"] = "true"
+        headers.append((b"x-specwright-mock", b"true"))
     return headers
+
+
+class RunResponse(Response):
+    """A run's answer: the JSON body and ``run_headers``, given raw (Starlette's
+    ``Response.__init__`` would build the same list from a dict on every request)."""
+
+    def __init__(self, body: bytes, status_code: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = [*headers, (b"content-length", str(len(body)).encode())]
 
 
 def _ident(name: str) -> str:
@@ -101,10 +114,21 @@ def public_model(cls: type[BaseModel], fallback: str) -> type[BaseModel]:
     return type(name, (cls,), {"__module__": cls.__module__, "__doc__": cls.__doc__})
 
 
-def _pin(request: Request) -> int | None:
+def _headers(scope: Scope) -> tuple[str | None, str | None]:
+    """The request's Content-Type and revision pin header (the first of each, as
+    ``Request.headers.get`` would give), read in one pass over the raw headers."""
+    content_type = pin = None
+    for key, value in scope["headers"]:
+        if key == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+        elif key == b"x-specwright-revision" and pin is None:
+            pin = value.decode("latin-1")
+    return content_type, pin
+
+
+def _pin(request: Request, header: str | None) -> int | None:
     # Most requests have no query string: do not build (parse) query_params for them.
     query = request.query_params.get("revision") if request.scope.get("query_string") else None
-    header = request.headers.get(REVISION_HEADER)
     values = []
     for where, raw in (("query parameter revision", query), (f"header {REVISION_HEADER}", header)):
         if raw is None:
@@ -202,8 +226,9 @@ async def answer(
 ) -> Response:
     """Run one request to ``POST /specs/{name}/v{major}``; a refusal raises ``RuntimeFailure``."""
     require(state.keys, request, "caller")
-    revision = state.catalog.resolve(name, major, _pin(request))
-    raw = parse_json_body(body, request.headers.get("content-type"))
+    content_type, pin = _headers(request.scope)
+    revision = state.catalog.resolve(name, major, _pin(request, pin))
+    raw = parse_json_body(body, content_type)
     store = state.store
     if store is None:
         raise LogUnavailable("the execution log is not open (the app has not started)")
@@ -214,8 +239,9 @@ async def answer(
         store=store,
         deadline_s=state.settings.routing.deadline_s,
     )
-    headers = run_headers(result.run, mock=state.mock)
-    return Response(dumps_bytes(result.body), result.status_code, headers, "application/json")
+    return RunResponse(
+        dumps_bytes(result.body), result.status_code, run_headers(result.run, mock=state.mock)
+    )
 
 
 async def serve_spec_request(
