@@ -29,20 +29,70 @@ values those closures cannot judge exactly (``Unsupported``) runs the CEL progra
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import cel
 
 from compiler.celscan import fields_read, flatten
-from compiler.evaluate import cel_program
-from compiler.ir import CompiledSpec, Field
+from compiler.evaluate import cel_program, to_cel_value
+from compiler.ir import CompiledSpec, Field, FieldType
 from runtime.native_cel import Native, Unsupported, compile_native, plain_value
 
 log = logging.getLogger("specwright.pipeline")
 
 INPUT_PREFIX, OUTPUT_PREFIX = "__in__", "__out__"
+# Kinds whose CEL value is one builtin call away (``to_cel_value`` does exactly this for them).
+_SCALAR_CONVERSIONS: dict[str, Callable[[Any], Any]] = {
+    "number": float,
+    "money": float,
+    "integer": int,
+    "boolean": bool,
+}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CelValues:
+    """``compiler.evaluate.to_cel_values`` over fixed fields, each field's conversion chosen
+    once: the same values, without working out the type of every field on every run."""
+
+    steps: tuple[tuple[str, Callable[[Any], Any], Any], ...]  # name, conversion, default
+    texts: tuple[str, ...]  # the fields whose values may hold text (see ``plain``)
+
+    @classmethod
+    def of(cls, fields: tuple[Field, ...]) -> CelValues:
+        steps = tuple(
+            (
+                f.name,
+                _SCALAR_CONVERSIONS.get(f.type.kind) or _text_or(f.type),
+                f.default if f.has_default else None,
+            )
+            for f in fields
+        )
+        texts = tuple(f.name for f in fields if f.type.kind not in _SCALAR_CONVERSIONS)
+        return cls(steps, texts)
+
+    def __call__(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, convert, default in self.steps:
+            raw = data.get(name)
+            if raw is None:
+                raw = default
+            values[name] = None if raw is None else convert(raw)
+        return values
+
+    def plain(self, values: Mapping[str, Any]) -> bool:
+        """Every value can be judged natively (``runtime.native_cel.plain_value``)."""
+        return all(plain_value(values.get(name)) for name in self.texts)
+
+
+def _text_or(ftype: FieldType) -> Callable[[Any], Any]:
+    convert = partial(to_cel_value, ftype)
+    if ftype.kind not in ("text", "enum"):
+        return convert
+    return lambda value: value if type(value) is str else convert(value)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,6 +106,8 @@ class CombinedCel:
     # The same two lists as Python closures (``runtime.native_cel``), or None: CEL only.
     native_conditions: tuple[Native, ...] | None = None
     native_guardrails: tuple[Native, ...] | None = None
+    input_values: CelValues = CelValues((), ())  # ``to_cel_values`` over ``input_fields``
+    output_values: CelValues = CelValues((), ())  # ... over ``output_fields``
 
     def scope(self, input_values: Mapping[str, Any]) -> Any:
         """The run's scope with ``input_values`` (from ``to_cel_values`` over ``input_fields``):
@@ -66,7 +118,7 @@ class CombinedCel:
         if not self.flat:
             return _context({"input": dict(input_values)})
         variables = {INPUT_PREFIX + name: value for name, value in input_values.items()}
-        if self.native_conditions is not None and all(map(plain_value, variables.values())):
+        if self.native_conditions is not None and self.input_values.plain(input_values):
             return variables
         return _context(variables)
 
@@ -94,7 +146,7 @@ class CombinedCel:
             return None
         if type(scope) is dict:
             variables = {**scope, **{OUTPUT_PREFIX + k: v for k, v in output_values.items()}}
-            if all(map(plain_value, output_values.values())):
+            if self.output_values.plain(output_values):
                 values = _run_native(self.native_guardrails, variables)
                 if values is not None:
                     return values
@@ -178,6 +230,8 @@ def combine(compiled: CompiledSpec) -> CombinedCel:
         guardrail_program=guardrail_program,
         native_conditions=natives[0],
         native_guardrails=natives[1],
+        input_values=CelValues.of(input_fields),
+        output_values=CelValues.of(output_fields),
     )
 
 

@@ -215,13 +215,18 @@ class _Parser:
         return left
 
     def unary(self) -> Native:
-        if self.peek() == "!":
+        # CEL: ``'!'+ member | '-'+ member``: a run of one operator, never ``!-a``.
+        op = self.peek()
+        if op not in ("!", "-"):
+            return self.primary()
+        count = 0
+        while self.peek() == op:
             self.take()
-            return _negation(self.unary())
-        if self.peek() == "-":
-            self.take()
-            return _negate(self.unary())
-        return self.primary()
+            count += 1
+        node = self.primary()
+        for _ in range(count):
+            node = _negation(node) if op == "!" else _negate(node)
+        return node
 
     def primary(self) -> Native:
         token = self.take()
@@ -274,7 +279,10 @@ class _Variable:
         self.name = name
 
     def __call__(self, v: Variables) -> Any:
-        return _read(v, self.name)
+        try:
+            return v[self.name]
+        except KeyError:
+            raise Unsupported from None  # CEL: undeclared reference
 
 
 def _variable(name: str) -> Native:
@@ -340,9 +348,16 @@ def _binary(op: str, left: Native, right: Native) -> Native:
         items = right.value
         if items and all(type(item) is str for item in items):
             strings = frozenset(items)
+            read = left.name if isinstance(left, _Variable) else None
 
             def among(v: Variables) -> bool:
-                value = left(v)
+                if read is None:
+                    value = left(v)
+                else:
+                    try:
+                        value = v[read]
+                    except KeyError:
+                        raise Unsupported from None  # CEL: undeclared reference
                 if type(value) is str:
                     return value in strings
                 return _member(value, items)
@@ -379,7 +394,10 @@ def _compare_with_constant(name: str, compare: Callable[[Any, Any], bool], const
         return slow
 
     def compare_value(v: Variables) -> bool:
-        value = _read(v, name)
+        try:
+            value = v[name]
+        except KeyError:
+            raise Unsupported from None  # CEL: undeclared reference
         value_kind = type(value)
         if value_kind is kind:
             return compare(value, constant)

@@ -31,7 +31,6 @@ from pydantic import ValidationError
 from compiler.evaluate import (
     GuardrailResult,
     TableError,
-    to_cel_values,
 )
 from runtime.catalog import LoadedRevision
 from runtime.errors import (
@@ -186,7 +185,7 @@ async def _decide(
     input_json: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)
     state.input = input_json
     plan = revision.plan
-    cel_input = to_cel_values(plan.cel.input_fields, input_json)
+    cel_input = plan.cel.input_values(input_json)  # to_cel_values over the fields read
     scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
 
     decided: dict[str, Any] = {}
@@ -208,7 +207,7 @@ async def _decide(
 
     def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
         return plan.check_guardrails(
-            scope, cel_input, to_cel_values(plan.cel.output_fields, output_json)
+            scope, cel_input, plan.cel.output_values(output_json)
         )
 
     def merge(answer: dict[str, Any]) -> dict[str, Any]:

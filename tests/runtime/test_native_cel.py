@@ -73,7 +73,7 @@ def _same(native: Any, expected: Any) -> bool:
     return bool(native == expected)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expression=expressions(), values=st.fixed_dictionaries({n: _values for n in NAMES}))
 def test_native_results_are_cels(expression: str, values: dict[str, Any]) -> None:
     native = compile_native(expression)
@@ -122,6 +122,10 @@ def test_the_rules_only_example_runs_natively() -> None:
     assert {"order-validation", "carrier-selection"} <= names
 
 
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (type(v).__name__, v) for k, v in values.items()}
+
+
 def _cel_only(combined: CombinedCel) -> CombinedCel:
     return CombinedCel(
         combined.input_fields, combined.output_fields, combined.flat,
@@ -146,6 +150,8 @@ def test_served_specs_agree_with_cel_on_generated_inputs(revision: LoadedRevisio
         out = revision.output_model.model_validate(raw_out).model_dump(mode="json", by_alias=True)
         values_in = to_cel_values(plan.cel.input_fields, data)
         values_out = to_cel_values(output_fields, out)
+        assert _typed(plan.cel.input_values(data)) == _typed(values_in)
+        assert _typed(plan.cel.output_values(out)) == _typed(values_out)
         fast, slow = native.scope(values_in), reference.scope(values_in)
         assert type(fast) is dict  # the native path is the one under test
         assert native.table_flags(fast) == reference.table_flags(slow)
