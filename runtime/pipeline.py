@@ -280,11 +280,7 @@ async def _decide(
         output_json = final.model_dump(mode="json", by_alias=True)
         results = guardrail_results(output_json)
     state.output = output_json
-    state.guardrails = [
-        {"label": r.label, "passed": r.passed, "line": r.line}
-        | ({"error": r.error} if r.error else {})
-        for r in results
-    ]
+    state.guardrails = [_guardrail_record(r) for r in results]
     failed = [r for r in results if not r.passed]
     if failed:
         raise GuardrailViolation(
@@ -295,6 +291,13 @@ async def _decide(
             ],
         )
     return output_json
+
+
+def _guardrail_record(result: GuardrailResult) -> dict[str, Any]:
+    record = {"label": result.label, "passed": result.passed, "line": result.line}
+    if result.error:
+        record["error"] = result.error
+    return record
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from runtime.errors import FatalProviderError, MalformedResponse, ModelNotConfig
 from runtime.models.base import ModelRequest
 from runtime.models.idle_check import cheapen_idle_checks
 from runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
+from runtime.models.shards import shard_pools
 
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key)-[A-Za-z0-9_\-*.]{6,}")
 _CONTEXT = re.compile(
@@ -176,6 +177,7 @@ class ClientPool:
         if client is None:
             client = self._clients[key] = build()
             cheapen_idle_checks(client)  # see runtime/models/idle_check.py
+            shard_pools(client)  # after: the pools it adds share the cheaper checks
         return cast(T, client)
 
     async def aclose(self) -> None:
