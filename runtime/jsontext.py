@@ -21,12 +21,18 @@ _careful = json.JSONEncoder(
 ).encode
 
 
+def dumps(value: Any) -> str:
+    # The words are looked for in the decoded text: ``in`` on a str is several times faster
+    # than on bytes (the str search skips ahead; for bytes it is a plain scan).
+    text = to_json(value, fallback=str).decode()
+    if "NaN" in text or "Infinity" in text:
+        return _careful(value)
+    return text
+
+
 def dumps_bytes(value: Any) -> bytes:
     data = to_json(value, fallback=str)
-    if b"NaN" in data or b"Infinity" in data:
+    text = data.decode()
+    if "NaN" in text or "Infinity" in text:
         return _careful(value).encode()
     return data
-
-
-def dumps(value: Any) -> str:
-    return dumps_bytes(value).decode()
