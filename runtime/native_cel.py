@@ -19,7 +19,7 @@ caller then runs the CEL program for that run, so a result from here is always C
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from compiler.celscan import Token, tokenize
@@ -194,24 +194,20 @@ class _Parser:
         return left
 
     def relation(self) -> Native:
-        left = self.sum()
-        while self.peek() in _RELATIONS:
-            op = self.take().text
-            left = _binary(op, left, self.sum())
-        return left
+        return self.left_to_right(_RELATIONS, self.sum)
 
     def sum(self) -> Native:
-        left = self.product()
-        while self.peek() in ("+", "-"):
-            op = self.take().text
-            left = _binary(op, left, self.product())
-        return left
+        return self.left_to_right(("+", "-"), self.product)
 
     def product(self) -> Native:
-        left = self.unary()
-        while self.peek() in ("*", "/"):
+        return self.left_to_right(("*", "/"), self.unary)
+
+    def left_to_right(self, ops: Collection[str], operand: Callable[[], Native]) -> Native:
+        """``operand (op operand)*`` for one precedence level, grouped from the left."""
+        left = operand()
+        while self.peek() in ops:
             op = self.take().text
-            left = _binary(op, left, self.unary())
+            left = _binary(op, left, operand())
         return left
 
     def unary(self) -> Native:
@@ -418,30 +414,20 @@ def _read(v: Variables, name: str) -> Any:
 
 
 def _join(op: str, left: Native, right: Native) -> Native:
-    if op == "&&":
+    """``left && right`` or ``left || right``: the left side alone decides when it is the
+    deciding value (false for ``&&``, true for ``||``); both sides must be booleans."""
+    deciding = op == "||"
+    other = not deciding
 
-        def both(v: Variables) -> bool:
-            a = left(v)
-            if a is False:
-                return False
-            if a is not True:
-                raise Unsupported
-            b = right(v)
-            if b is True or b is False:
-                return b
-            raise Unsupported
-
-        return both
-
-    def either(v: Variables) -> bool:
+    def join(v: Variables) -> bool:
         a = left(v)
-        if a is True:
-            return True
-        if a is not False:
+        if a is deciding:
+            return deciding
+        if a is not other:
             raise Unsupported
         b = right(v)
         if b is True or b is False:
             return b
         raise Unsupported
 
-    return either
+    return join

@@ -145,13 +145,19 @@ class Clock:
 
 
 class LoopbackServer:
-    """A tiny HTTP/1.1 server on 127.0.0.1 (a free port) answering from a script."""
+    """A tiny HTTP/1.1 server on 127.0.0.1 (a free port) answering from a script, on kept-alive
+    connections, each answer after ``delay`` seconds; it counts the connections it was opened."""
 
-    def __init__(self, respond: Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]) -> None:
+    def __init__(self, respond: Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]],
+                 *, delay: float = 0.0) -> None:
         self.respond = respond
+        self.delay = delay
         self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
         self._server: asyncio.Server | None = None
         self.port = 0
+        self.connections = 0  # opened in all
+        self.open = 0  # open now
+        self.most_open = 0  # open at once, at the most
 
     async def __aenter__(self) -> LoopbackServer:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -168,6 +174,9 @@ class LoopbackServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -178,6 +187,8 @@ class LoopbackServer:
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 payload = json.loads(body) if body else {}
                 self.requests.append((path, headers, payload))
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 status, answer = self.respond(path, payload)
                 data = json.dumps(answer).encode()
                 writer.write(
@@ -188,4 +199,5 @@ class LoopbackServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self.open -= 1
             writer.close()
