@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 import openai
+from openai import RequestOptions
+from openai.types.chat import ChatCompletion
 
 from runtime.errors import (
     ContextTooLong,
@@ -80,14 +82,23 @@ class OpenAIProvider:
             "model": self.model,
             "messages": self._messages(messages, lowered),
             "response_format": response_format,
+        }
+        # What ``chat.completions.create`` sends, posted by the same client without its
+        # parameter transform: the SDK walks every parameter against its TypedDicts on each call
+        # (~1 ms of CPU here, a fifth of the call), and for the plain JSON values below the walk
+        # changes nothing (``tests/models/test_openai_provider.py`` holds that against the SDK).
+        options: RequestOptions = {
             "timeout": attempt_timeout(request, self._timeout),
+            "security": {"bearer_auth": True},
         }
         if request.max_tokens is not None:
             kwargs[self.max_tokens_param] = request.max_tokens
         if request.temperature is not None and self._temperature_ok:
             kwargs["temperature"] = request.temperature
         try:
-            response = await self._client.chat.completions.create(**kwargs)
+            response = await self._client.post(
+                "/chat/completions", cast_to=ChatCompletion, body=kwargs, options=options
+            )
         except openai.OpenAIError as exc:
             raise map_error(exc, self.provider, self.model, self._secrets) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:

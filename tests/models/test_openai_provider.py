@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx2
@@ -17,12 +18,14 @@ from runtime.errors import (
     RateLimited,
     RetryableProviderError,
 )
-from runtime.models.base import Completion, UnparseableOutput
+from runtime.models.base import Completion, Message, UnparseableOutput
 from runtime.models.lowering import lower
 from runtime.models.openai_provider import OpenAIProvider
 from runtime.models.registry import ClientPool, build_model
 
 ENV = {"OPENAI_API_KEY": SECRET}
+JSON_OBJECT_DEPLOYMENT = {"ollama": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:11434/v1",
+                                     "structured": "json_object"}}
 
 
 async def call(fake: FakeHTTP, env: dict[str, str] = ENV, **kw: Any) -> Completion:
@@ -54,6 +57,34 @@ async def test_wire_request_carries_the_strict_lowered_schema() -> None:
     assert comp.data == GOOD
     assert comp.model == "openai:gpt-4.1-mini"
     assert (comp.usage.input_tokens, comp.usage.output_tokens, comp.usage.cached_tokens) == (90, 12, 40)
+
+
+async def test_the_sdks_parameter_transform_would_change_nothing_we_send() -> None:
+    """The adapter posts its body without ``chat.completions.create``'s parameter transform;
+    this holds that the transform, run on exactly what was sent, gives it back unchanged (every
+    role, the strict schema, both token-limit names, temperature, the json_object format)."""
+    from openai._utils import async_maybe_transform
+    from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
+
+    fake = FakeHTTP([ok(chat(json.dumps(GOOD)))] * 3)
+    pool = ClientPool(fake.client)
+    conversation = (
+        Message("system", "You choose carriers."),
+        Message("user", "Order A-1 <input>{\"x\": 1}</input>"),
+        Message("assistant", '{"carrier": "fax"}'),
+        Message("user", "carrier: not one of ups, fedex, usps, dhl"),
+    )
+    for ref, env, kw in [
+        ("openai:gpt-4.1-mini", ENV, {"max_tokens": 300, "temperature": 0.2}),
+        ("openai:o4-mini", ENV, {"max_tokens": 50}),
+        ("ollama:llama3.1:8b", {}, {}),
+    ]:
+        model = build_model(ref, settings(deployments=JSON_OBJECT_DEPLOYMENT), env, pool=pool)
+        await model.complete(replace(request(**kw), messages=conversation))
+    await pool.aclose()
+    assert len(fake.bodies) == 3
+    for sent in fake.bodies:
+        assert await async_maybe_transform(sent, CompletionCreateParamsNonStreaming) == sent
 
 
 async def test_nulls_of_optional_fields_are_removed() -> None:
