@@ -115,10 +115,11 @@ class Catalog:
     def resolve(self, name: str, major: int, revision: int | None = None) -> LoadedRevision:
         """The revision to serve for ``POST /specs/{name}/v{major}``; NotFound names the choices."""
         entry = self.specs.get(name)
-        if entry is not None and revision is None:  # the common case, first and cheaply
+        if entry is not None and revision is None:
             latest = entry.latest_of(major)
             if latest is not None:
                 return latest
+        # What is left is a pinned revision, or a request to refuse with the choices named.
         if entry is not None and not entry.revisions:
             raise NotFound(f'spec "{name}" does not compile yet: see GET /specs/{name}')
         if entry is None or not entry.revisions:
@@ -127,10 +128,7 @@ class Catalog:
         if major not in entry.majors:
             majors = ", ".join(f"v{m}" for m in entry.majors)
             raise NotFound(f'spec "{name}" has no contract v{major} (it has {majors})')
-        if revision is None:
-            latest = entry.latest_of(major)
-            assert latest is not None
-            return latest
+        assert revision is not None  # the latest of a served major was returned above
         rev = entry.get(revision)
         if rev is None or rev.major != major:
             mine = ", ".join(str(r.revision) for r in entry.revisions if r.major == major)

@@ -144,20 +144,18 @@ class CombinedCel:
         """Every guardrail's value once ``output_values`` is in ``scope``, or None."""
         if self.guardrail_program is None or scope is None:
             return None
-        if type(scope) is dict:
-            variables = {**scope, **{OUTPUT_PREFIX + k: v for k, v in output_values.items()}}
-            if self.output_values.plain(output_values):
-                values = _run_native(self.native_guardrails, variables)
-                if values is not None:
-                    return values
-            scope = _context(variables)  # CEL decides this run's guardrails
-            if scope is None:
-                return None
         try:
-            if self.flat:
-                scope.update({OUTPUT_PREFIX + k: v for k, v in output_values.items()})
-            else:
+            if not self.flat:
                 scope.add_variable("output", dict(output_values))
+            elif type(scope) is dict:  # natively, unless these values need CEL
+                variables = {**scope, **{OUTPUT_PREFIX + k: v for k, v in output_values.items()}}
+                if self.output_values.plain(output_values):
+                    values = _run_native(self.native_guardrails, variables)
+                    if values is not None:
+                        return values
+                scope = cel.Context(variables)
+            else:
+                scope.update({OUTPUT_PREFIX + k: v for k, v in output_values.items()})
             values = self.guardrail_program.execute(scope)
         except Exception:  # noqa: BLE001 - some guardrail raised: evaluated one by one
             return None

@@ -78,7 +78,7 @@ class OpenAIProvider:
             raise ModelNotConfigured(self._missing.message if self._missing else self.name)
         lowered, response_format = self._format(request)
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": self._messages(messages, lowered),
             "response_format": response_format,
@@ -92,12 +92,12 @@ class OpenAIProvider:
             "security": {"bearer_auth": True},
         }
         if request.max_tokens is not None:
-            kwargs[self.max_tokens_param] = request.max_tokens
+            body[self.max_tokens_param] = request.max_tokens
         if request.temperature is not None and self._temperature_ok:
-            kwargs["temperature"] = request.temperature
+            body["temperature"] = request.temperature
         try:
             response = await self._client.post(
-                "/chat/completions", cast_to=ChatCompletion, body=kwargs, options=options
+                "/chat/completions", cast_to=ChatCompletion, body=body, options=options
             )
         except openai.OpenAIError as exc:
             raise map_error(exc, self.provider, self.model, self._secrets) from None
