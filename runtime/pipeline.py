@@ -43,7 +43,7 @@ from runtime.errors import (
 from runtime.logstore.ulid import new_run_id
 from runtime.models.base import Model, ModelsExhausted, Problem
 from runtime.prompting import build_request
-from runtime.records import Attempt, RunRecord, RunStatus
+from runtime.records import Attempt, EncodedColumns, RunRecord, RunStatus
 from runtime.redaction import redact
 from runtime.run_errors import (
     InternalError,
@@ -54,7 +54,7 @@ from runtime.run_errors import (
     table_failure,
     validation_details,
 )
-from runtime.run_plan import ESCALATION_VALUES
+from runtime.run_plan import ESCALATION_VALUES, Decided
 
 log = logging.getLogger("specwright.pipeline")
 
@@ -87,6 +87,7 @@ class _State:
     trace: list[dict[str, Any]] = field(default_factory=list)
     guardrails: list[dict[str, Any]] = field(default_factory=list)
     attempts: tuple[Attempt, ...] = ()
+    encoded: EncodedColumns | None = None  # JSON texts the plan remembered (records.py)
 
 
 def is_escalated(revision: LoadedRevision, output: dict[str, Any]) -> bool:
@@ -144,6 +145,7 @@ async def execute(
         rule_trace=tuple(state.trace),
         guardrails=tuple(state.guardrails),
         attempts=state.attempts,
+        encoded=state.encoded,
     )
     try:
         await store.write(record)
@@ -171,7 +173,6 @@ async def _decide(
     run_id: str,
 ) -> dict[str, Any]:
     compiled = revision.compiled
-    spec = compiled.spec
     try:
         validated = revision.input_model.model_validate(raw_input)
     except ValidationError as exc:
@@ -188,22 +189,17 @@ async def _decide(
     cel_input = plan.cel.input_values(input_json)  # to_cel_values over the fields read
     scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
 
-    decided: dict[str, Any] = {}
     flags = plan.cel.table_flags(scope)
-    for i, (table, lines) in enumerate(zip(compiled.tables, plan.row_lines, strict=True)):
-        try:
-            outcome = plan.table_outcome(i, table, flags, cel_input, spec.source)
-        except TableError as exc:
-            raise table_failure(exc) from None
-        state.trace.append(
-            {
-                "table": table.name,
-                "line": table.line,
-                "rows": list(outcome.rows),
-                "row_lines": [lines.get(n) for n in outcome.rows],
-            }
-        )
-        decided.update(outcome.results)
+    # Every table matched one row: what those rows decide may be remembered (run_plan.Decided).
+    hits = plan.single_hits(compiled.tables, flags)
+    memo = None if hits is None else plan.memo.get(hits)
+    if memo is not None:
+        decided = dict(memo.results)
+        state.trace = memo.trace_entries()
+    else:
+        decided = _run_tables(revision, flags, cel_input, state)
+        if hits is not None:
+            memo = plan.remember(hits, decided, state.trace)
 
     def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
         return plan.check_guardrails(
@@ -261,8 +257,13 @@ async def _decide(
         state.mock = completion.mock
         merged = merge(completion.data)
         state.output = merged
-    if checked and _same(checked[0], merged):  # already validated and checked, unchanged
-        output_json: dict[str, Any] = checked[1]
+    rules_only = not compiled.model_decided
+    if rules_only and memo is not None and memo.output is not None:
+        # The tables decided everything, and these rows' output has validated before.
+        output_json: dict[str, Any] = dict(memo.output)
+        results = plan.check_guardrails(scope, cel_input, memo.output_values or {})
+    elif checked and _same(checked[0], merged):  # already validated and checked, unchanged
+        output_json = checked[1]
         results = checked[2]
     else:
         try:
@@ -278,9 +279,13 @@ async def _decide(
                 details=problems_of(exc),
             ) from None
         output_json = final.model_dump(mode="json", by_alias=True)
-        results = guardrail_results(output_json)
+        output_values = plan.cel.output_values(output_json)
+        results = plan.check_guardrails(scope, cel_input, output_values)
+        if rules_only and memo is not None:
+            memo.remember_output(output_json, output_values)
     state.output = output_json
     state.guardrails = [_guardrail_record(r) for r in results]
+    state.encoded = _encoded(revision, memo, state.guardrails)
     failed = [r for r in results if not r.passed]
     if failed:
         raise GuardrailViolation(
@@ -291,6 +296,44 @@ async def _decide(
             ],
         )
     return output_json
+
+
+def _run_tables(
+    revision: LoadedRevision, flags: list[Any] | None, cel_input: dict[str, Any], state: _State
+) -> dict[str, Any]:
+    """Every table's outcome, merged; each table's matched rows go into the rule trace."""
+    compiled, plan = revision.compiled, revision.plan
+    decided: dict[str, Any] = {}
+    for i, (table, lines) in enumerate(zip(compiled.tables, plan.row_lines, strict=True)):
+        try:
+            outcome = plan.table_outcome(i, table, flags, cel_input, compiled.spec.source)
+        except TableError as exc:
+            raise table_failure(exc) from None
+        state.trace.append(
+            {
+                "table": table.name,
+                "line": table.line,
+                "rows": list(outcome.rows),
+                "row_lines": [lines.get(n) for n in outcome.rows],
+            }
+        )
+        decided.update(outcome.results)
+    return decided
+
+
+def _encoded(
+    revision: LoadedRevision, memo: Decided | None, guardrails: list[dict[str, Any]]
+) -> EncodedColumns:
+    """The JSON texts of this run's log columns that the plan remembers."""
+    plan = revision.plan
+    output = None
+    if memo is not None and not revision.compiled.model_decided and not plan.output_sensitive:
+        output = memo.output_json  # the output logged is the output answered
+    return EncodedColumns(
+        output=output,
+        rule_trace=None if memo is None else memo.trace_json,
+        guardrails=plan.guardrail_json(guardrails),
+    )
 
 
 def _guardrail_record(result: GuardrailResult) -> dict[str, Any]:

@@ -42,6 +42,17 @@ class Attempt:
 
 
 @dataclass(frozen=True, slots=True)
+class EncodedColumns:
+    """JSON texts of a run's values that the pipeline already holds (it remembers them per
+    revision, ``runtime.run_plan``): the log stores these instead of encoding the values again.
+    Each is exactly ``runtime.jsontext.dumps`` of the record's value, or None (encode it)."""
+
+    output: str | None = None
+    rule_trace: str | None = None
+    guardrails: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunRecord:
     id: str  # ULID: sortable by creation time
     spec: str
@@ -58,6 +69,8 @@ class RunRecord:
     rule_trace: tuple[dict[str, Any], ...] = ()  # [{"table", "rows": [n...], "line"}]
     guardrails: tuple[dict[str, Any], ...] = ()  # [{"label", "passed", "line"}]
     attempts: tuple[Attempt, ...] = field(default_factory=tuple)
+    # Not part of the run: texts the log may use instead of encoding (see EncodedColumns).
+    encoded: EncodedColumns | None = field(default=None, compare=False, repr=False)
 
     @property
     def input_tokens(self) -> int:

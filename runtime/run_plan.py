@@ -14,8 +14,8 @@ which makes the whole list raise, no match, several matches, ``collect``) goes t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.evaluate import (
@@ -26,9 +26,66 @@ from compiler.evaluate import (
 )
 from compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable
 from runtime.combined_cel import CombinedCel, combine
+from runtime.jsontext import dumps
 from runtime.redaction import has_sensitive
 
 ESCALATION_VALUES = frozenset({"escalate", "escalated"})
+MEMO_LIMIT = 4096  # row combinations (and guardrail outcomes) remembered per revision
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def scalars_only(values: Mapping[str, Any]) -> bool:
+    """Every value is a JSON scalar: a shallow copy of the mapping shares nothing mutable."""
+    return all(type(v) in _SCALARS for v in values.values())
+
+
+@dataclass(slots=True, eq=False)
+class Decided:
+    """What one combination of matched rows decides, remembered from the first run that
+    matched it (``RunPlan.remember``).
+
+    Only for combinations where every table matched exactly one row (``RunPlan.single_hits``):
+    the table results are then constants of those rows, so the results, the rule trace and,
+    when the tables decide every output field, the validated output are the same for every run
+    that matches them. The dicts here are shared by those runs: callers copy, never mutate.
+    """
+
+    results: dict[str, Any]  # every table's results, merged (JSON scalars only)
+    trace: tuple[tuple[str, int, int, int | None], ...]  # table, its line, row, the row's line
+    trace_json: str  # the rule trace's JSON text, as the log stores it
+    # Rules-only revisions, set by the first run once its output validated:
+    output: dict[str, Any] | None = None  # the Output model's JSON (scalars only)
+    output_json: str | None = None  # its JSON text
+    output_values: dict[str, Any] | None = None  # its CEL values, for the guardrails
+
+    def trace_entries(self) -> list[dict[str, Any]]:
+        """A fresh copy of the rule trace, as ``pipeline`` records it."""
+        return [
+            {"table": table, "line": line, "rows": [row], "row_lines": [row_line]}
+            for table, line, row, row_line in self.trace
+        ]
+
+    def remember_output(
+        self, output: dict[str, Any], output_values: dict[str, Any]
+    ) -> None:
+        if self.output is None and scalars_only(output):
+            self.output = dict(output)
+            self.output_json = dumps(output)
+            self.output_values = dict(output_values)
+
+
+def _single_hit(table: CompiledTable, row_flags: Sequence[Any]) -> int | None:
+    """The index of the table's one matching row, when that row is the table's outcome by
+    every hit policy but ``collect``: exactly one flag is ``True`` (``count`` also counts a
+    ``1`` as True, so the flag found must be True itself)."""
+    if (
+        table.hit_policy == "collect"
+        or len(row_flags) != len(table.rows)
+        or row_flags.count(True) != 1
+    ):
+        return None
+    hit = row_flags.index(True)
+    return hit if row_flags[hit] is True else None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -40,6 +97,12 @@ class RunPlan:
     output_sensitive: bool
     guardrails: tuple[CompiledGuardrail, ...]
     cel: CombinedCel  # the tables' and guardrails' combined programs
+    # Per-revision memos, filled by runs (see ``Decided``), at most MEMO_LIMIT entries each:
+    memo: dict[tuple[int, ...], Decided] = field(default_factory=dict)
+    guardrail_results: dict[tuple[bool, ...], tuple[GuardrailResult, ...]] = field(
+        default_factory=dict
+    )  # immutable results, shared
+    guardrails_json: dict[tuple[bool, ...], str] = field(default_factory=dict)
 
     def table_outcome(
         self,
@@ -50,16 +113,57 @@ class RunPlan:
         source: str,
     ) -> TableOutcome:
         """``evaluate_table(table, ...)`` (raises ``TableError`` the same way)."""
-        if flags is not None and table.hit_policy != "collect" and index < len(flags):
-            row_flags = flags[index]
-            # Exactly one row whose flag is ``True`` (count() also counts a 1 as True: then the
-            # flag found must be True itself), where every policy but collect picks that row.
-            if len(row_flags) == len(table.rows) and row_flags.count(True) == 1:
-                hit = row_flags.index(True)
-                if row_flags[hit] is True:
-                    row = table.rows[hit]
-                    return TableOutcome((row.number,), dict(row.results))
+        if flags is not None and index < len(flags):
+            hit = _single_hit(table, flags[index])
+            if hit is not None:
+                row = table.rows[hit]
+                return TableOutcome((row.number,), dict(row.results))
         return evaluate_table(table, input_values, required=self.required, source=source)
+
+    def single_hits(
+        self, tables: Sequence[CompiledTable], flags: list[Any] | None
+    ) -> tuple[int, ...] | None:
+        """Per table, the index of its one matching row when every table is on
+        ``table_outcome``'s fast path; else None."""
+        if flags is None or len(flags) != len(tables):
+            return None
+        hits = []
+        for table, row_flags in zip(tables, flags, strict=True):
+            hit = _single_hit(table, row_flags)
+            if hit is None:
+                return None
+            hits.append(hit)
+        return tuple(hits)
+
+    def remember(
+        self, hits: tuple[int, ...], results: dict[str, Any], trace: list[dict[str, Any]]
+    ) -> Decided | None:
+        """Remember what the rows ``hits`` decided (``results`` and ``trace``, as the run that
+        matched them worked them out); None when the memo is full or a result is not a scalar."""
+        if len(self.memo) >= MEMO_LIMIT or not scalars_only(results):
+            return None
+        decided = Decided(
+            results=dict(results),
+            trace=tuple(
+                (t["table"], t["line"], t["rows"][0], t["row_lines"][0]) for t in trace
+            ),
+            trace_json=dumps(trace),
+        )
+        self.memo[hits] = decided
+        return decided
+
+    def guardrail_json(self, records: list[dict[str, Any]]) -> str:
+        """``dumps(records)`` (the guardrail column), remembered per pass/fail outcome when no
+        guardrail carries an error (the records are then a function of the outcome alone)."""
+        if any("error" in r for r in records):
+            return dumps(records)
+        key = tuple(r["passed"] for r in records)
+        text = self.guardrails_json.get(key)
+        if text is None:
+            text = dumps(records)
+            if len(self.guardrails_json) < MEMO_LIMIT:
+                self.guardrails_json[key] = text
+        return text
 
     def check_guardrails(
         self, scope: Any, input_values: Mapping[str, Any], output_values: Mapping[str, Any]
@@ -70,12 +174,18 @@ class RunPlan:
         if (
             values is not None
             and len(values) == len(self.guardrails)
-            and all(isinstance(v, bool) for v in values)
+            and all(type(v) is bool for v in values)  # a 1 is not a pass (nor a cache key)
         ):
-            return tuple(
-                GuardrailResult(g.label, v, g.line)
-                for g, v in zip(self.guardrails, values, strict=True)
-            )
+            key = tuple(values)
+            results = self.guardrail_results.get(key)
+            if results is None:
+                results = tuple(
+                    GuardrailResult(g.label, v, g.line)
+                    for g, v in zip(self.guardrails, values, strict=True)
+                )
+                if len(self.guardrail_results) < MEMO_LIMIT:
+                    self.guardrail_results[key] = results
+            return results
         return evaluate_guardrails(self.guardrails, input_values, output_values)
 
 

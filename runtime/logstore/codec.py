@@ -12,7 +12,7 @@ from typing import Any
 
 from runtime.jsontext import dumps
 from runtime.logstore.base import RunQuery
-from runtime.records import Attempt, RunRecord
+from runtime.records import Attempt, EncodedColumns, RunRecord
 
 RUN_COLUMNS = (
     "id",
@@ -54,6 +54,7 @@ ATTEMPT_COLUMNS = (
 
 RunRow = tuple[Any, ...]
 AttemptRow = tuple[Any, ...]
+_NOTHING_ENCODED = EncodedColumns()
 
 
 def _dumps_or_none(value: Any) -> str | None:
@@ -62,6 +63,7 @@ def _dumps_or_none(value: Any) -> str | None:
 
 def run_to_rows(run: RunRecord) -> tuple[RunRow, list[AttemptRow]]:
     """Raise ValueError (NaN, infinity) or TypeError (bad key) if the run cannot be stored."""
+    encoded = run.encoded or _NOTHING_ENCODED
     row: RunRow = (
         run.id,
         run.spec,
@@ -77,10 +79,10 @@ def run_to_rows(run: RunRecord) -> tuple[RunRow, list[AttemptRow]]:
         run.cost_usd,
         len(run.attempts),
         _dumps_or_none(run.input),
-        _dumps_or_none(run.output),
+        _dumps_or_none(run.output) if encoded.output is None else encoded.output,
         _dumps_or_none(run.error),
-        dumps(run.rule_trace),
-        dumps(run.guardrails),
+        dumps(run.rule_trace) if encoded.rule_trace is None else encoded.rule_trace,
+        dumps(run.guardrails) if encoded.guardrails is None else encoded.guardrails,
     )
     attempts = [
         (

@@ -33,9 +33,18 @@ def encode(value: int) -> str:
     return "".join([pairs[(value >> shift) & 1023] for shift in range(120, -10, -10)])
 
 
+def _random_part(value: int) -> str:
+    """80 bits -> 16 characters, most significant first."""
+    pairs = _PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in range(70, -10, -10)])
+
+
+_time_part = ("", -1)  # the 10 characters of the last millisecond encoded, and that millisecond
+
+
 def new_run_id(now: float | None = None) -> str:
     """A new ULID, greater than every id this process made before it."""
-    global _last_ms, _last_random
+    global _last_ms, _last_random, _time_part
     ms = int((time.time() if now is None else now) * 1000)
     with _lock:
         if ms <= _last_ms:  # same millisecond, or the clock stepped back: keep counting up
@@ -49,7 +58,13 @@ def new_run_id(now: float | None = None) -> str:
         if ms > _TIME_MAX:
             raise ValueError("timestamp beyond the ULID range (year 10889)")
         _last_ms, _last_random = ms, rnd
-    return encode((ms << _RANDOM_BITS) | rnd)
+    # Runs made in the same millisecond share the time part: encode it once. (One tuple, read
+    # and replaced whole, so another thread never sees a prefix paired with another ms.)
+    prefix, prefix_ms = _time_part
+    if prefix_ms != ms:
+        prefix = encode(ms << _RANDOM_BITS)[:10]
+        _time_part = (prefix, ms)
+    return prefix + _random_part(rnd)
 
 
 def is_run_id(value: str) -> bool:

@@ -45,3 +45,21 @@ def test_sortable_by_time_and_unique_across_threads() -> None:
     for bucket in ids:
         assert bucket == sorted(bucket)  # each thread sees increasing ids
     assert new_run_id() > max(flat)
+
+
+def _value(run_id: str) -> int:
+    value = 0
+    for ch in run_id:
+        value = value * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(ch)
+    return value
+
+
+def test_the_time_part_encoded_once_per_millisecond_is_that_millisecond() -> None:
+    # Ids alternate between far-apart milliseconds (and a later one), so a time part kept from
+    # the previous millisecond would show: each id must be the full encoding of its own value.
+    stamps = [3_000_000_000.001, 3_000_000_000.001, 3_000_000_100.25, 3_000_000_100.25,
+              3_000_000_200.5]
+    ids = [new_run_id(t) for t in stamps]
+    assert [timestamp_of(i) for i in ids] == stamps
+    assert all(encode(_value(i)) == i for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
