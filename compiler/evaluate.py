@@ -17,12 +17,14 @@ import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import cel
-
+from compiler.cel_engine import engine
 from compiler.errors import SpecwrightError
 from compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
+
+if TYPE_CHECKING:
+    import cel
 
 __all__ = [
     "GuardrailResult",
@@ -176,7 +178,8 @@ def display(value: Any, ftype: FieldType | None = None) -> str:
 @functools.lru_cache(maxsize=1024)
 def cel_program(expression: str) -> cel.Program:
     """Compile a CEL expression once (pure: same string, same program)."""
-    return cel.compile(expression)
+    program: cel.Program = engine().compile(expression)
+    return program
 
 
 # ----------------------------------------------------------------------------- tables

@@ -65,12 +65,26 @@ def _pos(node: yaml.Node | None, first_line: int) -> tuple[int, int]:
     return first_line + node.start_mark.line, node.start_mark.column + 1
 
 
+def _compose_and_load(yaml_text: str) -> tuple[yaml.Node | None, Any]:
+    """``(yaml.compose(text), yaml.safe_load(text))`` from one parse of the text.
+
+    ``safe_load`` is ``compose`` followed by constructing Python values from the node tree;
+    this constructs them from the tree we keep for the line numbers instead of parsing the
+    text a second time (the YAML scanner is most of reading the front matter).
+    """
+    loader = yaml.SafeLoader(yaml_text)
+    try:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
 def read_front_matter(
     yaml_text: str, first_line: int, source: str, report: Reporter
 ) -> FrontMatter:
     try:
-        root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(yaml_text)
+        root, data = _compose_and_load(yaml_text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (first_line + mark.line, mark.column + 1) if mark else (first_line, 1)

@@ -8,14 +8,13 @@ calling ``runtime.testing``, where the logic lives. It finds its revision direct
 
 from __future__ import annotations
 
-import re
 import textwrap
-import unicodedata
 from collections.abc import Iterable
 from typing import Literal
 
 from compiler.celscan import scan
 from compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Spec
+from compiler.names import identifier
 
 __all__ = ["fields_read", "identifier", "render_test_module", "test_module_name"]
 
@@ -27,15 +26,6 @@ def fields_read(spec: Spec, cel: str, root: Literal["input", "output"]) -> set[s
     if any(not p.names for p in paths):
         return {f.name for f in fields}
     return {p.names[0] for p in paths}
-
-
-def identifier(text: str, fallback: str) -> str:
-    """``Hawaii, four days`` -> ``hawaii_four_days`` (ASCII, lower case, never empty)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    ident = re.sub(r"[^0-9a-z]+", "_", ascii_text.lower()).strip("_")
-    if not ident:
-        return fallback
-    return f"_{ident}" if ident[0].isdigit() else ident
 
 
 def test_module_name(compiled: CompiledSpec) -> str:

@@ -12,7 +12,6 @@ compiled and compared byte for byte. ``full=True`` compiles every spec regardles
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Mapping
 from dataclasses import replace
@@ -32,7 +31,7 @@ from runtime.project import (
     display_path,
     generated_names,
     map_specs,
-    prepare_unchanged,
+    unchanged_revisions,
 )
 
 DIFF_LINES_PER_FILE = 40
@@ -41,6 +40,8 @@ DIFF_LINES_PER_SPEC = 160
 
 def file_diff(old: bytes | None, new: bytes | None, old_label: str, new_label: str) -> list[str]:
     """A unified diff of two file versions, at most ``DIFF_LINES_PER_FILE`` lines."""
+    import difflib  # only when something differs: the no-change check never needs it
+
     a = old.decode("utf-8", "replace").splitlines() if old is not None else []
     b = new.decode("utf-8", "replace").splitlines() if new is not None else []
     lines = list(difflib.unified_diff(a, b, old_label, new_label, n=2, lineterm=""))
@@ -74,11 +75,11 @@ def earlier_problems(root: Path, revisions: list[RevisionOnDisk]) -> list[str]:
 
 def check_unchanged(root: Path, settings: Settings, path: Path) -> SpecOutcome | None:
     """The outcome of a spec whose latest revision is provably current, else None."""
-    prepared = prepare_unchanged(root, settings, path)
-    if prepared is None or prepared.latest is None:
+    found = unchanged_revisions(root, settings, path)
+    if found is None:
         return None
-    generated_dir = settings.path(root, settings.generated_dir)
-    drift = earlier_problems(root, read_revisions(generated_dir, prepared.outcome.name))
+    prepared, revisions = found
+    drift = earlier_problems(root, revisions)
     return replace(prepared.outcome, drift=tuple(drift))
 
 

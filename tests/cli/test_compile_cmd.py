@@ -233,10 +233,10 @@ def test_changed_compiler_code_is_never_trusted(project: Path,
 def test_full_check_recompiles(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast check trusts spec hash + compiler fingerprint; --full recompiles everything."""
     run(project, "compile")
-    import compiler.artifacts as artifacts
+    import compiler.models_gen as models_gen  # render_content imports its renderers when called
 
-    original = artifacts.models_source
-    monkeypatch.setattr(artifacts, "models_source", lambda c, m: original(c, m) + "# v2\n")
+    original = models_gen.models_source
+    monkeypatch.setattr(models_gen, "models_source", lambda c, m: original(c, m) + "# v2\n")
     assert run(project, "compile", "--check").exit_code == 0
     r = run(project, "compile", "--check", "--full")
     assert r.exit_code == 1 and "+# v2" in r.stdout
@@ -264,7 +264,7 @@ def test_internal_compiler_error_is_a_diagnostic(project: Path,
     assert ("specs/parcel.md:1:1: error: internal compiler error: RuntimeError: kaput"
             " (please report this)") in r.stderr
     monkeypatch.undo()
-    monkeypatch.setattr("compiler.artifacts.render_test_module", boom)  # a renderer bug
+    monkeypatch.setattr("compiler.testgen.render_test_module", boom)  # a renderer bug
     r = run(project, "compile", "--check")
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "specs/courier.md:1:1: error: internal compiler error: RuntimeError: kaput" in r.stderr
