@@ -40,6 +40,29 @@ def _random_part(value: int) -> str:
 
 
 _time_part = ("", -1)  # the 10 characters of the last millisecond encoded, and that millisecond
+_POOL_IDS = 256  # ids' worth of randomness read from the OS at a time
+_pool = b""
+_pool_at = 0
+
+
+def _fresh_random() -> int:
+    """79 random bits (the top one of 80 left at 0) from the OS's CSPRNG, read for 256 ids at a
+    time: one system call instead of one per id. Called with ``_lock`` held."""
+    global _pool, _pool_at
+    if _pool_at >= len(_pool):
+        _pool, _pool_at = os.urandom(10 * _POOL_IDS), 0
+    chunk = _pool[_pool_at : _pool_at + 10]
+    _pool_at += 10
+    return int.from_bytes(chunk, "big") >> 1
+
+
+def _forget_pool() -> None:
+    """In a forked child: never hand out the bytes the parent will hand out too."""
+    global _pool, _pool_at
+    _pool, _pool_at = b"", 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -51,10 +74,10 @@ def new_run_id(now: float | None = None) -> str:
             ms = _last_ms
             rnd = _last_random + 1
             if rnd > _RANDOM_MAX:  # 2**80 ids in one millisecond: borrow the next one
-                ms, rnd = ms + 1, int.from_bytes(os.urandom(10), "big") >> 1
+                ms, rnd = ms + 1, _fresh_random()
         else:
             # The top random bit starts at 0, leaving 2**79 increments before overflow.
-            rnd = int.from_bytes(os.urandom(10), "big") >> 1
+            rnd = _fresh_random()
         if ms > _TIME_MAX:
             raise ValueError("timestamp beyond the ULID range (year 10889)")
         _last_ms, _last_random = ms, rnd

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from runtime.logstore import InvalidQuery, LogStore, LogStoreError, RunQuery, migrations, new_run_id
+from runtime.logstore.threaded import ThreadedLogStore
 from runtime.records import Attempt, RunRecord
 
 MakeRun = Callable[..., RunRecord]
@@ -186,7 +187,17 @@ async def test_backpressure_bounds_the_queue(
     await store.start()
     try:
         runs = [make_run() for _ in range(60)]
-        await asyncio.gather(*(store.write(r) for r in runs))
+        writes = asyncio.gather(*(store.write(r) for r in runs))
+        assert isinstance(store, ThreadedLogStore)
+        writer = store._writer
+        assert writer is not None
+        seen = 0
+        while not writes.done():  # watched from the loop, between any two steps of the writes
+            seen = max(seen, writer.in_flight)
+            await asyncio.sleep(0)
+        await writes
+        assert seen == 4  # the bound was reached, and never exceeded
+        assert writer.in_flight == 0
         assert store.stats.runs == 60 and store.stats.max_batch <= 3
         assert len(await all_runs(store)) == 60
     finally:

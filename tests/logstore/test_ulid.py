@@ -63,3 +63,22 @@ def test_the_time_part_encoded_once_per_millisecond_is_that_millisecond() -> Non
     assert [timestamp_of(i) for i in ids] == stamps
     assert all(encode(_value(i)) == i for i in ids)
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_a_forked_child_does_not_reuse_the_parents_randomness() -> None:
+    import os
+
+    new_run_id(4_000_000_000.0)  # the pool now holds bytes the parent will use next
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, at a fresh millisecond, through the pipe
+        os.close(read)
+        os.write(write, new_run_id(4_000_000_100.0).encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = new_run_id(4_000_000_100.0)
+    assert child[:10] == parent[:10]  # the same millisecond
+    assert child[10:] != parent[10:]  # but not the same random part
