@@ -88,7 +88,7 @@ class PostgresLogStore(ThreadedLogStore):
         application_name: str = "specwright-log",
         max_pending: int = 10_000,
         max_batch: int = 1_000,
-        max_linger_s: float = 0.002,
+        max_linger_s: float = 0.0005,
     ) -> None:
         super().__init__(max_pending=max_pending, max_batch=max_batch, max_linger_s=max_linger_s)
         self.url = url

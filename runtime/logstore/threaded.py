@@ -25,11 +25,14 @@ class ThreadedLogStore(LogStore):
     db_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(
-        self, *, max_pending: int = 10_000, max_batch: int = 1_000, max_linger_s: float = 0.002
+        self, *, max_pending: int = 10_000, max_batch: int = 1_000, max_linger_s: float = 0.0005
     ) -> None:
         """``max_pending``: runs accepted and not yet committed before ``write`` waits for room;
         ``max_batch``: runs per transaction; ``max_linger_s``: the longest the writer waits under
-        load for writers just released to come back and share the next commit."""
+        load for writers just released to come back and share the next commit. 0.5 ms: 64
+        writers in a loop still share each commit (~64 runs per transaction), while a server whose
+        runs arrive ~0.6 ms apart hands each batch over at once; lingering 2 ms there cost it ~3%
+        of its rules-only throughput (``docs/performance.md``)."""
         if max_pending < 1 or max_batch < 1 or max_linger_s < 0:
             raise ValueError("max_pending and max_batch must be positive, max_linger_s >= 0")
         self._max_pending, self._max_batch, self._max_linger_s = (
