@@ -344,16 +344,9 @@ def _binary(op: str, left: Native, right: Native) -> Native:
         items = right.value
         if items and all(type(item) is str for item in items):
             strings = frozenset(items)
-            read = left.name if isinstance(left, _Variable) else None
 
             def among(v: Variables) -> bool:
-                if read is None:
-                    value = left(v)
-                else:
-                    try:
-                        value = v[read]
-                    except KeyError:
-                        raise Unsupported from None  # CEL: undeclared reference
+                value = left(v)
                 if type(value) is str:
                     return value in strings
                 return _member(value, items)
@@ -390,7 +383,7 @@ def _compare_with_constant(name: str, compare: Callable[[Any, Any], bool], const
         return slow
 
     def compare_value(v: Variables) -> bool:
-        try:
+        try:  # ``_read``, inlined: this closure is most of a table's evaluation
             value = v[name]
         except KeyError:
             raise Unsupported from None  # CEL: undeclared reference

@@ -257,11 +257,10 @@ async def _decide(
         state.mock = completion.mock
         merged = merge(completion.data)
         state.output = merged
-    rules_only = not compiled.model_decided
-    if rules_only and memo is not None and memo.output is not None:
-        # The tables decided everything, and these rows' output has validated before.
-        output_json: dict[str, Any] = dict(memo.output)
-        results = plan.check_guardrails(scope, cel_input, memo.output_values or {})
+    if memo is not None and memo.output is not None:
+        # Rules-only: the tables decided everything, and these rows' output validated before.
+        output_json: dict[str, Any] = dict(memo.output.value)
+        results = plan.check_guardrails(scope, cel_input, memo.output.cel_values)
     elif checked and _same(checked[0], merged):  # already validated and checked, unchanged
         output_json = checked[1]
         results = checked[2]
@@ -281,7 +280,7 @@ async def _decide(
         output_json = final.model_dump(mode="json", by_alias=True)
         output_values = plan.cel.output_values(output_json)
         results = plan.check_guardrails(scope, cel_input, output_values)
-        if rules_only and memo is not None:
+        if memo is not None and not compiled.model_decided:
             memo.remember_output(output_json, output_values)
     state.output = output_json
     state.guardrails = [_guardrail_record(r) for r in results]
@@ -327,8 +326,8 @@ def _encoded(
     """The JSON texts of this run's log columns that the plan remembers."""
     plan = revision.plan
     output = None
-    if memo is not None and not revision.compiled.model_decided and not plan.output_sensitive:
-        output = memo.output_json  # the output logged is the output answered
+    if memo is not None and memo.output is not None and not plan.output_sensitive:
+        output = memo.output.text  # the output logged is the output answered
     return EncodedColumns(
         output=output,
         rule_trace=None if memo is None else memo.trace_json,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from compiler.evaluate import (
     GuardrailResult,
@@ -39,6 +39,14 @@ def scalars_only(values: Mapping[str, Any]) -> bool:
     return all(type(v) in _SCALARS for v in values.values())
 
 
+class RememberedOutput(NamedTuple):
+    """A rules-only revision's validated output for one combination of rows."""
+
+    value: dict[str, Any]  # the Output model's JSON (scalars only; shared: copy it)
+    text: str  # its JSON text
+    cel_values: dict[str, Any]  # its CEL values, for the guardrails
+
+
 @dataclass(slots=True, eq=False)
 class Decided:
     """What one combination of matched rows decides, remembered from the first run that
@@ -53,10 +61,8 @@ class Decided:
     results: dict[str, Any]  # every table's results, merged (JSON scalars only)
     trace: tuple[tuple[str, int, int, int | None], ...]  # table, its line, row, the row's line
     trace_json: str  # the rule trace's JSON text, as the log stores it
-    # Rules-only revisions, set by the first run once its output validated:
-    output: dict[str, Any] | None = None  # the Output model's JSON (scalars only)
-    output_json: str | None = None  # its JSON text
-    output_values: dict[str, Any] | None = None  # its CEL values, for the guardrails
+    # Rules-only revisions only, set by the first run once its output validated:
+    output: RememberedOutput | None = None
 
     def trace_entries(self) -> list[dict[str, Any]]:
         """A fresh copy of the rule trace, as ``pipeline`` records it."""
@@ -69,9 +75,7 @@ class Decided:
         self, output: dict[str, Any], output_values: dict[str, Any]
     ) -> None:
         if self.output is None and scalars_only(output):
-            self.output = dict(output)
-            self.output_json = dumps(output)
-            self.output_values = dict(output_values)
+            self.output = RememberedOutput(dict(output), dumps(output), dict(output_values))
 
 
 def _single_hit(table: CompiledTable, row_flags: Sequence[Any]) -> int | None:

@@ -27,16 +27,16 @@ _last_random = 0
 _PAIRS = [a + b for a in ALPHABET for b in ALPHABET]  # 10 bits -> 2 characters
 
 
+def _characters(value: int, pairs: int) -> str:
+    """The low ``pairs * 10`` bits of ``value`` -> ``pairs * 2`` characters, most significant
+    first."""
+    table = _PAIRS
+    return "".join([table[(value >> shift) & 1023] for shift in range(pairs * 10 - 10, -10, -10)])
+
+
 def encode(value: int) -> str:
-    """128-bit integer -> 26 characters, most significant first."""
-    pairs = _PAIRS
-    return "".join([pairs[(value >> shift) & 1023] for shift in range(120, -10, -10)])
-
-
-def _random_part(value: int) -> str:
-    """80 bits -> 16 characters, most significant first."""
-    pairs = _PAIRS
-    return "".join([pairs[(value >> shift) & 1023] for shift in range(70, -10, -10)])
+    """128-bit integer -> 26 characters (130 bits, the top 2 zero), most significant first."""
+    return _characters(value, 13)
 
 
 _time_part = ("", -1)  # the 10 characters of the last millisecond encoded, and that millisecond
@@ -85,9 +85,9 @@ def new_run_id(now: float | None = None) -> str:
     # and replaced whole, so another thread never sees a prefix paired with another ms.)
     prefix, prefix_ms = _time_part
     if prefix_ms != ms:
-        prefix = encode(ms << _RANDOM_BITS)[:10]
+        prefix = _characters(ms, 5)  # 48 bits in 10 characters
         _time_part = (prefix, ms)
-    return prefix + _random_part(rnd)
+    return prefix + _characters(rnd, 8)  # 80 bits in 16 characters
 
 
 def is_run_id(value: str) -> bool:
