@@ -74,7 +74,7 @@ def serve(host: str, port: int, watch: bool, mock: bool, log_level: str, project
         click.echo("mock mode: model-decided fields are answered offline "
                    "(responses carry X-Specwright-Mock: true)", err=True)
     try:
-        app = create_app(settings, project, mock=mock, watch=watch, tune_gc=True)
+        app = create_app(settings, project, mock=mock, watch=watch, tune_process=True)
     except SpecwrightError as exc:
         raise click.ClickException(str(exc)) from None
     if not watch:
