@@ -96,6 +96,7 @@ def report(res: dict[str, Any]) -> str:
         rows.append([name, int(w["errors"]), m["p50"], m["p99"], w["p99"], w["added_p99"],
                      w["peak_rss_mb"], m["cpu_s"], m["cpu_s"] / res["requests"] * 1e6])
     w = res["worst"]
+    cpu_us = median(r["cpu_s"] for r in res["results"]["specwright"]) / res["requests"] * 1e6
     return "\n".join([
         f"Many in flight: {res['requests']} concurrent requests, model latency "
         f"{res['latency_ms']} ms, {res['rounds']} rounds (median, and worst round)",
@@ -104,6 +105,10 @@ def report(res: dict[str, Any]) -> str:
         f"specwright: errors {int(w['errors'])} (target 0), peak RSS {w['peak_rss_mb']:.0f} MB "
         f"(target < {RSS_TARGET_MB:.0f}; {res['rss_at_start_mb']:.0f} MB idle), added p99 "
         f"{w['added_p99']:.0f} ms (target < {ADDED_P99_TARGET_MS:.0f}): {verdict(res['met'])}",
+        f"bound: one event loop spends {res['requests']} x {cpu_us:.0f} us = "
+        f"{res['requests'] * cpu_us / 1000:.0f} ms of CPU before the last answer can leave; an "
+        f"added p99 under {ADDED_P99_TARGET_MS:.0f} ms needs under "
+        f"{ADDED_P99_TARGET_MS * 1000 / res['requests']:.0f} us of CPU per request",
     ])
 
 
