@@ -124,6 +124,17 @@ class CombinedCel:
 
     def table_flags(self, scope: Any) -> list[list[Any]] | None:
         """Every table's row flags (one list per table), or None if anything raised."""
+        return self.flags_of(self.condition_values(scope))
+
+    def flags_of(self, values: list[Any] | None) -> list[list[Any]] | None:
+        """Every table's row flags, from ``condition_values``."""
+        if values is None:
+            return None
+        return [[values[i] for i in rows] for rows in self.table_rows]
+
+    def condition_values(self, scope: Any) -> list[Any] | None:
+        """The value of every distinct row condition (``table_rows`` index this list), or None
+        if anything raised."""
         if self.table_program is None or scope is None:
             return None
         values: Any = None
@@ -136,9 +147,7 @@ class CombinedCel:
                 values = self.table_program.execute(scope)
             except Exception:  # noqa: BLE001 - some condition raised: evaluated one by one
                 return None
-        if not isinstance(values, list):
-            return None
-        return [[values[i] for i in rows] for rows in self.table_rows]
+        return values if isinstance(values, list) else None
 
     def guardrail_values(self, scope: Any, output_values: Mapping[str, Any]) -> list[Any] | None:
         """Every guardrail's value once ``output_values`` is in ``scope``, or None."""

@@ -54,7 +54,7 @@ from runtime.run_errors import (
     table_failure,
     validation_details,
 )
-from runtime.run_plan import ESCALATION_VALUES, Decided
+from runtime.run_plan import ESCALATION_VALUES, Decided, memo_key
 
 log = logging.getLogger("specwright.pipeline")
 
@@ -189,17 +189,19 @@ async def _decide(
     cel_input = plan.cel.input_values(input_json)  # to_cel_values over the fields read
     scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
 
-    flags = plan.cel.table_flags(scope)
-    # Every table matched one row: what those rows decide may be remembered (run_plan.Decided).
-    hits = plan.single_hits(compiled.tables, flags)
-    memo = None if hits is None else plan.memo.get(hits)
+    conditions = plan.cel.condition_values(scope)
+    # What the rows these conditions match decide, if a run matched them before and every
+    # table matched one row (run_plan.Decided).
+    key = memo_key(conditions)
+    memo = None if key is None else plan.memo.get(key)
     if memo is not None:
         decided = dict(memo.results)
         state.trace = memo.trace_entries()
     else:
+        flags = plan.cel.flags_of(conditions)
         decided = _run_tables(revision, flags, cel_input, state)
-        if hits is not None:
-            memo = plan.remember(hits, decided, state.trace)
+        if key is not None and plan.single_hits(compiled.tables, flags) is not None:
+            memo = plan.remember(key, decided, state.trace)
 
     def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
         return plan.check_guardrails(

@@ -34,6 +34,16 @@ MEMO_LIMIT = 4096  # row combinations (and guardrail outcomes) remembered per re
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+def memo_key(condition_values: list[Any] | None) -> tuple[bool, ...] | None:
+    """The key under which ``RunPlan.memo`` keeps what these row-condition values decide: the
+    values themselves, when every one is exactly ``True`` or ``False``; else None (not
+    remembered). A ``1`` is not a ``True`` here: it is equal to ``True`` and hashed like it, so
+    as a key it would find what ``True`` decided."""
+    if condition_values is None or not all(type(v) is bool for v in condition_values):
+        return None
+    return tuple(condition_values)
+
+
 def scalars_only(values: Mapping[str, Any]) -> bool:
     """Every value is a JSON scalar: a shallow copy of the mapping shares nothing mutable."""
     return all(type(v) in _SCALARS for v in values.values())
@@ -56,6 +66,9 @@ class Decided:
     the table results are then constants of those rows, so the results, the rule trace and,
     when the tables decide every output field, the validated output are the same for every run
     that matches them. The dicts here are shared by those runs: callers copy, never mutate.
+    Kept under the row conditions' values (``memo_key``): the rows each table matches are a
+    function of those values, and a run that finds its values here needs neither the tables'
+    row flags nor their hits worked out.
     """
 
     results: dict[str, Any]  # every table's results, merged (JSON scalars only)
@@ -102,7 +115,7 @@ class RunPlan:
     guardrails: tuple[CompiledGuardrail, ...]
     cel: CombinedCel  # the tables' and guardrails' combined programs
     # Per-revision memos, filled by runs (see ``Decided``), at most MEMO_LIMIT entries each:
-    memo: dict[tuple[int, ...], Decided] = field(default_factory=dict)
+    memo: dict[tuple[bool, ...], Decided] = field(default_factory=dict)  # by memo_key
     guardrail_results: dict[tuple[bool, ...], tuple[GuardrailResult, ...]] = field(
         default_factory=dict
     )  # immutable results, shared
@@ -140,10 +153,12 @@ class RunPlan:
         return tuple(hits)
 
     def remember(
-        self, hits: tuple[int, ...], results: dict[str, Any], trace: list[dict[str, Any]]
+        self, key: tuple[bool, ...], results: dict[str, Any], trace: list[dict[str, Any]]
     ) -> Decided | None:
-        """Remember what the rows ``hits`` decided (``results`` and ``trace``, as the run that
-        matched them worked them out); None when the memo is full or a result is not a scalar."""
+        """Remember what the rows matched under the condition values ``key`` (``memo_key``)
+        decided: ``results`` and ``trace``, as the run that matched them worked them out. The
+        caller has checked that every table matched one row (``single_hits``). None when the
+        memo is full or a result is not a scalar."""
         if len(self.memo) >= MEMO_LIMIT or not scalars_only(results):
             return None
         decided = Decided(
@@ -153,7 +168,7 @@ class RunPlan:
             ),
             trace_json=dumps(trace),
         )
-        self.memo[hits] = decided
+        self.memo[key] = decided
         return decided
 
     def guardrail_json(self, records: list[dict[str, Any]]) -> str:

@@ -19,7 +19,7 @@ from runtime.logstore.codec import RUN_COLUMNS, run_to_rows
 from runtime.models.mock import MockModel
 from runtime.pipeline import RunResult, execute
 from runtime.records import RunRecord
-from runtime.run_plan import build_plan
+from runtime.run_plan import build_plan, memo_key
 from runtime.testing.strategies import valid_inputs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -154,3 +154,42 @@ def test_a_guardrail_value_of_1_is_not_taken_for_a_pass() -> None:
     full_in = to_cel_values(revision.compiled.spec.inputs, data)
     full_out = to_cel_values(revision.compiled.spec.outputs, dict(example.output))
     assert results == evaluate_guardrails(revision.compiled.guardrails, full_in, full_out)
+
+
+def test_only_exact_true_and_false_condition_values_are_a_memo_key() -> None:
+    assert memo_key([True, False, False]) == (True, False, False)
+    assert memo_key([]) == ()
+    assert memo_key(None) is None  # some condition raised: evaluated one by one
+    assert memo_key([1, False]) is None  # equal to True and hashed like it: never a key
+    assert memo_key([True, None]) is None
+    assert memo_key([True, "yes"]) is None
+
+
+def test_a_condition_value_of_1_does_not_read_what_true_decided() -> None:
+    revision = fresh(CATALOG.resolve("order-validation", 1))
+    example = revision.compiled.spec.examples[0]
+    same_run(revision, example.input)
+    (key,) = revision.plan.memo
+    real = revision.plan.cel
+
+    class Ones:
+        """The real conditions, with every True handed back as 1."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def condition_values(self, scope: Any) -> list[Any] | None:
+            values = real.condition_values(scope)
+            return None if values is None else [1 if v is True else v for v in values]
+
+    remembered = revision.plan.memo[key]
+    right = remembered.results["decision"]
+    wrong = next(v for v in ("accept", "hold", "reject") if v != right)
+    # What a run would answer if it read this entry: another decision, valid all the same.
+    poisoned = {key: dataclasses.replace(
+        remembered, results={**remembered.results, "decision": wrong}, output=None)}
+    odd = dataclasses.replace(
+        revision, plan=dataclasses.replace(revision.plan, cel=Ones(), memo=poisoned))  # type: ignore[arg-type]
+    result, _ = run(odd, example.input)
+    assert result.status_code == 200 and result.body["decision"] == right
+    assert result.body == run(fresh(revision), example.input)[0].body
