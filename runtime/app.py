@@ -119,7 +119,7 @@ def tune_switch_interval_for_serving() -> None:
     interval before the loop is made to let go, so each commit took several milliseconds
     longer than its fsync, and every request of the batch waited that long for its answer. With
     64 callers, a rules-only spec over HTTP (``bench/rules_only_http.py``): the mean commit went
-    from 2.1 to 1.3-1.7 ms, its p90 from 6.0 to 3.2-4.1 ms. The interval only matters while
+    from 1.7-2.1 to 1.3-1.7 ms, its p90 from 5.4-6.1 to 3.2-4.1 ms. The interval only matters while
     another thread asks for the GIL, so a server whose threads are idle pays nothing for it.
     """
     sys.setswitchinterval(SWITCH_INTERVAL_S)
