@@ -200,7 +200,7 @@ async def _decide(
     else:
         flags = plan.cel.flags_of(conditions)
         decided = _run_tables(revision, flags, cel_input, state)
-        if key is not None and plan.single_hits(compiled.tables, flags) is not None:
+        if key is not None and plan.single_hits(compiled.tables, flags):
             memo = plan.remember(key, decided, state.trace)
 
     def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:

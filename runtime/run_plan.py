@@ -137,20 +137,14 @@ class RunPlan:
                 return TableOutcome((row.number,), dict(row.results))
         return evaluate_table(table, input_values, required=self.required, source=source)
 
-    def single_hits(
-        self, tables: Sequence[CompiledTable], flags: list[Any] | None
-    ) -> tuple[int, ...] | None:
-        """Per table, the index of its one matching row when every table is on
-        ``table_outcome``'s fast path; else None."""
+    def single_hits(self, tables: Sequence[CompiledTable], flags: list[Any] | None) -> bool:
+        """Every table matched exactly one row, the one ``table_outcome``'s fast path takes."""
         if flags is None or len(flags) != len(tables):
-            return None
-        hits = []
-        for table, row_flags in zip(tables, flags, strict=True):
-            hit = _single_hit(table, row_flags)
-            if hit is None:
-                return None
-            hits.append(hit)
-        return tuple(hits)
+            return False
+        return all(
+            _single_hit(table, row_flags) is not None
+            for table, row_flags in zip(tables, flags, strict=True)
+        )
 
     def remember(
         self, key: tuple[bool, ...], results: dict[str, Any], trace: list[dict[str, Any]]
