@@ -166,14 +166,18 @@ def reset_log(project: Path) -> None:
     shutil.rmtree(project / ".specwright", ignore_errors=True)
 
 
-def loadgen(url: str, body: Any, *, concurrency: int, requests: int, warmup: int = 0,
-            connect_first: bool = False, timeout: float = 60.0) -> dict[str, Any]:
-    """Run ``bench/loadgen.py`` in its own process; its JSON summary."""
+def loadgen(url: str, body: Any, *, concurrency: int = 64, requests: int = 0, warmup: int = 0,
+            connect_first: bool = False, timeout: float = 60.0, rate: float = 0.0,
+            duration: float = 0.0) -> dict[str, Any]:
+    """Run ``bench/loadgen.py`` in its own process; its JSON summary. ``rate`` and
+    ``duration``: an open loop (requests sent when due) instead of ``concurrency`` callers."""
     argv = [PY, str(BENCH / "loadgen.py"), url, "--body", json.dumps(body), "-c",
             str(concurrency), "-n", str(requests), "--warmup", str(warmup),
             "--timeout", str(timeout)]
     if connect_first:
         argv.append("--connect-first")
+    if rate:
+        argv += ["--rate", str(rate), "--duration", str(duration)]
     out = subprocess.run(argv, capture_output=True, text=True, check=False,
                          preexec_fn=_raise_fd_limit)  # noqa: PLW1509
     if out.returncode != 0:

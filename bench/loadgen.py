@@ -12,6 +12,14 @@ JSON object: counts per status, transport errors, wall time, requests/s and late
 
 ``--connect-first`` opens every connection before the first request is sent, so that all the
 requests are in flight at once (the many-in-flight benchmark).
+
+``--rate R --duration S`` is an open loop instead: requests are due at a fixed rate, whatever the
+server's answers, each on an idle keep-alive connection or a new one. A request's latency is
+counted from the moment it was due, so a late send (the generator's own lag) counts against the
+answer rather than hiding it; that lag is reported apart (``send_lag_ms``), with the most
+requests in flight at once.
+
+    python bench/loadgen.py URL --body-file input.json --rate 200 --duration 8
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ class LoadResult:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     cpu_s: float = 0.0  # this process
+    send_lags_ms: list[float] = field(default_factory=list)  # open loop: sent after it was due
+    max_in_flight: int = 0
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -55,6 +65,10 @@ class LoadResult:
             },
             "loadgen_cpu_us_per_request": round(self.cpu_s / self.requests * 1e6, 1)
             if self.requests else 0.0,
+            "max_in_flight": self.max_in_flight,
+            **({"send_lag_ms": {"p50": percentile(lags, 0.50), "p99": percentile(lags, 0.99),
+                                "max": round(lags[-1], 3)}}
+               if (lags := sorted(self.send_lags_ms)) else {}),
         }
 
 
@@ -169,6 +183,66 @@ async def run_load(url: str, body: bytes, *, concurrency: int, requests: int,
     return result
 
 
+async def run_open_loop(url: str, body: bytes, *, rate: float, duration: float,
+                        method: str = "POST", headers: list[str] | None = None,
+                        timeout: float = 60.0) -> LoadResult:
+    """Send ``rate`` requests per second for ``duration`` seconds, each when it is due."""
+    if rate <= 0 or duration <= 0:
+        raise ValueError("--rate and --duration must be positive")
+    host, port, raw = build_request(url, body, method, headers or [])
+    result = LoadResult()
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    in_flight = 0
+
+    async def one(due: float) -> None:
+        nonlocal in_flight
+        in_flight += 1
+        result.max_in_flight = max(result.max_in_flight, in_flight)
+        conn = idle.pop() if idle else None
+        try:
+            if conn is None:
+                conn = await asyncio.wait_for(
+                    asyncio.open_connection(host, port, limit=1 << 22), timeout)
+            reader, writer = conn
+            result.send_lags_ms.append((time.perf_counter() - due) * 1000.0)
+            writer.write(raw)
+            status, keep = await asyncio.wait_for(_read_response(reader), timeout)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError, ValueError) as exc:
+            result.errors[type(exc).__name__] += 1
+            if conn is not None:
+                conn[1].close()
+            return
+        finally:
+            in_flight -= 1
+            result.requests += 1
+        result.latencies_ms.append((time.perf_counter() - due) * 1000.0)
+        result.statuses[status] += 1
+        if keep:
+            idle.append(conn)
+        else:
+            writer.close()
+
+    total = max(1, round(rate * duration))
+    tasks: list[asyncio.Task[None]] = []
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    sent = 0
+    while sent < total:
+        now = time.perf_counter()
+        due_now = min(total, int((now - t0) * rate) + 1)  # every request due by now
+        while sent < due_now:
+            tasks.append(asyncio.create_task(one(t0 + sent / rate)))
+            sent += 1
+        if sent < total:
+            await asyncio.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
+    await asyncio.gather(*tasks)
+    result.seconds = time.perf_counter() - t0
+    result.cpu_s = time.process_time() - cpu0
+    for _, writer in idle:
+        writer.close()
+    return result
+
+
 def raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -188,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=0, help="requests sent first, not counted")
     p.add_argument("--connect-first", action="store_true",
                    help="open every connection before sending, so all requests fly at once")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="open loop: requests per second, each sent when due (with --duration)")
+    p.add_argument("--duration", type=float, default=0.0, help="open loop: seconds of load")
     args = p.parse_args(argv)
     raise_fd_limit()
     body = Path(args.body_file).read_bytes() if args.body_file else args.body.encode()
@@ -195,12 +272,19 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_load(args.url, body, concurrency=args.concurrency,
                              requests=args.warmup, method=args.method, headers=args.header,
                              timeout=args.timeout))
-    result = asyncio.run(run_load(args.url, body, concurrency=args.concurrency,
-                                  requests=args.requests, method=args.method,
-                                  headers=args.header, timeout=args.timeout,
-                                  connect_first=args.connect_first))
+    if args.rate or args.duration:
+        result = asyncio.run(run_open_loop(args.url, body, rate=args.rate,
+                                           duration=args.duration, method=args.method,
+                                           headers=args.header, timeout=args.timeout))
+    else:
+        result = asyncio.run(run_load(args.url, body, concurrency=args.concurrency,
+                                      requests=args.requests, method=args.method,
+                                      headers=args.header, timeout=args.timeout,
+                                      connect_first=args.connect_first))
     summary = result.summary()
     summary["concurrency"] = args.concurrency
+    if args.rate:
+        summary["rate"] = args.rate
     summary["pid"] = os.getpid()
     json.dump(summary, sys.stdout)
     sys.stdout.write("\n")

@@ -105,9 +105,10 @@ def rows_e2e(out: str, res: dict[str, Any] | None) -> list[Row]:
 def rows_rules(out: str, res: dict[str, Any] | None) -> list[Row]:
     if not res:
         return [["3. rules-only over HTTP", "failed", "", ""]]
-    m = res["medians"]
+    m, rounds = res["medians"], res["round_ratios"]
     return [["3. rules-only spec vs FastAPI hello-world, c=64",
-             f"{res['throughput_ratio']:.2f}x ({m['specwright']['rps']:.0f} vs "
+             f"{res['throughput_ratio']:.2f}x, median of {len(rounds)} rounds "
+             f"({min(rounds):.2f}x-{max(rounds):.2f}x; {m['specwright']['rps']:.0f} vs "
              f"{m['hello']['rps']:.0f} req/s)", ">= 0.8x", verdict(res["met"])]]
 
 
@@ -120,7 +121,11 @@ def rows_inflight(out: str, res: dict[str, Any] | None) -> list[Row]:
             ["   peak RSS", f"{w['peak_rss_mb']:.0f} MB", "< 500 MB",
              verdict(w["peak_rss_mb"] < 500)],
             ["   added p99 latency", f"{w['added_p99']:.0f} ms", "< 100 ms",
-             verdict(w["added_p99"] < 100)]]
+             verdict(w["added_p99"] < 100)],
+            *[[f"   steady load held by {name} (added p99 < 100 ms)",
+               "no rate tried" if held is None else
+               f"{held['rate']:.0f} req/s, {held['in_flight']:.0f} in flight", "", ""]
+              for name, held in res.get("held", {}).items()]]
 
 
 def rows_compile(out: str, res: dict[str, Any] | None) -> list[Row]:

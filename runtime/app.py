@@ -112,12 +112,14 @@ def tune_switch_interval_for_serving() -> None:
     """Let a thread that asks for the GIL get it within 0.5 ms instead of 5 ms
     (``sys.setswitchinterval``).
 
-    Why: the log's writer thread needs the GIL three times per commit: when it wakes up for a
-    batch, when SQLite returns from the commit (the fsync runs without the GIL), and after it
-    has woken the event loop (``call_soon_threadsafe`` writes to the loop's socket without the
-    GIL). Under load the loop holds the GIL, and a thread asking for it waits up to the switch
-    interval before the loop is made to let go, so each commit took several milliseconds
-    longer than its fsync, and every request of the batch waited that long for its answer. With
+    Why: the log's writer thread takes the GIL back about seven times per commit: when it wakes
+    up for a batch, five times within the one ``execute`` of the batch's INSERT (CPython 3.11's
+    sqlite3 lets go of it around binding, the step that commits and fsyncs, and three trivial
+    calls after it), and after it has woken the event loop (``call_soon_threadsafe`` writes to
+    the loop's socket without the GIL). Under load the loop holds the GIL, and a thread asking
+    for it waits up to the switch interval before the loop is made to let go, so each commit
+    took several milliseconds longer than its fsync, and every request of the batch waited that
+    long for its answer. With
     64 callers, a rules-only spec over HTTP (``bench/rules_only_http.py``): the mean commit went
     from 1.7-2.1 to 1.3-1.7 ms, its p90 from 5.4-6.1 to 3.2-4.1 ms. The interval only matters while
     another thread asks for the GIL, so a server whose threads are idle pays nothing for it.
