@@ -24,7 +24,7 @@ on this machine, where 2,000 sent at the same instant cannot be. A server's high
 skipped once its added p99 passes 1 s (past its capacity the queue only grows).
 
     python bench/many_in_flight.py [--requests 2000] [--latency-ms 2000] [--rounds 2]
-        [--rates 50 100 200 300 400 500] [--duration 6]
+        [--rates 50 100 150 200 300 400 500] [--duration 6]
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--no-floor", action="store_true", help="skip the floor for reference")
-    p.add_argument("--rates", type=float, nargs="*", default=[50, 100, 200, 300, 400, 500],
+    p.add_argument("--rates", type=float, nargs="*", default=[50, 100, 150, 200, 300, 400, 500],
                    help="steady loads to sweep, requests/s (none: skip the sweep)")
     p.add_argument("--duration", type=float, default=6.0, help="seconds of each steady load")
     p.add_argument("--json", default="", help="also write the results to this file as JSON")
