@@ -9,10 +9,16 @@ of the server's CPU (``bench/many_in_flight.py``).
 ``ShardedPool`` takes the place of a client's pool and spreads requests over up to ``shards``
 pools with the same settings, each allowed ``1/shards`` of the original connection limit (so the
 client never holds more connections than before). A request goes to the first pool with room
-below that limit, so under ordinary load only the first pool is used and connections are reused
-exactly as with one pool; more pools come into use only as calls in flight pile up, and a full
+below that limit, so under light load only the first pool is used and connections are reused
+exactly as with one pool; more pools come into use as calls in flight pile up, and a full
 client queues requests in its least loaded pool. ``shard_pools`` installs it; where the
 installed httpx/httpcore do not have the layout it expects, nothing is changed.
+
+How small: ``CONNECTIONS_PER_POOL`` (8) unless ``shards`` is given. The pass over a pool's
+connections runs on every request and every release, so the smaller the pools the less each
+call pays: with 64 calls in flight, pools of 8 instead of 62 (16 pools for the SDK's limit of
+1,000) cost ~9-13% less CPU per pipeline call in interleaved A/B runs (``docs/performance.md``,
+round 5). Finding a pool with room is a scan of the pools' counters, ~125 integers at most.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 import httpcore2
 from httpcore2 import AsyncConnectionPool
 
-DEFAULT_SHARDS = 16
+CONNECTIONS_PER_POOL = 8
 _SETTINGS = (
     "_ssl_context", "_proxy", "_max_connections", "_max_keepalive_connections",
     "_keepalive_expiry", "_http1", "_http2", "_retries", "_local_address", "_uds",
@@ -57,8 +63,10 @@ class ShardedPool:
     """Stands in for an ``httpcore2.AsyncConnectionPool`` (``handle_async_request``, ``aclose``,
     async context manager); see the module docstring."""
 
-    def __init__(self, first: AsyncConnectionPool, shards: int = DEFAULT_SHARDS) -> None:
+    def __init__(self, first: AsyncConnectionPool, shards: int | None = None) -> None:
         self._settings = {name.removeprefix("_"): getattr(first, name) for name in _SETTINGS}
+        if shards is None:  # pools of CONNECTIONS_PER_POOL: as many as the client's limit allows
+            shards = max(1, self._settings["max_connections"] // CONNECTIONS_PER_POOL)
         limit = max(1, self._settings["max_connections"] // shards)
         first._max_connections = limit
         first._max_keepalive_connections = min(first._max_keepalive_connections, limit)
@@ -107,9 +115,10 @@ class ShardedPool:
         await self.aclose()
 
 
-def shard_pools(sdk_client: Any, shards: int = DEFAULT_SHARDS) -> bool:
+def shard_pools(sdk_client: Any, shards: int | None = None) -> bool:
     """Put a ``ShardedPool`` in place of the pool of ``sdk_client``'s default transport (an
-    ``AsyncOpenAI`` or ``AsyncAnthropic``); False when its layout is not the expected one."""
+    ``AsyncOpenAI`` or ``AsyncAnthropic``); False when its layout is not the expected one.
+    ``shards``: how many pools at most (default: pools of ``CONNECTIONS_PER_POOL``)."""
     transport = getattr(getattr(sdk_client, "_client", None), "_transport", None)
     pool = getattr(transport, "_pool", None)
     if type(pool) is not AsyncConnectionPool or not all(hasattr(pool, n) for n in _SETTINGS):

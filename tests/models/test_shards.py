@@ -11,7 +11,7 @@ import openai
 from mdl_support import LoopbackServer, chat
 
 from runtime.models.registry import ClientPool
-from runtime.models.shards import ShardedPool, shard_pools
+from runtime.models.shards import CONNECTIONS_PER_POOL, ShardedPool, shard_pools
 
 
 def slow_server(delay: float) -> LoopbackServer:
@@ -19,7 +19,7 @@ def slow_server(delay: float) -> LoopbackServer:
     return LoopbackServer(lambda path, payload: (200, chat('{"ok": true}')), delay=delay)
 
 
-def _sharded(server: LoopbackServer, max_connections: int, shards: int
+def _sharded(server: LoopbackServer, max_connections: int, shards: int | None
              ) -> tuple[openai.AsyncOpenAI, ShardedPool]:
     """An SDK client of ``server`` with ``max_connections``, its pool sharded ``shards`` ways."""
     client = openai.AsyncOpenAI(
@@ -66,6 +66,22 @@ async def test_many_in_flight_spread_over_pools_within_the_clients_limit() -> No
         await client.close()
 
 
+async def test_by_default_each_pool_holds_a_few_connections_and_the_limit_is_kept() -> None:
+    server = slow_server(0.2)
+    async with server:
+        client, pool = _sharded(server, 4 * CONNECTIONS_PER_POOL, shards=None)
+        assert pool.limit == CONNECTIONS_PER_POOL
+        calls = 2 * CONNECTIONS_PER_POOL + 1  # two full pools and one call in a third
+        answers = await asyncio.gather(*(_ask(client) for _ in range(calls)))
+        assert answers == ['{"ok": true}'] * calls
+        assert len(pool.pools) == 3 and pool.in_flight == [0, 0, 0]
+        assert server.most_open <= calls
+        for _ in range(3):  # one at a time again: the first pool's kept-alive connections
+            assert await _ask(client) == '{"ok": true}'
+        assert pool.in_flight == [0, 0, 0]
+        await client.close()
+
+
 async def test_a_failed_call_is_not_counted_as_in_flight() -> None:
     server = slow_server(0.0)
     async with server:
@@ -105,5 +121,6 @@ def test_the_client_pool_shards_the_sdk_default_client() -> None:
     client = pool.get(("openai", "x"), lambda: openai.AsyncOpenAI(
         api_key="sk-test", base_url="http://127.0.0.1:9/v1"))
     assert isinstance(_pool(client), ShardedPool)
+    assert _pool(client).limit == CONNECTIONS_PER_POOL  # the SDK's limit of 1,000, in pools of 8
     assert not shard_pools(client)  # already sharded
     asyncio.run(pool.aclose())
