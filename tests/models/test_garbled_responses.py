@@ -85,6 +85,13 @@ CHAT_GARBLED: dict[str, httpx2.Response] = {
     "cached_tokens a list": ok({**_chat(), "usage": {
         "prompt_tokens": 1, "completion_tokens": 3,
         "prompt_tokens_details": {"cached_tokens": [1]}}}),
+    "no choices": ok(_without(_chat(), "choices")),
+    "a choice that is a number": ok({**_chat(), "choices": [5]}),
+    "no finish_reason": ok({**_chat(), "choices": [
+        _without(_chat()["choices"][0], "finish_reason")]}),
+    "usage without prompt_tokens": ok({**_chat(), "usage": {"completion_tokens": 3}}),
+    "message a string": ok(_chat_message("hello")),
+    "JSON text of a list, labelled text/plain": raw(b"[1, 2]", "text/plain"),
 }
 
 # Garbled 200s of the Messages API.
@@ -280,3 +287,12 @@ async def test_anthropic_strict_validation_error_is_a_malformed_response() -> No
     finally:
         await client.close()
     assert_clean(info.value, "anthropic:claude-haiku-4-5")
+
+
+@pytest.mark.parametrize("kind", ["openai", "compat"])
+async def test_a_chat_answer_labelled_as_text_is_still_read(kind: str) -> None:
+    """Some OpenAI-compatible servers send JSON as ``text/plain``: the SDK hands that back as
+    text, and the adapter reads it as the JSON it is."""
+    fake = FakeHTTP([raw(json.dumps(_chat()).encode(), "text/plain; charset=utf-8")])
+    completion = await call(kind, fake)
+    assert completion.data == GOOD
