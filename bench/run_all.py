@@ -34,7 +34,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "router_overhead": ([], ["--rounds", "3", "--calls", "512"]),
     "http_e2e": ([], ["--rounds", "2", "--requests", "1000"]),
     "rules_only_http": ([], ["--rounds", "2", "--requests", "2000"]),
-    "many_in_flight": ([], ["--rounds", "1"]),
+    "many_in_flight": ([], ["--rounds", "1", "--rates", "50", "100", "200"]),
     "compile_bench": ([], ["--sizes", "200", "1000", "--rounds", "1"]),
     "logstore_bench": ([], ["--rounds", "2", "--seconds", "2"]),
 }
