@@ -54,6 +54,35 @@ async def test_wire_request_forces_a_tool_whose_input_schema_is_the_output() -> 
     assert (comp.usage.input_tokens, comp.usage.output_tokens, comp.usage.cached_tokens) == (250, 40, 50)
 
 
+async def test_the_request_is_the_one_messages_create_would_send() -> None:
+    """The adapter posts its body with the client's ``post`` rather than ``messages.create``
+    (which builds the SDK's ``Message`` from the answer): the two requests must be the same,
+    body and headers, so an SDK release that starts to send something else fails here."""
+    import anthropic
+
+    fake = FakeHTTP([ok(claude(GOOD))])
+    await call(fake, max_tokens=512)
+    ours = fake.requests[0]
+    sdk = anthropic.AsyncAnthropic(api_key=ANT_SECRET, max_retries=0, http_client=fake.client())
+    body = fake.bodies[0]
+    await sdk.messages.create(**body, timeout=30.0)
+    await sdk.close()
+    theirs = fake.requests[1]
+    assert (ours.method, ours.url) == (theirs.method, theirs.url)
+    assert fake.bodies[1] == body
+    volatile = {"x-stainless-read-timeout", "x-stainless-timeout", "content-length"}
+    assert {k: v for k, v in ours.headers.items() if k not in volatile} == {
+        k: v for k, v in theirs.headers.items() if k not in volatile}
+
+
+async def test_an_answer_labelled_as_text_is_still_read() -> None:
+    """A JSON answer sent as ``text/plain`` comes back from the SDK as text; it is read as the
+    JSON it is."""
+    reply = httpx2.Response(200, content=json.dumps(claude(GOOD)).encode(),
+                            headers={"content-type": "text/plain"})
+    assert (await call(FakeHTTP([reply]))).data == GOOD
+
+
 async def test_repair_turns_alternate_roles() -> None:
     fake = FakeHTTP([ok(claude(GOOD))])
     req = request()

@@ -106,6 +106,11 @@ CLAUDE_GARBLED: dict[str, httpx2.Response] = {
     "input_tokens a string": ok({**_claude(), "usage": {"input_tokens": "x", "output_tokens": 1}}),
     "a text block without text": ok({**_claude(), "content": [{"type": "text", "text": None}]}),
     "a block that is a number": ok({**_claude(), "content": [5]}),
+    "a block without its type": ok({**_claude(), "content": [{"text": "x"}]}),
+    "a tool_use block without its input": ok({**_claude(), "content": [
+        {"type": "tool_use", "id": "t", "name": "carrier_selection_output"}]}),
+    "usage without output_tokens": ok({**_claude(), "usage": {"input_tokens": 3}}),
+    "no content": ok(_without(_claude(), "content")),
 }
 
 CASES = [
