@@ -11,6 +11,7 @@ sent.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -44,6 +45,13 @@ from runtime.models.lowering import Dialect, LoweredSchema
 from runtime.models.parsing import ParseError, parse_json_object
 
 __all__ = ["AnthropicProvider", "build", "map_error"]
+
+log = logging.getLogger("specwright.models")
+
+try:  # the SDK's table of deprecated models: what ``messages.create`` warns about on each call
+    from anthropic._data import DEPRECATED_MODELS as _DEPRECATED_MODELS
+except ImportError:  # a release of the SDK without that table has nothing to warn about
+    _DEPRECATED_MODELS = {}
 
 DEFAULT_MAX_TOKENS = 4096
 _TOOL_DESCRIPTION = "Record your answer. Call this tool exactly once, with the complete answer."
@@ -234,6 +242,10 @@ def build(endpoint: Endpoint, model: str, pool: ClientPool) -> AnthropicProvider
         )
 
     client = pool.get(("anthropic", endpoint.base_url, endpoint.key or ""), make)
+    end_of_life = _DEPRECATED_MODELS.get(model)
+    if end_of_life:  # the adapter posts without ``messages.create``, which would warn per call
+        log.warning("%s:%s is deprecated and reaches end-of-life on %s: route its specs to a "
+                    "newer model", endpoint.provider, model, end_of_life)
     return AnthropicProvider(
         endpoint.provider, model, client,
         timeout_s=endpoint.timeout_s, secrets=(endpoint.key,) if endpoint.key else (),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -73,6 +74,26 @@ async def test_the_request_is_the_one_messages_create_would_send() -> None:
     volatile = {"x-stainless-read-timeout", "x-stainless-timeout", "content-length"}
     assert {k: v for k, v in ours.headers.items() if k not in volatile} == {
         k: v for k, v in theirs.headers.items() if k not in volatile}
+
+
+def test_a_deprecated_model_is_named_in_a_warning_when_it_is_routed_to(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """``messages.create`` warns about deprecated models; the adapter does not call it, so it
+    says so itself, once, when a route is built."""
+    from anthropic._data import DEPRECATED_MODELS
+
+    if not DEPRECATED_MODELS:
+        pytest.skip("the installed anthropic SDK lists no deprecated model")
+    model, end_of_life = next(iter(DEPRECATED_MODELS.items()))
+    pool = ClientPool(FakeHTTP([ok(claude(GOOD))]).client)
+    with caplog.at_level("WARNING", logger="specwright.models"):
+        build_model("anthropic:claude-haiku-4-5", settings(), ENV, pool=pool)
+        assert not caplog.records
+        build_model(f"anthropic:{model}", settings(), ENV, pool=pool)
+    asyncio.run(pool.aclose())
+    (record,) = caplog.records
+    assert f"anthropic:{model} is deprecated" in record.getMessage()
+    assert end_of_life in record.getMessage()
 
 
 async def test_an_answer_labelled_as_text_is_still_read() -> None:
