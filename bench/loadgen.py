@@ -32,6 +32,7 @@ import resource
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,48 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep
 
 
+Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+# What one exchange can fail with: counted by class name, the connection dropped.
+_TRANSPORT_ERRORS = (TimeoutError, OSError, asyncio.IncompleteReadError,
+                     asyncio.LimitOverrunError, ValueError)
+
+
+def _connector(host: str, port: int, timeout: float) -> Callable[[], Awaitable[Conn]]:
+    async def connect() -> Conn:
+        return await asyncio.wait_for(asyncio.open_connection(host, port, limit=1 << 22), timeout)
+
+    return connect
+
+
+async def _exchange(conn: Conn | None, connect: Callable[[], Awaitable[Conn]], raw: bytes,
+                    timeout: float, since: float, result: LoadResult,
+                    send_lags: list[float] | None = None) -> Conn | None:
+    """One request on ``conn`` (a new connection when None), counted in ``result`` with its
+    latency from ``since``; ``send_lags`` gets how late it was sent. Returns the connection to
+    use next, or None when it was closed (an error, or ``Connection: close``)."""
+    try:
+        if conn is None:
+            conn = await connect()
+        reader, writer = conn
+        if send_lags is not None:
+            send_lags.append((time.perf_counter() - since) * 1000.0)
+        writer.write(raw)
+        status, keep = await asyncio.wait_for(_read_response(reader), timeout)
+    except _TRANSPORT_ERRORS as exc:
+        result.errors[type(exc).__name__] += 1
+        result.requests += 1
+        if conn is not None:
+            conn[1].close()
+        return None
+    result.latencies_ms.append((time.perf_counter() - since) * 1000.0)
+    result.statuses[status] += 1
+    result.requests += 1
+    if not keep:
+        writer.close()
+        return None
+    return conn
+
+
 async def run_load(url: str, body: bytes, *, concurrency: int, requests: int,
                    method: str = "POST", headers: list[str] | None = None,
                    timeout: float = 60.0, connect_first: bool = False) -> LoadResult:
@@ -129,9 +172,7 @@ async def run_load(url: str, body: bytes, *, concurrency: int, requests: int,
     workers = min(concurrency, requests)
     go, connected = asyncio.Event(), asyncio.Event()
     ready = 0
-
-    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        return await asyncio.wait_for(asyncio.open_connection(host, port, limit=1 << 22), timeout)
+    connect = _connector(host, port, timeout)
 
     async def worker() -> None:
         nonlocal remaining, ready
@@ -148,27 +189,7 @@ async def run_load(url: str, body: bytes, *, concurrency: int, requests: int,
         await go.wait()
         while remaining > 0:
             remaining -= 1
-            start = time.perf_counter()
-            try:
-                if conn is None:
-                    conn = await connect()
-                reader, writer = conn
-                writer.write(raw)
-                status, keep = await asyncio.wait_for(_read_response(reader), timeout)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError,
-                    asyncio.LimitOverrunError, ValueError) as exc:
-                result.errors[type(exc).__name__] += 1
-                result.requests += 1
-                if conn is not None:
-                    conn[1].close()
-                conn = None
-                continue
-            result.latencies_ms.append((time.perf_counter() - start) * 1000.0)
-            result.statuses[status] += 1
-            result.requests += 1
-            if not keep:
-                writer.close()
-                conn = None
+            conn = await _exchange(conn, connect, raw, timeout, time.perf_counter(), result)
         if conn is not None:
             conn[1].close()
 
@@ -191,7 +212,8 @@ async def run_open_loop(url: str, body: bytes, *, rate: float, duration: float,
         raise ValueError("--rate and --duration must be positive")
     host, port, raw = build_request(url, body, method, headers or [])
     result = LoadResult()
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    connect = _connector(host, port, timeout)
+    idle: list[Conn] = []
     in_flight = 0
 
     async def one(due: float) -> None:
@@ -200,28 +222,12 @@ async def run_open_loop(url: str, body: bytes, *, rate: float, duration: float,
         result.max_in_flight = max(result.max_in_flight, in_flight)
         conn = idle.pop() if idle else None
         try:
-            if conn is None:
-                conn = await asyncio.wait_for(
-                    asyncio.open_connection(host, port, limit=1 << 22), timeout)
-            reader, writer = conn
-            result.send_lags_ms.append((time.perf_counter() - due) * 1000.0)
-            writer.write(raw)
-            status, keep = await asyncio.wait_for(_read_response(reader), timeout)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError,
-                asyncio.LimitOverrunError, ValueError) as exc:
-            result.errors[type(exc).__name__] += 1
-            if conn is not None:
-                conn[1].close()
-            return
+            conn = await _exchange(conn, connect, raw, timeout, due, result,
+                                   result.send_lags_ms)
         finally:
             in_flight -= 1
-            result.requests += 1
-        result.latencies_ms.append((time.perf_counter() - due) * 1000.0)
-        result.statuses[status] += 1
-        if keep:
+        if conn is not None:
             idle.append(conn)
-        else:
-            writer.close()
 
     total = max(1, round(rate * duration))
     tasks: list[asyncio.Task[None]] = []

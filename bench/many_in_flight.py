@@ -172,9 +172,9 @@ def steady_report(res: dict[str, Any]) -> list[str]:
         f"model latency {res['latency_ms']} ms",
         table(["server", "rate req/s", "most in flight", "errors", "p50 ms", "p99 ms",
                "added p99 ms", "send lag p99 ms", "CPU us/req"], rows),
+        f"(a server's higher rates are skipped once its added p99 passes {OVERLOADED_MS:.0f} "
+        "ms: past its capacity the queue only grows)",
     ]
-    lines.append(f"(a server's higher rates are skipped once its added p99 passes "
-                 f"{OVERLOADED_MS:.0f} ms: past its capacity the queue only grows)")
     for name, held in res["held"].items():
         lines.append(
             f"{name}: no rate tried kept added p99 under {ADDED_P99_TARGET_MS:.0f} ms"

@@ -123,6 +123,13 @@ def malformed(
     )
 
 
+def json_answer(response: object) -> Any:
+    """What ``client.post(..., cast_to=object)`` handed back, as JSON: the SDKs decode a 2xx body
+    labelled JSON themselves and hand back any other body as text, which may be JSON all the
+    same (a ``ValueError``, one of ``MALFORMED_FIELDS``, when it is not)."""
+    return json.loads(response) if isinstance(response, str) else response
+
+
 def token_count(value: object, field: str) -> int:
     """A usage field: a non-negative integer, or absent (0). Anything else is a malformed body."""
     if value is None:

@@ -33,6 +33,7 @@ from runtime.models._support import (
     attempt_timeout,
     body_message,
     is_context_error,
+    json_answer,
     lower_for,
     malformed,
     missing_key,
@@ -150,8 +151,7 @@ class AnthropicProvider:
         the API always sends are indexed (``KeyError`` when absent), optional ones read with
         ``get``.
         """
-        if isinstance(response, str):  # a 2xx body not labelled JSON: the SDK hands back text
-            response = json.loads(response)
+        response = json_answer(response)
         u = response["usage"]
         if u is None:
             raise TypeError("usage is null")

@@ -30,6 +30,7 @@ from runtime.models._support import (
     attempt_timeout,
     body_message,
     is_context_error,
+    json_answer,
     lower_for,
     malformed,
     missing_key,
@@ -156,8 +157,7 @@ class OpenAIProvider:
         string token count...) raises one of ``MALFORMED_FIELDS`` here: fields the API always
         sends are indexed (``KeyError`` when absent), optional ones are read with ``get``.
         """
-        if isinstance(response, str):  # a 2xx body not labelled JSON: the SDK hands back text
-            response = json.loads(response)
+        response = json_answer(response)
         u = response.get("usage")
         usage = Usage()
         if u is not None:
