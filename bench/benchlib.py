@@ -92,16 +92,44 @@ class Service:
                 time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout}s")
 
+    def pids(self) -> list[int]:
+        """The process and its descendants (the server's log writer process, for one)."""
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # exited meanwhile
+                continue
+            parents[int(stat.parent.name)] = int(fields[1])
+        found = [self.proc.pid]
+        for pid in found:
+            found += [child for child, parent in parents.items() if parent == pid]
+        return found
+
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the process (every thread)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds of the process and its descendants (every thread)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def memory_mb(self) -> tuple[float, float]:
-        """(current RSS, peak RSS) in MB."""
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
-        return int(found.get("VmRSS", 0)) / 1024, int(found.get("VmHWM", 0)) / 1024
+        """(current RSS, peak RSS) in MB of the process and its descendants: the sums over
+        them of each one's current and peak RSS (the latter an upper bound of their joint peak)."""
+        rss = peak = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
+            rss += int(found.get("VmRSS", 0))
+            peak += int(found.get("VmHWM", 0))
+        return rss / 1024, peak / 1024
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -136,9 +164,11 @@ def start_floor(kind: str, project: Path, *args: str) -> Service:
                    log=project / f"floor-{kind}-{port}.log").wait_ready()
 
 
-def bench_project(root: Path, fake_url: str, specs: dict[str, list[str]]) -> Path:
+def bench_project(root: Path, fake_url: str, specs: dict[str, list[str]],
+                  settings: str = "") -> Path:
     """A project in ``root`` with ``specs`` (name -> route refs; [] keeps the spec's own route)
-    copied from the repository, pointed at the fake server, compiled."""
+    copied from the repository, pointed at the fake server, compiled; ``settings``: top-level
+    lines of ``specwright.toml`` (``log_writer = "thread"``)."""
     from runtime.config import load_settings
     from runtime.project import compile_project
 
@@ -150,7 +180,7 @@ def bench_project(root: Path, fake_url: str, specs: dict[str, list[str]]) -> Pat
             text = re.sub(r"^models:\n(?:[ \t]+.*\n)+", models, text, count=1, flags=re.M)
         (root / "specs" / f"{name}.md").write_text(text, encoding="utf-8")
     (root / "specwright.toml").write_text(
-        "[deployments.openai]\nkind = \"openai\"\n"
+        settings + "\n[deployments.openai]\nkind = \"openai\"\n"
         f"base_url = \"{fake_url}/v1\"\napi_key_env = \"BENCH_OPENAI_KEY\"\n\n"
         "[deployments.anthropic]\nkind = \"anthropic\"\n"
         f"base_url = \"{fake_url}\"\napi_key_env = \"BENCH_ANTHROPIC_KEY\"\n",

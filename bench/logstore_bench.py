@@ -4,7 +4,8 @@ writers, several rounds, medians. Baselines measured in the same process on the 
 
 * ``raw``: the same runs built, serialized and inserted with the store's executemany in ONE
   transaction, no queue, no futures, no event loop: the ceiling; ``store / raw`` is what the
-  queue, the futures and the writer thread cost.
+  queue, the futures and the writer (a process by default, `--writer thread` for a thread)
+  cost.
 * ``commit per run``: one transaction (one fsync) per run, sequential: what group commit saves.
 
     python bench/logstore_bench.py                       # SQLite only
@@ -145,6 +146,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pg-url", default=os.environ.get("SPECWRIGHT_TEST_POSTGRES_URL"))
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--writer", choices=["process", "thread"], default="process",
+                        help="where the store commits (the server's default: process)")
     args = parser.parse_args()
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="logstore-bench-") as tmp:
@@ -153,7 +156,9 @@ def main() -> None:
 
             counter = iter(range(10**9))
             lines += bench_backend(
-                "sqlite", lambda: SQLiteLogStore(Path(tmp) / f"r{next(counter)}.db"), args
+                "sqlite",
+                lambda: SQLiteLogStore(Path(tmp) / f"r{next(counter)}.db", writer=args.writer),
+                args,
             )
     if args.pg_url:
         import psycopg
@@ -165,10 +170,13 @@ def main() -> None:
         with psycopg.connect(args.pg_url, autocommit=True) as admin:
             admin.execute(f'CREATE SCHEMA "{schema}"')
             try:
-                lines += bench_backend("postgres", lambda: PostgresLogStore(url), args)
+                lines += bench_backend(
+                    "postgres", lambda: PostgresLogStore(url, writer=args.writer), args
+                )
             finally:
                 admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    print(f"{args.rounds} rounds x {args.seconds:g}s, medians; cores: {os.cpu_count()}")
+    print(f"{args.rounds} rounds x {args.seconds:g}s, medians; cores: {os.cpu_count()}; "
+          f"writer: {args.writer}")
     print(f"{'backend':<9} {'mode':<26} {'runs/s':>10} {'runs/txn':>10}")
     print("\n".join(lines))
 

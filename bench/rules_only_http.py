@@ -19,7 +19,11 @@ machine's load drifting over minutes cancels out of it. The ratio of the medians
 one round's specwright with another round's hello-world) and every round's ratio are printed
 beside it.
 
+``--thread-writer`` adds a fourth target in the same rounds: the same server with
+``log_writer = "thread"`` (its log committed by a thread rather than a writer process).
+
     python bench/rules_only_http.py [--rounds 5] [--requests 5000] [--concurrency 64]
+                                    [--thread-writer]
 """
 
 from __future__ import annotations
@@ -84,6 +88,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError("the hello-world does not return the same output")
             targets = [("specwright", ours, url), ("hello", floor, floor.url + "/hello"),
                        ("validate", floor, floor.url + "/validate")]
+            if args.thread_writer:  # the same server, its log committed by a thread instead
+                other = bench_project(Path(tmp) / "thread-writer", "http://127.0.0.1:9",
+                                      {"order-validation": []}, 'log_writer = "thread"')
+                threaded = start_specwright(other)
+                servers.append(threaded)
+                targets.insert(1, ("thread writer", threaded,
+                                   threaded.url + "/specs/order-validation/v1"))
             samples: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in targets}
             for r in range(args.rounds):
                 order = targets if r % 2 == 0 else targets[::-1]
@@ -97,9 +108,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
            for name, rows in samples.items()}
     round_ratios = [ours["rps"] / floor["rps"]
                     for ours, floor in zip(samples["specwright"], samples["hello"], strict=True)]
+    thread_ratios = [t["rps"] / floor["rps"] for t, floor in
+                     zip(samples.get("thread writer", []), samples["hello"], strict=False)]
     ratio = median(round_ratios)
     return {"medians": med, "throughput_ratio": ratio, "met": ratio >= TARGET,
-            "round_ratios": round_ratios,
+            "round_ratios": round_ratios, "thread_writer_ratios": thread_ratios,
             "ratio_of_medians": med["specwright"]["rps"] / med["hello"]["rps"],
             "rounds": args.rounds, "requests": args.requests, "concurrency": args.concurrency,
             "output": output}
@@ -119,6 +132,10 @@ def report(res: dict[str, Any]) -> str:
         "per-round ratios to the hello-world: "
         + " ".join(f"{r:.2f}x" for r in res["round_ratios"])
         + f"; ratio of the medians {res['ratio_of_medians']:.2f}x",
+        *(["thread writer's per-round ratios: "
+           + " ".join(f"{r:.2f}x" for r in res["thread_writer_ratios"])
+           + f"; median {median(res['thread_writer_ratios']):.2f}x"]
+          if res.get("thread_writer_ratios") else []),
         f"throughput ratio (median of the rounds) {res['throughput_ratio']:.2f}x of the "
         f"hello-world (target >= {TARGET}x): {verdict(res['met'])}; specwright "
         f"{med['specwright']['rps']:.0f} requests/s absolute",
@@ -130,6 +147,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--requests", type=int, default=5000)
     p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--thread-writer", action="store_true",
+                   help="also measure a server whose log writer is a thread (log_writer)")
     p.add_argument("--json", default="", help="also write the results to this file as JSON")
     return p
 

@@ -65,6 +65,9 @@ class Settings(_Section):
     generated_dir: str = "generated"
     data_dir: str = ".specwright"  # SQLite log database and cassettes live here
     database_url: str | None = None  # postgresql://... ; default: SQLite under data_dir
+    # Where the log's commits run: a process of their own (no GIL shared with the event loop),
+    # or a thread of the server (docs/execution-log.md, "Group commit").
+    log_writer: Literal["process", "thread"] = "process"
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     default_route: DefaultRoute = DefaultRoute()
     deployments: dict[str, Deployment] = {}

@@ -112,7 +112,8 @@ def logs(limit: int, spec: str | None, status: str | None, as_json: bool, projec
             if not as_json:
                 click.echo(f"no runs logged yet ({sqlite_path(settings, project)} does not exist)")
             return
-        runs = asyncio.run(fetch(open_store(settings, project), limit, spec, status))
+        store = open_store(settings, project, writer="thread")  # reads only
+        runs = asyncio.run(fetch(store, limit, spec, status))
     except (SpecwrightError, OSError) as exc:
         raise click.ClickException(" ".join(str(exc).split())) from None
     if as_json:

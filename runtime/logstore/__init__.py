@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from compiler.errors import ConfigError, Diagnostic
-from runtime.config import Settings
 from runtime.logstore.base import (
     MAX_PAGE,
     InvalidQuery,
@@ -20,6 +20,9 @@ from runtime.logstore.base import (
     WriterStats,
 )
 from runtime.logstore.ulid import new_run_id
+
+if TYPE_CHECKING:  # the writer process imports this package and needs no settings
+    from runtime.config import Settings
 
 SQLITE_FILENAME = "runs.sqlite3"
 
@@ -43,23 +46,29 @@ def sqlite_path(settings: Settings, root: Path) -> Path:
     return settings.path(root, settings.data_dir) / SQLITE_FILENAME
 
 
-def open_store(settings: Settings, root: Path) -> LogStore:
+def open_store(
+    settings: Settings, root: Path, writer: Literal["process", "thread"] | None = None
+) -> LogStore:
     """The configured store, not yet started: PostgreSQL if ``database_url`` is set
     (``postgresql://`` or ``postgres://``), ``sqlite:///path`` for an explicit SQLite file,
-    else SQLite at ``<data_dir>/runs.sqlite3``."""
+    else SQLite at ``<data_dir>/runs.sqlite3``. ``writer`` overrides ``log_writer`` (a command
+    that only reads needs no writer process)."""
     url = settings.database_url
+    mode = writer or settings.log_writer
     if not url:
         from runtime.logstore.sqlite import SQLiteLogStore
 
-        return SQLiteLogStore(sqlite_path(settings, root))
+        return SQLiteLogStore(sqlite_path(settings, root), writer=mode)
     if url.startswith(("postgresql://", "postgres://")):
         from runtime.logstore.postgres import PostgresLogStore
 
-        return PostgresLogStore(url)
+        return PostgresLogStore(url, writer=mode)
     if url.startswith("sqlite:///"):
         from runtime.logstore.sqlite import SQLiteLogStore
 
-        return SQLiteLogStore(settings.path(root, url.removeprefix("sqlite:///")))
+        return SQLiteLogStore(
+            settings.path(root, url.removeprefix("sqlite:///")), writer=mode
+        )
     scheme = url.split("://", 1)[0] if "://" in url else url[:20]
     raise ConfigError(
         [

@@ -28,7 +28,7 @@ from runtime.logstore.codec import (
     row_to_run,
     where_clause,
 )
-from runtime.logstore.threaded import ThreadedLogStore
+from runtime.logstore.threaded import ThreadedLogStore, WriterMode
 from runtime.records import RunRecord
 
 # Columns holding caller or model data: ``json`` (migration 0002), which, unlike ``jsonb``,
@@ -89,11 +89,21 @@ class PostgresLogStore(ThreadedLogStore):
         max_pending: int = 10_000,
         max_batch: int = 1_000,
         max_linger_s: float = 0.0005,
+        writer: WriterMode = "thread",
     ) -> None:
-        super().__init__(max_pending=max_pending, max_batch=max_batch, max_linger_s=max_linger_s)
+        super().__init__(
+            max_pending=max_pending, max_batch=max_batch, max_linger_s=max_linger_s, writer=writer
+        )
         self.url = url
         self._connect_timeout_s = connect_timeout_s
         self.application_name = application_name
+
+    def writer_args(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "connect_timeout_s": self._connect_timeout_s,
+            "application_name": self.application_name,
+        }
 
     @property
     def location(self) -> str:

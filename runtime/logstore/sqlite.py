@@ -23,7 +23,7 @@ from runtime.logstore.codec import (
     row_to_run,
     where_clause,
 )
-from runtime.logstore.threaded import ThreadedLogStore
+from runtime.logstore.threaded import ThreadedLogStore, WriterMode
 from runtime.records import RunRecord
 
 _ROWS_PER_INSERT = 64  # rows per multi-row INSERT statement (a few distinct statements cached)
@@ -57,8 +57,11 @@ class SQLiteLogStore(ThreadedLogStore):
         max_pending: int = 10_000,
         max_batch: int = 1_000,
         max_linger_s: float = 0.0005,
+        writer: WriterMode = "thread",
     ) -> None:
-        super().__init__(max_pending=max_pending, max_batch=max_batch, max_linger_s=max_linger_s)
+        super().__init__(
+            max_pending=max_pending, max_batch=max_batch, max_linger_s=max_linger_s, writer=writer
+        )
         if synchronous.upper() not in {"FULL", "EXTRA", "NORMAL", "OFF"}:
             raise ValueError(f"unknown synchronous mode {synchronous!r}")
         self.path = Path(path)
@@ -68,6 +71,13 @@ class SQLiteLogStore(ThreadedLogStore):
     @property
     def location(self) -> str:
         return str(self.path)
+
+    def writer_args(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "synchronous": self._synchronous,
+            "busy_timeout_ms": self._busy_timeout_ms,
+        }
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=64)

@@ -7,16 +7,18 @@ import abc
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from runtime.logstore.base import LogStore, LogStoreError, RunPage, RunQuery, WriterStats
 from runtime.logstore.codec import AttemptRow, RunRow, run_to_rows
+from runtime.logstore.commit import RemoteError
 from runtime.logstore.writer import GroupCommitWriter
 from runtime.records import RunRecord
 
 logger = logging.getLogger("specwright.logstore")
 
 T = TypeVar("T")
+WriterMode = Literal["thread", "process"]
 
 
 class ThreadedLogStore(LogStore):
@@ -25,16 +27,26 @@ class ThreadedLogStore(LogStore):
     db_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(
-        self, *, max_pending: int = 10_000, max_batch: int = 1_000, max_linger_s: float = 0.0005
+        self,
+        *,
+        max_pending: int = 10_000,
+        max_batch: int = 1_000,
+        max_linger_s: float = 0.0005,
+        writer: WriterMode = "thread",
     ) -> None:
         """``max_pending``: runs accepted and not yet committed before ``write`` waits for room;
         ``max_batch``: runs per transaction; ``max_linger_s``: the longest the writer waits under
         load for writers just released to come back and share the next commit. 0.5 ms: 64
         writers in a loop still share each commit (~64 runs per transaction), while a server whose
         runs arrive ~0.6 ms apart hands each batch over at once; lingering 2 ms there cost it ~3%
-        of its rules-only throughput (``docs/performance.md``)."""
+        of its rules-only throughput (``docs/performance.md``). ``writer``: where the commits
+        run, a thread of this process or a process of its own (``writer.py`` says why the server
+        uses a process)."""
         if max_pending < 1 or max_batch < 1 or max_linger_s < 0:
             raise ValueError("max_pending and max_batch must be positive, max_linger_s >= 0")
+        if writer not in get_args(WriterMode):
+            raise ValueError(f"unknown writer {writer!r}: use 'thread' or 'process'")
+        self.writer_mode: WriterMode = writer
         self._max_pending, self._max_batch, self._max_linger_s = (
             max_pending,
             max_batch,
@@ -51,6 +63,11 @@ class ThreadedLogStore(LogStore):
 
     @abc.abstractmethod
     def connect_reader(self) -> Any: ...
+
+    @abc.abstractmethod
+    def writer_args(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this store's writing side in the writer process
+        (plain values: they cross a pipe)."""
 
     @abc.abstractmethod
     def migrate(self, conn: Any) -> None: ...
@@ -85,9 +102,8 @@ class ThreadedLogStore(LogStore):
         if isinstance(exc, LogStoreError):
             return exc
         detail = " ".join(str(exc).split()) or "no detail"
-        err = LogStoreError(
-            f"cannot {action} the execution log at {self.location}: {type(exc).__name__}: {detail}"
-        )
+        kind = exc.kind if isinstance(exc, RemoteError) else type(exc).__name__
+        err = LogStoreError(f"cannot {action} the execution log at {self.location}: {kind}: {detail}")
         err.__cause__ = exc
         return err
 
@@ -103,12 +119,19 @@ class ThreadedLogStore(LogStore):
         if self._state != "new":
             raise LogStoreError(f"the execution log at {self.location} was already started")
         self._state = "closed"  # until the writer is up
+        name = f"logstore-{self.backend}-writer"
+        link = None
+        if self.writer_mode == "process":
+            from runtime.logstore.writer_process import ProcessLink, store_spec
+
+            link = ProcessLink(store_spec(self, self.writer_args()), name)
         writer = GroupCommitWriter(
             self,
-            name=f"logstore-{self.backend}-writer",
+            name=name,
             max_pending=self._max_pending,
             max_batch=self._max_batch,
             max_linger_s=self._max_linger_s,
+            link=link,
         )
         await writer.start()
         self._writer = writer

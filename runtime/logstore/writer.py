@@ -1,10 +1,12 @@
-"""Group commit: batches are formed on the event loop and committed by one writer thread.
+"""Group commit: batches are formed on the event loop and committed by one writer, a thread of
+this process or a process of its own (``writer_process.py``).
 
 ``submit`` appends a serialized run to the queue and awaits a future. The queue lives on the event
 loop: it is touched only there, without locks. When no batch is being committed, the queued runs
-(up to ``max_batch``) are handed to the writer thread as ONE batch; the thread, with its own
-connection, inserts them in one transaction, commits, and hands the outcome back with a single
-``call_soon_threadsafe``, which resolves the batch's futures and hands over the next batch: the
+(up to ``max_batch``) are handed to the writer as ONE batch; the writer, with its own
+connection, inserts them in one transaction, commits, and hands the outcome back (one
+``call_soon_threadsafe``, or one message from the process), which resolves the batch's futures
+and hands over the next batch: the
 runs that queued up while it committed share the next commit. Under load many runs share one
 fsync; an idle log commits a lone run at once. Nothing here blocks the event loop.
 
@@ -24,9 +26,13 @@ before it), or a single closed-loop caller (nothing ever arrives while its run c
 committed at once. Durability is the same either way: a ``submit`` returns only after the
 transaction holding its run committed.
 
-Failures: a systemic error (I/O, lock timeout, lost connection) fails every waiter of the batch.
-A data error in one run (duplicate id, a value the database rejects) would otherwise fail its
-neighbours too, so the batch is then retried one run per transaction and only the bad run fails.
+Failures: see ``commit.py`` (a systemic error fails the batch, a bad run fails alone).
+
+Thread or process: a writer thread needs the GIL back after each blocking call (the queue, the
+database's step, the wake-up of the loop), and under load the event loop holds it: each time,
+the thread waits, wakes at every release of the GIL by the loop, and finally forces a switch
+that idles the loop until the thread has run. A writer process has a GIL of its own; the loop
+pays one pipe write per batch and one read per outcome instead (``docs/performance.md`` §3).
 """
 
 from __future__ import annotations
@@ -35,25 +41,32 @@ import asyncio
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from runtime.logstore.base import LogStoreError, WriterStats
 from runtime.logstore.codec import AttemptRow, RunRow
+from runtime.logstore.commit import Committer, Outcome, WriterHooks
 
-Outcome = BaseException | list[BaseException | None] | None  # all failed | per run | all ok
+__all__ = ["CommitLink", "GroupCommitWriter", "Outcome", "ThreadLink", "WriterHooks"]
+
+Done = Callable[[Outcome], None]  # called on the loop with the outcome of the batch sent
+Died = Callable[[BaseException], None]  # called on the loop if the writer can commit no more
 
 
-class WriterHooks(Protocol):
-    """What a backend provides; every method runs on the writer thread."""
+class CommitLink(Protocol):
+    """Where the batches go: one at a time, each answered by exactly one ``done(outcome)``."""
 
-    def connect_writer(self) -> Any: ...
-    def migrate(self, conn: Any) -> None: ...
-    def insert(self, conn: Any, runs: list[RunRow], attempts: list[AttemptRow]) -> None: ...
-    def is_systemic(self, exc: BaseException) -> bool: ...
-    def healthy(self, conn: Any) -> bool: ...
-    def close_quietly(self, conn: Any) -> None: ...
-    def wrap(self, exc: BaseException, action: str) -> LogStoreError: ...
+    stats: WriterStats
+
+    async def start(self, loop: asyncio.AbstractEventLoop, done: Done, died: Died) -> None:
+        """Connect and migrate; raises ``LogStoreError`` if either fails."""
+
+    def send(self, runs: list[RunRow], attempts: list[list[AttemptRow]]) -> None: ...
+
+    async def close(self) -> None:
+        """Stop the writer; called when nothing is in flight."""
 
 
 @dataclass(slots=True)
@@ -76,14 +89,17 @@ class GroupCommitWriter:
         max_pending: int,
         max_batch: int,
         max_linger_s: float,
+        link: CommitLink | None = None,
     ) -> None:
+        """``link``: where batches are committed (default: a thread with ``hooks``)."""
         self._hooks = hooks
         self._name = name
         self._max_batch = max_batch
         self._max_linger_s = max_linger_s
         # Event-loop state: touched only on the loop thread.
         self._queue: list[_Item] = []
-        self._committing = False  # a batch is with the writer thread
+        self._committing = False  # a batch is with the writer
+        self._in_flight: list[_Item] = []  # that batch
         self._handing_over = False  # a commit just finished: the next hand-over is scheduled
         self._timer: asyncio.TimerHandle | None = None  # a lingering hand-over
         self._closing = False
@@ -100,37 +116,30 @@ class GroupCommitWriter:
         self._free = max_pending
         self._room = asyncio.Event()
         self._room.set()
-        # Hand-over to the writer thread: one batch at a time; None stops it.
-        self._batches: queue.SimpleQueue[list[_Item] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._link: CommitLink = link or ThreadLink(hooks, name)
+        self._started = False
         self._loop: asyncio.AbstractEventLoop
-        self.stats = WriterStats()  # counted on the writer thread
-        self.conn: Any = None  # the writer thread's connection
+
+    @property
+    def stats(self) -> WriterStats:
+        """Counted where the commits run."""
+        return self._link.stats
 
     async def start(self) -> None:
-        """Start the thread; it connects and migrates, and this raises if either fails."""
-        loop = asyncio.get_running_loop()
-        self._loop = loop
-        ready: asyncio.Future[None] = loop.create_future()
-        self._thread = threading.Thread(
-            target=self._main, args=(ready,), name=self._name, daemon=True
-        )
-        self._thread.start()
-        try:
-            await ready
-        except BaseException:  # failed to open, or start() was cancelled: stop the thread
-            await asyncio.shield(self.close())
-            raise
+        """Start the writer; it connects and migrates, and this raises if either fails."""
+        self._loop = asyncio.get_running_loop()
+        await self._link.start(self._loop, self._committed, self._died)
+        self._started = True
 
     async def close(self) -> None:
-        """Commit everything already submitted, then stop the thread."""
+        """Commit everything already submitted, then stop the writer."""
         self._closing = True
         if self._queue and not self._committing:
             self._hand_over()
         await self._idle.wait()
-        if self._thread is not None:
-            self._batches.put(None)
-            await asyncio.to_thread(self._thread.join)
+        if self._started:
+            self._started = False
+            await self._link.close()
 
     async def submit(self, row: RunRow, attempts: list[AttemptRow], where: str) -> None:
         while self._free <= 0:  # backpressure: wait for a commit to free some room
@@ -198,10 +207,12 @@ class GroupCommitWriter:
         batch = self._queue[: self._max_batch]
         del self._queue[: self._max_batch]
         self._committing, self._arrived_in_commit = True, 0
-        self._batches.put(batch)
+        self._in_flight = batch
+        self._link.send([i.row for i in batch], [i.attempts for i in batch])
 
-    def _committed(self, batch: list[_Item], outcome: Outcome) -> None:
-        """Called on the loop when the writer thread is done with ``batch``."""
+    def _committed(self, outcome: Outcome) -> None:
+        """Called on the loop when the writer is done with the batch in flight."""
+        batch, self._in_flight = self._in_flight, []
         self._committing = False
         self._last_size = len(batch)
         self._resolve(batch, outcome)
@@ -220,14 +231,14 @@ class GroupCommitWriter:
             self._arrived_in_commit = 0
             self._idle.set()
 
-    def _died(self, batch: list[_Item], exc: BaseException) -> None:
-        """Called on the loop when the writer thread failed outside a commit (a bug)."""
+    def _died(self, exc: BaseException) -> None:
+        """Called on the loop when the writer failed outside a commit (a bug): it is gone."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._closing = True
         self._committing = self._handing_over = False
-        stranded, self._queue = batch + self._queue, []
+        stranded, self._queue, self._in_flight = self._in_flight + self._queue, [], []
         self._resolve(stranded, exc)
         self._idle.set()
 
@@ -246,72 +257,60 @@ class GroupCommitWriter:
             else:
                 item.future.set_exception(self._hooks.wrap(exc, f"write run {item.row[0]} to"))
 
-    # -- the writer thread ----------------------------------------------------------------------
-    def _main(self, ready: asyncio.Future[None]) -> None:
-        loop, hooks = ready.get_loop(), self._hooks
+
+
+class ThreadLink:
+    """Commits on a thread of this process, with its own connection."""
+
+    def __init__(self, hooks: WriterHooks, name: str) -> None:
+        self._committer = Committer(hooks)
+        self._name = name
+        self.stats = self._committer.stats  # counted on the writer thread
+        # One batch at a time; None stops the thread.
+        self._batches: queue.SimpleQueue[tuple[list[RunRow], list[list[AttemptRow]]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+
+    async def start(self, loop: asyncio.AbstractEventLoop, done: Done, died: Died) -> None:
+        ready: asyncio.Future[None] = loop.create_future()
+        self._thread = threading.Thread(
+            target=self._main, args=(loop, ready, done, died), name=self._name, daemon=True
+        )
+        self._thread.start()
         try:
-            self.conn = hooks.connect_writer()
-            hooks.migrate(self.conn)
+            await ready
+        except BaseException:  # failed to open, or start() was cancelled: stop the thread
+            await asyncio.shield(self.close())
+            raise
+
+    def send(self, runs: list[RunRow], attempts: list[list[AttemptRow]]) -> None:
+        self._batches.put((runs, attempts))
+
+    async def close(self) -> None:
+        if self._thread is not None:
+            self._batches.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+
+    def _main(
+        self, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None], done: Done, died: Died
+    ) -> None:
+        committer = self._committer
+        try:
+            committer.open()
         except Exception as exc:  # noqa: BLE001 - handed to start(), which raises it
-            hooks.close_quietly(self.conn)
-            loop.call_soon_threadsafe(_settle, ready, hooks.wrap(exc, "open"))
+            loop.call_soon_threadsafe(_settle, ready, committer.hooks.wrap(exc, "open"))
             return
         loop.call_soon_threadsafe(_settle, ready, None)
-        batch: list[_Item] = []
         try:
-            while (next_batch := self._batches.get()) is not None:
-                batch = next_batch
-                outcome = self._commit(batch)
-                loop.call_soon_threadsafe(self._committed, batch, outcome)
-                batch = []
+            while (batch := self._batches.get()) is not None:
+                loop.call_soon_threadsafe(done, committer.commit(*batch))
         except BaseException as exc:  # never leave a waiter hanging
-            loop.call_soon_threadsafe(self._died, batch, exc)
+            loop.call_soon_threadsafe(died, exc)
             raise
         finally:
-            hooks.close_quietly(self.conn)
-
-    def _commit(self, batch: list[_Item]) -> Outcome:
-        hooks = self._hooks
-        if self.conn is None:  # lost after an earlier failure: reconnect first
-            try:
-                self.conn = hooks.connect_writer()
-            except Exception as exc:  # noqa: BLE001 - handed to every waiter of the batch
-                self.stats.failed_runs += len(batch)
-                return exc
-        try:
-            hooks.insert(self.conn, [i.row for i in batch], [a for i in batch for a in i.attempts])
-        except Exception as exc:  # noqa: BLE001 - handed to the waiters; the thread lives on
-            self._after_failure()
-            if len(batch) > 1 and not hooks.is_systemic(exc):
-                return self._commit_one_by_one(batch)
-            self.stats.failed_runs += len(batch)
-            return exc
-        self.stats.runs += len(batch)
-        self.stats.batches += 1
-        self.stats.max_batch = max(self.stats.max_batch, len(batch))
-        return None
-
-    def _commit_one_by_one(self, batch: list[_Item]) -> list[BaseException | None]:
-        results: list[BaseException | None] = []
-        for item in batch:
-            try:
-                if self.conn is None:
-                    self.conn = self._hooks.connect_writer()
-                self._hooks.insert(self.conn, [item.row], item.attempts)
-            except Exception as exc:  # noqa: BLE001 - handed to this run's waiter
-                self._after_failure()
-                self.stats.failed_runs += 1
-                results.append(exc)
-            else:
-                self.stats.runs += 1
-                self.stats.batches += 1
-                results.append(None)
-        return results
-
-    def _after_failure(self) -> None:
-        if not self._hooks.healthy(self.conn):
-            self._hooks.close_quietly(self.conn)
-            self.conn = None  # the next batch reconnects
+            committer.close()
 
 
 def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:

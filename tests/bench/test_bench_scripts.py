@@ -23,7 +23,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 SMOKE_ARGS: dict[str, list[str]] = {
-    "rules_only_http": ["--rounds", "2", "--requests", "200"],
+    "rules_only_http": ["--rounds", "2", "--requests", "200", "--thread-writer"],
     "http_e2e": ["--rounds", "1", "--requests", "100"],
     "many_in_flight": ["--rounds", "1", "--requests", "50", "--latency-ms", "200",
                        "--rates", "20", "40", "--duration", "1"],
@@ -76,6 +76,8 @@ def test_the_benchmark_runs_and_its_summary_reads_it(name: str, tmp_path: Path) 
         assert result["throughput_ratio"] == pytest.approx(
             statistics.median(result["round_ratios"]))
         assert result["met"] == (result["throughput_ratio"] >= 0.8)
+        assert len(result["thread_writer_ratios"]) == 2  # the other writer, in the same rounds
+        assert any("thread" in str(row[0]) for row in rows)
     if name == "many_in_flight":
         assert result is not None
         for runs in result["steady"].values():

@@ -65,11 +65,18 @@ def location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> st
     return str(request.getfixturevalue("pg_url"))
 
 
+@pytest.fixture(params=["thread", "process"])
+def writer(request: pytest.FixtureRequest) -> str:
+    """Where the store commits: a thread of the test process, or a writer process."""
+    return str(request.param)
+
+
 @pytest.fixture
-def make_store(backend: str, location: str) -> StoreFactory:
+def make_store(backend: str, location: str, writer: str) -> StoreFactory:
     """New, unstarted stores on this test's log (call it again to "reopen")."""
 
     def make(**options: Any) -> LogStore:
+        options.setdefault("writer", writer)
         if backend == "sqlite":
             from runtime.logstore.sqlite import SQLiteLogStore
 

@@ -1,5 +1,7 @@
 """Child process of test_durability: writes runs forever from 16 concurrent tasks and prints
-each run id as soon as ``write`` returns (that is: once the log acknowledged it)."""
+each run id as soon as ``write`` returns (that is: once the log acknowledged it).
+
+    python durability_child.py sqlite|postgres LOCATION thread|process"""
 
 from __future__ import annotations
 
@@ -12,16 +14,17 @@ from runtime.logstore import LogStore, new_run_id
 from runtime.records import Attempt, RunRecord
 
 
-async def main(backend: str, location: str) -> None:
+async def main(backend: str, location: str, writer_mode: str) -> None:
     store: LogStore
+    mode = "process" if writer_mode == "process" else "thread"
     if backend == "sqlite":
         from runtime.logstore.sqlite import SQLiteLogStore
 
-        store = SQLiteLogStore(Path(location))
+        store = SQLiteLogStore(Path(location), writer=mode)
     else:
         from runtime.logstore.postgres import PostgresLogStore
 
-        store = PostgresLogStore(location)
+        store = PostgresLogStore(location, writer=mode)
     await store.start()
 
     async def writer(worker: int) -> None:
@@ -47,4 +50,4 @@ async def main(backend: str, location: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))

@@ -16,10 +16,10 @@ CHILD = Path(__file__).with_name("durability_child.py")
 
 
 async def test_every_acknowledged_run_survives_sigkill(
-    backend: str, location: str, make_store: Callable[..., LogStore]
+    backend: str, location: str, writer: str, make_store: Callable[..., LogStore]
 ) -> None:
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), backend, location],
+        [sys.executable, str(CHILD), backend, location, writer],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -70,14 +70,14 @@ async def test_failed_commit_fails_every_waiter_then_recovers(
 
 
 async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
-    pg_url: str, make_run: MakeRun
+    pg_url: str, writer: str, make_run: MakeRun
 ) -> None:
     import psycopg
 
     from runtime.logstore.postgres import PostgresLogStore
 
     name = f"sw-test-{uuid.uuid4().hex[:12]}"
-    store = PostgresLogStore(pg_url, application_name=name)
+    store = PostgresLogStore(pg_url, application_name=name, writer=writer)  # type: ignore[arg-type]
     await store.start()
     try:
         await store.write(make_run())

@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from runtime.cli.logs_cmd import logs
-from runtime.logstore import LogStore
+from runtime.config import load_settings
+from runtime.logstore import LogStore, open_store
+from runtime.logstore.threaded import ThreadedLogStore
 from runtime.records import Attempt, RunRecord
 
 MakeRun = Callable[..., RunRecord]
@@ -133,6 +135,7 @@ def test_without_a_log_yet(tmp_path: Path) -> None:
         ('database_url = "mysql://db/x"\n', None, "unsupported database URL scheme 'mysql'"),
         ('data_dir = "data"\n', b"this is not a database" * 100, "file is not a database"),
         ("data_dir = [\n", None, "not valid TOML"),
+        ('log_writer = "fork"\n', None, "log_writer: Input should be 'process' or 'thread'"),
     ],
 )
 def test_errors_are_one_clear_line(
@@ -151,3 +154,17 @@ def test_errors_are_one_clear_line(
         result.output
     )
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"), [("", "process"), ('log_writer = "thread"\n', "thread")]
+)
+def test_the_server_commits_in_a_writer_process_unless_told_otherwise(
+    tmp_path: Path, config: str, expected: str
+) -> None:
+    (tmp_path / "specwright.toml").write_text(config, encoding="utf-8")
+    settings = load_settings(tmp_path, {})
+    store = open_store(settings, tmp_path)
+    assert isinstance(store, ThreadedLogStore) and store.writer_mode == expected
+    reader = open_store(settings, tmp_path, writer="thread")  # what `specwright logs` opens
+    assert isinstance(reader, ThreadedLogStore) and reader.writer_mode == "thread"
