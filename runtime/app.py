@@ -112,7 +112,9 @@ def tune_switch_interval_for_serving() -> None:
     """Let a thread that asks for the GIL get it within 0.5 ms instead of 5 ms
     (``sys.setswitchinterval``).
 
-    Why: the log's writer thread takes the GIL back about seven times per commit: when it wakes
+    Why (with ``log_writer = "thread"``; the default writer process shares no GIL with the loop,
+    and then only the reader thread and the SDK's threads ask): the log's writer thread takes the
+    GIL back about seven times per commit: when it wakes
     up for a batch, five times within the one ``execute`` of the batch's INSERT (CPython 3.11's
     sqlite3 lets go of it around binding, the step that commits and fsyncs, and three trivial
     calls after it), and after it has woken the event loop (``call_soon_threadsafe`` writes to

@@ -6,8 +6,7 @@ loop: it is touched only there, without locks. When no batch is being committed,
 (up to ``max_batch``) are handed to the writer as ONE batch; the writer, with its own
 connection, inserts them in one transaction, commits, and hands the outcome back (one
 ``call_soon_threadsafe``, or one message from the process), which resolves the batch's futures
-and hands over the next batch: the
-runs that queued up while it committed share the next commit. Under load many runs share one
+and hands over the next batch: the runs that queued up while it committed share the next commit. Under load many runs share one
 fsync; an idle log commits a lone run at once. Nothing here blocks the event loop.
 
 Why the loop forms the batches: the writer thread needs the GIL for every bit of Python it runs,
@@ -32,7 +31,8 @@ Thread or process: a writer thread needs the GIL back after each blocking call (
 database's step, the wake-up of the loop), and under load the event loop holds it: each time,
 the thread waits, wakes at every release of the GIL by the loop, and finally forces a switch
 that idles the loop until the thread has run. A writer process has a GIL of its own; the loop
-pays one pipe write per batch and one read per outcome instead (``docs/performance.md`` §3).
+pays one pipe write per batch and one read per outcome instead (``docs/performance.md``,
+round 6). The server uses the process; the thread stays for library use and ``log_writer``.
 """
 
 from __future__ import annotations

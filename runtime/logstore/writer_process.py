@@ -1,8 +1,8 @@
-"""The log writer as a process of its own: ``python -m runtime.logstore.writer_process``.
+"""The log writer as a process of its own.
 
 Why a process: see ``writer.py`` (a writer thread and the event loop fight over the GIL).
 
-The server starts one child per store, with pipes for stdin and stdout. Every message, either
+The server starts one child per store (``_BOOT``, below), with pipes for stdin and stdout. Every message, either
 way, is a 4-byte little-endian length and a ``marshal``-ed payload (rows are tuples of
 ``str``/``int``/``float``/``bool``/``None``, which marshal writes and reads fastest):
 
@@ -25,7 +25,6 @@ import asyncio
 import importlib
 import logging
 import marshal
-import os
 import signal
 import struct
 import sys
@@ -94,8 +93,8 @@ class ProcessLink:
 
     async def _spawn(self) -> None:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "runtime.logstore.writer_process",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=_child_env(),
+            sys.executable, "-P", "-c", _BOOT, _PACKAGE_ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(_frame(marshal.dumps(self._store)))
@@ -123,21 +122,25 @@ class ProcessLink:
         self, proc: asyncio.subprocess.Process, stdout: asyncio.StreamReader
     ) -> None:
         child = WriterStats()
+        ended: BaseException | None = None  # why the pipe ended, unless the child closed it
         try:
             while True:
                 encoded, counts = marshal.loads(await _read_message(stdout))
                 child = WriterStats(*counts)
                 self._count(child)
                 self._finish(_decode(encoded))
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError, EOFError):
-            pass  # the child exited (or wrote garbage): handled below
+        except asyncio.IncompleteReadError as exc:
+            ended = exc if exc.partial else None  # cut mid-message, or closed between two
+        except (ConnectionError, ValueError, EOFError) as exc:  # a broken pipe, or garbage
+            ended = exc
         code = await proc.wait()
         if self._proc is proc:
             self._proc = None
         self._base = self._sum(child)
-        if self._closing and code == 0:
+        if self._closing and code == 0 and ended is None:
             return
-        logger.error("the log writer process %s exited with code %s", proc.pid, code)
+        logger.error("the log writer process %s exited with code %s%s", proc.pid, code,
+                     f" ({type(ended).__name__}: {ended})" if ended else "")
         if self._in_flight:
             self._finish(LogStoreError(
                 f"the log writer process exited (code {code}) before committing; "
@@ -179,13 +182,14 @@ async def _read_message(stream: asyncio.StreamReader) -> bytes:
     return await stream.readexactly(size)
 
 
-def _child_env() -> dict[str, str]:
-    """The server's environment, with the directory holding ``runtime`` first on the path (the
-    server may run from a checkout that is not installed)."""
-    root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    return env
+# The child: ``python -P -c _BOOT <dir>``. ``-P``: the working directory is not put first on
+# the path (a project's own ``runtime/`` must not shadow this one); the directory that holds this
+# ``runtime`` is appended, for a server that runs from a checkout that is not installed.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOT = (
+    "import sys; sys.path.append(sys.argv[1]); "
+    "from runtime.logstore.writer_process import main; sys.exit(main())"
+)
 
 
 def _encode_error(exc: BaseException) -> tuple[str, str]:
