@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -57,49 +57,50 @@ async def stored_ids(store: LogStore) -> set[str]:
     return {r.id for r in (await store.query(RunQuery(limit=1000))).runs}
 
 
-async def test_a_killed_writer_fails_its_batch_and_is_replaced(
-    make_process_store: Callable[[], LogStore], make_run: MakeRun
-) -> None:
+@pytest.fixture
+async def process_store(make_process_store: Callable[[], LogStore]) -> AsyncIterator[LogStore]:
     store = make_process_store()
     await store.start()
     try:
-        first = make_run()
-        await store.write(first)
-        pid = child_of(store)
-        os.kill(pid, signal.SIGSTOP)  # it cannot commit the next batch...
-        held = make_run()
-        write = asyncio.create_task(store.write(held))
-        await asyncio.sleep(0.05)  # ...which is now in its pipe
-        os.kill(pid, signal.SIGKILL)
-        with pytest.raises(LogStoreError, match=r"writer process exited \(code -9\)"):
-            await write
-        later = [make_run() for _ in range(20)]
-        await asyncio.gather(*(store.write(r) for r in later))  # a new writer process
-        assert child_of(store) != pid
-        stored = await stored_ids(store)
-        assert {first.id, *(r.id for r in later)} <= stored
-        assert held.id not in stored  # killed before it could commit
-        assert store.stats.runs == 21 and store.stats.failed_runs == 0
+        yield store
     finally:
         await store.close()
+
+
+async def test_a_killed_writer_fails_its_batch_and_is_replaced(
+    process_store: LogStore, make_run: MakeRun
+) -> None:
+    store = process_store
+    first = make_run()
+    await store.write(first)
+    pid = child_of(store)
+    os.kill(pid, signal.SIGSTOP)  # it cannot commit the next batch...
+    held = make_run()
+    write = asyncio.create_task(store.write(held))
+    await asyncio.sleep(0.05)  # ...which is now in its pipe
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(LogStoreError, match=r"writer process exited \(code -9\)"):
+        await write
+    later = [make_run() for _ in range(20)]
+    await asyncio.gather(*(store.write(r) for r in later))  # a new writer process
+    assert child_of(store) != pid
+    stored = await stored_ids(store)
+    assert {first.id, *(r.id for r in later)} <= stored
+    assert held.id not in stored  # killed before it could commit
+    assert store.stats.runs == 21 and store.stats.failed_runs == 0
 
 
 async def test_a_writer_that_died_idle_is_replaced_on_the_next_write(
-    make_process_store: Callable[[], LogStore], make_run: MakeRun
+    process_store: LogStore, make_run: MakeRun
 ) -> None:
-    store = make_process_store()
-    await store.start()
-    try:
-        await store.write(make_run())
-        pid = child_of(store)
-        os.kill(pid, signal.SIGKILL)
-        await exited(pid)
-        await asyncio.sleep(0.05)  # the store notices the exit
-        run = make_run()
-        await store.write(run)  # nothing was in flight: nothing failed
-        assert run.id in await stored_ids(store)
-    finally:
-        await store.close()
+    await process_store.write(make_run())
+    pid = child_of(process_store)
+    os.kill(pid, signal.SIGKILL)
+    await exited(pid)
+    await asyncio.sleep(0.05)  # the store notices the exit
+    run = make_run()
+    await process_store.write(run)  # nothing was in flight: nothing failed
+    assert run.id in await stored_ids(process_store)
 
 
 async def test_ctrl_c_does_not_stop_the_writer_and_close_does(
