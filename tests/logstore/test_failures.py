@@ -7,7 +7,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -102,12 +102,16 @@ async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
         await store.close()
 
 
-async def test_unreachable_postgres_is_one_clear_error() -> None:
+@pytest.mark.parametrize("mode", ["thread", "process"])
+async def test_unreachable_postgres_is_one_clear_error(mode: Literal["thread", "process"]) -> None:
     from runtime.logstore.postgres import PostgresLogStore
 
-    store = PostgresLogStore("postgresql://nobody:hunter2@127.0.0.1:1/none", connect_timeout_s=2)
-    with pytest.raises(LogStoreError, match="cannot open the execution log at postgresql://"):
+    store = PostgresLogStore(
+        "postgresql://nobody:hunter2@127.0.0.1:1/none", connect_timeout_s=2, writer=mode
+    )
+    with pytest.raises(LogStoreError, match="cannot open the execution log at postgresql://") as e:
         await store.start()
+    assert "hunter2" not in str(e.value) and "Connection refused" in str(e.value)
     assert "hunter2" not in store.location
     with pytest.raises(LogStoreError, match="not open"):
         await store.write(None)  # type: ignore[arg-type]
