@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from compiler.errors import ConfigError, Diagnostic
 from runtime.logstore.base import (
@@ -17,6 +17,7 @@ from runtime.logstore.base import (
     LogStoreError,
     RunPage,
     RunQuery,
+    WriterMode,
     WriterStats,
 )
 from runtime.logstore.ulid import new_run_id
@@ -34,6 +35,7 @@ __all__ = [
     "LogStoreError",
     "RunPage",
     "RunQuery",
+    "WriterMode",
     "WriterStats",
     "new_run_id",
     "open_store",
@@ -47,7 +49,7 @@ def sqlite_path(settings: Settings, root: Path) -> Path:
 
 
 def open_store(
-    settings: Settings, root: Path, writer: Literal["process", "thread"] | None = None
+    settings: Settings, root: Path, writer: WriterMode | None = None
 ) -> LogStore:
     """The configured store, not yet started: PostgreSQL if ``database_url`` is set
     (``postgresql://`` or ``postgres://``), ``sqlite:///path`` for an explicit SQLite file,
@@ -66,9 +68,7 @@ def open_store(
     if url.startswith("sqlite:///"):
         from runtime.logstore.sqlite import SQLiteLogStore
 
-        return SQLiteLogStore(
-            settings.path(root, url.removeprefix("sqlite:///")), writer=mode
-        )
+        return SQLiteLogStore(settings.path(root, url.removeprefix("sqlite:///")), writer=mode)
     scheme = url.split("://", 1)[0] if "://" in url else url[:20]
     raise ConfigError(
         [

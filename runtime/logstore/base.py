@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import get_args
+from typing import Literal, get_args
 
 from runtime.errors import InputInvalid, RuntimeFailure
 from runtime.logstore.ulid import is_run_id
@@ -64,6 +64,9 @@ class RunQuery:
 class RunPage:
     runs: tuple[RunRecord, ...]
     next_cursor: str | None  # None: this is the last page
+
+
+WriterMode = Literal["thread", "process"]  # where a store's commits run
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from runtime.logstore import migrations
-from runtime.logstore.base import LogStoreError, RunPage, RunQuery
+from runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
 from runtime.logstore.codec import (
     ATTEMPT_COLUMNS,
     RUN_COLUMNS,
@@ -28,7 +28,7 @@ from runtime.logstore.codec import (
     row_to_run,
     where_clause,
 )
-from runtime.logstore.threaded import ThreadedLogStore, WriterMode
+from runtime.logstore.threaded import ThreadedLogStore
 from runtime.records import RunRecord
 
 # Columns holding caller or model data: ``json`` (migration 0002), which, unlike ``jsonb``,

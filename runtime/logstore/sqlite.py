@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.logstore import migrations
-from runtime.logstore.base import LogStoreError, RunPage, RunQuery
+from runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
 from runtime.logstore.codec import (
     ATTEMPT_COLUMNS,
     RUN_COLUMNS,
@@ -23,7 +23,7 @@ from runtime.logstore.codec import (
     row_to_run,
     where_clause,
 )
-from runtime.logstore.threaded import ThreadedLogStore, WriterMode
+from runtime.logstore.threaded import ThreadedLogStore
 from runtime.records import RunRecord
 
 _ROWS_PER_INSERT = 64  # rows per multi-row INSERT statement (a few distinct statements cached)

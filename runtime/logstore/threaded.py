@@ -7,9 +7,16 @@ import abc
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, TypeVar, get_args
 
-from runtime.logstore.base import LogStore, LogStoreError, RunPage, RunQuery, WriterStats
+from runtime.logstore.base import (
+    LogStore,
+    LogStoreError,
+    RunPage,
+    RunQuery,
+    WriterMode,
+    WriterStats,
+)
 from runtime.logstore.codec import AttemptRow, RunRow, run_to_rows
 from runtime.logstore.commit import RemoteError
 from runtime.logstore.writer import GroupCommitWriter
@@ -18,7 +25,6 @@ from runtime.records import RunRecord
 logger = logging.getLogger("specwright.logstore")
 
 T = TypeVar("T")
-WriterMode = Literal["thread", "process"]
 
 
 class ThreadedLogStore(LogStore):
@@ -119,15 +125,14 @@ class ThreadedLogStore(LogStore):
         if self._state != "new":
             raise LogStoreError(f"the execution log at {self.location} was already started")
         self._state = "closed"  # until the writer is up
-        name = f"logstore-{self.backend}-writer"
         link = None
         if self.writer_mode == "process":
             from runtime.logstore.writer_process import ProcessLink, store_spec
 
-            link = ProcessLink(store_spec(self, self.writer_args()), name)
+            link = ProcessLink(store_spec(self))
         writer = GroupCommitWriter(
             self,
-            name=name,
+            name=f"logstore-{self.backend}-writer",
             max_pending=self._max_pending,
             max_batch=self._max_batch,
             max_linger_s=self._max_linger_s,

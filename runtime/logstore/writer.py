@@ -6,8 +6,8 @@ loop: it is touched only there, without locks. When no batch is being committed,
 (up to ``max_batch``) are handed to the writer as ONE batch; the writer, with its own
 connection, inserts them in one transaction, commits, and hands the outcome back (one
 ``call_soon_threadsafe``, or one message from the process), which resolves the batch's futures
-and hands over the next batch: the runs that queued up while it committed share the next commit. Under load many runs share one
-fsync; an idle log commits a lone run at once. Nothing here blocks the event loop.
+and hands over the next batch: the runs that queued up while it committed share the next
+commit. Under load many runs share one fsync; an idle log commits a lone run at once. Nothing here blocks the event loop.
 
 Why the loop forms the batches: the writer thread needs the GIL for every bit of Python it runs,
 and each time it wants the GIL back from a busy event loop, the two threads hand it over with
@@ -93,7 +93,6 @@ class GroupCommitWriter:
     ) -> None:
         """``link``: where batches are committed (default: a thread with ``hooks``)."""
         self._hooks = hooks
-        self._name = name
         self._max_batch = max_batch
         self._max_linger_s = max_linger_s
         # Event-loop state: touched only on the loop thread.
@@ -256,7 +255,6 @@ class GroupCommitWriter:
                 item.future.set_result(None)
             else:
                 item.future.set_exception(self._hooks.wrap(exc, f"write run {item.row[0]} to"))
-
 
 
 class ThreadLink:

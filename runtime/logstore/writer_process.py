@@ -29,12 +29,15 @@ import signal
 import struct
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from runtime.logstore.base import LogStoreError, WriterStats
 from runtime.logstore.codec import AttemptRow, RunRow
 from runtime.logstore.commit import Committer, Outcome, RemoteError, WriterHooks
 from runtime.logstore.writer import Died, Done
+
+if TYPE_CHECKING:
+    from runtime.logstore.threaded import ThreadedLogStore
 
 logger = logging.getLogger("specwright.logstore")
 
@@ -46,9 +49,8 @@ StoreSpec = tuple[str, str, dict[str, Any]]  # module, class name, constructor a
 class ProcessLink:
     """Commits in a child process (see the module docstring)."""
 
-    def __init__(self, store: StoreSpec, name: str) -> None:
+    def __init__(self, store: StoreSpec) -> None:
         self._store = store
-        self._name = name
         self.stats = WriterStats()
         self._base = WriterStats()  # what children before the current one counted
         self._proc: asyncio.subprocess.Process | None = None
@@ -127,7 +129,7 @@ class ProcessLink:
             while True:
                 encoded, counts = marshal.loads(await _read_message(stdout))
                 child = WriterStats(*counts)
-                self._count(child)
+                self.stats = self._sum(child)
                 self._finish(_decode(encoded))
         except asyncio.IncompleteReadError as exc:
             ended = exc if exc.partial else None  # cut mid-message, or closed between two
@@ -160,15 +162,11 @@ class ProcessLink:
             max_batch=max(base.max_batch, child.max_batch),
         )
 
-    def _count(self, child: WriterStats) -> None:
-        total = self._sum(child)
-        self.stats.runs, self.stats.batches = total.runs, total.batches
-        self.stats.failed_runs, self.stats.max_batch = total.failed_runs, total.max_batch
 
-
-def store_spec(store: Any, args: dict[str, Any]) -> StoreSpec:
+def store_spec(store: ThreadedLogStore) -> StoreSpec:
+    """What the child needs to build ``store``'s writing side."""
     cls = type(store)
-    return cls.__module__, cls.__qualname__, args
+    return cls.__module__, cls.__qualname__, store.writer_args()
 
 
 def _frame(payload: bytes) -> bytes:

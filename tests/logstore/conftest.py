@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from runtime.logstore import LogStore, new_run_id
+from runtime.logstore import LogStore, WriterMode, new_run_id
 from runtime.records import Attempt, RunRecord
 
 PG_ENV = "SPECWRIGHT_TEST_POSTGRES_URL"
@@ -66,13 +66,14 @@ def location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> st
 
 
 @pytest.fixture(params=["thread", "process"])
-def writer(request: pytest.FixtureRequest) -> str:
+def writer(request: pytest.FixtureRequest) -> WriterMode:
     """Where the store commits: a thread of the test process, or a writer process."""
-    return str(request.param)
+    mode: WriterMode = request.param
+    return mode
 
 
 @pytest.fixture
-def make_store(backend: str, location: str, writer: str) -> StoreFactory:
+def make_store(backend: str, location: str, writer: WriterMode) -> StoreFactory:
     """New, unstarted stores on this test's log (call it again to "reopen")."""
 
     def make(**options: Any) -> LogStore:

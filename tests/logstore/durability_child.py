@@ -9,14 +9,15 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
-from runtime.logstore import LogStore, new_run_id
+from runtime.logstore import LogStore, WriterMode, new_run_id
 from runtime.records import Attempt, RunRecord
 
 
 async def main(backend: str, location: str, writer_mode: str) -> None:
     store: LogStore
-    mode = "process" if writer_mode == "process" else "thread"
+    mode = cast(WriterMode, writer_mode)  # the store refuses anything else
     if backend == "sqlite":
         from runtime.logstore.sqlite import SQLiteLogStore
 

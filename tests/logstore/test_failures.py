@@ -7,11 +7,11 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
-from runtime.logstore import LogStore, LogStoreError, RunQuery
+from runtime.logstore import LogStore, LogStoreError, RunQuery, WriterMode
 from runtime.records import RunRecord
 
 MakeRun = Callable[..., RunRecord]
@@ -70,14 +70,14 @@ async def test_failed_commit_fails_every_waiter_then_recovers(
 
 
 async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
-    pg_url: str, writer: str, make_run: MakeRun
+    pg_url: str, writer: WriterMode, make_run: MakeRun
 ) -> None:
     import psycopg
 
     from runtime.logstore.postgres import PostgresLogStore
 
     name = f"sw-test-{uuid.uuid4().hex[:12]}"
-    store = PostgresLogStore(pg_url, application_name=name, writer=writer)  # type: ignore[arg-type]
+    store = PostgresLogStore(pg_url, application_name=name, writer=writer)
     await store.start()
     try:
         await store.write(make_run())
@@ -103,7 +103,7 @@ async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
 
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
-async def test_unreachable_postgres_is_one_clear_error(mode: Literal["thread", "process"]) -> None:
+async def test_unreachable_postgres_is_one_clear_error(mode: WriterMode) -> None:
     from runtime.logstore.postgres import PostgresLogStore
 
     store = PostgresLogStore(
