@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from compiler.errors import SpecwrightError
 from runtime.errors import NotFound, RuntimeFailure
 
 log = logging.getLogger("specwright.http")
@@ -265,13 +266,19 @@ class CatchAll:
     """ASGI middleware: an unexpected exception becomes a typed 500 body, never a traceback.
 
     The traceback goes to the server log. (Starlette's own ServerErrorMiddleware would answer
-    plain text and re-raise.)
+    plain text and re-raise.) At start-up and shut-down, a ``SpecwrightError`` (an execution
+    log that cannot be opened, say) is reported as its one-line message: Starlette sends the
+    server the whole traceback as the failure's text, which is for bugs, not for a database
+    that is down.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -292,3 +299,27 @@ class CatchAll:
             if started:
                 raise
             await internal_error_response()(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        held: Message | None = None  # the router's ``*.failed`` message, sent once we know why
+
+        async def holding_send(message: Message) -> None:
+            nonlocal held
+            if message["type"] in ("lifespan.startup.failed", "lifespan.shutdown.failed"):
+                held = message
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, holding_send)
+        except SpecwrightError as exc:
+            if held is None:
+                raise
+            await send({"type": held["type"], "message": " ".join(str(exc).split())})
+            return
+        except BaseException:
+            if held is not None:
+                await send(held)  # a bug: the server logs the traceback
+            raise
+        if held is not None:
+            await send(held)
