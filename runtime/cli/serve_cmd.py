@@ -14,6 +14,7 @@ import click
 
 from compiler.errors import SpecwrightError
 from runtime.auth import KeyStore, keys_path
+from runtime.cli.serve_workers import LOG_FORMAT, serve_workers
 from runtime.config import Settings, load_settings
 
 _PROJECT = click.option(
@@ -45,16 +46,24 @@ def is_loopback(host: str) -> bool:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--watch", is_flag=True, help="Recompile and reload specs when they change.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Server processes sharing the port (each with its own log writer). "
+                   "SIGHUP replaces them one at a time.")
 @click.option("--mock", is_flag=True, help="Answer model-decided fields offline (no keys).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="info", show_default=True)
 @_PROJECT
-def serve(host: str, port: int, watch: bool, mock: bool, log_level: str, project: Path) -> None:
+def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level: str,
+          project: Path) -> None:
     """Serve every spec revision as a typed, versioned HTTP endpoint."""
     import uvicorn
 
     from runtime.app import create_app
 
+    if watch and workers > 1:
+        raise click.UsageError("--watch reloads specs in one process: serve with --workers 1 "
+                               "while editing, or send SIGHUP to replace the workers after a "
+                               "specwright compile")
     settings = _settings(project)
     try:
         active = KeyStore(keys_path(settings, project)).active()
@@ -66,25 +75,33 @@ def serve(host: str, port: int, watch: bool, mock: bool, log_level: str, project
             "the port could call every spec and read the execution log. Create a key first "
             "(specwright keys create --caller, and --admin for /runs) or serve on 127.0.0.1."
         )
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s: %(message)s")
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     if not active:
         click.echo("no API keys configured: serving on loopback only, without authentication "
                    "(create keys with: specwright keys create)", err=True)
     if mock:
         click.echo("mock mode: model-decided fields are answered offline "
                    "(responses carry X-Specwright-Mock: true)", err=True)
+    if workers > 1:
+        _warn_stale_specs(settings, project)
+        sys.exit(serve_workers(host=host, port=port, workers=workers, project=project,
+                               mock=mock, log_level=log_level))
     try:
         app = create_app(settings, project, mock=mock, watch=watch, tune_process=True)
     except SpecwrightError as exc:
         raise click.ClickException(str(exc)) from None
     if not watch:
-        from runtime.watch import stale_specs
-
-        for message in stale_specs(settings, project.resolve()):
-            logging.getLogger("specwright.server").warning(message)
+        _warn_stale_specs(settings, project)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False,
                             lifespan="on", timeout_graceful_shutdown=10)
     uvicorn.Server(config).run()
+
+
+def _warn_stale_specs(settings: Settings, project: Path) -> None:
+    from runtime.watch import stale_specs
+
+    for message in stale_specs(settings, project.resolve()):
+        logging.getLogger("specwright.server").warning(message)
 
 
 @click.command("run")

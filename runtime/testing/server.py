@@ -36,6 +36,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (children first), read from ``/proc`` (Linux)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        if fields[0] != "Z":  # a zombie has exited; only its exit status is left to collect
+            parents[int(stat.parent.name)] = int(fields[1])
+    found = [pid]
+    for parent in found:
+        found += [child for child, its_parent in parents.items() if its_parent == parent]
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (an exited one not yet collected is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class ServeProcess:
     """``specwright serve --port <free> --project <project> *args``; always ``stop()`` it."""
 
@@ -67,6 +91,10 @@ class ServeProcess:
                 continue
             time.sleep(0.05)
         raise AssertionError(f"server not ready in {timeout}s:\n{self.output()}")
+
+    def pids(self) -> list[int]:
+        """The server process and its descendants: workers, log writer processes."""
+        return descendants(self.proc.pid)
 
     def output(self) -> str:
         """Everything the server printed so far."""

@@ -1,0 +1,92 @@
+"""``specwright serve --workers N``: N server processes behind one listening socket.
+
+The parent binds the socket and runs uvicorn's supervisor (``uvicorn.supervisors.Multiprocess``),
+which starts N workers with ``multiprocessing``'s spawn, replaces a worker that dies or stops
+answering its health check, replaces them one at a time on SIGHUP (each replacement serving
+before the worker it replaces is stopped), and stops them all, gracefully, on SIGINT or SIGTERM.
+
+A spawned worker inherits nothing but its environment, so the parent passes what the worker
+needs to build its app (project, mock mode, log level, its own pid) in ``WORKER_ENV``. Each
+worker has its own execution-log writer; the workers share the log database (SQLite in WAL mode
+serialises their commits, PostgreSQL takes them side by side). Whatever a worker keeps in
+memory is its own: provider circuit breakers, concurrency limits and caches are per worker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from compiler.errors import SpecwrightError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+WORKER_ENV = "SPECWRIGHT_SERVE_WORKER"
+LOG_FORMAT = "%(levelname)s:  %(name)s: %(message)s"
+WORKER_LOG_FORMAT = "%(levelname)s:  [%(process)d] %(name)s: %(message)s"  # whose warning
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+log = logging.getLogger("specwright.server")
+
+
+def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bool,
+                  log_level: str) -> int:
+    """Serve with ``workers`` processes until SIGINT or SIGTERM; the exit status (3 when a
+    worker could not start, as for a single process)."""
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[WORKER_ENV] = json.dumps({
+        "project": str(project.resolve()), "mock": mock, "log_level": log_level,
+        "parent": os.getpid(),
+    })
+    config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port,
+                            workers=workers, log_level=log_level, server_header=False,
+                            lifespan="on", timeout_graceful_shutdown=10)
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        log.error("a worker could not start (its error is above): stopped every worker")
+        return STARTUP_FAILURE
+    return 0
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker (uvicorn calls this factory in the spawned process)."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    from runtime.app import create_app
+    from runtime.config import load_settings
+
+    args = json.loads(os.environ[WORKER_ENV])
+    _stop_with_parent(int(args["parent"]))
+    logging.basicConfig(level=str(args["log_level"]).upper(), format=WORKER_LOG_FORMAT)
+    project = Path(args["project"])
+    try:
+        return create_app(load_settings(project), project, mock=bool(args["mock"]),
+                          tune_process=True)
+    except SpecwrightError as exc:  # a spec or setting broken since the parent checked
+        log.error("%s", exc)
+        sys.exit(STARTUP_FAILURE)
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Ask Linux for a SIGTERM (a graceful stop) when the parent dies, so that a ``kill -9`` of
+    the parent leaves no worker serving on its own. Elsewhere the supervisor's own shutdown is
+    all there is."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        log.warning("this worker will not stop with its parent: prctl failed (errno %d)",
+                    ctypes.get_errno())
+        return
+    if os.getppid() != parent:  # the parent died before the request above was made
+        os.kill(os.getpid(), signal.SIGTERM)
