@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from runtime.testing.server import descendants
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 PY = sys.executable
@@ -92,19 +94,22 @@ class Service:
                 time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout}s")
 
+    def settle(self, timeout: float = 60.0) -> Service:
+        """Wait until the process tree is idle (under 2% of a core over half a second): after
+        ``wait_ready``, the other workers of a ``--workers`` server may still be starting."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_s()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_s()
+            if now - before < 0.01:
+                return self
+            before = now
+        raise RuntimeError(f"{self.name} still busy after {timeout}s")
+
     def pids(self) -> list[int]:
-        """The process and its descendants (the server's log writer process, for one)."""
-        parents: dict[int, int] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:  # exited meanwhile
-                continue
-            parents[int(stat.parent.name)] = int(fields[1])
-        found = [self.proc.pid]
-        for pid in found:
-            found += [child for child, parent in parents.items() if parent == pid]
-        return found
+        """The process and its descendants (the server's log writer process, its workers)."""
+        return descendants(self.proc.pid)
 
     def cpu_s(self) -> float:
         """User + system CPU seconds of the process and its descendants (every thread)."""
@@ -144,24 +149,32 @@ class Service:
         self._log.close()
 
 
+def workers_note(res: dict[str, Any]) -> str:
+    """", 2 server processes each" for a run with ``--workers 2``; nothing for one."""
+    count = int(res.get("workers", 1))
+    return f", {count} server processes each" if count > 1 else ""
+
+
 def start_fake(*args: str) -> Service:
     return Service("fake model server", [PY, "-m", "runtime.fakeserver", "--port", "0", *args])
 
 
-def start_specwright(project: Path, *args: str) -> Service:
+def start_specwright(project: Path, *args: str, workers: int = 1) -> Service:
     port = free_port()
     argv = [SPECWRIGHT, "serve", "--port", str(port), "--project", str(project),
-            "--log-level", "warning", *args]
-    return Service("specwright serve", argv, port=port, env=KEY_ENV, cwd=project,
-                   log=project / f"serve-{port}.log").wait_ready()
+            "--log-level", "warning", "--workers", str(workers), *args]
+    service = Service("specwright serve", argv, port=port, env=KEY_ENV, cwd=project,
+                      log=project / f"serve-{port}.log").wait_ready()
+    return service.settle() if workers > 1 else service
 
 
-def start_floor(kind: str, project: Path, *args: str) -> Service:
+def start_floor(kind: str, project: Path, *args: str, workers: int = 1) -> Service:
     port = free_port()
     argv = [PY, str(BENCH / "floor_apps.py"), kind, "--port", str(port), "--project",
-            str(project), *args]
-    return Service(f"floor {kind}", argv, port=port, cwd=project,
-                   log=project / f"floor-{kind}-{port}.log").wait_ready()
+            str(project), "--workers", str(workers), *args]
+    service = Service(f"floor {kind}", argv, port=port, cwd=project,
+                      log=project / f"floor-{kind}-{port}.log").wait_ready()
+    return service.settle() if workers > 1 else service
 
 
 def bench_project(root: Path, fake_url: str, specs: dict[str, list[str]],

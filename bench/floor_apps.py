@@ -9,7 +9,8 @@
 * ``validate``: ``POST /validate`` validates the body with the same ``Input`` model and returns
   that constant ``Output``.
 
-Served like ``specwright serve``: one uvicorn process, ``server_header=False``, warnings only.
+Served like ``specwright serve``: one uvicorn process (``--workers N``: N, as ``specwright serve
+--workers N``), ``server_header=False``, warnings only.
 
     python bench/floor_apps.py e2e --port 8200 --project DIR --fake-url http://127.0.0.1:8100
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -88,6 +90,25 @@ def hello_app(project: Path, output: dict[str, Any]) -> FastAPI:
     return app
 
 
+FLOOR_ENV = "SPECWRIGHT_BENCH_FLOOR"  # a worker's arguments (``--workers``: spawned processes)
+
+
+def app_from_env() -> FastAPI:
+    """The floor app described by ``FLOOR_ENV`` (uvicorn calls this in each worker)."""
+    args = json.loads(os.environ[FLOOR_ENV])
+    project = Path(args["project"])
+    if args["kind"] == "e2e":
+        app = e2e_app(project, args["fake_url"], args["idle_fix"])
+    else:
+        app = hello_app(project, json.loads(args["output"]))
+
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.get("/healthz")(healthz)
+    return app
+
+
 def main() -> None:
     import uvicorn
 
@@ -99,19 +120,15 @@ def main() -> None:
     p.add_argument("--output", default="{}", help="hello: the Output to return (JSON)")
     p.add_argument("--idle-fix", action="store_true",
                    help="e2e: cheaper idle-connection checks, as Specwright's SDK clients")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes (uvicorn's supervisor, as specwright serve --workers)")
     args = p.parse_args()
-    if args.kind == "e2e":
-        app = e2e_app(args.project, args.fake_url, args.idle_fix)
-    else:
-        app = hello_app(args.project, json.loads(args.output))
-
-    async def healthz() -> dict[str, bool]:
-        return {"ok": True}
-
-    app.get("/healthz")(healthz)
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning",
-                            server_header=False, lifespan="on")
-    uvicorn.Server(config).run()
+    os.environ[FLOOR_ENV] = json.dumps({
+        "kind": args.kind, "project": str(args.project.resolve()), "fake_url": args.fake_url,
+        "output": args.output, "idle_fix": args.idle_fix})
+    app: Any = "floor_apps:app_from_env" if args.workers > 1 else app_from_env()
+    uvicorn.run(app, factory=args.workers > 1, workers=args.workers, host="127.0.0.1",
+                port=args.port, log_level="warning", server_header=False, lifespan="on")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from benchlib import (  # noqa: E402
     start_specwright,
     table,
     verdict,
+    workers_note,
     write_json,
 )
 
@@ -70,11 +71,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="sw-bench-e2e-") as tmp:
             project = bench_project(Path(tmp), fake.url,
                                     {"carrier-selection": ["openai:gpt-4.1-mini"]})
-            ours = start_specwright(project)
+            ours = start_specwright(project, workers=args.workers)
             servers.append(ours)
-            floor = start_floor("e2e", project, "--fake-url", fake.url)
+            floor = start_floor("e2e", project, "--fake-url", fake.url, workers=args.workers)
             servers.append(floor)
-            fixed = start_floor("e2e", project, "--fake-url", fake.url, "--idle-fix")
+            fixed = start_floor("e2e", project, "--fake-url", fake.url, "--idle-fix", workers=args.workers)
             servers.append(fixed)
             targets = [("specwright", ours, ours.url + "/specs/carrier-selection/v1"),
                        ("floor", floor, floor.url + "/floor"),
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ratio = med["specwright"]["rps"] / med["floor"]["rps"]
     return {"medians": med, "throughput_ratio": ratio, "met": ratio >= TARGET,
             "peak_rss_mb": rss, "rounds": args.rounds, "requests": args.requests,
-            "concurrency": args.concurrency}
+            "concurrency": args.concurrency, "workers": args.workers}
 
 
 def report(res: dict[str, Any]) -> str:
@@ -106,7 +107,7 @@ def report(res: dict[str, Any]) -> str:
                      f"{ours['p50'] / base['p50']:.2f}x", f"{ours['p99'] / base['p99']:.2f}x",
                      f"{ours['cpu_us'] / base['cpu_us']:.2f}x"])
     head = (f"HTTP end to end, concurrency {res['concurrency']}, {res['requests']} requests x "
-            f"{res['rounds']} rounds, medians")
+            f"{res['rounds']} rounds, medians{workers_note(res)}")
     return "\n".join([
         head, table(["server", "requests/s", "p50 ms", "p99 ms", "server CPU us/req"], rows),
         f"throughput ratio {res['throughput_ratio']:.2f}x (target >= {TARGET}x): "
@@ -119,6 +120,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes, for specwright and its floor alike")
     p.add_argument("--json", default="", help="also write the results to this file as JSON")
     return p
 

@@ -48,6 +48,7 @@ from benchlib import (  # noqa: E402
     start_specwright,
     table,
     verdict,
+    workers_note,
     write_json,
 )
 
@@ -78,11 +79,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="sw-bench-rules-") as tmp:
             project = bench_project(Path(tmp), "http://127.0.0.1:9", {"order-validation": []})
-            ours = start_specwright(project)
+            ours = start_specwright(project, workers=args.workers)
             servers.append(ours)
             url = ours.url + "/specs/order-validation/v1"
             output = post(url, ORDER_IN)
-            floor = start_floor("hello", project, "--output", json.dumps(output))
+            floor = start_floor("hello", project, "--output", json.dumps(output), workers=args.workers)
             servers.append(floor)
             if post(floor.url + "/hello", ORDER_IN) != output:
                 raise RuntimeError("the hello-world does not return the same output")
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.thread_writer:  # the same server, its log committed by a thread instead
                 other = bench_project(Path(tmp) / "thread-writer", "http://127.0.0.1:9",
                                       {"order-validation": []}, 'log_writer = "thread"')
-                threaded = start_specwright(other)
+                threaded = start_specwright(other, workers=args.workers)
                 servers.append(threaded)
                 targets.insert(1, ("thread writer", threaded,
                                    threaded.url + "/specs/order-validation/v1"))
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "round_ratios": round_ratios, "thread_writer_ratios": thread_ratios,
             "ratio_of_medians": med["specwright"]["rps"] / med["hello"]["rps"],
             "rounds": args.rounds, "requests": args.requests, "concurrency": args.concurrency,
+            "workers": args.workers,
             "output": output}
 
 
@@ -124,7 +126,7 @@ def report(res: dict[str, Any]) -> str:
     rows = [[name, m["rps"], f"{m['rps'] / hello['rps']:.2f}x", m["p50"], m["p99"], m["cpu_us"]]
             for name, m in med.items()]
     head = (f"Rules-only spec over HTTP (order-validation), concurrency {res['concurrency']}, "
-            f"{res['requests']} requests x {res['rounds']} rounds, medians")
+            f"{res['requests']} requests x {res['rounds']} rounds, medians{workers_note(res)}")
     return "\n".join([
         head,
         table(["server", "requests/s", "vs hello", "p50 ms", "p99 ms", "server CPU us/req"],
@@ -149,6 +151,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--thread-writer", action="store_true",
                    help="also measure a server whose log writer is a thread (log_writer)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes, for specwright and its floor alike")
     p.add_argument("--json", default="", help="also write the results to this file as JSON")
     return p
 

@@ -29,23 +29,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import BENCH, PY, machine, table, verdict  # noqa: E402
 
 Row = list[Any]
-# name -> (arguments, quick arguments)
-BENCHES: dict[str, tuple[list[str], list[str]]] = {
-    "pipeline_overhead": ([], ["--rounds", "3", "--calls", "512"]),
-    "router_overhead": ([], ["--rounds", "3", "--calls", "512"]),
-    "http_e2e": ([], ["--rounds", "2", "--requests", "1000"]),
-    "rules_only_http": (["--thread-writer"], ["--rounds", "2", "--requests", "2000"]),
-    "many_in_flight": ([], ["--rounds", "1", "--rates", "50", "100", "200"]),
-    "compile_bench": ([], ["--sizes", "200", "1000", "--rounds", "1"]),
-    "logstore_bench": ([], ["--rounds", "2", "--seconds", "2"]),
+WORKERS = "2"  # the runs with several server processes: as many as this machine's cores
+# name -> (script, arguments, quick arguments)
+BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
+    "pipeline_overhead": ("pipeline_overhead", [], ["--rounds", "3", "--calls", "512"]),
+    "router_overhead": ("router_overhead", [], ["--rounds", "3", "--calls", "512"]),
+    "http_e2e": ("http_e2e", [], ["--rounds", "2", "--requests", "1000"]),
+    "rules_only_http": ("rules_only_http", ["--thread-writer"],
+                        ["--rounds", "2", "--requests", "2000"]),
+    "rules_only_http_workers": ("rules_only_http", ["--workers", WORKERS],
+                                ["--workers", WORKERS, "--rounds", "2", "--requests", "2000"]),
+    "many_in_flight": ("many_in_flight", [], ["--rounds", "1", "--rates", "50", "100", "200"]),
+    "many_in_flight_workers": ("many_in_flight", ["--workers", WORKERS, "--rounds", "1"],
+                               ["--workers", WORKERS, "--rounds", "1", "--rates", "100", "200"]),
+    "compile_bench": ("compile_bench", [], ["--sizes", "200", "1000", "--rounds", "1"]),
+    "logstore_bench": ("logstore_bench", [], ["--rounds", "2", "--seconds", "2"]),
 }
 MINE = {"pipeline_overhead", "http_e2e", "rules_only_http", "many_in_flight"}
 
 
-def run_bench(name: str, args: list[str], workdir: Path) -> tuple[str, dict[str, Any] | None]:
-    argv = [PY, str(BENCH / f"{name}.py"), *args]
+def run_bench(name: str, script: str, args: list[str], workdir: Path
+              ) -> tuple[str, dict[str, Any] | None]:
+    argv = [PY, str(BENCH / f"{script}.py"), *args]
     json_path = workdir / f"{name}.json"
-    if name in MINE:
+    if script in MINE:
         argv += ["--json", str(json_path)]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -55,6 +62,12 @@ def run_bench(name: str, args: list[str], workdir: Path) -> tuple[str, dict[str,
         out += f"\n{name} FAILED (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
     result = json.loads(json_path.read_text()) if json_path.exists() else None
     return f"{out}\n({name}: {took:.0f} s)", result
+
+
+def several(res: dict[str, Any]) -> int:
+    """The server processes of a run with ``--workers`` (its targets are for one process, so
+    its rows are for reference); 1 otherwise."""
+    return int(res.get("workers", 1))
 
 
 def _num(pattern: str, text: str, group: int = 1) -> float | None:
@@ -107,10 +120,14 @@ def rows_rules(out: str, res: dict[str, Any] | None) -> list[Row]:
     if not res:
         return [["3. rules-only over HTTP", "failed", "", ""]]
     m, rounds = res["medians"], res["round_ratios"]
-    rows: list[Row] = [["3. rules-only spec vs FastAPI hello-world, c=64",
-                        f"{res['throughput_ratio']:.2f}x, median of {len(rounds)} rounds "
-                        f"({min(rounds):.2f}x-{max(rounds):.2f}x; {m['specwright']['rps']:.0f} "
-                        f"vs {m['hello']['rps']:.0f} req/s)", ">= 0.8x", verdict(res["met"])]]
+    measured = (f"{res['throughput_ratio']:.2f}x, median of {len(rounds)} rounds "
+                f"({min(rounds):.2f}x-{max(rounds):.2f}x; {m['specwright']['rps']:.0f} "
+                f"vs {m['hello']['rps']:.0f} req/s)")
+    if several(res) > 1:
+        return [[f"3. the same, {several(res)} server processes each", measured, "(reference)",
+                 ""]]
+    rows: list[Row] = [["3. rules-only spec vs FastAPI hello-world, c=64", measured, ">= 0.8x",
+                        verdict(res["met"])]]
     threaded = res.get("thread_writer_ratios")
     if threaded:
         rows.append(["   the same, log_writer = \"thread\"",
@@ -123,16 +140,21 @@ def rows_inflight(out: str, res: dict[str, Any] | None) -> list[Row]:
     if not res:
         return [["4. many in flight", "failed", "", ""]]
     w = res["worst"]
+    held = [[f"   steady load held by {name} (added p99 < 100 ms)",
+             "no rate tried" if found is None else
+             f"{found['rate']:.0f} req/s, {found['in_flight']:.0f} in flight", "", ""]
+            for name, found in res.get("held", {}).items()]
+    if several(res) > 1:
+        return [[f"4. the same, {several(res)} server processes each: errors, peak RSS, "
+                 "added p99", f"{int(w['errors'])}, {w['peak_rss_mb']:.0f} MB, "
+                 f"{w['added_p99']:.0f} ms", "(reference)", ""], *held]
     return [["4. 2,000 in flight, 2 s model: errors", int(w["errors"]), "0",
              verdict(w["errors"] == 0)],
             ["   peak RSS", f"{w['peak_rss_mb']:.0f} MB", "< 500 MB",
              verdict(w["peak_rss_mb"] < 500)],
             ["   added p99 latency", f"{w['added_p99']:.0f} ms", "< 100 ms",
              verdict(w["added_p99"] < 100)],
-            *[[f"   steady load held by {name} (added p99 < 100 ms)",
-               "no rate tried" if held is None else
-               f"{held['rate']:.0f} req/s, {held['in_flight']:.0f} in flight", "", ""]
-              for name, held in res.get("held", {}).items()]]
+            *held]
 
 
 def rows_compile(out: str, res: dict[str, Any] | None) -> list[Row]:
@@ -168,7 +190,8 @@ def rows_logstore(out: str, res: dict[str, Any] | None) -> list[Row]:
 
 SUMMARY: dict[str, Callable[[str, dict[str, Any] | None], list[Row]]] = {
     "pipeline_overhead": rows_pipeline, "router_overhead": rows_router, "http_e2e": rows_e2e,
-    "rules_only_http": rows_rules, "many_in_flight": rows_inflight,
+    "rules_only_http": rows_rules, "rules_only_http_workers": rows_rules,
+    "many_in_flight": rows_inflight, "many_in_flight_workers": rows_inflight,
     "compile_bench": rows_compile, "logstore_bench": rows_logstore,
 }
 
@@ -183,8 +206,8 @@ def main() -> None:
     summary: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="sw-bench-all-") as tmp:
         for name in args.only:
-            full, quick = BENCHES[name]
-            out, res = run_bench(name, quick if args.quick else full, Path(tmp))
+            script, full, quick = BENCHES[name]
+            out, res = run_bench(name, script, quick if args.quick else full, Path(tmp))
             print(f"== {name}\n{out}\n", flush=True)
             summary += SUMMARY[name](out, res)
     print("== summary")

@@ -25,8 +25,12 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 SMOKE_ARGS: dict[str, list[str]] = {
     "rules_only_http": ["--rounds", "2", "--requests", "200", "--thread-writer"],
     "http_e2e": ["--rounds", "1", "--requests", "100"],
+    "rules_only_http_workers": ["--rounds", "1", "--requests", "200", "--workers", "2"],
     "many_in_flight": ["--rounds", "1", "--requests", "50", "--latency-ms", "200",
                        "--rates", "20", "40", "--duration", "1"],
+    "many_in_flight_workers": ["--rounds", "1", "--requests", "50", "--latency-ms", "200",
+                               "--rates", "20", "--duration", "1", "--workers", "2",
+                               "--no-floor"],
     "pipeline_overhead": ["--rounds", "1", "--calls", "64"],
     "router_overhead": ["--rounds", "1", "--calls", "64"],
     "compile_bench": ["--sizes", "3", "--rounds", "1"],
@@ -46,9 +50,10 @@ RUN_ALL = _load("run_all")
 
 
 def run_script(name: str, tmp_path: Path) -> tuple[str, dict[str, Any] | None]:
-    argv = [sys.executable, str(BENCH / f"{name}.py"), *SMOKE_ARGS[name]]
+    script = RUN_ALL.BENCHES[name][0]
+    argv = [sys.executable, str(BENCH / f"{script}.py"), *SMOKE_ARGS[name]]
     json_path = tmp_path / f"{name}.json"
-    if name in RUN_ALL.MINE:
+    if script in RUN_ALL.MINE:
         argv += ["--json", str(json_path)]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=240, check=False,
                           cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "error"})
@@ -78,6 +83,10 @@ def test_the_benchmark_runs_and_its_summary_reads_it(name: str, tmp_path: Path) 
         assert result["met"] == (result["throughput_ratio"] >= 0.8)
         assert len(result["thread_writer_ratios"]) == 2  # the other writer, in the same rounds
         assert any("thread" in str(row[0]) for row in rows)
+    if name.endswith("_workers"):
+        assert result is not None and result["workers"] == 2
+        assert all(row[2] in {"(reference)", ""} for row in rows), rows
+        assert "2 server processes each" in out
     if name == "many_in_flight":
         assert result is not None
         for runs in result["steady"].values():
