@@ -1,7 +1,7 @@
 """``specwright serve --workers N``: N server processes behind one listening socket.
 
-The parent binds the socket and runs uvicorn's supervisor (``uvicorn.supervisors.Multiprocess``),
-which starts N workers with ``multiprocessing``'s spawn, replaces a worker that dies or stops
+The parent binds one socket per worker on the port and runs ``runtime.cli.supervisor``, which
+starts N workers with ``multiprocessing``'s spawn, replaces a worker that dies or stops
 answering its health check, replaces them one at a time on SIGHUP (each replacement serving
 before the worker it replaces is stopped), and stops them all, gracefully, on SIGINT or SIGTERM.
 
@@ -38,10 +38,11 @@ log = logging.getLogger("specwright.server")
 def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bool,
                   log_level: str) -> int:
     """Serve with ``workers`` processes until SIGINT or SIGTERM; the exit status (3 when a
-    worker could not start, as for a single process)."""
+    worker could not start, or the port could not be bound, as for a single process)."""
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors import Multiprocess
+
+    from runtime.cli.supervisor import Supervisor, bind_sockets
 
     os.environ[WORKER_ENV] = json.dumps({
         "project": str(project.resolve()), "mock": mock, "log_level": log_level,
@@ -50,12 +51,19 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port,
                             workers=workers, log_level=log_level, server_header=False,
                             lifespan="on", timeout_graceful_shutdown=10)
-    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-    supervisor.run()
-    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
-        log.error("a worker could not start (its error is above): stopped every worker")
+    try:
+        sockets = bind_sockets(host, port, workers, config.backlog)
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", host, port, exc.strerror or exc)
         return STARTUP_FAILURE
-    return 0
+    bound = sockets[0].getsockname()[1]
+    log.info("listening on http://%s:%s with %d workers (parent process [%d])", host, bound,
+             workers, os.getpid())
+    try:
+        return Supervisor(config, sockets).run()
+    finally:
+        for sock in set(sockets):
+            sock.close()
 
 
 def worker_app() -> FastAPI:

@@ -9,9 +9,11 @@ cannot start stops the server with the one-line reason and exit status 3.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,54 @@ async def test_workers_share_the_port_and_the_log(
     assert not tracebacks(server.output()), server.output()[-3000:]
 
 
+def established(pid: int, port: int) -> int:
+    """How many TCP connections to ``port`` the process ``pid`` holds (from ``/proc``)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            held += os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes
+    return held
+
+
+def test_connections_spread_over_the_workers_whichever_wakes_first(
+    tmp_path: Path, fake: FakeServerThread
+) -> None:
+    """With one socket shared by every worker, the first to wake accepts every connection
+    waiting (in ``bench/rules_only_http.py --workers 2`` one worker took all 64 in one round of
+    three). With a socket per worker, each worker's share waits for it: here one worker is
+    stopped while 64 connections arrive, and still serves its share once it runs again."""
+    project = make_project(tmp_path / "proj", fake.url, specs=("order-validation",))
+    server = start(project)
+    clients: list[socket.socket] = []
+    try:
+        wait_serving(server, WORKERS)
+        late = min(workers(server))
+        os.kill(late, signal.SIGSTOP)  # shorter than the supervisor's 5 s health check
+        try:
+            for _ in range(64):
+                client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                clients.append(client)
+                client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            time.sleep(0.3)  # the running worker takes whatever it can
+        finally:
+            os.kill(late, signal.SIGCONT)
+        for client in clients:  # answered, so accepted by a worker and kept alive
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        held = {pid: established(pid, server.port) for pid in workers(server)}
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+    assert sum(held.values()) == 64, held
+    assert held[late] >= 12, held  # a fair share is 32; below 12 is p < 1e-5
+
+
 async def load(url: str, acked: dict[str, Any], errors: list[str], stop: asyncio.Event,
                deadline: float) -> None:
     """POST until told to stop; a broken connection (a worker killed) is followed by a new one."""
@@ -156,7 +206,7 @@ async def test_kill_9_of_a_worker_under_load(tmp_path: Path, fake: FakeServerThr
         server.stop()
     out = server.output()
     assert at_kill >= 150 and len(acked) >= after_restart + 150, out[-3000:]
-    assert f"Child process [{victim}] died" in out
+    assert f"worker [{victim}] died" in out
     assert all(not e[:1].isdigit() for e in errors), errors  # broken connections, never a 5xx
     runs = await logged_runs(load_settings(project, {}), project, acked)
     missing = sorted(set(acked) - set(runs))
@@ -274,4 +324,4 @@ def test_a_log_that_cannot_open_stops_the_server_with_its_reason(
     assert "ERROR:    cannot open the execution log at postgresql://sw:***@127.0.0.1:9" in out
     assert "hunter2" not in out and "Traceback" not in out, out
     if count > 1:
-        assert "a worker could not start" in out
+        assert "could not start (its error is above)" in out
