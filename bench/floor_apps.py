@@ -9,8 +9,8 @@
 * ``validate``: ``POST /validate`` validates the body with the same ``Input`` model and returns
   that constant ``Output``.
 
-Served like ``specwright serve``: one uvicorn process (``--workers N``: N, as ``specwright serve
---workers N``), ``server_header=False``, warnings only.
+Served like ``specwright serve``: one uvicorn process (``--workers N``: N, with the same supervisor
+as ``specwright serve --workers N``), ``server_header=False``, warnings only.
 
     python bench/floor_apps.py e2e --port 8200 --project DIR --fake-url http://127.0.0.1:8100
 """
@@ -21,6 +21,7 @@ import argparse
 import inspect
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,9 +127,19 @@ def main() -> None:
     os.environ[FLOOR_ENV] = json.dumps({
         "kind": args.kind, "project": str(args.project.resolve()), "fake_url": args.fake_url,
         "output": args.output, "idle_fix": args.idle_fix})
-    app: Any = "floor_apps:app_from_env" if args.workers > 1 else app_from_env()
-    uvicorn.run(app, factory=args.workers > 1, workers=args.workers, host="127.0.0.1",
-                port=args.port, log_level="warning", server_header=False, lifespan="on")
+    if args.workers == 1:
+        uvicorn.run(app_from_env(), host="127.0.0.1", port=args.port, log_level="warning",
+                    server_header=False, lifespan="on")
+        return
+    # the same supervisor as ``specwright serve --workers`` (a socket per worker), so that the
+    # two compare as apps, not as ways of spreading connections over workers
+    from runtime.cli.supervisor import Supervisor, bind_sockets
+
+    config = uvicorn.Config("floor_apps:app_from_env", factory=True, host="127.0.0.1",
+                            port=args.port, workers=args.workers, log_level="warning",
+                            server_header=False, lifespan="on")
+    sys.exit(Supervisor(config, bind_sockets("127.0.0.1", args.port, args.workers,
+                                             config.backlog)).run())
 
 
 if __name__ == "__main__":

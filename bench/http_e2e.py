@@ -16,7 +16,7 @@ requests per round; the targets alternate within each round. Reported: medians o
 rounds of requests/s, p50 and p99 latency, and server CPU per request (from /proc).
 Target: specwright throughput >= 0.8x the floor's.
 
-    python bench/http_e2e.py [--rounds 3] [--requests 3000] [--concurrency 64]
+    python bench/http_e2e.py [--rounds 3] [--requests 3000] [--concurrency 64] [--workers N]
 """
 
 from __future__ import annotations

@@ -23,8 +23,11 @@ whose added p99 stays under the target. That is what one server process holds wi
 on this machine, where 2,000 sent at the same instant cannot be. A server's higher rates are
 skipped once its added p99 passes 1 s (past its capacity the queue only grows).
 
+``--workers N`` serves both with N processes: N event loops share the requests, so the bound
+above is divided by N where there are cores to run them.
+
     python bench/many_in_flight.py [--requests 2000] [--latency-ms 2000] [--rounds 2]
-        [--rates 50 100 150 200 300 400 500] [--duration 6]
+        [--rates 50 100 150 200 300 400 500] [--duration 6] [--workers N]
 """
 
 from __future__ import annotations

@@ -22,8 +22,13 @@ beside it.
 ``--thread-writer`` adds a fourth target in the same rounds: the same server with
 ``log_writer = "thread"`` (its log committed by a thread rather than a writer process).
 
+``--workers N`` serves both specwright and the hello-world with N processes (``specwright serve
+--workers N``; uvicorn's supervisor for the hello-world). With as many workers as cores, the
+servers, their log writers and the load generator share every core, so the ratio becomes one of
+CPU per request; the target is for one process.
+
     python bench/rules_only_http.py [--rounds 5] [--requests 5000] [--concurrency 64]
-                                    [--thread-writer]
+                                    [--thread-writer] [--workers N]
 """
 
 from __future__ import annotations
