@@ -1,4 +1,4 @@
-"""``specwright serve --workers N``: N server processes behind one listening socket.
+"""``specwright serve --workers N``: N server processes on one port.
 
 The parent binds one socket per worker on the port and runs ``runtime.cli.supervisor``, which
 starts N workers with ``multiprocessing``'s spawn, replaces a worker that dies or stops
@@ -9,7 +9,7 @@ A spawned worker inherits nothing but its environment, so the parent passes what
 needs to build its app (project, mock mode, log level, its own pid) in ``WORKER_ENV``. Each
 worker has its own execution-log writer; the workers share the log database (SQLite in WAL mode
 serialises their commits, PostgreSQL takes them side by side). Whatever a worker keeps in
-memory is its own: provider circuit breakers, concurrency limits and caches are per worker.
+memory is its own: provider cooldowns, connection pools and caches are per worker.
 """
 
 from __future__ import annotations
