@@ -325,3 +325,18 @@ def test_a_log_that_cannot_open_stops_the_server_with_its_reason(
     assert "hunter2" not in out and "Traceback" not in out, out
     if count > 1:
         assert "could not start (its error is above)" in out
+
+
+def test_mock_mode_reaches_every_worker(tmp_path: Path, fake: FakeServerThread) -> None:
+    """``--mock`` is passed to the spawned workers: none of them calls a model."""
+    project = make_project(tmp_path / "proj", fake.url)
+    server = Server(project, "--workers", str(WORKERS), "--mock", "--log-level", "info")
+    try:
+        wait_serving(server, WORKERS)
+        answers = [httpx.post(server.url + CARRIER_PATH, json=CARRIER_DOMESTIC, timeout=10)
+                   for _ in range(20)]  # a connection each: both workers serve some
+    finally:
+        server.stop()
+    assert all(r.status_code == 200 for r in answers), server.output()[-3000:]
+    assert {r.headers["X-Specwright-Mock"] for r in answers} == {"true"}
+    assert fake.stats()["requests"] == 0
