@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
@@ -71,6 +72,38 @@ async def _diagnose_edited_specs(state: ServerState) -> None:
         return
     if diagnostics:
         state.catalog = state.catalog.with_diagnostics(diagnostics)
+
+
+def reload_on_sighup(app: FastAPI, state: ServerState) -> Callable[[], None]:
+    """From now on SIGHUP swaps in ``generated/`` as it is (``runtime.watch.reload_generated``),
+    one reload at a time; returns the function that stops this. Where there is no SIGHUP
+    (Windows), nothing."""
+    if not hasattr(signal, "SIGHUP"):
+        return lambda: None
+    from runtime.watch import reload_generated
+
+    loop = asyncio.get_running_loop()
+    lock = asyncio.Lock()
+    running: set[asyncio.Task[None]] = set()  # a reference, so the task is not collected
+
+    async def reload() -> None:
+        async with lock:
+            log.info("SIGHUP: loading generated/ again")
+            try:
+                await reload_generated(app, state)
+            except Exception:
+                log.exception("reloading generated/ failed; still serving the previous revisions")
+
+    def on_sighup() -> None:
+        task = loop.create_task(reload(), name="specwright-sighup-reload")
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    def stop() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
+    return stop
 
 
 class SpecwrightApp(FastAPI):
@@ -147,7 +180,8 @@ def create_app(
 ) -> FastAPI:
     """``tune_process``: the server owns its process (``specwright serve``): tune the garbage
     collector and the GIL's switch interval once start-up is complete
-    (``tune_process_for_serving``); an embedding application keeps its own settings."""
+    (``tune_process_for_serving``), and reload ``generated/`` on SIGHUP
+    (``reload_on_sighup``); an embedding application keeps its own settings and signals."""
     root = root.resolve()
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     for problem in catalog.load_errors:
@@ -178,11 +212,14 @@ def create_app(
         else:
             log_route_warnings(state, state.catalog.routes().values())
             await _diagnose_edited_specs(state)
+        stop_sighup = reload_on_sighup(app, state) if tune_process else None
         if tune_process:
             tune_process_for_serving()
         try:
             yield
         finally:
+            if stop_sighup is not None:
+                stop_sighup()
             if watcher is not None:
                 watcher.cancel()
                 with suppress(asyncio.CancelledError):

@@ -112,7 +112,25 @@ async def reload(app: FastAPI, state: ServerState, *, first_load: bool = True) -
     for new routes (for every route on the first load)."""
     settings, root = state.settings, state.root
     diagnostics = await asyncio.to_thread(compile_specs, root, settings, state.catalog)
-    generated = settings.path(root, settings.generated_dir)
+    return await _load_and_swap(app, state, diagnostics, first_load=first_load)
+
+
+async def reload_generated(app: FastAPI, state: ServerState) -> Catalog:
+    """On SIGHUP (``specwright serve``): load ``generated/`` as it is now, after a
+    ``specwright compile``, swap it in as ``--watch`` does, then check the specs edited since
+    their latest revision as at start. No connection is closed, no request fails."""
+    catalog = await _load_and_swap(app, state, {}, first_load=False)
+    diagnostics = await asyncio.to_thread(edited_spec_diagnostics, state.root, state.settings,
+                                          catalog)
+    if diagnostics:
+        state.catalog = catalog = state.catalog.with_diagnostics(diagnostics)
+    return catalog
+
+
+async def _load_and_swap(app: FastAPI, state: ServerState,
+                         diagnostics: Mapping[str, tuple[Diagnostic, ...]], *, first_load: bool
+                         ) -> Catalog:
+    generated = state.settings.path(state.root, state.settings.generated_dir)
     before = state.catalog
     catalog = await asyncio.to_thread(load_catalog, generated, previous=before)
     catalog = catalog.with_diagnostics(diagnostics)
