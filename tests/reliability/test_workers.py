@@ -340,3 +340,30 @@ def test_mock_mode_reaches_every_worker(tmp_path: Path, fake: FakeServerThread) 
     assert all(r.status_code == 200 for r in answers), server.output()[-3000:]
     assert {r.headers["X-Specwright-Mock"] for r in answers} == {"true"}
     assert fake.stats()["requests"] == 0
+
+
+async def test_a_hung_worker_is_replaced_and_its_connections_wait_for_the_replacement(
+    tmp_path: Path, fake: FakeServerThread
+) -> None:
+    """A worker that stops answering its health check (here: SIGSTOP) is killed and replaced;
+    the connections the kernel gave its socket meanwhile are served by the replacement."""
+    project = make_project(tmp_path / "proj", fake.url, specs=("order-validation",))
+    server = start(project)
+    try:
+        await asyncio.to_thread(wait_serving, server, WORKERS)
+        hung = min(workers(server))
+        os.kill(hung, signal.SIGSTOP)
+        limits = httpx.Limits(max_keepalive_connections=0)  # a new connection per request
+        async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+            answers = await asyncio.wait_for(asyncio.gather(*(
+                client.post(server.url + ORDER_PATH, json={**ORDER_OK, "order_id": f"S-{i}"})
+                for i in range(20))), 45)
+        assert not alive(hung)
+    finally:
+        server.stop()
+    out = server.output()
+    assert [r.status_code for r in answers] == [200] * 20, out[-3000:]
+    assert f"worker [{hung}] died" in out
+    runs = await logged_runs(load_settings(project, {}), project,
+                             [r.headers["X-Specwright-Run-Id"] for r in answers])
+    assert len(runs) == 20
