@@ -92,7 +92,8 @@ class Supervisor:
         """Serve until SIGINT or SIGTERM; 3 if a worker could not start, else 0."""
         previous = {sig: signal.signal(sig, self._queue_signal) for sig in HANDLED}
         try:
-            self.processes = [self._start(slot) for slot in range(len(self.sockets))]
+            for slot in range(len(self.sockets)):  # one at a time: stopped below if one fails
+                self.processes.append(self._start(slot))
             while not self.should_exit.wait(CHECK_INTERVAL_S):
                 self._handle_signals()
                 self._replace_dead()
