@@ -177,14 +177,17 @@ def create_app(
     store: LogStore | None = None,
     watch: bool = False,
     tune_process: bool = False,
+    startup_warnings: bool = True,
 ) -> FastAPI:
     """``tune_process``: the server owns its process (``specwright serve``): tune the garbage
     collector and the GIL's switch interval once start-up is complete
     (``tune_process_for_serving``), and reload ``generated/`` on SIGHUP
-    (``reload_on_sighup``); an embedding application keeps its own settings and signals."""
+    (``reload_on_sighup``); an embedding application keeps its own settings and signals.
+    ``startup_warnings=False``: do not log what the catalog and the model routes lack at start
+    (``serve --workers``: one worker says it for all)."""
     root = root.resolve()
     catalog = load_catalog(settings.path(root, settings.generated_dir))
-    for problem in catalog.load_errors:
+    for problem in catalog.load_errors if startup_warnings else ():
         log.warning("revision not served: %s", problem)
     state = ServerState(
         settings=settings,
@@ -210,7 +213,8 @@ def create_app(
             state.watching = True
             watcher = await start_watching(app, state)
         else:
-            log_route_warnings(state, state.catalog.routes().values())
+            if startup_warnings:
+                log_route_warnings(state, state.catalog.routes().values())
             await _diagnose_edited_specs(state)
         stop_sighup = reload_on_sighup(app, state) if tune_process else None
         if tune_process:

@@ -71,6 +71,7 @@ def worker_app() -> FastAPI:
     from uvicorn.config import STARTUP_FAILURE
 
     from runtime.app import create_app
+    from runtime.cli.supervisor import SLOT_ENV
     from runtime.config import load_settings
 
     args = json.loads(os.environ[WORKER_ENV])
@@ -78,8 +79,11 @@ def worker_app() -> FastAPI:
     logging.basicConfig(level=str(args["log_level"]).upper(), format=WORKER_LOG_FORMAT)
     project = Path(args["project"])
     try:
+        # the start-up warnings (a missing key, a revision not served) are the same in every
+        # worker: the first worker's say it for all
         return create_app(load_settings(project), project, mock=bool(args["mock"]),
-                          tune_process=True)
+                          tune_process=True,
+                          startup_warnings=os.environ.get(SLOT_ENV, "0") == "0")
     except SpecwrightError as exc:  # a spec or setting broken since the parent checked
         log.error("%s", exc)
         sys.exit(STARTUP_FAILURE)

@@ -27,6 +27,7 @@ health check over a pipe). This class decides when to start, replace and stop th
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -39,6 +40,7 @@ from uvicorn.supervisors.multiprocess import Process
 
 log = logging.getLogger("specwright.server")
 CHECK_INTERVAL_S = 0.5
+SLOT_ENV = "SPECWRIGHT_WORKER_SLOT"  # which socket a worker serves: 0, 1, ...
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -107,6 +109,7 @@ class Supervisor:
         return STARTUP_FAILURE if self.failed_to_start else 0
 
     def _start(self, slot: int) -> Process:
+        os.environ[SLOT_ENV] = str(slot)  # a spawned process starts with this environment
         process = Process(self.config, [self.sockets[slot]])
         process.start()
         return process

@@ -37,7 +37,7 @@ from runtime.cli import main
 from runtime.config import load_settings
 from runtime.fakeserver import FakeServerThread
 from runtime.logstore import RunQuery, open_store
-from runtime.testing.server import alive
+from runtime.testing.server import ServeProcess, alive
 
 WORKERS = 2
 CLIENTS = 4  # of the steady load while SIGHUP replaces the workers
@@ -62,7 +62,7 @@ def workers(server: Server) -> set[int]:
     return found
 
 
-def wait_until(condition: Any, timeout: float, what: str, server: Server) -> None:
+def wait_until(condition: Any, timeout: float, what: str, server: ServeProcess) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -70,7 +70,7 @@ def wait_until(condition: Any, timeout: float, what: str, server: Server) -> Non
         time.sleep(0.05)
 
 
-def wait_serving(server: Server, started: int) -> None:
+def wait_serving(server: ServeProcess, started: int) -> None:
     """Until ``started`` workers in all have completed start-up since the server began."""
     server.wait_ready(60)
     wait_until(lambda: server.output().count("Application startup complete.") >= started,
@@ -367,3 +367,17 @@ async def test_a_hung_worker_is_replaced_and_its_connections_wait_for_the_replac
     runs = await logged_runs(load_settings(project, {}), project,
                              [r.headers["X-Specwright-Run-Id"] for r in answers])
     assert len(runs) == 20
+
+
+def test_start_up_warnings_are_said_once_not_by_every_worker(
+    tmp_path: Path, fake: FakeServerThread
+) -> None:
+    project = make_project(tmp_path / "proj", fake.url)
+    server = ServeProcess(project, "--workers", str(WORKERS), "--log-level", "info")  # no keys
+    try:
+        wait_serving(server, WORKERS)
+    finally:
+        server.stop()
+    out = server.output()
+    warning = "carrier-selection v1: no key for openai: set FAKE_OPENAI_KEY"
+    assert out.count(warning) == 1, out[-3000:]
