@@ -122,7 +122,7 @@ def main() -> None:
     p.add_argument("--idle-fix", action="store_true",
                    help="e2e: cheaper idle-connection checks, as Specwright's SDK clients")
     p.add_argument("--workers", type=int, default=1,
-                   help="server processes (uvicorn's supervisor, as specwright serve --workers)")
+                   help="server processes, under specwright serve --workers's supervisor")
     args = p.parse_args()
     os.environ[FLOOR_ENV] = json.dumps({
         "kind": args.kind, "project": str(args.project.resolve()), "fake_url": args.fake_url,

@@ -216,8 +216,9 @@ def create_app(
             if startup_warnings:
                 log_route_warnings(state, state.catalog.routes().values())
             await _diagnose_edited_specs(state)
-        stop_sighup = reload_on_sighup(app, state) if tune_process else None
+        stop_sighup = None
         if tune_process:
+            stop_sighup = reload_on_sighup(app, state)
             tune_process_for_serving()
         try:
             yield

@@ -33,7 +33,7 @@ def test_one_socket_per_worker_on_one_port() -> None:
 def test_accepted_connections_are_tcp_so_asyncio_disables_nagle() -> None:
     """asyncio sets TCP_NODELAY only on sockets whose ``proto`` is TCP; an accepted socket
     takes it from the listening one. Without it every response waited 40 ms for an ACK."""
-    (listening, *rest) = bind_sockets("127.0.0.1", 0, 1, 8)
+    [listening] = bind_sockets("127.0.0.1", 0, 1, 8)
     try:
         with socket.create_connection(listening.getsockname()[:2]):
             accepted, _ = listening.accept()
