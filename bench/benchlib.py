@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from runtime.testing.server import descendants
+from specwright.runtime.testing.server import descendants
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
@@ -156,7 +156,7 @@ def workers_note(res: dict[str, Any]) -> str:
 
 
 def start_fake(*args: str) -> Service:
-    return Service("fake model server", [PY, "-m", "runtime.fakeserver", "--port", "0", *args])
+    return Service("fake model server", [PY, "-m", "specwright.runtime.fakeserver", "--port", "0", *args])
 
 
 def start_specwright(project: Path, *args: str, workers: int = 1) -> Service:
@@ -182,8 +182,8 @@ def bench_project(root: Path, fake_url: str, specs: dict[str, list[str]],
     """A project in ``root`` with ``specs`` (name -> route refs; [] keeps the spec's own route)
     copied from the repository, pointed at the fake server, compiled; ``settings``: top-level
     lines of ``specwright.toml`` (``log_writer = "thread"``)."""
-    from runtime.config import load_settings
-    from runtime.project import compile_project
+    from specwright.runtime.config import load_settings
+    from specwright.runtime.project.compiling import compile_project
 
     (root / "specs").mkdir(parents=True, exist_ok=True)
     for name, refs in specs.items():

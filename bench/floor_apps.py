@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
 
-from runtime.catalog import LoadedRevision, load_catalog
+from specwright.runtime.engine.catalog import LoadedRevision, load_catalog
 
 
 def _revision(project: Path, name: str) -> LoadedRevision:
@@ -44,15 +44,15 @@ def _with_body(fn: Any, model: type[Any]) -> Any:
 
 def e2e_app(project: Path, fake_url: str, idle_fix: bool = False) -> FastAPI:
     """``idle_fix``: the SDK client's pool checks idle connections as Specwright's do
-    (``runtime.models.idle_check``), to show how much of the difference that is."""
+    (``specwright.runtime.models.idle_check``), to show how much of the difference that is."""
     import openai
 
-    from runtime.models.lowering import lower
+    from specwright.runtime.models.lowering import lower
 
     rev = _revision(project, "carrier-selection")
     client = openai.AsyncOpenAI(api_key="sk-bench", base_url=f"{fake_url}/v1", max_retries=0)
     if idle_fix:
-        from runtime.models.idle_check import cheapen_idle_checks
+        from specwright.runtime.models.idle_check import cheapen_idle_checks
 
         cheapen_idle_checks(client)
     system = str(rev.prompt.system())  # type: ignore[attr-defined]
@@ -133,7 +133,7 @@ def main() -> None:
         return
     # the same supervisor as ``specwright serve --workers`` (a socket per worker), so that the
     # two compare as apps, not as ways of spreading connections over workers
-    from runtime.cli.supervisor import Supervisor, bind_sockets
+    from specwright.runtime.cli.supervisor import Supervisor, bind_sockets
 
     config = uvicorn.Config("floor_apps:app_from_env", factory=True, host="127.0.0.1",
                             port=args.port, workers=args.workers, log_level="warning",

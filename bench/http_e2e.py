@@ -1,7 +1,7 @@
 """HTTP end to end: ``specwright serve`` in front of a fake model vs. a minimal FastAPI floor.
 
 The servers run at once as child processes on 127.0.0.1 and call the same fake model server
-(``python -m runtime.fakeserver``, another process, 0 ms latency, no faults):
+(``python -m specwright.runtime.fakeserver``, another process, 0 ms latency, no faults):
 
 * ``specwright``: ``POST /specs/carrier-selection/v1`` (route: ``openai:gpt-4.1-mini`` only):
   validate, 2 decision tables, prompt, router + OpenAI adapter, parse, check, guardrails,
@@ -9,7 +9,7 @@ The servers run at once as child processes on 127.0.0.1 and call the same fake m
 * ``floor``: ``bench/floor_apps.py e2e``: FastAPI validates the same ``Input`` model and calls the
   raw ``openai`` SDK with the same prompt and schema (no tables, guardrails or log).
 * ``floor, idle fix``: the same floor with the SDK client's idle-connection check made as cheap
-  as Specwright's (``runtime.models.idle_check``): how much of the difference that fix is.
+  as Specwright's (``specwright.runtime.models.idle_check``): how much of the difference that fix is.
 
 Load comes from ``bench/loadgen.py`` in a third process: concurrency 64, a fixed number of
 requests per round; the targets alternate within each round. Reported: medians over the

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from runtime.logstore import LogStore, new_run_id
-from runtime.logstore.codec import run_to_rows
-from runtime.records import Attempt, RunRecord
+from specwright.runtime.logstore import LogStore, new_run_id
+from specwright.runtime.logstore.codec import run_to_rows
+from specwright.runtime.records import Attempt, RunRecord
 
 
 def make_run(i: int) -> RunRecord:
@@ -152,7 +152,7 @@ def main() -> None:
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="logstore-bench-") as tmp:
         if not args.skip_sqlite:
-            from runtime.logstore.sqlite import SQLiteLogStore
+            from specwright.runtime.logstore.sqlite import SQLiteLogStore
 
             counter = iter(range(10**9))
             lines += bench_backend(
@@ -163,7 +163,7 @@ def main() -> None:
     if args.pg_url:
         import psycopg
 
-        from runtime.logstore.postgres import PostgresLogStore
+        from specwright.runtime.logstore.postgres import PostgresLogStore
 
         schema = f"sw_bench_{uuid.uuid4().hex[:10]}"
         url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options=-csearch_path%3D{schema}"

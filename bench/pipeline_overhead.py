@@ -1,12 +1,12 @@
 """Pipeline overhead: the full execution pipeline in-process vs. a raw ``openai`` SDK call.
 
-A fake model server (``python -m runtime.fakeserver``) runs in another process on 127.0.0.1, so its
+A fake model server (``python -m specwright.runtime.fakeserver``) runs in another process on 127.0.0.1, so its
 CPU is not counted. In this process, for each round and each concurrency (1 and 64), these make
 the same model call against it, interleaved:
 
 * ``raw``: ``openai.AsyncOpenAI(max_retries=0).chat.completions.create(...)`` with the same
   messages and strict ``response_format`` as the pipeline sends, then ``json.loads`` of the answer;
-* ``pipeline``: ``runtime.pipeline.execute`` on carrier-selection (route ``openai:gpt-4.1-mini``):
+* ``pipeline``: ``specwright.runtime.engine.pipeline.execute`` on carrier-selection (route ``openai:gpt-4.1-mini``):
   validate the input, 2 decision tables, render the prompt, router + OpenAI adapter, parse,
   validate the merged output, guardrails, build the run record, durable SQLite log write;
 * ``pipeline, no log``: the same with a store whose ``write`` does nothing (where the log's cost
@@ -15,7 +15,7 @@ the same model call against it, interleaved:
   the router): the pipeline's own CPU, with and without the log.
 
 After the warm-up, the process's garbage collector is set as ``specwright serve`` sets its own
-(``runtime.app.tune_gc_for_serving``), for every client alike.
+(``specwright.runtime.http.app.tune_gc_for_serving``), for every client alike.
 
 CPU per call is ``time.process_time()`` of this process (every thread, so the log writer thread
 is counted) over the calls; throughput is calls per wall-clock second. Medians over the rounds.
@@ -82,7 +82,7 @@ class InstantModel:
     name = "fake:instant"
 
     async def complete(self, request: Any) -> Any:
-        from runtime.models.base import Completion, Usage
+        from specwright.runtime.models.base import Completion, Usage
 
         data = {"carrier": "ups", "reason": "Cheapest carrier that meets the promise."}
         return Completion(data=data, model=self.name, text=json.dumps(data),
@@ -93,16 +93,16 @@ async def bench(project: Path, fake_url: str, args: argparse.Namespace
                 ) -> dict[str, list[tuple[float, float]]]:
     import openai
 
-    from compiler.ir import Route, RouteModel
-    from runtime.app import tune_gc_for_serving
-    from runtime.catalog import load_catalog
-    from runtime.config import load_settings
-    from runtime.logstore.sqlite import SQLiteLogStore
-    from runtime.models.lowering import lower
-    from runtime.models.registry import ClientPool, build_route
-    from runtime.models.router import Router
-    from runtime.pipeline import execute
-    from runtime.prompting import render_messages, schema_name
+    from specwright.compiler.ir import Route, RouteModel
+    from specwright.runtime.config import load_settings
+    from specwright.runtime.engine.catalog import load_catalog
+    from specwright.runtime.engine.pipeline import execute
+    from specwright.runtime.engine.prompting import render_messages, schema_name
+    from specwright.runtime.http.app import tune_gc_for_serving
+    from specwright.runtime.logstore.sqlite import SQLiteLogStore
+    from specwright.runtime.models.lowering import lower
+    from specwright.runtime.models.registry import ClientPool, build_route
+    from specwright.runtime.models.router import Router
 
     settings = load_settings(project, {})
     revision = load_catalog(project / "generated").resolve("carrier-selection", 1)

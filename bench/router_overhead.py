@@ -114,11 +114,11 @@ async def _bench(
 ) -> dict[str, list[tuple[float, float]]]:
     import openai
 
-    from compiler.ir import Route, RouteModel
-    from runtime.config import Settings
-    from runtime.models.base import Message, ModelRequest
-    from runtime.models.lowering import lower
-    from runtime.models.registry import ClientPool, build_route
+    from specwright.compiler.ir import Route, RouteModel
+    from specwright.runtime.config import Settings
+    from specwright.runtime.models.base import Message, ModelRequest
+    from specwright.runtime.models.lowering import lower
+    from specwright.runtime.models.registry import ClientPool, build_route
 
     base_url = f"http://127.0.0.1:{port}/v1"
     raw = openai.AsyncOpenAI(api_key="sk-bench", base_url=base_url, max_retries=0)

@@ -2,7 +2,7 @@
 
 The files: ``input.schema.json``, ``output.schema.json``, ``models.py``, ``prompt.j2``,
 ``logic.json``, ``spec.json``, the generated pytest module ``test_<spec>.py`` (rendered by
-``compiler.testgen``; it finds its revision through ``Path(__file__).parent``) and
+``specwright.compiler.testgen``; it finds its revision through ``Path(__file__).parent``) and
 ``manifest.json``.
 
 ``render_content`` renders the artifacts that define a revision's behaviour (everything but the
@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from compiler.ir import CompiledSpec
-from compiler.manifest import MANIFEST, build_manifest, canonical_json
-from compiler.names import identifier
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.manifest import MANIFEST, build_manifest, canonical_json
+from specwright.compiler.names import identifier
 
 INPUT_SCHEMA = "input.schema.json"
 OUTPUT_SCHEMA = "output.schema.json"
@@ -31,7 +31,7 @@ ALL_FILES = (*CONTENT_FILES, MANIFEST)
 
 
 def test_module_file(spec_name: str) -> str:
-    """``test_carrier_selection.py``: the generated pytest module (``compiler.testgen``)."""
+    """``test_carrier_selection.py``: the generated pytest module (``specwright.compiler.testgen``)."""
     return f"test_{identifier(spec_name, 'spec')}.py"
 
 
@@ -66,10 +66,10 @@ def render_content(compiled: CompiledSpec, major: int) -> dict[str, bytes]:
     # The renderers are imported here, not at the top: the file names above are all that
     # ``specwright compile --check`` needs of this module when every spec is up to date, and the
     # renderers pull in the CEL scanner and the FEEL parser (~30 ms per process start).
-    from compiler.models_gen import models_source
-    from compiler.prompt import prompt_source
-    from compiler.schema import input_schema, output_schema
-    from compiler.testgen import render_test_module
+    from specwright.compiler.models_gen import models_source
+    from specwright.compiler.prompt import prompt_source
+    from specwright.compiler.schema import input_schema, output_schema
+    from specwright.compiler.testgen import render_test_module
 
     files = {
         INPUT_SCHEMA: canonical_json(input_schema(compiled, major)),

@@ -1,7 +1,7 @@
 """The ``## Rules``, ``## Decision: <field>`` and ``## Guardrails`` sections.
 
 Decision table cells are kept as written, each with its exact line and column: the semantic
-pass (``compiler.check``) interprets them. Guardrail expressions are the item's inline code span.
+pass (``specwright.compiler.check``) interprets them. Guardrail expressions are the item's inline code span.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import cast
 
-from compiler import ir
-from compiler.errors import did_you_mean
-from compiler.report import SNAKE_RE, Reporter, Text, snake_case
-from compiler.sections import Block, ListItem, Section, list_items, read_table
+from specwright.compiler import ir
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.report import SNAKE_RE, Reporter, Text, snake_case
+from specwright.compiler.sections import Block, ListItem, Section, list_items, read_table
 
 HIT_POLICIES = ("first", "unique", "any", "collect", "priority")
 DECISION_RE = re.compile(r"^decision\b\s*:?\s*", re.IGNORECASE)

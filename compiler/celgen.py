@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from compiler.feel import (
+from specwright.compiler.feel import (
     ANY,
     Compare,
     FeelError,
@@ -25,7 +25,7 @@ from compiler.feel import (
     strip_cell,
     type_literal,
 )
-from compiler.ir import FieldType
+from specwright.compiler.ir import FieldType
 
 
 def cel_literal(lit: Lit) -> str:

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from compiler.celtypes import check_comparisons, matching
-from compiler.errors import did_you_mean
-from compiler.feel import expected
-from compiler.ir import Field, FieldType
+from specwright.compiler.celtypes import check_comparisons, matching
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.feel import expected
+from specwright.compiler.ir import Field, FieldType
 
 
 class Token(NamedTuple):

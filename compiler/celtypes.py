@@ -13,12 +13,12 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
-from compiler.errors import did_you_mean
-from compiler.feel import SCALAR, expected
-from compiler.ir import FieldType
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.feel import SCALAR, expected
+from specwright.compiler.ir import FieldType
 
 if TYPE_CHECKING:
-    from compiler.celscan import Path, Token
+    from specwright.compiler.celscan import Path, Token
 
 COMPARE = frozenset({"==", "!=", "<", "<=", ">", ">="})
 # Tokens after which an operand of a comparison starts, and before which one ends.

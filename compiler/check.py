@@ -13,11 +13,11 @@ cell, expression or example; all of them are reported at once, sorted by positio
 
 from __future__ import annotations
 
-from compiler.examples import check_examples
-from compiler.guardrails import compile_guardrails
-from compiler.ir import CompiledSpec, Spec
-from compiler.report import Reporter
-from compiler.tables import compile_tables
+from specwright.compiler.examples import check_examples
+from specwright.compiler.guardrails import compile_guardrails
+from specwright.compiler.ir import CompiledSpec, Spec
+from specwright.compiler.report import Reporter
+from specwright.compiler.tables import compile_tables
 
 
 def check_spec(spec: Spec) -> CompiledSpec:

@@ -7,10 +7,10 @@ import math
 import re
 from typing import Any
 
-from compiler import ir
-from compiler.errors import did_you_mean
-from compiler.report import Reporter, Text, unquote
-from compiler.types import kind_name
+from specwright.compiler import ir
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.report import Reporter, Text, unquote
+from specwright.compiler.types import kind_name
 
 INT_RE = re.compile(r"^[-+]?\d+$")
 NUM_RE = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$")

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from compiler import ir
-from compiler.constraint_values import check_default, parse_default, to_number
-from compiler.errors import did_you_mean
-from compiler.report import Reporter, Text
-from compiler.types import kind_name
+from specwright.compiler import ir
+from specwright.compiler.constraint_values import check_default, parse_default, to_number
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.report import Reporter, Text
+from specwright.compiler.types import kind_name
 
 NUM = r"\$?[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
 UNIT = r"characters?|chars?|letters?|digits?|items?"

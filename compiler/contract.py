@@ -1,6 +1,6 @@
 """Classify the changes between two contracts (Input and Output JSON Schemas) of a spec.
 
-Works on the JSON Schemas ``compiler.schema`` emits (``$ref``/``$defs``, nullable ``anyOf``), so
+Works on the JSON Schemas ``specwright.compiler.schema`` emits (``$ref``/``$defs``, nullable ``anyOf``), so
 any two revisions on disk can be compared. Titles, ``$defs`` names and examples are not part of
 the contract. The rules, from a caller's point of view (input: what callers may send; output:
 what callers may receive):

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from compiler.cel_engine import engine
-from compiler.errors import SpecwrightError
-from compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
+from specwright.compiler.cel_engine import engine
+from specwright.compiler.errors import SpecwrightError
+from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
 
 if TYPE_CHECKING:
     import cel

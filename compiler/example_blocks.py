@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from compiler import ir
-from compiler.errors import did_you_mean
-from compiler.report import Reporter, Text
-from compiler.sections import Block, Section
+from specwright.compiler import ir
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.report import Reporter, Text
+from specwright.compiler.sections import Block, Section
 
 FORM = '{"input": {...}, "output": {...}}'
 PARSE_ERRORS = (yaml.YAMLError, ValueError, TypeError, RecursionError, OverflowError)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from compiler.evaluate import (
+from specwright.compiler.evaluate import (
     TableError,
     display,
     evaluate_guardrails,
@@ -23,10 +23,10 @@ from compiler.evaluate import (
     to_cel_value,
     to_cel_values,
 )
-from compiler.guardrails import CheckedGuardrail
-from compiler.ir import CompiledTable, Example, FieldType, Spec
-from compiler.report import Reporter
-from compiler.validate import validate_fields
+from specwright.compiler.guardrails import CheckedGuardrail
+from specwright.compiler.ir import CompiledTable, Example, FieldType, Spec
+from specwright.compiler.report import Reporter
+from specwright.compiler.validate import validate_fields
 
 
 def check_examples(

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from compiler.errors import did_you_mean
-from compiler.ir import FieldType
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.ir import FieldType
 
 ANY = frozenset({"-", "\u2013", "\u2014"})  # also the en and em dashes editors turn "-" into
 ORDERED = frozenset({"integer", "number", "money", "date", "datetime"})

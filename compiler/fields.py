@@ -12,12 +12,19 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from compiler import ir
-from compiler.constraints import apply_constraints
-from compiler.errors import did_you_mean
-from compiler.report import SNAKE_RE, Reporter, Text, snake_case, split_outside_quotes
-from compiler.sections import Block, ListItem, Section, item_blocks, list_items, read_table
-from compiler.types import parse_type, singular_forms, split_type_cell
+from specwright.compiler import ir
+from specwright.compiler.constraints import apply_constraints
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.report import SNAKE_RE, Reporter, Text, snake_case, split_outside_quotes
+from specwright.compiler.sections import (
+    Block,
+    ListItem,
+    Section,
+    item_blocks,
+    list_items,
+    read_table,
+)
+from specwright.compiler.types import parse_type, singular_forms, split_type_cell
 
 COLUMNS = {
     "field": "field",

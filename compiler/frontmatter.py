@@ -13,9 +13,9 @@ from typing import Any, cast
 
 import yaml
 
-from compiler import ir
-from compiler.errors import did_you_mean
-from compiler.report import Reporter
+from specwright.compiler import ir
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.report import Reporter
 
 KEYS = ("name", "title", "owner", "models", "routing")
 STRATEGIES = ("fallback", "weighted", "least-busy", "cheapest", "fastest")

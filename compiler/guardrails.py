@@ -16,11 +16,17 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from compiler.celscan import Path, Token, scan, tokenize
-from compiler.evaluate import cel_error, cel_program, format_value, is_nullable, to_cel_values
-from compiler.ir import CompiledGuardrail, Field, Guardrail, Loc, Spec
-from compiler.report import Reporter
-from compiler.samples import Sample, samples
+from specwright.compiler.celscan import Path, Token, scan, tokenize
+from specwright.compiler.evaluate import (
+    cel_error,
+    cel_program,
+    format_value,
+    is_nullable,
+    to_cel_values,
+)
+from specwright.compiler.ir import CompiledGuardrail, Field, Guardrail, Loc, Spec
+from specwright.compiler.report import Reporter
+from specwright.compiler.samples import Sample, samples
 
 
 class CheckedGuardrail(NamedTuple):

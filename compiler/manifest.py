@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from compiler.ir import CompiledSpec
+from specwright.compiler.ir import CompiledSpec
 
 MANIFEST = "manifest.json"
 
@@ -91,7 +91,7 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The ``manifest.json`` document for a revision whose other files are ``content``."""
     if compiler_version is None:
-        from compiler import __version__ as compiler_version
+        from specwright.compiler import __version__ as compiler_version
     hashes = artifact_hashes(content)
     return {
         "name": compiled.spec.name,

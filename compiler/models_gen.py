@@ -1,7 +1,7 @@
 """IR -> ``models.py``: Pydantic v2 source for a spec's ``Input``, ``Output`` and object types.
 
 The models accept exactly what ``input.schema.json`` / ``output.schema.json`` accept (see
-``compiler.schema`` for the conventions), with three deliberate extras that a JSON Schema cannot
+``specwright.compiler.schema`` for the conventions), with three deliberate extras that a JSON Schema cannot
 express or that callers expect of a Python model:
 
 * ``money`` is a ``Decimal`` with at most 2 decimal places (more is rejected with a clear
@@ -27,8 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from compiler.ir import CompiledSpec, Field, FieldType
-from compiler.schema import (
+from specwright.compiler.ir import CompiledSpec, Field, FieldType
+from specwright.compiler.schema import (
     TypeNames,
     field_description,
     is_nullable,

@@ -1,6 +1,6 @@
 """Identifiers derived from spec text (file and function names of generated code).
 
-Kept apart from ``compiler.testgen`` (which needs the CEL scanner) so that naming a revision's
+Kept apart from ``specwright.compiler.testgen`` (which needs the CEL scanner) so that naming a revision's
 files, which ``specwright compile --check`` does for every spec, imports nothing heavy.
 """
 

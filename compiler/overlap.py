@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from compiler.evaluate import cel_program, display
-from compiler.feel import Range, UnaryTests
-from compiler.ir import FieldType, Loc
+from specwright.compiler.evaluate import cel_program, display
+from specwright.compiler.feel import Range, UnaryTests
+from specwright.compiler.ir import FieldType, Loc
 
 _EPOCH = dt.date(2024, 1, 1)  # a representative when a column has no literal at all
 _EPOCH_STAMP = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()

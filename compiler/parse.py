@@ -12,14 +12,14 @@ from __future__ import annotations
 import difflib
 import re
 
-from compiler import ir
-from compiler.blocks import DECISION_RE, read_decision, read_guardrails, read_rules
-from compiler.errors import did_you_mean
-from compiler.example_blocks import read_examples
-from compiler.fields import Objects, ObjectSection, build_fields, read_fields
-from compiler.frontmatter import FrontMatter, read_front_matter, split_front_matter
-from compiler.report import Reporter
-from compiler.sections import Document, Section, normalize_newlines, parse_document
+from specwright.compiler import ir
+from specwright.compiler.blocks import DECISION_RE, read_decision, read_guardrails, read_rules
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.example_blocks import read_examples
+from specwright.compiler.fields import Objects, ObjectSection, build_fields, read_fields
+from specwright.compiler.frontmatter import FrontMatter, read_front_matter, split_front_matter
+from specwright.compiler.report import Reporter
+from specwright.compiler.sections import Document, Section, normalize_newlines, parse_document
 
 FRONT_KEY_RE = re.compile(r"^(?:name|title|owner|models|routing)\s*:")
 KNOWN = ("input", "output", "rules", "guardrails", "examples")

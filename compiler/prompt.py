@@ -26,8 +26,8 @@ from __future__ import annotations
 import json
 import re
 
-from compiler.ir import CompiledSpec, Field, FieldType
-from compiler.schema import is_nullable
+from specwright.compiler.ir import CompiledSpec, Field, FieldType
+from specwright.compiler.schema import is_nullable
 
 _ENDRAW = re.compile(r"\{%[-+]?\s*endraw")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from compiler.errors import Diagnostic, SpecError
-from compiler.ir import Loc
+from specwright.compiler.errors import Diagnostic, SpecError
+from specwright.compiler.ir import Loc
 
 SNAKE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -17,10 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.artifacts import INPUT_SCHEMA, OUTPUT_SCHEMA, render_content, render_revision
-from compiler.contract import Change, compare_contracts
-from compiler.ir import CompiledSpec
-from compiler.manifest import content_sha256, spec_sha256
+from specwright.compiler.artifacts import (
+    INPUT_SCHEMA,
+    OUTPUT_SCHEMA,
+    render_content,
+    render_revision,
+)
+from specwright.compiler.contract import Change, compare_contracts
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.manifest import content_sha256, spec_sha256
 
 
 @dataclass(frozen=True, slots=True)

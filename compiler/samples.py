@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from compiler.ir import Field, FieldType
+from specwright.compiler.ir import Field, FieldType
 
 
 class Sample(NamedTuple):

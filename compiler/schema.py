@@ -11,9 +11,9 @@ Conventions (``models_gen`` emits Pydantic models that validate exactly the same
 * ``money`` is a JSON number with ``multipleOf: 0.01`` (at most 2 decimal places), marked
   ``"x-specwright-type": "money"``. ``multipleOf`` must be checked exactly (as decimals), as the
   JSON Schema specification defines it; Python's ``jsonschema`` divides floats and wrongly
-  rejects 0.07, so Specwright's own checks use ``runtime.testing.schema_validation``.
+  rejects 0.07, so Specwright's own checks use ``specwright.runtime.testing.schema_validation``.
 * Titles are the Pydantic model titles (``CarrierSelectionInputV1``) so OpenAPI component names
-  are distinct per spec and contract major; ``compiler.contract`` ignores titles.
+  are distinct per spec and contract major; ``specwright.compiler.contract`` ignores titles.
 
 Pure: no I/O.
 """
@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from compiler.ir import CompiledSpec, Field, FieldType
+from specwright.compiler.ir import CompiledSpec, Field, FieldType
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MONEY_NOTE = "money: a decimal amount with at most 2 decimal places"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from compiler.report import Text
+from specwright.compiler.report import Text
 
 LIST_MARKER_RE = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
 SEPARATOR_RE = re.compile(r"(?<!\\)\|")  # a table row's cell separator: an unescaped pipe

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.celgen import cell_to_cel, json_value, parse_result
-from compiler.errors import did_you_mean
-from compiler.evaluate import cel_program, display, is_nullable
-from compiler.feel import (
+from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.evaluate import cel_program, display, is_nullable
+from specwright.compiler.feel import (
     SCALAR,
     FeelError,
     UnaryTests,
@@ -24,9 +24,17 @@ from compiler.feel import (
     strip_cell,
     type_tests,
 )
-from compiler.ir import CompiledRow, CompiledTable, DecisionTable, Field, FieldType, Spec, TableCell
-from compiler.overlap import Column, RowFacts, find_overlaps
-from compiler.report import Reporter
+from specwright.compiler.ir import (
+    CompiledRow,
+    CompiledTable,
+    DecisionTable,
+    Field,
+    FieldType,
+    Spec,
+    TableCell,
+)
+from specwright.compiler.overlap import Column, RowFacts, find_overlaps
+from specwright.compiler.report import Reporter
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 The module is thin on purpose: one clearly named test per example, per decision table, per
 guardrail the tables can be checked against, plus the input and contract tests, each one line
-calling ``runtime.testing``, where the logic lives. It finds its revision directory through
+calling ``specwright.testing``, where the logic lives. It finds its revision directory through
 ``Path(__file__).parent``, so it names no revision number. Pure: same spec in, same text out.
 """
 
@@ -12,9 +12,9 @@ import textwrap
 from collections.abc import Iterable
 from typing import Literal
 
-from compiler.celscan import scan
-from compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Spec
-from compiler.names import identifier
+from specwright.compiler.celscan import scan
+from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Spec
+from specwright.compiler.names import identifier
 
 __all__ = ["fields_read", "identifier", "render_test_module", "test_module_name"]
 
@@ -92,7 +92,7 @@ def render_test_module(compiled: CompiledSpec) -> str:
         "",
         "from pathlib import Path",
         "",
-        "from runtime import testing",
+        "from specwright import testing",
         "",
         "SUITE = testing.SpecSuite.load(Path(__file__).parent)",
         "",

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from compiler import ir
-from compiler.errors import did_you_mean
-from compiler.report import Reporter, Text, split_outside_quotes, unquote
+from specwright.compiler import ir
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.report import Reporter, Text, split_outside_quotes, unquote
 
 BUILTIN: dict[str, ir.TypeKind] = {
     "text": "text",
@@ -43,7 +43,7 @@ LIST_RE = re.compile(r"list\s+of\b\s*", re.IGNORECASE)
 
 
 class ObjectTypes(Protocol):
-    """Resolves object type names to their fields (implemented in ``compiler.fields``)."""
+    """Resolves object type names to their fields (implemented in ``specwright.compiler.fields``)."""
 
     def names(self) -> list[str]:
         """Every object type name, for "did you mean"."""

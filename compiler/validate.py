@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from compiler.errors import did_you_mean
-from compiler.evaluate import display
-from compiler.feel import expected, parse_datetime
-from compiler.ir import Field, FieldType
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.evaluate import display
+from specwright.compiler.feel import expected, parse_datetime
+from specwright.compiler.ir import Field, FieldType
 
 
 def validate_fields(

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from compiler.errors import ConfigError, Diagnostic
-from compiler.ir import RoutingStrategy
+from specwright.compiler.errors import ConfigError, Diagnostic
+from specwright.compiler.ir import RoutingStrategy
 
 
 class _Section(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.errors import SpecwrightError
+from specwright.compiler.errors import SpecwrightError
 
 
 class RuntimeFailure(SpecwrightError):

@@ -43,8 +43,8 @@ class Attempt:
 
 class EncodedColumns(NamedTuple):
     """JSON texts of a run's values that the pipeline already holds (it remembers them per
-    revision, ``runtime.run_plan``): the log stores these instead of encoding the values again.
-    Each is exactly ``runtime.jsontext.dumps`` of the record's value, or None (encode it).
+    revision, ``specwright.runtime.engine.run_plan``): the log stores these instead of encoding the values again.
+    Each is exactly ``specwright.runtime.jsontext.dumps`` of the record's value, or None (encode it).
     (A named tuple: built on every run, and cheaper to build than a frozen dataclass.)"""
 
     output: str | None = None

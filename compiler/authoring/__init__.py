@@ -9,15 +9,15 @@
 * ``prompts``: the messages the commands send.
 
 The model calls, the repair rounds, the execution log and the files live in
-``runtime/authoring.py``; the commands in ``runtime/cli/author_cmd.py``.
+``runtime/authoring/commands.py``; the commands in ``runtime/cli/author_cmd.py``.
 """
 
 from __future__ import annotations
 
-from compiler.authoring.citations import Policy, check_citations
-from compiler.authoring.coverage import Coverage, coverage, format_coverage
-from compiler.authoring.draft_model import DraftSpec, InferredFields, draft_schema
-from compiler.authoring.render import render_spec
+from specwright.compiler.authoring.citations import Policy, check_citations
+from specwright.compiler.authoring.coverage import Coverage, coverage, format_coverage
+from specwright.compiler.authoring.draft_model import DraftSpec, InferredFields, draft_schema
+from specwright.compiler.authoring.render import render_spec
 
 __all__ = [
     "Coverage",

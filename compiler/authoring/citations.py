@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.authoring.draft_model import DraftSpec
-from compiler.authoring.prompts import numbered
+from specwright.compiler.authoring.draft_model import DraftSpec
+from specwright.compiler.authoring.prompts import numbered
 
 __all__ = ["Policy", "check_citations"]
 

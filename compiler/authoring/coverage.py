@@ -1,7 +1,7 @@
 """What a spec's examples exercise: decision table rows, guardrails and rules.
 
 * A **table row** is exercised by an example whose input makes that row decide, evaluated with
-  the runtime's own evaluator (``compiler.evaluate``): for ``first`` and ``priority`` tables the
+  the runtime's own evaluator (``specwright.compiler.evaluate``): for ``first`` and ``priority`` tables the
   one row that wins, for the other hit policies every matching row.
 * A **guardrail** is exercised by an example when the compiler checks it against that example:
   the example's output (with the table-decided fields filled in) names every Output field the
@@ -19,10 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.evaluate import TableError, display, evaluate_table, to_cel_values
-from compiler.guardrails import compile_guardrails
-from compiler.ir import CompiledSpec, Example
-from compiler.report import Reporter
+from specwright.compiler.evaluate import TableError, display, evaluate_table, to_cel_values
+from specwright.compiler.guardrails import compile_guardrails
+from specwright.compiler.ir import CompiledSpec, Example
+from specwright.compiler.report import Reporter
 
 __all__ = ["Coverage", "Item", "coverage", "format_coverage", "rules_named"]
 

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from compiler.authoring.draft_model import (
+from specwright.compiler.authoring.draft_model import (
     DraftExample,
     DraftField,
     DraftGuardrail,

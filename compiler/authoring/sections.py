@@ -13,13 +13,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from compiler.authoring.draft_model import DraftField, DraftObject
-from compiler.authoring.render import field_table, object_sections
-from compiler.fields import BULLET_RE
-from compiler.frontmatter import read_front_matter, split_front_matter
-from compiler.ir import Route
-from compiler.report import Reporter
-from compiler.sections import Section, list_items, normalize_newlines, parse_document
+from specwright.compiler.authoring.draft_model import DraftField, DraftObject
+from specwright.compiler.authoring.render import field_table, object_sections
+from specwright.compiler.fields import BULLET_RE
+from specwright.compiler.frontmatter import read_front_matter, split_front_matter
+from specwright.compiler.ir import Route
+from specwright.compiler.report import Reporter
+from specwright.compiler.sections import Section, list_items, normalize_newlines, parse_document
 
 __all__ = [
     "ProseSection", "SpecLayout", "append_to_examples", "prose_sections", "rewrite_prose",

@@ -18,13 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compiler.authoring.render import render_example_block
-from compiler.authoring.sections import append_to_examples
-from compiler.check import check_spec
-from compiler.errors import SpecError
-from compiler.ir import CompiledSpec
-from compiler.parse import parse_spec
-from compiler.schema import input_schema, output_schema
+from specwright.compiler.authoring.render import render_example_block
+from specwright.compiler.authoring.sections import append_to_examples
+from specwright.compiler.check import check_spec
+from specwright.compiler.errors import SpecError
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.parse import parse_spec
+from specwright.compiler.schema import input_schema, output_schema
 
 __all__ = [
     "SUGGESTED_NOTE",

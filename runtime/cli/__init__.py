@@ -6,7 +6,7 @@ from importlib import import_module
 
 import click
 
-# command name -> module under runtime.cli that defines it (as an attribute of COMMANDS)
+# command name -> module under specwright.runtime.cli that defines it (as an attribute of COMMANDS)
 _COMMANDS: dict[str, str] = {
     "compile": "compile_cmd",
     "diff": "compile_cmd",
@@ -32,11 +32,11 @@ class _LazyGroup(click.Group):
         module_name = _COMMANDS.get(cmd_name)
         if module_name is None:
             return None
-        module = import_module(f"runtime.cli.{module_name}")
+        module = import_module(f"specwright.runtime.cli.{module_name}")
         for command in module.COMMANDS:
             if command.name == cmd_name:
                 return command
-        raise LookupError(f"runtime.cli.{module_name} does not define the command {cmd_name!r}")
+        raise LookupError(f"specwright.runtime.cli.{module_name} does not define the command {cmd_name!r}")
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,6 +1,6 @@
 """``specwright draft``, ``specwright infer`` and ``specwright suggest-tests``.
 
-Model-backed authoring (``runtime/authoring.py``). Every model call goes through the project's
+Model-backed authoring (``runtime/authoring/commands.py``). Every model call goes through the project's
 route (or ``--model``) and is written to the execution log. Diagnostics go to stderr
 compiler-style; exit status 1 when the command could not do its job. ``specwright compile``
 stays deterministic and offline: these commands only write spec files for a person to review.
@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from runtime.cli.reporting import run_command
+from specwright.runtime.cli.reporting import run_command
 
 ProjectOption = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -35,8 +35,8 @@ _KEBAB = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 def model_access(project: Path, model: str | None) -> Any:
     """The ``ModelAccess`` of a command (tests replace this to script the model)."""
-    from runtime.authoring_session import ModelAccess
-    from runtime.config import load_settings
+    from specwright.runtime.authoring.session import ModelAccess
+    from specwright.runtime.config import load_settings
 
     if not project.is_dir():
         raise click.UsageError(f"project directory {project} does not exist")
@@ -63,7 +63,7 @@ def _spec_file(access: Any, spec: str) -> Path:
 
 
 def _shown(path: Path) -> str:
-    from runtime.project import display_path
+    from specwright.runtime.project.compiling import display_path
 
     return display_path(Path("."), path)
 
@@ -101,7 +101,7 @@ def draft(policy_file: Path, name: str, model: str | None, rounds: int, force: b
                                  param_hint="--name")
 
     def body() -> int:
-        from runtime.authoring import draft as run_draft
+        from specwright.runtime.authoring.commands import draft as run_draft
 
         access = model_access(project, model)
         outcome = asyncio.run(run_draft(access, policy_file, name, repairs=rounds, force=force,
@@ -126,7 +126,7 @@ def infer(spec: str, model: str | None, rounds: int, project: Path) -> None:
     """Rewrite prose ## Input / ## Output sections of SPEC as field tables, with a model."""
 
     def body() -> int:
-        from runtime.authoring import infer as run_infer
+        from specwright.runtime.authoring.commands import infer as run_infer
 
         access = model_access(project, model)
         path = _spec_file(access, spec)
@@ -154,8 +154,8 @@ def suggest_tests(spec: str, model: str | None, most: int, project: Path) -> Non
     """Report what SPEC's examples cover; append model-suggested examples for the gaps."""
 
     def body() -> int:
-        from compiler.authoring.coverage import format_coverage
-        from runtime.authoring import suggest_tests as run_suggest
+        from specwright.compiler.authoring.coverage import format_coverage
+        from specwright.runtime.authoring.commands import suggest_tests as run_suggest
 
         access = model_access(project, model)
         path = _spec_file(access, spec)

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from runtime.cli.reporting import print_diagnostics, run_command
-from runtime.config import Settings, load_settings
+from specwright.runtime.cli.reporting import print_diagnostics, run_command
+from specwright.runtime.config import Settings, load_settings
 
 ProjectOption = click.option(
     "--project",
@@ -48,7 +48,7 @@ def _settings(root: Path) -> Settings:
 
 
 def _compile_line(o: Any, written: bool) -> list[str]:
-    from compiler.contract import summarize
+    from specwright.compiler.contract import summarize
 
     if o.errors:
         return [f"{o.name}: failed ({_plural(len(o.errors), 'error')}), nothing written"]
@@ -71,8 +71,8 @@ def _check_lines(o: Any) -> list[str]:
 
 def run_compile(project: Path, check: bool, full: bool, jobs: int = 1) -> int:
     """Compile (or check) every spec of the project; returns the exit status."""
-    from runtime.project import available_cpus, compile_project
-    from runtime.project_check import check_project
+    from specwright.runtime.project.check import check_project
+    from specwright.runtime.project.compiling import available_cpus, compile_project
 
     root = project
     settings = _settings(root)
@@ -124,8 +124,8 @@ def compile_command(check: bool, full: bool, jobs: int, project: Path) -> int:
 
 
 def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None) -> int:
-    from compiler.contract import compare_contracts, summarize
-    from runtime.project import read_revisions
+    from specwright.compiler.contract import compare_contracts, summarize
+    from specwright.runtime.project.compiling import read_revisions
 
     settings = _settings(project)
     name = Path(spec).stem if spec.endswith(".md") else spec

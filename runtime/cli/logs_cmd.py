@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from compiler.errors import SpecwrightError
-from runtime.config import load_settings
-from runtime.logstore import MAX_PAGE, LogStore, RunQuery, open_store, sqlite_path
-from runtime.logstore.base import RUN_STATUSES
-from runtime.records import RunRecord
+from specwright.compiler.errors import SpecwrightError
+from specwright.runtime.config import load_settings
+from specwright.runtime.logstore import MAX_PAGE, LogStore, RunQuery, open_store, sqlite_path
+from specwright.runtime.logstore.base import RUN_STATUSES
+from specwright.runtime.records import RunRecord
 
 HEADERS = ("id", "time (UTC)", "spec", "rev", "status", "latency ms", "model", "cost $")
 

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import click
 
-from compiler.errors import Diagnostic, SpecwrightError
+from specwright.compiler.errors import Diagnostic, SpecwrightError
 
 
 def print_diagnostics(diags: Iterable[Diagnostic]) -> None:

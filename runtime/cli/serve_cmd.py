@@ -12,10 +12,10 @@ from typing import IO
 
 import click
 
-from compiler.errors import SpecwrightError
-from runtime.auth import KeyStore, keys_path
-from runtime.cli.serve_workers import LOG_FORMAT, serve_workers
-from runtime.config import Settings, load_settings
+from specwright.compiler.errors import SpecwrightError
+from specwright.runtime.cli.serve_workers import LOG_FORMAT, serve_workers
+from specwright.runtime.config import Settings, load_settings
+from specwright.runtime.http.auth import KeyStore, keys_path
 
 _PROJECT = click.option(
     "--project",
@@ -58,7 +58,7 @@ def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level
     """Serve every spec revision as a typed, versioned HTTP endpoint."""
     import uvicorn
 
-    from runtime.app import create_app
+    from specwright.runtime.http.app import create_app
 
     if watch and workers > 1:
         raise click.UsageError("--watch reloads specs in one process: serve with --workers 1 "
@@ -98,7 +98,7 @@ def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level
 
 
 def _warn_stale_specs(settings: Settings, project: Path) -> None:
-    from runtime.watch import stale_specs
+    from specwright.runtime.http.watch import stale_specs
 
     for message in stale_specs(settings, project.resolve()):
         logging.getLogger("specwright.server").warning(message)
@@ -119,7 +119,7 @@ def _warn_stale_specs(settings: Settings, project: Path) -> None:
 def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int,
         major: int | None, mock: bool, project: Path) -> None:
     """Run a batch of inputs through SPEC; every run is logged. Exit 1 if any line failed."""
-    from runtime.batch import count_lines, run_batch
+    from specwright.runtime.engine.batch import count_lines, run_batch
 
     settings = _settings(project)
     try:

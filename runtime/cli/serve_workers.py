@@ -1,6 +1,6 @@
 """``specwright serve --workers N``: N server processes on one port.
 
-The parent binds one socket per worker on the port and runs ``runtime.cli.supervisor``, which
+The parent binds one socket per worker on the port and runs ``specwright.runtime.cli.supervisor``, which
 starts N workers with ``multiprocessing``'s spawn, replaces a worker that dies or stops
 answering its health check, replaces them one at a time on SIGHUP (each replacement serving
 before the worker it replaces is stopped), and stops them all, gracefully, on SIGINT or SIGTERM.
@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compiler.errors import SpecwrightError
+from specwright.compiler.errors import SpecwrightError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -42,7 +42,7 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
 
-    from runtime.cli.supervisor import Supervisor, bind_sockets
+    from specwright.runtime.cli.supervisor import Supervisor, bind_sockets
 
     os.environ[WORKER_ENV] = json.dumps({
         "project": str(project.resolve()), "mock": mock, "log_level": log_level,
@@ -70,9 +70,9 @@ def worker_app() -> FastAPI:
     """The app of one worker (uvicorn calls this factory in the spawned process)."""
     from uvicorn.config import STARTUP_FAILURE
 
-    from runtime.app import create_app
-    from runtime.cli.supervisor import SLOT_ENV
-    from runtime.config import load_settings
+    from specwright.runtime.cli.supervisor import SLOT_ENV
+    from specwright.runtime.config import load_settings
+    from specwright.runtime.http.app import create_app
 
     args = json.loads(os.environ[WORKER_ENV])
     _stop_with_parent(int(args["parent"]))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from compiler.errors import SpecwrightError, did_you_mean
-from runtime.config import load_settings
+from specwright.compiler.errors import SpecwrightError, did_you_mean
+from specwright.runtime.config import load_settings
 
 
 @click.command("test")
@@ -29,7 +29,7 @@ def test(specs: tuple[str, ...], live: bool, record: bool, project: Path, verbos
     checked against the spec's recorded cassette; without one they are reported as skipped (never
     as passed) with the command that records them. Exits 1 when any test fails.
     """
-    from runtime.testing.runner import latest_test_modules, run_suites, summary_table
+    from specwright.runtime.testing.runner import latest_test_modules, run_suites, summary_table
 
     try:
         settings = load_settings(project)

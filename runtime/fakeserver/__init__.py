@@ -7,7 +7,7 @@ Retry-After, 500, hangs (the client's timeout fires), connection resets, malform
 schema-invalid JSON, a configurable "bad answer" (e.g. one that violates a guardrail) and, opt-in,
 a truncated HTTP body.
 
-    python -m runtime.fakeserver --port 8100 --fault-rate 0.3 --latency-ms 0
+    python -m specwright.runtime.fakeserver --port 8100 --fault-rate 0.3 --latency-ms 0
 
     [deployments.fake]                       # specwright.toml
     kind = "openai-compatible"
@@ -16,9 +16,15 @@ a truncated HTTP body.
 In Python: ``FakeServer`` (async, in your event loop) or ``FakeServerThread`` (its own thread).
 """
 
-from runtime.fakeserver.config import FAULT_KINDS, FakeConfig, FaultKind, FaultMix, fault_kind
-from runtime.fakeserver.runner import DEFAULT_FAULTS, FakeServerThread, main
-from runtime.fakeserver.server import FakeServer, FakeStats
+from specwright.runtime.fakeserver.config import (
+    FAULT_KINDS,
+    FakeConfig,
+    FaultKind,
+    FaultMix,
+    fault_kind,
+)
+from specwright.runtime.fakeserver.runner import DEFAULT_FAULTS, FakeServerThread, main
+from specwright.runtime.fakeserver.server import FakeServer, FakeStats
 
 __all__ = [
     "DEFAULT_FAULTS", "FAULT_KINDS", "FakeConfig", "FakeServer", "FakeServerThread",

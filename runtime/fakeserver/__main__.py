@@ -1,5 +1,5 @@
-"""``python -m runtime.fakeserver``: see ``runtime.fakeserver.runner``."""
+"""``python -m specwright.runtime.fakeserver``: see ``specwright.runtime.fakeserver.runner``."""
 
-from runtime.fakeserver.runner import main
+from specwright.runtime.fakeserver.runner import main
 
 raise SystemExit(main())

@@ -2,7 +2,7 @@
 
 A valid answer is derived from the schema the request carries (``response_format.json_schema``,
 a JSON Schema shown in a ``json_object`` system prompt, or the forced tool's ``input_schema``)
-with ``runtime.models.mock.generate``: first enum value, lower bounds, strings of a valid length.
+with ``specwright.runtime.models.mock.generate``: first enum value, lower bounds, strings of a valid length.
 Token usage is reported as ``len(request body) // 4`` prompt tokens and ``len(answer) // 4``
 completion tokens (at least 1 each), so a test can add them up.
 """
@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.models.mock import generate
+from specwright.runtime.models.mock import generate
 
-_SCHEMA_MARK = "JSON Schema:\n"  # how runtime.models.openai_provider.schema_prompt ends
+_SCHEMA_MARK = "JSON Schema:\n"  # how specwright.runtime.models.openai_provider.schema_prompt ends
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Running the fake server: in a background thread (tests) or as a process (the CLI).
 
-    python -m runtime.fakeserver --port 8100 --fault-rate 0.3 --latency-ms 0
+    python -m specwright.runtime.fakeserver --port 8100 --fault-rate 0.3 --latency-ms 0
 
 prints ``fakeserver listening on http://127.0.0.1:PORT`` once it accepts connections (``--port 0``
 picks a free port), serves until SIGINT/SIGTERM, then prints its counters as one JSON line.
@@ -18,8 +18,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from runtime.fakeserver.config import FAULT_KINDS, FakeConfig, FaultMix
-from runtime.fakeserver.server import FakeServer
+from specwright.runtime.fakeserver.config import FAULT_KINDS, FakeConfig, FaultMix
+from specwright.runtime.fakeserver.server import FakeServer
 
 T = TypeVar("T")
 # The mix of ``--fault-rate`` without ``--faults``: a bad answer needs a payload, and a truncated
@@ -144,7 +144,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m runtime.fakeserver",
+        prog="python -m specwright.runtime.fakeserver",
         description="A fault-injecting fake OpenAI-compatible and Anthropic Messages server "
                     "(loopback only).")
     p.add_argument("--host", default="127.0.0.1", help="a loopback address")

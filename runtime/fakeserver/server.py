@@ -20,9 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.fakeserver import answers
-from runtime.fakeserver.config import FakeConfig
-from runtime.fakeserver.http import Connection, Reply, error_reply, http_response
+from specwright.runtime.fakeserver import answers
+from specwright.runtime.fakeserver.config import FakeConfig
+from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
 
 MODEL_PATHS = {
     "/v1/chat/completions": "openai", "/chat/completions": "openai",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compiler.errors import ConfigError, Diagnostic
-from runtime.logstore.base import (
+from specwright.compiler.errors import ConfigError, Diagnostic
+from specwright.runtime.logstore.base import (
     MAX_PAGE,
     InvalidQuery,
     LogStore,
@@ -20,10 +20,10 @@ from runtime.logstore.base import (
     WriterMode,
     WriterStats,
 )
-from runtime.logstore.ulid import new_run_id
+from specwright.runtime.logstore.ulid import new_run_id
 
 if TYPE_CHECKING:  # the writer process imports this package and needs no settings
-    from runtime.config import Settings
+    from specwright.runtime.config import Settings
 
 SQLITE_FILENAME = "runs.sqlite3"
 
@@ -58,15 +58,15 @@ def open_store(
     url = settings.database_url
     mode = writer or settings.log_writer
     if not url:
-        from runtime.logstore.sqlite import SQLiteLogStore
+        from specwright.runtime.logstore.sqlite import SQLiteLogStore
 
         return SQLiteLogStore(sqlite_path(settings, root), writer=mode)
     if url.startswith(("postgresql://", "postgres://")):
-        from runtime.logstore.postgres import PostgresLogStore
+        from specwright.runtime.logstore.postgres import PostgresLogStore
 
         return PostgresLogStore(url, writer=mode)
     if url.startswith("sqlite:///"):
-        from runtime.logstore.sqlite import SQLiteLogStore
+        from specwright.runtime.logstore.sqlite import SQLiteLogStore
 
         return SQLiteLogStore(settings.path(root, url.removeprefix("sqlite:///")), writer=mode)
     scheme = url.split("://", 1)[0] if "://" in url else url[:20]

@@ -11,9 +11,9 @@ import abc
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from runtime.errors import InputInvalid, RuntimeFailure
-from runtime.logstore.ulid import is_run_id
-from runtime.records import RunRecord, RunStatus
+from specwright.runtime.errors import InputInvalid, RuntimeFailure
+from specwright.runtime.logstore.ulid import is_run_id
+from specwright.runtime.records import RunRecord, RunStatus
 
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 MAX_PAGE = 1000

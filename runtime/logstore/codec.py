@@ -10,9 +10,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from runtime.jsontext import dumps
-from runtime.logstore.base import RunQuery
-from runtime.records import Attempt, EncodedColumns, RunRecord
+from specwright.runtime.jsontext import dumps
+from specwright.runtime.logstore.base import RunQuery
+from specwright.runtime.records import Attempt, EncodedColumns, RunRecord
 
 RUN_COLUMNS = (
     "id",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from runtime.logstore.base import LogStoreError, WriterStats
-from runtime.logstore.codec import AttemptRow, RunRow
+from specwright.runtime.logstore.base import LogStoreError, WriterStats
+from specwright.runtime.logstore.codec import AttemptRow, RunRow
 
 Outcome = BaseException | list[BaseException | None] | None  # all failed | per run | all ok
 

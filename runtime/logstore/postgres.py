@@ -17,9 +17,9 @@ from typing import Any
 
 import psycopg
 
-from runtime.logstore import migrations
-from runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
-from runtime.logstore.codec import (
+from specwright.runtime.logstore import migrations
+from specwright.runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
+from specwright.runtime.logstore.codec import (
     ATTEMPT_COLUMNS,
     RUN_COLUMNS,
     RUN_JSON_COLUMNS,
@@ -28,8 +28,8 @@ from runtime.logstore.codec import (
     row_to_run,
     where_clause,
 )
-from runtime.logstore.threaded import ThreadedLogStore
-from runtime.records import RunRecord
+from specwright.runtime.logstore.threaded import ThreadedLogStore
+from specwright.runtime.records import RunRecord
 
 # Columns holding caller or model data: ``json`` (migration 0002), which, unlike ``jsonb``,
 # can hold an escaped U+0000.

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runtime.logstore import migrations
-from runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
-from runtime.logstore.codec import (
+from specwright.runtime.logstore import migrations
+from specwright.runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
+from specwright.runtime.logstore.codec import (
     ATTEMPT_COLUMNS,
     RUN_COLUMNS,
     AttemptRow,
@@ -23,8 +23,8 @@ from runtime.logstore.codec import (
     row_to_run,
     where_clause,
 )
-from runtime.logstore.threaded import ThreadedLogStore
-from runtime.records import RunRecord
+from specwright.runtime.logstore.threaded import ThreadedLogStore
+from specwright.runtime.records import RunRecord
 
 _ROWS_PER_INSERT = 64  # rows per multi-row INSERT statement (a few distinct statements cached)
 

@@ -9,7 +9,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, get_args
 
-from runtime.logstore.base import (
+from specwright.runtime.logstore.base import (
     LogStore,
     LogStoreError,
     RunPage,
@@ -17,10 +17,10 @@ from runtime.logstore.base import (
     WriterMode,
     WriterStats,
 )
-from runtime.logstore.codec import AttemptRow, RunRow, run_to_rows
-from runtime.logstore.commit import RemoteError
-from runtime.logstore.writer import GroupCommitWriter
-from runtime.records import RunRecord
+from specwright.runtime.logstore.codec import AttemptRow, RunRow, run_to_rows
+from specwright.runtime.logstore.commit import RemoteError
+from specwright.runtime.logstore.writer import GroupCommitWriter
+from specwright.runtime.records import RunRecord
 
 logger = logging.getLogger("specwright.logstore")
 
@@ -127,7 +127,7 @@ class ThreadedLogStore(LogStore):
         self._state = "closed"  # until the writer is up
         link = None
         if self.writer_mode == "process":
-            from runtime.logstore.writer_process import ProcessLink, store_spec
+            from specwright.runtime.logstore.writer_process import ProcessLink, store_spec
 
             link = ProcessLink(store_spec(self))
         writer = GroupCommitWriter(

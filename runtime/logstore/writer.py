@@ -45,9 +45,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from runtime.logstore.base import LogStoreError, WriterStats
-from runtime.logstore.codec import AttemptRow, RunRow
-from runtime.logstore.commit import Committer, Outcome, WriterHooks
+from specwright.runtime.logstore.base import LogStoreError, WriterStats
+from specwright.runtime.logstore.codec import AttemptRow, RunRow
+from specwright.runtime.logstore.commit import Committer, Outcome, WriterHooks
 
 __all__ = ["CommitLink", "GroupCommitWriter", "Outcome", "ThreadLink", "WriterHooks"]
 

@@ -31,13 +31,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from runtime.logstore.base import LogStoreError, WriterStats
-from runtime.logstore.codec import AttemptRow, RunRow
-from runtime.logstore.commit import Committer, Outcome, RemoteError, WriterHooks
-from runtime.logstore.writer import Died, Done
+from specwright.runtime.logstore.base import LogStoreError, WriterStats
+from specwright.runtime.logstore.codec import AttemptRow, RunRow
+from specwright.runtime.logstore.commit import Committer, Outcome, RemoteError, WriterHooks
+from specwright.runtime.logstore.writer import Died, Done
 
 if TYPE_CHECKING:
-    from runtime.logstore.threaded import ThreadedLogStore
+    from specwright.runtime.logstore.threaded import ThreadedLogStore
 
 logger = logging.getLogger("specwright.logstore")
 
@@ -186,7 +186,7 @@ async def _read_message(stream: asyncio.StreamReader) -> bytes:
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _BOOT = (
     "import sys; sys.path.append(sys.argv[1]); "
-    "from runtime.logstore.writer_process import main; sys.exit(main())"
+    "from specwright.runtime.logstore.writer_process import main; sys.exit(main())"
 )
 
 
@@ -228,7 +228,7 @@ def _write(stream: BinaryIO, value: Any) -> None:
 
 
 def _build(spec: StoreSpec) -> WriterHooks:
-    from runtime.logstore.threaded import ThreadedLogStore
+    from specwright.runtime.logstore.threaded import ThreadedLogStore
 
     module, name, args = spec
     cls = getattr(importlib.import_module(module), name)

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from runtime.errors import FatalProviderError, MalformedResponse, ModelNotConfigured
-from runtime.models.base import ModelRequest
-from runtime.models.idle_check import cheapen_idle_checks
-from runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
-from runtime.models.shards import shard_pools
+from specwright.runtime.errors import FatalProviderError, MalformedResponse, ModelNotConfigured
+from specwright.runtime.models.base import ModelRequest
+from specwright.runtime.models.idle_check import cheapen_idle_checks
+from specwright.runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
+from specwright.runtime.models.shards import shard_pools
 
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key)-[A-Za-z0-9_\-*.]{6,}")
 _CONTEXT = re.compile(

@@ -17,7 +17,7 @@ from typing import Any
 
 import anthropic
 
-from runtime.errors import (
+from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
     MalformedResponse,
@@ -26,7 +26,7 @@ from runtime.errors import (
     RateLimited,
     RetryableProviderError,
 )
-from runtime.models._support import (
+from specwright.runtime.models._support import (
     MALFORMED_FIELDS,
     ClientPool,
     Endpoint,
@@ -41,9 +41,9 @@ from runtime.models._support import (
     scrub,
     token_count,
 )
-from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
-from runtime.models.lowering import Dialect, LoweredSchema
-from runtime.models.parsing import ParseError, parse_json_object
+from specwright.runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
+from specwright.runtime.models.lowering import Dialect, LoweredSchema
+from specwright.runtime.models.parsing import ParseError, parse_json_object
 
 __all__ = ["AnthropicProvider", "build", "map_error"]
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from runtime.errors import ModelNotConfigured, OutputInvalid, RoutingExhausted
-from runtime.records import Attempt
+from specwright.runtime.errors import ModelNotConfigured, OutputInvalid, RoutingExhausted
+from specwright.runtime.records import Attempt
 
 
 @dataclass(frozen=True, slots=True)

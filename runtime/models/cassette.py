@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from runtime.errors import ReplayMiss
-from runtime.models.base import Completion, Model, ModelRequest, UnparseableOutput, Usage
-from runtime.models.lowering import Dialect, lower
-from runtime.records import Attempt
+from specwright.runtime.errors import ReplayMiss
+from specwright.runtime.models.base import Completion, Model, ModelRequest, UnparseableOutput, Usage
+from specwright.runtime.models.lowering import Dialect, lower
+from specwright.runtime.records import Attempt
 
 __all__ = [
     "Cassette", "RecordingModel", "ReplayModel", "cassette_path", "recorder", "replayer",

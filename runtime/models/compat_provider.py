@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtime.models._support import ClientPool, Endpoint, missing_key
-from runtime.models.lowering import Dialect, LoweredSchema
-from runtime.models.openai_provider import OpenAIProvider, client_for, schema_prompt
+from specwright.runtime.models._support import ClientPool, Endpoint, missing_key
+from specwright.runtime.models.lowering import Dialect, LoweredSchema
+from specwright.runtime.models.openai_provider import OpenAIProvider, client_for, schema_prompt
 
 __all__ = ["CompatProvider", "build"]
 

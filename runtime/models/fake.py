@@ -21,15 +21,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from runtime.errors import (
+from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
     RateLimited,
     RetryableProviderError,
 )
-from runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
-from runtime.models.lowering import Dialect
-from runtime.models.parsing import ParseError, parse_json_object
+from specwright.runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
+from specwright.runtime.models.lowering import Dialect
+from specwright.runtime.models.parsing import ParseError, parse_json_object
 
 __all__ = [
     "ScriptExhausted", "ScriptedModel", "context_too_long", "no_sleep", "rate_limited",

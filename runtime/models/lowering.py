@@ -29,7 +29,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.models.expressible import (
+from specwright.runtime.models.expressible import (
     Dialect,
     UnsupportedSchema,
     is_object,

@@ -17,9 +17,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from compiler.ir import CompiledSpec
-from runtime.models.base import Completion, ModelRequest, Usage
-from runtime.records import Attempt
+from specwright.compiler.ir import CompiledSpec
+from specwright.runtime.models.base import Completion, ModelRequest, Usage
+from specwright.runtime.records import Attempt
 
 __all__ = ["MockModel", "generate"]
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import urlsplit
 
-from runtime.config import Deployment, Price, Settings
-from runtime.models.base import Usage
+from specwright.runtime.config import Deployment, Price, Settings
+from specwright.runtime.models.base import Usage
 
 __all__ = ["FREE", "ModelPrice", "PriceBook", "PriceTable", "cost_of", "shipped_table"]
 
@@ -55,7 +55,7 @@ class PriceTable:
 
 @functools.cache
 def shipped_table() -> PriceTable:
-    raw = json.loads(resources.files("runtime.models").joinpath("prices.json").read_text("utf-8"))
+    raw = json.loads(resources.files("specwright.runtime.models").joinpath("prices.json").read_text("utf-8"))
     prices: dict[str, ModelPrice] = {}
     windows: dict[str, int] = {}
     for ref, entry in raw["models"].items():

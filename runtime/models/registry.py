@@ -18,16 +18,16 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from compiler.errors import did_you_mean
-from compiler.ir import Route, RouteModel, RoutingStrategy
-from runtime.config import Deployment, Settings
-from runtime.errors import ModelNotConfigured
-from runtime.models._support import ClientPool, Endpoint
-from runtime.models.base import Completion, Model, ModelRequest
-from runtime.models.lowering import Dialect, unsupported
-from runtime.models.pricing import PriceBook, split_ref
-from runtime.models.router import Router
-from runtime.models.strategies import Candidate
+from specwright.compiler.errors import did_you_mean
+from specwright.compiler.ir import Route, RouteModel, RoutingStrategy
+from specwright.runtime.config import Deployment, Settings
+from specwright.runtime.errors import ModelNotConfigured
+from specwright.runtime.models._support import ClientPool, Endpoint
+from specwright.runtime.models.base import Completion, Model, ModelRequest
+from specwright.runtime.models.lowering import Dialect, unsupported
+from specwright.runtime.models.pricing import PriceBook, split_ref
+from specwright.runtime.models.route_strategies import Candidate
+from specwright.runtime.models.router import Router
 
 __all__ = [
     "KINDS", "ClientPool", "Endpoint", "build_model", "build_route", "check_route",
@@ -38,9 +38,9 @@ ProviderFactory = Callable[[Endpoint, str, ClientPool], Model]
 Wrapper = Callable[[str, Model], Model]
 
 KINDS: dict[str, ProviderFactory | str] = {
-    "openai": "runtime.models.openai_provider:build",
-    "anthropic": "runtime.models.anthropic_provider:build",
-    "openai-compatible": "runtime.models.compat_provider:build",
+    "openai": "specwright.runtime.models.openai_provider:build",
+    "anthropic": "specwright.runtime.models.anthropic_provider:build",
+    "openai-compatible": "specwright.runtime.models.compat_provider:build",
 }
 BUILTIN: dict[str, Deployment] = {
     "openai": Deployment(kind="openai", api_key_env="OPENAI_API_KEY"),

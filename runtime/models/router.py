@@ -25,9 +25,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
-from compiler.errors import SpecwrightError
-from runtime.config import RoutingSettings
-from runtime.errors import (
+from specwright.compiler.errors import SpecwrightError
+from specwright.runtime.config import RoutingSettings
+from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
     ModelNotConfigured,
@@ -36,7 +36,7 @@ from runtime.errors import (
     RateLimited,
     RetryableProviderError,
 )
-from runtime.models.base import (
+from specwright.runtime.models.base import (
     Completion,
     FailureKind,
     Message,
@@ -48,9 +48,9 @@ from runtime.models.base import (
     Usage,
     guardrail_of,
 )
-from runtime.models.pricing import PriceBook, cost_of, split_ref
-from runtime.models.strategies import STRATEGIES, Candidate
-from runtime.records import Attempt, AttemptPurpose
+from specwright.runtime.models.pricing import PriceBook, cost_of, split_ref
+from specwright.runtime.models.route_strategies import STRATEGIES, Candidate
+from specwright.runtime.records import Attempt, AttemptPurpose
 
 __all__ = ["Router"]
 

@@ -4,7 +4,7 @@ Each revision directory holds a generated ``test_<spec>.py`` whose tests are one
 the checks below with the revision's ``SpecSuite``. Projects can import them in their own tests::
 
     from pathlib import Path
-    from runtime import testing
+    from specwright.runtime import testing
 
     suite = testing.SpecSuite.load(Path("generated/carrier-selection/r2"))
     testing.check_example(suite, "Hawaii, four days")
@@ -20,21 +20,21 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runtime.testing.boundaries import check_boundaries
-    from runtime.testing.contract import check_contract
-    from runtime.testing.examples import check_example, check_example_model
-    from runtime.testing.profile import PROFILE, ci_settings
-    from runtime.testing.properties import (
+    from specwright.runtime.testing.boundaries import check_boundaries
+    from specwright.runtime.testing.contract import check_contract
+    from specwright.runtime.testing.examples import check_example, check_example_model
+    from specwright.runtime.testing.profile import PROFILE, ci_settings
+    from specwright.runtime.testing.properties import (
         check_guardrails_vs_tables,
         check_input_contract_invalid,
         check_input_contract_valid,
         check_tables_total,
         check_unique,
     )
-    from runtime.testing.report import SpecCheckFailed
-    from runtime.testing.suite import SpecSuite
+    from specwright.runtime.testing.report import SpecCheckFailed
+    from specwright.runtime.testing.suite import SpecSuite
 
-# Imported on first use, so that ``runtime.testing.runner`` (used by the CLI before pytest starts)
+# Imported on first use, so that ``specwright.runtime.testing.runner`` (used by the CLI before pytest starts)
 # does not import Hypothesis ahead of pytest's plugin loading.
 _WHERE = {
     "check_boundaries": "boundaries",
@@ -56,8 +56,8 @@ _WHERE = {
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
-        raise AttributeError(f"module 'runtime.testing' has no attribute {name!r}")
-    value = getattr(import_module(f"runtime.testing.{module}"), name)
+        raise AttributeError(f"module 'specwright.runtime.testing' has no attribute {name!r}")
+    value = getattr(import_module(f"specwright.runtime.testing.{module}"), name)
     globals()[name] = value
     return value
 

@@ -4,7 +4,7 @@ For every input column the candidate values are the thresholds of its cells and 
 (``> 500`` on money gives 499.99, 500, 500.01; ``2..3`` on an integer gives 1, 2, 3, 4), every
 listed value plus one that no cell lists, both yes and no, every choice of a ``one of`` field, and
 "absent" for an optional field. The other fields keep the values of a valid base input. Candidates
-the Input schema rejects are dropped. The expected row comes from ``runtime.testing.cells``.
+the Input schema rejects are dropped. The expected row comes from ``specwright.runtime.testing.cells``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from compiler.evaluate import TableConflict, TableError, TableNoMatch, TableOutcome
-from compiler.feel import FeelError
-from compiler.ir import CompiledTable, FieldType
-from runtime.testing.cells import Cell, parse_cell
-from runtime.testing.report import ABSENT, fail, fields_text, lookup, row_ref, rows_ref, table_ref
-from runtime.testing.strategies import MISSING
-from runtime.testing.suite import Prepared, SpecSuite
+from specwright.compiler.evaluate import TableConflict, TableError, TableNoMatch, TableOutcome
+from specwright.compiler.feel import FeelError
+from specwright.compiler.ir import CompiledTable, FieldType
+from specwright.runtime.testing.cells import Cell, parse_cell
+from specwright.runtime.testing.input_strategies import MISSING
+from specwright.runtime.testing.report import (
+    ABSENT,
+    fail,
+    fields_text,
+    lookup,
+    row_ref,
+    rows_ref,
+    table_ref,
+)
+from specwright.runtime.testing.suite import Prepared, SpecSuite
 
 MAX_COMBINATIONS = 2000
 KEEP: Any = object()  # leave the base input's value

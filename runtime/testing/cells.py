@@ -1,6 +1,6 @@
 """A second reading of decision-table cells, used as the oracle of the boundary tests.
 
-The compiler parses each condition cell (``compiler.feel``) and renders it as CEL; the runtime
+The compiler parses each condition cell (``specwright.compiler.feel``) and renders it as CEL; the runtime
 evaluates that CEL. This module takes the same parsed, typed cell and evaluates it directly in
 Python, following the documented meaning of each test: so for every boundary input, the row this
 module says should match must be the row the runtime picks. A disagreement is a compiler bug (the
@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.feel import Compare, Range, UnaryTests, parse_unary_tests, type_tests
-from compiler.ir import FieldType
+from specwright.compiler.feel import Compare, Range, UnaryTests, parse_unary_tests, type_tests
+from specwright.compiler.ir import FieldType
 
 Value = Any
 
@@ -55,7 +55,7 @@ class Cell:
 
 
 def parse_cell(text: str, name: str, ftype: FieldType, nullable: bool) -> Cell:
-    """Parse and type a condition cell as the compiler does (raises ``compiler.feel.FeelError``)."""
+    """Parse and type a condition cell as the compiler does (raises ``specwright.compiler.feel.FeelError``)."""
     parsed = parse_unary_tests(text)
     return Cell(text, type_tests(parsed, text, name, ftype, nullable))
 

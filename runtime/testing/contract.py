@@ -2,7 +2,7 @@
 
 * The schema files are the ones the compiler wrote (their hashes match ``manifest.json``):
   revisions are immutable, a hand edit is caught here.
-* Against every earlier revision on disk with the same major, ``compiler.contract`` finds no
+* Against every earlier revision on disk with the same major, ``specwright.compiler.contract`` finds no
   breaking change (a breaking change must come with a new major, which ``specwright compile``
   assigns by itself).
 * Majors never go down from one revision to the next.
@@ -15,10 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from compiler.contract import compare_contracts
-from compiler.manifest import sha256_hex
-from runtime.testing.report import fail
-from runtime.testing.suite import SpecSuite
+from specwright.compiler.contract import compare_contracts
+from specwright.compiler.manifest import sha256_hex
+from specwright.runtime.testing.report import fail
+from specwright.runtime.testing.suite import SpecSuite
 
 _REVISION = re.compile(r"r([1-9][0-9]*)")
 SCHEMAS = ("input.schema.json", "output.schema.json")

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from compiler.ir import Example
-from runtime.models.base import Model
-from runtime.pipeline import RunResult, execute
-from runtime.records import RunRecord
-from runtime.testing.modes import MODE_ENV, MODES, NO_RECORDING
-from runtime.testing.report import fail, location, row_ref, value_text
-from runtime.testing.standin import StandInModel
-from runtime.testing.suite import SpecSuite
+from specwright.compiler.ir import Example
+from specwright.runtime.engine.pipeline import RunResult, execute
+from specwright.runtime.models.base import Model
+from specwright.runtime.records import RunRecord
+from specwright.runtime.testing.modes import MODE_ENV, MODES, NO_RECORDING
+from specwright.runtime.testing.report import fail, location, row_ref, value_text
+from specwright.runtime.testing.standin import StandInModel
+from specwright.runtime.testing.suite import SpecSuite
 
 
 class _Runs:
@@ -152,7 +152,7 @@ def check_example(suite: SpecSuite, title: str) -> None:
 
 def cassette_file(suite: SpecSuite) -> Path:
     """Where the spec's model recordings live: ``<project>/cassettes/<spec>.json`` (committed)."""
-    from runtime.models.cassette import cassette_path
+    from specwright.runtime.models.cassette import cassette_path
 
     return cassette_path(suite.project_root, suite.name)
 
@@ -169,10 +169,10 @@ def run_on_route(
 
     ``overrides`` replaces models of the route by ready-made ones (fakes, in tests).
     """
-    from runtime.config import load_settings
-    from runtime.models._support import ClientPool
-    from runtime.models.cassette import RecordingModel, ReplayModel
-    from runtime.models.registry import build_route
+    from specwright.runtime.config import load_settings
+    from specwright.runtime.models._support import ClientPool
+    from specwright.runtime.models.cassette import RecordingModel, ReplayModel
+    from specwright.runtime.models.registry import build_route
 
     path = cassette_file(suite)
     if mode == "replay":

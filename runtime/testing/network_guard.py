@@ -1,7 +1,7 @@
 """Pytest plugin: no test may reach the network beyond this machine.
 
 Shipped in the package so a project's own tests can use it too: ``pytest -p
-runtime.testing.network_guard`` (Specwright's own ``pyproject.toml`` sets it for every run).
+specwright.runtime.testing.network_guard`` (Specwright's own ``pyproject.toml`` sets it for every run).
 Its autouse fixture patches ``socket.socket.connect``/``connect_ex``/``sendto`` and ``socket.getaddrinfo`` so that anything but a loopback address (127.0.0.0/8, ::1,
 ``localhost``) or a unix socket raises ``NetworkBlocked`` *before* a packet is sent or a name is
 resolved. ``socket.create_connection`` and asyncio's ``loop.create_connection`` (hence httpx,

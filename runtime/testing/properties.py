@@ -14,18 +14,19 @@ from typing import Any
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from compiler.evaluate import (
+from specwright.compiler.evaluate import (
     TableConflict,
     TableError,
     TableNoMatch,
     evaluate_guardrails,
     to_cel_values,
 )
-from compiler.ir import CompiledTable
-from compiler.testgen import fields_read
-from runtime.testing.boundaries import boundary_inputs
-from runtime.testing.profile import ci_settings
-from runtime.testing.report import (
+from specwright.compiler.ir import CompiledTable
+from specwright.compiler.testgen import fields_read
+from specwright.runtime.testing.boundaries import boundary_inputs
+from specwright.runtime.testing.input_strategies import Mutation, invalid_mutations, valid_inputs
+from specwright.runtime.testing.profile import ci_settings
+from specwright.runtime.testing.report import (
     fail,
     fields_text,
     input_json,
@@ -35,8 +36,7 @@ from runtime.testing.report import (
     table_ref,
     value_text,
 )
-from runtime.testing.strategies import Mutation, invalid_mutations, valid_inputs
-from runtime.testing.suite import Prepared, SpecSuite
+from specwright.runtime.testing.suite import Prepared, SpecSuite
 
 
 def _for_all(suite: SpecSuite, tables: Sequence[CompiledTable], check: Callable[[Prepared], None]) -> None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from compiler.ir import CompiledRow, CompiledTable
+from specwright.compiler.ir import CompiledRow, CompiledTable
 
 ABSENT: Any = object()
 

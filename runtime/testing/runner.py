@@ -2,7 +2,7 @@
 
 Used by ``specwright test``; usable from a project's own tooling too::
 
-    from runtime.testing.runner import latest_test_modules, run_suites
+    from specwright.runtime.testing.runner import latest_test_modules, run_suites
     code, results = run_suites(latest_test_modules(Path("generated")))
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from runtime.testing.modes import MODE_ENV, NO_RECORDING
+from specwright.runtime.testing.modes import MODE_ENV, NO_RECORDING
 
 _REVISION = re.compile(r"r([1-9][0-9]*)")
 
@@ -44,9 +44,15 @@ class SpecResult:
         return self.failed == 0
 
 
+def revision_number(name: str) -> int | None:
+    """3 for a revision directory named ``r3``; None for any other name."""
+    m = _REVISION.fullmatch(name)
+    return int(m.group(1)) if m else None
+
+
 def latest_revision_dir(spec_dir: Path) -> Path | None:
-    found = [(int(m.group(1)), p) for p in spec_dir.iterdir()
-             if p.is_dir() and (m := _REVISION.fullmatch(p.name))]
+    found = [(n, p) for p in spec_dir.iterdir()
+             if p.is_dir() and (n := revision_number(p.name)) is not None]
     return max(found)[1] if found else None
 
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from hypothesis import find
 
-from compiler.testgen import fields_read
-from runtime.catalog import LoadedRevision
-from runtime.models.base import Completion, ModelRequest
-from runtime.pipeline import RunResult
-from runtime.testing.profile import ci_settings
-from runtime.testing.strategies import schema_strategy
+from specwright.compiler.testgen import fields_read
+from specwright.runtime.engine.catalog import LoadedRevision
+from specwright.runtime.engine.pipeline import RunResult
+from specwright.runtime.models.base import Completion, ModelRequest
+from specwright.runtime.testing.input_strategies import schema_strategy
+from specwright.runtime.testing.profile import ci_settings
 
 MAX_ANSWERS = 256
 

@@ -3,12 +3,12 @@
 A generated test module builds its suite with ``SpecSuite.load(Path(__file__).parent)`` and hands
 it to the ``check_*`` functions. Users' own tests can do the same with any revision directory::
 
-    from runtime.testing import SpecSuite, check_tables_total
+    from specwright.runtime.testing import SpecSuite, check_tables_total
     suite = SpecSuite.load(Path("generated/carrier-selection/r3"))
     check_tables_total(suite, "Decision: service")
 
 Inputs go through exactly what a run does: the revision's ``Input`` model, then
-``compiler.evaluate`` (the evaluator the execution pipeline uses) for tables and guardrails.
+``specwright.compiler.evaluate`` (the evaluator the execution pipeline uses) for tables and guardrails.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from typing import Any
 from hypothesis import find
 from pydantic import ValidationError
 
-from compiler.evaluate import TableError, TableOutcome, evaluate_table, to_cel_values
-from compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Example, Field
-from compiler.samples import samples
-from runtime.catalog import LoadedRevision, load_revision
-from runtime.testing.profile import ci_settings
-from runtime.testing.report import fail
-from runtime.testing.schema_validation import validator_for
-from runtime.testing.strategies import valid_inputs
+from specwright.compiler.evaluate import TableError, TableOutcome, evaluate_table, to_cel_values
+from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Example, Field
+from specwright.compiler.samples import samples
+from specwright.runtime.engine.catalog import LoadedRevision, load_revision
+from specwright.runtime.testing.input_strategies import valid_inputs
+from specwright.runtime.testing.profile import ci_settings
+from specwright.runtime.testing.report import fail
+from specwright.runtime.testing.schema_validation import validator_for
 
 Loc = tuple[str | int, ...]
 

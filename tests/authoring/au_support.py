@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from runtime.authoring_session import ModelAccess
-from runtime.config import Settings
-from runtime.logstore import RunQuery, open_store
-from runtime.models.base import Model
-from runtime.models.fake import ScriptedModel, no_sleep
-from runtime.records import RunRecord
+from specwright.runtime.authoring.session import ModelAccess
+from specwright.runtime.config import Settings
+from specwright.runtime.logstore import RunQuery, open_store
+from specwright.runtime.models.base import Model
+from specwright.runtime.models.fake import ScriptedModel, no_sleep
+from specwright.runtime.records import RunRecord
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 POLICY = DATA / "returns-policy.md"

@@ -1,7 +1,7 @@
 """Fixtures of the authoring suite; helpers live in ``au_support`` beside this file.
 
 The network guard (``runtime/testing/network_guard.py``) is registered for every test run by
-``-p runtime.testing.network_guard`` in ``pyproject.toml``: no test here reaches a provider.
+``-p specwright.runtime.testing.network_guard`` in ``pyproject.toml``: no test here reaches a provider.
 """
 
 from __future__ import annotations

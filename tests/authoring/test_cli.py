@@ -10,8 +10,8 @@ import pytest
 from au_support import DATA, POLICY, access, broken_draft, good_draft, scripted
 from click.testing import CliRunner, Result
 
-from runtime.cli import author_cmd, main
-from runtime.models.fake import ScriptedModel
+from specwright.runtime.cli import author_cmd, main
+from specwright.runtime.models.fake import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler import compile_spec
-from compiler.authoring.coverage import coverage, format_coverage, rules_named
-from compiler.ir import CompiledSpec
+from specwright.compiler import compile_spec
+from specwright.compiler.authoring.coverage import coverage, format_coverage, rules_named
+from specwright.compiler.ir import CompiledSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 

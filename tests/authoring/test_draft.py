@@ -1,4 +1,4 @@
-"""``runtime.authoring.draft`` with the scripted fake model: rounds, repairs, the log."""
+"""``specwright.runtime.authoring.commands.draft`` with the scripted fake model: rounds, repairs, the log."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from au_support import GOLDEN, POLICY, access, broken_draft, good_draft, logged_runs, scripted
 
-from compiler import compile_spec
-from runtime.authoring import AuthoringError, draft
-from runtime.authoring_session import NoModelConfigured
-from runtime.models.fake import server_error
+from specwright.compiler import compile_spec
+from specwright.runtime.authoring.commands import AuthoringError, draft
+from specwright.runtime.authoring.session import NoModelConfigured
+from specwright.runtime.models.fake import server_error
 
 
 async def test_a_draft_that_compiles_on_the_first_answer_is_written(tmp_path: Path) -> None:

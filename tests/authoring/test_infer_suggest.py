@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from au_support import DATA, access, logged_runs, scripted
 
-from compiler import compile_spec
-from compiler.errors import SpecError
-from runtime.authoring import infer, suggest_tests
+from specwright.compiler import compile_spec
+from specwright.compiler.errors import SpecError
+from specwright.runtime.authoring.commands import infer, suggest_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELDS = [
@@ -125,9 +125,9 @@ async def test_nothing_uncovered_means_no_model_call(tmp_path: Path) -> None:
 
 
 async def test_a_spec_with_its_own_models_uses_its_own_route(tmp_path: Path) -> None:
-    from runtime.authoring_session import ModelAccess
-    from runtime.config import Settings
-    from runtime.models.fake import no_sleep
+    from specwright.runtime.authoring.session import ModelAccess
+    from specwright.runtime.config import Settings
+    from specwright.runtime.models.fake import no_sleep
 
     path = project(tmp_path, ROOT / "specs/carrier-selection.md")  # anthropic, then openai
     model = scripted({"examples": []})
@@ -140,7 +140,7 @@ async def test_a_spec_with_its_own_models_uses_its_own_route(tmp_path: Path) -> 
 
 
 async def test_infer_without_any_model_names_the_fix(tmp_path: Path) -> None:
-    from runtime.authoring_session import NoModelConfigured
+    from specwright.runtime.authoring.session import NoModelConfigured
 
     path = project(tmp_path, DATA / "listing-photos.md")
     with pytest.raises(NoModelConfigured, match="^no model configured for inferring fields: "

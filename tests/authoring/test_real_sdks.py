@@ -13,9 +13,9 @@ from typing import Any
 import httpx2
 from au_support import GOLDEN, POLICY, access, broken_draft, good_draft, logged_runs
 
-from runtime.authoring import draft
-from runtime.models.lowering import lower
-from runtime.models.registry import ClientPool
+from specwright.runtime.authoring.commands import draft
+from specwright.runtime.models.lowering import lower
+from specwright.runtime.models.registry import ClientPool
 
 ENV = {"OPENAI_API_KEY": "sk-test-0123456789abcdef", "ANTHROPIC_API_KEY": "sk-ant-test-012345"}
 
@@ -73,7 +73,7 @@ async def test_openai_draft_compiles_on_the_first_answer(tmp_path: Path) -> None
     assert fake.urls == ["https://api.openai.com/v1/chat/completions"]
     fmt = body["response_format"]["json_schema"]
     assert fmt["name"] == "specwright_draft" and fmt["strict"] is True
-    from compiler.authoring.draft_model import draft_schema
+    from specwright.compiler.authoring.draft_model import draft_schema
 
     assert fmt["schema"] == lower(draft_schema(), "openai").schema
     assert body["max_completion_tokens"] == 16000

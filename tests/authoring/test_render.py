@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from au_support import GOLDEN, POLICY, good_draft
 
-from compiler import compile_spec
-from compiler.authoring.citations import Policy, check_citations
-from compiler.authoring.draft_model import (
+from specwright.compiler import compile_spec
+from specwright.compiler.authoring.citations import Policy, check_citations
+from specwright.compiler.authoring.draft_model import (
     DraftField,
     DraftObject,
     DraftSpec,
     draft_schema,
 )
-from compiler.authoring.render import render_spec, table_lines
-from compiler.errors import SpecError
+from specwright.compiler.authoring.render import render_spec, table_lines
+from specwright.compiler.errors import SpecError
 
 
 def test_golden_draft_renders_byte_for_byte_and_compiles() -> None:
@@ -92,7 +92,7 @@ def test_table_lines_pad_columns() -> None:
 
 
 def test_the_draft_schema_is_closed_and_lowers_for_openai_strict_mode() -> None:
-    from runtime.models.lowering import lower, unsupported
+    from specwright.runtime.models.lowering import lower, unsupported
 
     schema = draft_schema()
     assert schema["additionalProperties"] is False

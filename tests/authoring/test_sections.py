@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from au_support import DATA
 
-from compiler import compile_spec
-from compiler.authoring.draft_model import DraftField, DraftObject
-from compiler.authoring.sections import append_to_examples, prose_sections, rewrite_prose
+from specwright.compiler import compile_spec
+from specwright.compiler.authoring.draft_model import DraftField, DraftObject
+from specwright.compiler.authoring.sections import append_to_examples, prose_sections, rewrite_prose
 
 PROSE = (DATA / "listing-photos.md").read_text(encoding="utf-8")
 FIELDS = [
@@ -79,7 +79,7 @@ def test_an_examples_section_is_added_when_missing() -> None:
 
 
 def test_the_route_is_read_from_the_front_matter_of_a_spec_that_does_not_compile() -> None:
-    from compiler.authoring.sections import spec_route
+    from specwright.compiler.authoring.sections import spec_route
 
     assert spec_route(PROSE).models == ()
     with_models = PROSE.replace("owner: marketplace-trust",

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from compiler import compile_spec
-from compiler.authoring.suggest import (
+from specwright.compiler import compile_spec
+from specwright.compiler.authoring.suggest import (
     SUGGESTED_NOTE,
     SuggestedExample,
     accept,
     suggestion_schema,
 )
-from runtime.models.lowering import lower, unsupported
+from specwright.runtime.models.lowering import lower, unsupported
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "specs/returns-evaluation.md"

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from runtime.cli import main
-from runtime.config import Settings
-from runtime.generated import write_revision
-from runtime.project import compile_project, read_revisions
+from specwright.runtime.cli import main
+from specwright.runtime.config import Settings
+from specwright.runtime.project.compiling import compile_project, read_revisions
+from specwright.runtime.project.revisions import write_revision
 
 SPEC = """\
 ---
@@ -210,7 +210,7 @@ def test_orphan_generated_dir(project: Path) -> None:
 def test_changed_compiler_code_is_never_trusted(project: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A manifest written by other compiler code (fingerprint) is checked by recompiling."""
-    from runtime import project as project_module
+    from specwright.runtime.project import compiling as project_module
 
     run(project, "compile")
     manifest = json.loads((project / "generated/parcel/r1/manifest.json").read_text())
@@ -233,7 +233,7 @@ def test_changed_compiler_code_is_never_trusted(project: Path,
 def test_full_check_recompiles(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast check trusts spec hash + compiler fingerprint; --full recompiles everything."""
     run(project, "compile")
-    import compiler.models_gen as models_gen  # render_content imports its renderers when called
+    import specwright.compiler.models_gen as models_gen  # render_content imports its renderers when called
 
     original = models_gen.models_source
     monkeypatch.setattr(models_gen, "models_source", lambda c, m: original(c, m) + "# v2\n")
@@ -248,7 +248,7 @@ def test_unchanged_specs_are_not_recompiled(project: Path, monkeypatch: pytest.M
     def boom(text: str, source: str) -> Any:
         raise AssertionError("compiled")
 
-    monkeypatch.setattr("runtime.project._default_compile", boom)
+    monkeypatch.setattr("specwright.runtime.project.compiling._default_compile", boom)
     assert run(project, "compile").exit_code == 0
     assert run(project, "compile", "--check").exit_code == 0
 
@@ -258,13 +258,13 @@ def test_internal_compiler_error_is_a_diagnostic(project: Path,
     def boom(*args: Any) -> Any:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr("runtime.project._default_compile", boom)
+    monkeypatch.setattr("specwright.runtime.project.compiling._default_compile", boom)
     r = run(project, "compile")
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert ("specs/parcel.md:1:1: error: internal compiler error: RuntimeError: kaput"
             " (please report this)") in r.stderr
     monkeypatch.undo()
-    monkeypatch.setattr("compiler.testgen.render_test_module", boom)  # a renderer bug
+    monkeypatch.setattr("specwright.compiler.testgen.render_test_module", boom)  # a renderer bug
     r = run(project, "compile", "--check")
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "specs/courier.md:1:1: error: internal compiler error: RuntimeError: kaput" in r.stderr
@@ -272,7 +272,7 @@ def test_internal_compiler_error_is_a_diagnostic(project: Path,
 
 def test_duplicate_spec_names(project: Path) -> None:
     """The checker ties a spec's name to its file name; the project still refuses duplicates."""
-    from compiler import compile_spec
+    from specwright.compiler import compile_spec
 
     def same_name(text: str, source: str) -> Any:
         return compile_spec(text.replace("name: courier", "name: parcel"), "specs/parcel.md")
@@ -352,9 +352,9 @@ def test_write_revision_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_parallel_compile_and_check_match_sequential(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from runtime.project_check import check_project
+    from specwright.runtime.project.check import check_project
 
-    monkeypatch.setattr("runtime.project.PARALLEL_MIN", 2)
+    monkeypatch.setattr("specwright.runtime.project.compiling.PARALLEL_MIN", 2)
     a, b = tmp_path / "a", tmp_path / "b"
     for root in (a, b):
         for name in ("one", "two", "three"):

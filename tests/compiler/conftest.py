@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from compiler.ir import (
+from specwright.compiler.ir import (
     CompiledGuardrail,
     CompiledRow,
     CompiledSpec,

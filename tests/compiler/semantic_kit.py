@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from compiler.check import check_spec
-from compiler.errors import SpecError
-from compiler.ir import (
+from specwright.compiler.check import check_spec
+from specwright.compiler.errors import SpecError
+from specwright.compiler.ir import (
     CompiledSpec,
     DecisionTable,
     Example,

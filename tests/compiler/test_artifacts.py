@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any
 
-from compiler.artifacts import ALL_FILES, content_files, render_content, render_revision
-from compiler.ir import CompiledSpec
-from compiler.manifest import content_sha256, content_sha256_of, sha256_hex, spec_sha256
+from specwright.compiler.artifacts import ALL_FILES, content_files, render_content, render_revision
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.manifest import content_sha256, content_sha256_of, sha256_hex, spec_sha256
 
 
 def manifest_of(files: dict[str, bytes]) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def test_file_set_and_manifest(full: CompiledSpec) -> None:
 
 
 def test_compiler_version_defaults_to_the_package(full: CompiledSpec) -> None:
-    from compiler import __version__
+    from specwright.compiler import __version__
 
     files = render_revision(full, revision=1, major=1, source_sha256="0")
     assert manifest_of(files)["compiler_version"] == __version__
@@ -65,7 +65,7 @@ def test_byte_identical_and_no_timestamps(full: CompiledSpec) -> None:
 
 
 def test_test_module_is_an_artifact(full: CompiledSpec) -> None:
-    from compiler.testgen import render_test_module
+    from specwright.compiler.testgen import render_test_module
 
     content = render_content(full, 1)
     assert content["test_carrier_selection.py"] == render_test_module(full).encode()

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from compiler.contract import Change, compare_contracts, compare_schemas, summarize
-from compiler.schema import input_schema, output_schema
+from specwright.compiler.contract import Change, compare_contracts, compare_schemas, summarize
+from specwright.compiler.schema import input_schema, output_schema
 
 
 @pytest.fixture

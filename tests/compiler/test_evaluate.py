@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import semantic_kit as k  # noqa: E402
 
-from compiler.evaluate import (  # noqa: E402
+from specwright.compiler.evaluate import (  # noqa: E402
     GuardrailResult,
     TableConflict,
     TableError,
@@ -25,7 +25,7 @@ from compiler.evaluate import (  # noqa: E402
     evaluate_table,
     to_cel_values,
 )
-from compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable  # noqa: E402
+from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable  # noqa: E402
 
 REQUIRED = tuple(f.name for f in k.CARRIER_OUTPUTS if f.required)
 EXAMPLES = {  # the reference spec's three examples

@@ -14,8 +14,8 @@ from typing import Any
 import cel
 import pytest
 
-from compiler import parse_spec
-from compiler.ir import DecisionTable, Field, Spec
+from specwright.compiler import parse_spec
+from specwright.compiler.ir import DecisionTable, Field, Spec
 
 SPECS_DIR = Path(__file__).resolve().parents[2] / "specs"
 NAMES = [

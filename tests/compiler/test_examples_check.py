@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import semantic_kit as k  # noqa: E402
 
-from compiler import compile_spec  # noqa: E402
-from compiler.errors import SpecError  # noqa: E402
-from compiler.ir import Example  # noqa: E402
+from specwright.compiler import compile_spec  # noqa: E402
+from specwright.compiler.errors import SpecError  # noqa: E402
+from specwright.compiler.ir import Example  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
 REFERENCE = next(

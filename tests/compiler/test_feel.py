@@ -7,8 +7,8 @@ import datetime as dt
 import cel
 import pytest
 
-from compiler.celgen import cell_to_cel, parse_result
-from compiler.feel import (
+from specwright.compiler.celgen import cell_to_cel, parse_result
+from specwright.compiler.feel import (
     Compare,
     FeelError,
     Lit,
@@ -17,7 +17,7 @@ from compiler.feel import (
     parse_unary_tests,
     type_tests,
 )
-from compiler.ir import FieldType
+from specwright.compiler.ir import FieldType
 
 INT = FieldType(kind="integer")
 NUM = FieldType(kind="number")

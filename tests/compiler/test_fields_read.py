@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.celscan import fields_read, flatten
+from specwright.compiler.celscan import fields_read, flatten
 
 NAMES = ("total", "country", "lines", "note")
 

@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import semantic_kit as k  # noqa: E402
 
-from compiler.celscan import scan  # noqa: E402
-from compiler.samples import samples  # noqa: E402
+from specwright.compiler.celscan import scan  # noqa: E402
+from specwright.compiler.samples import samples  # noqa: E402
 
 D = k.SOURCE
 LINE = k.ft(

@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from pydantic import BaseModel, ValidationError
 
-from compiler.ir import CompiledSpec
-from compiler.models_gen import models_source
-from compiler.schema import direction_schema
-from runtime.testing.schema_validation import validator_for
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.models_gen import models_source
+from specwright.compiler.schema import direction_schema
+from specwright.runtime.testing.schema_validation import validator_for
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 _ids = itertools.count()
@@ -65,7 +65,7 @@ def _conftest() -> ModuleType:
 
 @functools.lru_cache(maxsize=1)
 def _specs() -> tuple[tuple[str, CompiledSpec], ...]:
-    from compiler import compile_spec
+    from specwright.compiler import compile_spec
 
     out = [("full", _conftest().full_spec())]
     for path in sorted(SPECS.glob("*.md")):

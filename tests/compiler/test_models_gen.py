@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from compiler.ir import CompiledSpec
-from compiler.models_gen import models_source, python_name
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.models_gen import models_source, python_name
 
 _ids = itertools.count()
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.errors import SpecError
-from compiler.ir import Spec
-from compiler.parse import parse_spec
+from specwright.compiler.errors import SpecError
+from specwright.compiler.ir import Spec
+from specwright.compiler.parse import parse_spec
 
 SPECS = sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.md"))
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler import parse_spec
-from compiler.errors import Diagnostic, SpecError
-from compiler.ir import Route, RouteModel, Spec
+from specwright.compiler import parse_spec
+from specwright.compiler.errors import Diagnostic, SpecError
+from specwright.compiler.ir import Route, RouteModel, Spec
 
 SOURCE = "specs/demo.md"
 REFERENCE = Path(__file__).resolve().parents[2] / "specs" / "carrier-selection.md"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from compiler import parse_spec
-from compiler.errors import Diagnostic, SpecError
-from compiler.ir import Spec
+from specwright.compiler import parse_spec
+from specwright.compiler.errors import Diagnostic, SpecError
+from specwright.compiler.ir import Spec
 
 SOURCE = "specs/demo.md"
 HEAD = """---

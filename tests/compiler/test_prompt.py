@@ -13,15 +13,15 @@ import pytest
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from compiler.ir import CompiledSpec
-from compiler.prompt import jinja_string, prompt_source, template_text
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.prompt import jinja_string, prompt_source, template_text
 
 ROOT = Path(__file__).resolve().parents[2]
 _RENDER_IN_SUBPROCESS = """
 import sys
 from pathlib import Path
-from compiler import compile_spec
-from compiler.prompt import prompt_source
+from specwright.compiler import compile_spec
+from specwright.compiler.prompt import prompt_source
 for path in sorted(Path("specs").glob("*.md")):
     sys.stdout.write(prompt_source(compile_spec(path.read_text(encoding="utf-8"),
                                                 f"specs/{path.name}"), 1))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler.artifacts import INPUT_SCHEMA, OUTPUT_SCHEMA
-from compiler.ir import CompiledSpec
-from compiler.revisions import PreviousRevision, RevisionPlan, plan_revision
+from specwright.compiler.artifacts import INPUT_SCHEMA, OUTPUT_SCHEMA
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.revisions import PreviousRevision, RevisionPlan, plan_revision
 
 
 def previous(plan: RevisionPlan) -> PreviousRevision:

@@ -8,10 +8,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler.ir import CompiledSpec
-from compiler.manifest import canonical_json
-from compiler.schema import TypeNames, input_schema, output_schema, pascal_case
-from runtime.testing.schema_validation import validator_for
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.manifest import canonical_json
+from specwright.compiler.schema import TypeNames, input_schema, output_schema, pascal_case
+from specwright.runtime.testing.schema_validation import validator_for
 
 
 def walk(node: Any) -> list[dict[str, Any]]:

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from compiler import compile_spec
-from compiler.artifacts import render_content
-from compiler.frontmatter import _compose_and_load, split_front_matter
-from compiler.report import Reporter, Text
-from compiler.sections import block_parser, normalize_newlines, split_row
+from specwright.compiler import compile_spec
+from specwright.compiler.artifacts import render_content
+from specwright.compiler.frontmatter import _compose_and_load, split_front_matter
+from specwright.compiler.report import Reporter, Text
+from specwright.compiler.sections import block_parser, normalize_newlines, split_row
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_FILES = sorted((ROOT / "specs").glob("*.md"))
@@ -122,7 +122,7 @@ def test_one_yaml_parse_gives_compose_and_safe_load(text: str) -> None:
 def test_cel_engine_is_the_cel_package_without_its_cli() -> None:
     code = (
         "import sys\n"
-        "from compiler.evaluate import cel_program\n"
+        "from specwright.compiler.evaluate import cel_program\n"
         "assert cel_program('[1, 2].map(x, x * 3)').execute({}) == [3, 6]\n"
         "assert 'cel.cli' not in sys.modules, 'the CEL command line was imported'\n"
         "import cel\n"

@@ -9,8 +9,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import semantic_kit as k  # noqa: E402
 
-from compiler.evaluate import evaluate_table, to_cel_values  # noqa: E402
-from compiler.ir import DecisionTable, Field, Spec  # noqa: E402
+from specwright.compiler.evaluate import evaluate_table, to_cel_values  # noqa: E402
+from specwright.compiler.ir import DecisionTable, Field, Spec  # noqa: E402
 
 INS, OUTS = k.CARRIER_INPUTS, k.CARRIER_OUTPUTS
 D = f"{k.SOURCE}"

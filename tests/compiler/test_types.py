@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from compiler import parse_spec
-from compiler.errors import Diagnostic, SpecError
-from compiler.ir import Field, FieldType
+from specwright.compiler import parse_spec
+from specwright.compiler.errors import Diagnostic, SpecError
+from specwright.compiler.ir import Field, FieldType
 
 SOURCE = "specs/demo.md"
 

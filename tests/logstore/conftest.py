@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from runtime.logstore import LogStore, WriterMode, new_run_id
-from runtime.records import Attempt, RunRecord
+from specwright.runtime.logstore import LogStore, WriterMode, new_run_id
+from specwright.runtime.records import Attempt, RunRecord
 
 PG_ENV = "SPECWRIGHT_TEST_POSTGRES_URL"
 PG_URL = os.environ.get(PG_ENV)
@@ -79,10 +79,10 @@ def make_store(backend: str, location: str, writer: WriterMode) -> StoreFactory:
     def make(**options: Any) -> LogStore:
         options.setdefault("writer", writer)
         if backend == "sqlite":
-            from runtime.logstore.sqlite import SQLiteLogStore
+            from specwright.runtime.logstore.sqlite import SQLiteLogStore
 
             return SQLiteLogStore(Path(location), **options)
-        from runtime.logstore.postgres import PostgresLogStore
+        from specwright.runtime.logstore.postgres import PostgresLogStore
 
         return PostgresLogStore(location, **options)
 

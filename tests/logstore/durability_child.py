@@ -11,19 +11,19 @@ import time
 from pathlib import Path
 from typing import cast
 
-from runtime.logstore import LogStore, WriterMode, new_run_id
-from runtime.records import Attempt, RunRecord
+from specwright.runtime.logstore import LogStore, WriterMode, new_run_id
+from specwright.runtime.records import Attempt, RunRecord
 
 
 async def main(backend: str, location: str, writer_mode: str) -> None:
     store: LogStore
     mode = cast(WriterMode, writer_mode)  # the store refuses anything else
     if backend == "sqlite":
-        from runtime.logstore.sqlite import SQLiteLogStore
+        from specwright.runtime.logstore.sqlite import SQLiteLogStore
 
         store = SQLiteLogStore(Path(location), writer=mode)
     else:
-        from runtime.logstore.postgres import PostgresLogStore
+        from specwright.runtime.logstore.postgres import PostgresLogStore
 
         store = PostgresLogStore(location, writer=mode)
     await store.start()

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from runtime.logstore import LogStore, RunQuery
+from specwright.runtime.logstore import LogStore, RunQuery
 
 CHILD = Path(__file__).with_name("durability_child.py")
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from runtime.logstore import LogStore, LogStoreError, RunQuery, WriterMode
-from runtime.records import RunRecord
+from specwright.runtime.logstore import LogStore, LogStoreError, RunQuery, WriterMode
+from specwright.runtime.records import RunRecord
 
 MakeRun = Callable[..., RunRecord]
 
@@ -74,7 +74,7 @@ async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
 ) -> None:
     import psycopg
 
-    from runtime.logstore.postgres import PostgresLogStore
+    from specwright.runtime.logstore.postgres import PostgresLogStore
 
     name = f"sw-test-{uuid.uuid4().hex[:12]}"
     store = PostgresLogStore(pg_url, application_name=name, writer=writer)
@@ -104,7 +104,7 @@ async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
 async def test_unreachable_postgres_is_one_clear_error(mode: WriterMode) -> None:
-    from runtime.logstore.postgres import PostgresLogStore
+    from specwright.runtime.logstore.postgres import PostgresLogStore
 
     store = PostgresLogStore(
         "postgresql://nobody:hunter2@127.0.0.1:1/none", connect_timeout_s=2, writer=mode

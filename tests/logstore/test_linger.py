@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from runtime.logstore import LogStore
-from runtime.logstore.writer import GroupCommitWriter
-from runtime.records import RunRecord
+from specwright.runtime.logstore import LogStore
+from specwright.runtime.logstore.writer import GroupCommitWriter
+from specwright.runtime.records import RunRecord
 
 MakeRun = Callable[..., RunRecord]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from runtime.cli.logs_cmd import logs
-from runtime.config import load_settings
-from runtime.logstore import LogStore, open_store
-from runtime.logstore.threaded import ThreadedLogStore
-from runtime.records import Attempt, RunRecord
+from specwright.runtime.cli.logs_cmd import logs
+from specwright.runtime.config import load_settings
+from specwright.runtime.logstore import LogStore, open_store
+from specwright.runtime.logstore.threaded import ThreadedLogStore
+from specwright.runtime.records import Attempt, RunRecord
 
 MakeRun = Callable[..., RunRecord]
 

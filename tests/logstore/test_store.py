@@ -9,9 +9,16 @@ from typing import Any
 
 import pytest
 
-from runtime.logstore import InvalidQuery, LogStore, LogStoreError, RunQuery, migrations, new_run_id
-from runtime.logstore.threaded import ThreadedLogStore
-from runtime.records import Attempt, RunRecord
+from specwright.runtime.logstore import (
+    InvalidQuery,
+    LogStore,
+    LogStoreError,
+    RunQuery,
+    migrations,
+    new_run_id,
+)
+from specwright.runtime.logstore.threaded import ThreadedLogStore
+from specwright.runtime.records import Attempt, RunRecord
 
 MakeRun = Callable[..., RunRecord]
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from runtime.logstore.ulid import encode, is_run_id, new_run_id, timestamp_of
+from specwright.runtime.logstore.ulid import encode, is_run_id, new_run_id, timestamp_of
 
 
 def test_format_and_known_vector() -> None:

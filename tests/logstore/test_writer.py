@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from runtime.logstore.base import LogStoreError
-from runtime.logstore.writer import GroupCommitWriter
+from specwright.runtime.logstore.base import LogStoreError
+from specwright.runtime.logstore.writer import GroupCommitWriter
 
 
 class MemoryHooks:

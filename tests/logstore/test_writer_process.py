@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from runtime.logstore import LogStore, LogStoreError, RunQuery
-from runtime.logstore.sqlite import SQLiteLogStore
-from runtime.logstore.threaded import ThreadedLogStore
-from runtime.logstore.writer_process import ProcessLink
-from runtime.records import RunRecord
+from specwright.runtime.logstore import LogStore, LogStoreError, RunQuery
+from specwright.runtime.logstore.sqlite import SQLiteLogStore
+from specwright.runtime.logstore.threaded import ThreadedLogStore
+from specwright.runtime.logstore.writer_process import ProcessLink
+from specwright.runtime.records import RunRecord
 
 MakeRun = Callable[..., RunRecord]
 
@@ -28,7 +28,7 @@ def make_process_store(backend: str, location: str) -> Callable[[], LogStore]:
     def make() -> LogStore:
         if backend == "sqlite":
             return SQLiteLogStore(Path(location), writer="process")
-        from runtime.logstore.postgres import PostgresLogStore
+        from specwright.runtime.logstore.postgres import PostgresLogStore
 
         return PostgresLogStore(location, writer="process")
 

@@ -1,7 +1,7 @@
 """Fixtures of the model-layer suite; helpers live in ``mdl_support`` beside this file.
 
 The network guard (``runtime/testing/network_guard.py``) is registered for every test run by
-``-p runtime.testing.network_guard`` in ``pyproject.toml``.
+``-p specwright.runtime.testing.network_guard`` in ``pyproject.toml``.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx2
 
-from runtime.config import Settings
-from runtime.models.base import Message, ModelRequest, Problem
+from specwright.runtime.config import Settings
+from specwright.runtime.models.base import Message, ModelRequest, Problem
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 ANT_SECRET = "sk-ant-test-0123456789SECRET"

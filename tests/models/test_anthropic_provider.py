@@ -10,16 +10,16 @@ import httpx2
 import pytest
 from mdl_support import ANT_SECRET, GOOD, FakeHTTP, claude, error, ok, request, settings
 
-from runtime.errors import (
+from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
     ModelNotConfigured,
     RateLimited,
     RetryableProviderError,
 )
-from runtime.models.base import Completion, Message, UnparseableOutput
-from runtime.models.lowering import lower
-from runtime.models.registry import ClientPool, build_model
+from specwright.runtime.models.base import Completion, Message, UnparseableOutput
+from specwright.runtime.models.lowering import lower
+from specwright.runtime.models.registry import ClientPool, build_model
 
 ENV = {"ANTHROPIC_API_KEY": ANT_SECRET}
 

@@ -6,9 +6,9 @@ import json
 
 from mdl_support import GOOD, FakeHTTP, chat, ok, request, settings
 
-from runtime.models.lowering import lower
-from runtime.models.pricing import FREE, PriceBook
-from runtime.models.registry import ClientPool, build_model
+from specwright.runtime.models.lowering import lower
+from specwright.runtime.models.pricing import FREE, PriceBook
+from specwright.runtime.models.registry import ClientPool, build_model
 
 DEPLOYMENTS = {
     "ollama": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:11434/v1",

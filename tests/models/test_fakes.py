@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 from mdl_support import GOOD, SCHEMA, SECRET, FakeHTTP, chat, ok, request, settings
 
-from compiler.ir import Route, RouteModel
-from runtime.errors import ReplayMiss
-from runtime.models.base import Completion, ModelsExhausted, UnparseableOutput
-from runtime.models.cassette import (
+from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.errors import ReplayMiss
+from specwright.runtime.models.base import Completion, ModelsExhausted, UnparseableOutput
+from specwright.runtime.models.cassette import (
     Cassette,
     RecordingModel,
     ReplayModel,
@@ -21,10 +21,10 @@ from runtime.models.cassette import (
     recorder,
     replayer,
 )
-from runtime.models.fake import ScriptedModel, ScriptExhausted, no_sleep, rate_limited
-from runtime.models.mock import MockModel, generate
-from runtime.models.registry import ClientPool, build_route
-from runtime.models.router import Router
+from specwright.runtime.models.fake import ScriptedModel, ScriptExhausted, no_sleep, rate_limited
+from specwright.runtime.models.mock import MockModel, generate
+from specwright.runtime.models.registry import ClientPool, build_route
+from specwright.runtime.models.router import Router
 
 # ------------------------------------------------------------------------------ ScriptedModel
 
@@ -120,7 +120,7 @@ async def test_mock_answers_with_the_example_output_when_the_input_matches() -> 
 
 
 async def test_mock_from_a_compiled_spec() -> None:
-    from compiler import compile_spec
+    from specwright.compiler import compile_spec
 
     root = Path(__file__).resolve().parents[2]
     compiled = compile_spec((root / "specs/carrier-selection.md").read_text(), "specs/carrier-selection.md")

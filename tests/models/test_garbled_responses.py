@@ -30,12 +30,12 @@ from mdl_support import (
     settings,
 )
 
-from compiler.ir import Route, RouteModel
-from runtime.errors import MalformedResponse, RetryableProviderError
-from runtime.models.anthropic_provider import AnthropicProvider
-from runtime.models.base import Completion, ModelsExhausted, UnparseableOutput
-from runtime.models.openai_provider import OpenAIProvider
-from runtime.models.registry import ClientPool, build_model, build_route
+from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.errors import MalformedResponse, RetryableProviderError
+from specwright.runtime.models.anthropic_provider import AnthropicProvider
+from specwright.runtime.models.base import Completion, ModelsExhausted, UnparseableOutput
+from specwright.runtime.models.openai_provider import OpenAIProvider
+from specwright.runtime.models.registry import ClientPool, build_model, build_route
 
 LOCAL_KEY = "sk-local-0123456789abcdefLOCAL"
 DEPLOYMENTS = {"local": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:8000/v1",

@@ -12,8 +12,8 @@ import openai
 import pytest
 from mdl_support import chat
 
-from runtime.models import idle_check
-from runtime.models.registry import ClientPool
+from specwright.runtime.models import idle_check
+from specwright.runtime.models.registry import ClientPool
 
 
 class ClosingServer:

@@ -7,10 +7,10 @@ from typing import Any
 
 from mdl_support import GOOD, Clock, LoopbackServer, chat, claude, request, settings
 
-from compiler.ir import Route, RouteModel
-from runtime.models.lowering import lower
-from runtime.models.registry import ClientPool, build_route
-from runtime.testing.server import free_port
+from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.models.lowering import lower
+from specwright.runtime.models.registry import ClientPool, build_route
+from specwright.runtime.testing.server import free_port
 
 
 async def test_openai_compatible_and_anthropic_over_loopback() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mdl_support import SCHEMA
 
-from runtime.models.lowering import UnsupportedSchema, lower, unsupported
+from specwright.runtime.models.lowering import UnsupportedSchema, lower, unsupported
 
 NESTED: dict[str, Any] = {
     "type": "object",

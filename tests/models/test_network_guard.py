@@ -9,9 +9,9 @@ import httpx2
 import pytest
 from mdl_support import request, settings
 
-from compiler.ir import Route, RouteModel
-from runtime.models.registry import ClientPool, build_route
-from runtime.testing.network_guard import NetworkBlocked, is_loopback
+from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.models.registry import ClientPool, build_route
+from specwright.runtime.testing.network_guard import NetworkBlocked, is_loopback
 
 
 def test_connect_to_a_public_address_is_blocked_before_connecting() -> None:

@@ -11,17 +11,17 @@ import openai
 import pytest
 from mdl_support import GOOD, SECRET, FakeHTTP, chat, error, ok, request, settings
 
-from runtime.errors import (
+from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
     ModelNotConfigured,
     RateLimited,
     RetryableProviderError,
 )
-from runtime.models.base import Completion, Message, UnparseableOutput
-from runtime.models.lowering import lower
-from runtime.models.openai_provider import OpenAIProvider
-from runtime.models.registry import ClientPool, build_model
+from specwright.runtime.models.base import Completion, Message, UnparseableOutput
+from specwright.runtime.models.lowering import lower
+from specwright.runtime.models.openai_provider import OpenAIProvider
+from specwright.runtime.models.registry import ClientPool, build_model
 
 ENV = {"OPENAI_API_KEY": SECRET}
 JSON_OBJECT_DEPLOYMENT = {"ollama": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:11434/v1",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.models.parsing import ParseError, parse_json_object
+from specwright.runtime.models.parsing import ParseError, parse_json_object
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from mdl_support import settings
 
-from runtime.models.base import Usage
-from runtime.models.pricing import FREE, ModelPrice, PriceBook, base_model, cost_of, shipped_table
+from specwright.runtime.models.base import Usage
+from specwright.runtime.models.pricing import (
+    FREE,
+    ModelPrice,
+    PriceBook,
+    base_model,
+    cost_of,
+    shipped_table,
+)
 
 
 def test_shipped_table_is_dated_and_covers_current_models() -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from mdl_support import SCHEMA, request, settings
 
-from compiler.ir import Route, RouteModel
-from runtime.errors import ModelNotConfigured
-from runtime.models._support import Endpoint
-from runtime.models.anthropic_provider import AnthropicProvider
-from runtime.models.base import Completion, ModelRequest
-from runtime.models.compat_provider import CompatProvider
-from runtime.models.openai_provider import OpenAIProvider
-from runtime.models.registry import (
+from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.errors import ModelNotConfigured
+from specwright.runtime.models._support import Endpoint
+from specwright.runtime.models.anthropic_provider import AnthropicProvider
+from specwright.runtime.models.base import Completion, ModelRequest
+from specwright.runtime.models.compat_provider import CompatProvider
+from specwright.runtime.models.openai_provider import OpenAIProvider
+from specwright.runtime.models.registry import (
     KINDS,
     ClientPool,
     UnavailableModel,

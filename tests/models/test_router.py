@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from mdl_support import GOOD, Clock, check_carrier, request, settings
 
-from compiler.ir import Route, RouteModel
-from runtime.errors import ReplayMiss
-from runtime.models.base import Completion, ModelsExhausted, ModelsNotConfigured, Usage
-from runtime.models.fake import (
+from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.errors import ReplayMiss
+from specwright.runtime.models.base import Completion, ModelsExhausted, ModelsNotConfigured, Usage
+from specwright.runtime.models.fake import (
     ScriptedModel,
     context_too_long,
     no_sleep,
@@ -20,9 +20,9 @@ from runtime.models.fake import (
     server_error,
     timed_out,
 )
-from runtime.models.pricing import ModelPrice, PriceBook
-from runtime.models.registry import build_route
-from runtime.models.router import Router
+from specwright.runtime.models.pricing import ModelPrice, PriceBook
+from specwright.runtime.models.registry import build_route
+from specwright.runtime.models.router import Router
 
 USAGE = Usage(100, 20)
 
@@ -340,7 +340,7 @@ def test_check_helper_is_consistent() -> None:
 
 
 async def test_a_models_own_output_invalid_is_repaired_too() -> None:
-    from runtime.errors import OutputInvalid
+    from specwright.runtime.errors import OutputInvalid
 
     a = fake("fake:a", OutputInvalid("no content"), GOOD)
     comp = await router(a).complete(request())

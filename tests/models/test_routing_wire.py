@@ -20,10 +20,10 @@ from mdl_support import (
     settings,
 )
 
-from compiler.ir import Route, RouteModel
-from runtime.models.base import ModelsExhausted
-from runtime.models.pricing import shipped_table
-from runtime.models.registry import ClientPool, build_route
+from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.models.base import ModelsExhausted
+from specwright.runtime.models.pricing import shipped_table
+from specwright.runtime.models.registry import ClientPool, build_route
 
 ROUTE = Route(models=(RouteModel(ref="openai:gpt-4.1-mini"),
                       RouteModel(ref="anthropic:claude-haiku-4-5")))

@@ -10,8 +10,8 @@ import httpx2
 import openai
 from mdl_support import LoopbackServer, chat
 
-from runtime.models.registry import ClientPool
-from runtime.models.shards import CONNECTIONS_PER_POOL, ShardedPool, shard_pools
+from specwright.runtime.models.registry import ClientPool
+from specwright.runtime.models.shards import CONNECTIONS_PER_POOL, ShardedPool, shard_pools
 
 
 def slow_server(delay: float) -> LoopbackServer:

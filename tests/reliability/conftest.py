@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from runtime.fakeserver import FakeConfig, FakeServerThread  # noqa: E402
+from specwright.runtime.fakeserver import FakeConfig, FakeServerThread  # noqa: E402
 
 PG_ENV = "SPECWRIGHT_TEST_POSTGRES_URL"
 PG_SKIP = "set SPECWRIGHT_TEST_POSTGRES_URL to run against PostgreSQL"

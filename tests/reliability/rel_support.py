@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from runtime.config import Settings, load_settings
-from runtime.logstore import open_store
-from runtime.records import RunRecord
-from runtime.testing.server import ServeProcess
+from specwright.runtime.config import Settings, load_settings
+from specwright.runtime.logstore import open_store
+from specwright.runtime.records import RunRecord
+from specwright.runtime.testing.server import ServeProcess
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {"FAKE_OPENAI_KEY": "sk-fake-openai-000000", "FAKE_ANTHROPIC_KEY": "sk-fake-ant-000000"}
@@ -75,7 +75,7 @@ def make_project(root: Path, fake_url: str, specs: Iterable[str] = ("carrier-sel
 
 
 def compile_here(root: Path) -> None:
-    from runtime.project import compile_project
+    from specwright.runtime.project.compiling import compile_project
 
     result = compile_project(root, load_settings(root, {}))
     errors = [str(d) for o in result.outcomes for d in o.errors]

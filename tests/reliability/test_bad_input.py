@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from runtime.catalog import load_catalog
-from runtime.fakeserver import FakeServerThread
+from specwright.runtime.engine.catalog import load_catalog
+from specwright.runtime.fakeserver import FakeServerThread
 
 SPECS = ("order-validation", "carrier-selection", "returns-evaluation", "product-moderation",
          "inventory-routing", "address-exception")
@@ -237,8 +237,8 @@ def test_wrong_methods_paths_and_log_queries(client: httpx.Client) -> None:
 
 
 async def test_nul_characters_are_data_on_postgres(tmp_path: Path, pg_url: str) -> None:
-    from runtime.app import create_app
-    from runtime.config import load_settings
+    from specwright.runtime.config import load_settings
+    from specwright.runtime.http.app import create_app
 
     project = make_project(tmp_path / "proj", "http://127.0.0.1:9", specs=("order-validation",))
     app = create_app(load_settings(project, {"SPECWRIGHT_DATABASE_URL": pg_url}), project)

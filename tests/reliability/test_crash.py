@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 from rel_support import CARRIER_DOMESTIC, Server, logged_runs, make_project, tracebacks
 
-from runtime.config import load_settings
-from runtime.fakeserver import FakeServerThread
-from runtime.logstore import sqlite_path
+from specwright.runtime.config import load_settings
+from specwright.runtime.fakeserver import FakeServerThread
+from specwright.runtime.logstore import sqlite_path
 
 ACKED_BEFORE_KILL = 120
 CLIENTS = 24

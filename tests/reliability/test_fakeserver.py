@@ -14,11 +14,17 @@ import httpx
 import jsonschema
 import pytest
 
-from runtime.config import Settings
-from runtime.errors import RateLimited, RetryableProviderError
-from runtime.fakeserver import DEFAULT_FAULTS, FakeConfig, FakeServer, FaultMix, fault_kind
-from runtime.models.base import Completion, Message, ModelRequest, UnparseableOutput
-from runtime.models.registry import ClientPool, build_model
+from specwright.runtime.config import Settings
+from specwright.runtime.errors import RateLimited, RetryableProviderError
+from specwright.runtime.fakeserver import (
+    DEFAULT_FAULTS,
+    FakeConfig,
+    FakeServer,
+    FaultMix,
+    fault_kind,
+)
+from specwright.runtime.models.base import Completion, Message, ModelRequest, UnparseableOutput
+from specwright.runtime.models.registry import ClientPool, build_model
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -168,7 +174,7 @@ async def test_responses_keep_request_order_on_a_keep_alive_connection() -> None
 
 def test_command_line_server_with_control_endpoints() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runtime.fakeserver", "--port", "0", "--mix", "500=1",
+        [sys.executable, "-m", "specwright.runtime.fakeserver", "--port", "0", "--mix", "500=1",
          "--latency-ms", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -196,6 +202,6 @@ def test_command_line_server_with_control_endpoints() -> None:
 
 
 def test_command_line_refuses_a_public_address() -> None:
-    proc = subprocess.run([sys.executable, "-m", "runtime.fakeserver", "--host", "0.0.0.0"],
+    proc = subprocess.run([sys.executable, "-m", "specwright.runtime.fakeserver", "--host", "0.0.0.0"],
                           capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 2 and "loopback only" in proc.stderr

@@ -36,12 +36,12 @@ from rel_support import (
     tracebacks,
 )
 
-from runtime.app import create_app
-from runtime.config import load_settings
-from runtime.fakeserver import FakeConfig, FakeServerThread, FaultMix
-from runtime.models.base import Usage
-from runtime.models.pricing import PriceBook
-from runtime.records import RunRecord
+from specwright.runtime.config import load_settings
+from specwright.runtime.fakeserver import FakeConfig, FakeServerThread, FaultMix
+from specwright.runtime.http.app import create_app
+from specwright.runtime.models.base import Usage
+from specwright.runtime.models.pricing import PriceBook
+from specwright.runtime.records import RunRecord
 
 RUNS = 300
 CONCURRENCY = 16

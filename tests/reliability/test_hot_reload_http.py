@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 from rel_support import Server, compile_here, logged_runs, tracebacks, write_config
 
-from runtime.config import load_settings
-from runtime.fakeserver import FakeServerThread
+from specwright.runtime.config import load_settings
+from specwright.runtime.fakeserver import FakeServerThread
 
 TINY = """\
 ---

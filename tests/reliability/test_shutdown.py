@@ -16,8 +16,8 @@ import httpx
 import pytest
 from rel_support import CARRIER_DOMESTIC, Server, logged_runs, make_project, tracebacks
 
-from runtime.config import load_settings
-from runtime.fakeserver import FakeServerThread
+from specwright.runtime.config import load_settings
+from specwright.runtime.fakeserver import FakeServerThread
 
 IN_FLIGHT = 24
 CARRIER_PATH = "/specs/carrier-selection/v1"

@@ -23,7 +23,7 @@ from rel_support import (
     tracebacks,
 )
 
-from runtime.fakeserver import FakeServerThread
+from specwright.runtime.fakeserver import FakeServerThread
 
 ORDER_PATH = "/specs/order-validation/v1"
 CARRIER_PATH = "/specs/carrier-selection/v1"

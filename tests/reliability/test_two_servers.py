@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 from rel_support import CARRIER_DOMESTIC, ORDER_OK, Server, make_project, post_each, tracebacks
 
-from runtime.fakeserver import FakeServerThread
-from runtime.logstore import migrations
+from specwright.runtime.fakeserver import FakeServerThread
+from specwright.runtime.logstore import migrations
 
 PER_SERVER = 100
 

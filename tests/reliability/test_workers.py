@@ -33,11 +33,11 @@ from rel_support import (
     tracebacks,
 )
 
-from runtime.cli import main
-from runtime.config import load_settings
-from runtime.fakeserver import FakeServerThread
-from runtime.logstore import RunQuery, open_store
-from runtime.testing.server import ServeProcess, alive
+from specwright.runtime.cli import main
+from specwright.runtime.config import load_settings
+from specwright.runtime.fakeserver import FakeServerThread
+from specwright.runtime.logstore import RunQuery, open_store
+from specwright.runtime.testing.server import ServeProcess, alive
 
 WORKERS = 2
 CLIENTS = 4  # of the steady load while SIGHUP replaces the workers

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rt_support  # noqa: E402
 from rt_support import AppFactory  # noqa: E402
 
-from runtime.app import create_app  # noqa: E402
-from runtime.config import Settings  # noqa: E402
+from specwright.runtime.config import Settings  # noqa: E402
+from specwright.runtime.http.app import create_app  # noqa: E402
 
 
 @pytest.fixture(scope="session")

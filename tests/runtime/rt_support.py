@@ -1,7 +1,7 @@
 """Helpers of the runtime suite (imported by its conftest and tests).
 
 Hand-built ``CompiledSpec`` objects rendered into revision directories by the real compiler
-back-end (``compiler.artifacts``), so a test controls exactly the tables, guardrails and
+back-end (``specwright.compiler.artifacts``), so a test controls exactly the tables, guardrails and
 sensitive fields it exercises; a scripted stand-in model; an app client with its lifespan.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from compiler.artifacts import render_revision
-from compiler.ir import (
+from specwright.compiler.artifacts import render_revision
+from specwright.compiler.ir import (
     CompiledGuardrail,
     CompiledRow,
     CompiledSpec,
@@ -31,10 +31,10 @@ from compiler.ir import (
     RouteModel,
     Spec,
 )
-from compiler.manifest import spec_sha256
-from runtime.models.base import Completion, ModelRequest
-from runtime.records import Attempt, RunRecord
-from runtime.state import get_state
+from specwright.compiler.manifest import spec_sha256
+from specwright.runtime.http.state import get_state
+from specwright.runtime.models.base import Completion, ModelRequest
+from specwright.runtime.records import Attempt, RunRecord
 
 REPO = Path(__file__).resolve().parents[2]
 AppFactory = Callable[..., FastAPI]  # the make_app fixture: make_app(root=..., **create_app kw)
@@ -213,9 +213,9 @@ def hand_project(root: Path) -> Path:
 
 
 def compile_examples(dest: Path) -> Path:
-    """The repository's specs/ copied to ``dest`` and compiled there with runtime.project."""
-    from runtime.config import Settings
-    from runtime.project import compile_project
+    """The repository's specs/ copied to ``dest`` and compiled there with specwright.runtime.project.compiling."""
+    from specwright.runtime.config import Settings
+    from specwright.runtime.project.compiling import compile_project
 
     copy_specs(dest)
     result = compile_project(dest, Settings(), write=True)

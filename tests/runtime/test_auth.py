@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from rt_support import AppFactory, assert_error, no_model, running
 
-from runtime.auth import KeyStore, hash_token, keys_path
-from runtime.cli import main
-from runtime.config import Settings
+from specwright.runtime.cli import main
+from specwright.runtime.config import Settings
+from specwright.runtime.http.auth import KeyStore, hash_token, keys_path
 
 TRIAGE = {"order_total": 10, "country": "US"}
 

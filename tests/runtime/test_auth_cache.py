@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime import auth
-from runtime.auth import CHECK_INTERVAL_S, KeyStore
+from specwright.runtime.http import auth
+from specwright.runtime.http.auth import CHECK_INTERVAL_S, KeyStore
 
 
 def test_other_processes_changes_apply_within_the_interval(

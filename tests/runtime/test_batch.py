@@ -9,10 +9,10 @@ from pathlib import Path
 from click.testing import CliRunner
 from rt_support import no_model
 
-from runtime.batch import run_batch
-from runtime.cli import main
-from runtime.config import Settings
-from runtime.logstore import RunQuery, open_store
+from specwright.runtime.cli import main
+from specwright.runtime.config import Settings
+from specwright.runtime.engine.batch import run_batch
+from specwright.runtime.logstore import RunQuery, open_store
 
 LINES = [
     json.dumps({"order_total": 10, "country": "US"}),

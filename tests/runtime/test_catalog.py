@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rt_support import SHIPPING_INPUT, AppFactory, ScriptedStandIn, assert_error, logged, running
 
-from runtime.catalog import load_catalog
-from runtime.errors import NotFound
+from specwright.runtime.engine.catalog import load_catalog
+from specwright.runtime.errors import NotFound
 
 
 def test_load_groups_revisions_by_major_and_resolves(project: Path) -> None:
@@ -69,9 +69,9 @@ async def test_a_request_in_flight_keeps_its_revision_across_a_swap(
 
     from rt_support import shipping_spec, write_revision
 
-    from runtime.models.base import Completion, ModelRequest
-    from runtime.spec_routes import sync_routes
-    from runtime.state import get_state
+    from specwright.runtime.http.calls import sync_routes
+    from specwright.runtime.http.state import get_state
+    from specwright.runtime.models.base import Completion, ModelRequest
 
     release = asyncio.Event()
     asked = asyncio.Event()

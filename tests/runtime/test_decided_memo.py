@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from compiler.evaluate import GuardrailResult, evaluate_guardrails, to_cel_values
-from runtime.catalog import LoadedRevision, load_catalog
-from runtime.logstore.codec import RUN_COLUMNS, run_to_rows
-from runtime.models.mock import MockModel
-from runtime.pipeline import RunResult, execute
-from runtime.records import RunRecord
-from runtime.run_plan import build_plan, memo_key
-from runtime.testing.strategies import valid_inputs
+from specwright.compiler.evaluate import GuardrailResult, evaluate_guardrails, to_cel_values
+from specwright.runtime.engine.catalog import LoadedRevision, load_catalog
+from specwright.runtime.engine.pipeline import RunResult, execute
+from specwright.runtime.engine.run_plan import build_plan, memo_key
+from specwright.runtime.logstore.codec import RUN_COLUMNS, run_to_rows
+from specwright.runtime.models.mock import MockModel
+from specwright.runtime.records import RunRecord
+from specwright.runtime.testing.input_strategies import valid_inputs
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(REPO / "generated")
@@ -120,7 +120,7 @@ def test_a_caller_changing_an_answer_does_not_change_the_next() -> None:
 
 
 def test_the_memos_stop_growing_at_their_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import runtime.run_plan as run_plan
+    import specwright.runtime.engine.run_plan as run_plan
 
     monkeypatch.setattr(run_plan, "MEMO_LIMIT", 1)
     revision = fresh(CATALOG.resolve("order-validation", 1))

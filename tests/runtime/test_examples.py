@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from rt_support import CARRIER_IN, ORDER_OK, AppFactory, assert_error, logged, running
 
-from runtime.models.fake import ScriptedModel, no_sleep
-from runtime.models.router import Router
+from specwright.runtime.models.fake import ScriptedModel, no_sleep
+from specwright.runtime.models.router import Router
 
 pytestmark = pytest.mark.usefixtures("no_provider_keys")
 

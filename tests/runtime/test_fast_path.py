@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from rt_support import AppFactory, assert_error, no_model, running
 
-import runtime.app
-import runtime.spec_routes
+import specwright.runtime.http.app
+import specwright.runtime.http.calls
 
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("ok", {"json": {"order_total": 120.5, "country": "US"}}),
@@ -46,13 +46,13 @@ async def test_fast_path_answers_as_fastapi_does(
     make_app: AppFactory, case: str, request_kw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     served: list[str] = []
-    original = runtime.app.serve_spec_request
+    original = specwright.runtime.http.app.serve_spec_request
 
     async def counting(state: Any, route: Any, scope: Any, receive: Any, send: Any) -> None:
         served.append(route.path)
         await original(state, route, scope, receive, send)
 
-    monkeypatch.setattr(runtime.app, "serve_spec_request", counting)
+    monkeypatch.setattr(specwright.runtime.http.app, "serve_spec_request", counting)
     app = make_app(model_factory=no_model)
     async with running(app) as fast:
         transport = httpx.ASGITransport(app=_through_fastapi(app))
@@ -70,7 +70,7 @@ async def test_a_bug_is_a_typed_500_and_logged(
     async def broken(*args: Any, **kw: Any) -> Any:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(runtime.spec_routes, "execute", broken)
+    monkeypatch.setattr(specwright.runtime.http.calls, "execute", broken)
     app = make_app(model_factory=no_model)
     with caplog.at_level(logging.ERROR, logger="specwright.http"):
         async with running(app) as c:

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 from rt_support import running
 
-from runtime.app import create_app
-from runtime.config import Settings
-from runtime.project import compile_project
+from specwright.runtime.config import Settings
+from specwright.runtime.http.app import create_app
+from specwright.runtime.project.compiling import compile_project
 
 TINY = """\
 ---

@@ -231,7 +231,7 @@ async def test_bad_bodies_are_clear_4xx(make_app: AppFactory) -> None:
 
 
 async def test_body_over_the_limit_is_413_before_it_is_read(make_app: AppFactory) -> None:
-    from runtime.config import Settings
+    from specwright.runtime.config import Settings
 
     app = make_app(model_factory=no_model, settings=Settings(max_body_bytes=1000))
     async with running(app) as c:

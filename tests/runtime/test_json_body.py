@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.http_errors import InvalidJson, _parse_carefully, parse_json_body
+from specwright.runtime.http.error_bodies import InvalidJson, _parse_carefully, parse_json_body
 
 JSON = "application/json"
 

@@ -1,4 +1,4 @@
-"""``runtime.jsontext``: the Rust-encoded text holds exactly the value the standard library's
+"""``specwright.runtime.jsontext``: the Rust-encoded text holds exactly the value the standard library's
 does, and is the same text but for how a float's exponent may be written (``1e-7``, ``1e-07``)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.jsontext import dumps, dumps_bytes
+from specwright.runtime.jsontext import dumps, dumps_bytes
 
 _VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Message
 
-from runtime.http_errors import CatchAll
-from runtime.logstore.base import LogStoreError
+from specwright.runtime.http.error_bodies import CatchAll
+from specwright.runtime.logstore.base import LogStoreError
 
 
 def failing_app(error: BaseException) -> CatchAll:

@@ -1,5 +1,5 @@
 """The native fast path gives CEL's result or steps aside: generated expressions over values of
-every type are evaluated by both (``runtime.native_cel`` and the CEL binding) and must agree
+every type are evaluated by both (``specwright.runtime.engine.native_cel`` and the CEL binding) and must agree
 exactly whenever the native closure answers; the served specs' tables and guardrails must agree
 on generated inputs."""
 
@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from compiler.evaluate import to_cel_values
-from runtime.catalog import LoadedRevision, load_catalog
-from runtime.combined_cel import CombinedCel
-from runtime.native_cel import Unsupported, compile_native, plain_value
-from runtime.testing.strategies import valid_inputs
+from specwright.compiler.evaluate import to_cel_values
+from specwright.runtime.engine.catalog import LoadedRevision, load_catalog
+from specwright.runtime.engine.combined_cel import CombinedCel
+from specwright.runtime.engine.native_cel import Unsupported, compile_native, plain_value
+from specwright.runtime.testing.input_strategies import valid_inputs
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(REPO / "generated")

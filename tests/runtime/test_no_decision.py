@@ -6,9 +6,14 @@ from pathlib import Path
 
 from rt_support import AppFactory, logged, no_model, running, triage_spec, write_revision
 
-from runtime.logstore.base import RUN_STATUSES, RunQuery
-from runtime.records import RunStatus
-from runtime.run_errors import DecisionConflict, DecisionError, NoDecision, status_of
+from specwright.runtime.engine.failures import (
+    DecisionConflict,
+    DecisionError,
+    NoDecision,
+    status_of,
+)
+from specwright.runtime.logstore.base import RUN_STATUSES, RunQuery
+from specwright.runtime.records import RunStatus
 
 
 def _gap_project(root: Path) -> Path:

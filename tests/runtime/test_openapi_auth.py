@@ -7,9 +7,9 @@ from typing import Any
 
 from rt_support import AppFactory, running
 
-from runtime.auth import KeyStore, keys_path
-from runtime.config import Settings
-from runtime.state import get_state
+from specwright.runtime.config import Settings
+from specwright.runtime.http.auth import KeyStore, keys_path
+from specwright.runtime.http.state import get_state
 
 EITHER = [{"bearer": []}, {"apiKey": []}]
 

@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runtime.app import GC_THRESHOLD, SWITCH_INTERVAL_S
+from specwright.runtime.http.app import GC_THRESHOLD, SWITCH_INTERVAL_S
 
 _CHILD = """
 import asyncio, gc, json, sys
 from pathlib import Path
-from runtime.app import create_app
-from runtime.config import load_settings
+from specwright.runtime.http.app import create_app
+from specwright.runtime.config import load_settings
 
 async def main(root: Path, tune: bool) -> dict:
     before = sys.getswitchinterval()

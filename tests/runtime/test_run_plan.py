@@ -1,5 +1,5 @@
 """The run plan hands CEL only the fields some table or guardrail reads, converted once; results
-must equal ``compiler.evaluate`` on every field."""
+must equal ``specwright.compiler.evaluate`` on every field."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.evaluate import evaluate_guardrails, evaluate_table, to_cel_values
-from runtime.catalog import LoadedRevision, load_catalog
+from specwright.compiler.evaluate import evaluate_guardrails, evaluate_table, to_cel_values
+from specwright.runtime.engine.catalog import LoadedRevision, load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(REPO / "generated")

@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from runtime.app import create_app
-from runtime.config import Settings
+from specwright.runtime.config import Settings
+from specwright.runtime.http.app import create_app
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from runtime.config import Settings
-from runtime.logstore import open_store
-from runtime.testing.server import ServeProcess
+from specwright.runtime.config import Settings
+from specwright.runtime.logstore import open_store
+from specwright.runtime.testing.server import ServeProcess
 
 TRIAGE = {"order_total": 10, "country": "US"}
 

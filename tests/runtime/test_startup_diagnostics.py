@@ -10,10 +10,10 @@ import pytest
 from rt_support import running
 from test_hot_reload import TINY
 
-import runtime.project
-from runtime.app import create_app
-from runtime.config import Settings
-from runtime.project import compile_project
+import specwright.runtime.project.compiling
+from specwright.runtime.config import Settings
+from specwright.runtime.http.app import create_app
+from specwright.runtime.project.compiling import compile_project
 
 
 def _files(root: Path) -> set[str]:
@@ -65,13 +65,13 @@ async def test_unchanged_specs_are_not_compiled_at_start(
 ) -> None:
     root = _project(tmp_path)
     calls: list[Path] = []
-    real = runtime.project.compile_and_plan
+    real = specwright.runtime.project.compiling.compile_and_plan
 
     def counting(root: Path, settings: Settings, path: Path, *a: object) -> object:
         calls.append(path)
         return real(root, settings, path)
 
-    monkeypatch.setattr(runtime.project, "compile_and_plan", counting)
+    monkeypatch.setattr(specwright.runtime.project.compiling, "compile_and_plan", counting)
     async with running(create_app(Settings(), root)) as c:
         detail = (await c.get("/specs/tiny")).json()
         assert detail["compiles"] is True and detail["diagnostics"] == []
@@ -88,7 +88,7 @@ async def test_unchanged_specs_are_not_compiled_at_start(
 
 
 def test_stale_specs_hashes_the_text_the_manifest_hashes(tmp_path: Path) -> None:
-    from runtime.watch import stale_specs
+    from specwright.runtime.http.watch import stale_specs
 
     root = tmp_path / "proj"
     (root / "specs").mkdir(parents=True)

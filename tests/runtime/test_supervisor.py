@@ -8,8 +8,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from runtime.cli import main
-from runtime.cli.supervisor import bind_sockets
+from specwright.runtime.cli import main
+from specwright.runtime.cli.supervisor import bind_sockets
 
 reuse_port = pytest.mark.skipif(sys.platform != "linux",
                                 reason="a socket per worker on Linux only (SO_REUSEPORT)")

@@ -23,7 +23,7 @@ from tg_support import (
     tamper,
 )
 
-from runtime import testing
+from specwright.runtime import testing
 
 SPEC = "carrier-selection"
 SOURCE = f"specs/{SPEC}.md"

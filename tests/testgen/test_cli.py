@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tg_support import SIX, edit, make_project, run_cli, spec_text
 
-from compiler import compile_spec
+from specwright.compiler import compile_spec
 
 
 def _row(stdout: str, spec: str) -> list[str]:

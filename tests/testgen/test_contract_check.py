@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tg_support import edit, make_project, revision_dir, spec_text
 
-from compiler.manifest import sha256_hex
-from runtime import testing
+from specwright.compiler.manifest import sha256_hex
+from specwright.runtime import testing
 
 SPEC = "carrier-selection"
 

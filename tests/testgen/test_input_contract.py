@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from tg_support import SIX, make_project, revision_dir, spec_text
 
-from compiler import compile_spec
-from compiler.ir import Field
-from compiler.schema import input_schema
-from runtime import testing
-from runtime.testing.schema_validation import validator_for
-from runtime.testing.strategies import invalid_mutations, valid_inputs
+from specwright.compiler import compile_spec
+from specwright.compiler.ir import Field
+from specwright.compiler.schema import input_schema
+from specwright.runtime import testing
+from specwright.runtime.testing.input_strategies import invalid_mutations, valid_inputs
+from specwright.runtime.testing.schema_validation import validator_for
 
 
 def _money_paths(fields: tuple[Field, ...]) -> list[str]:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from tg_support import make_project, revision_dir, spec_text, tamper
 
-from runtime import testing
-from runtime.models.base import ModelRequest
-from runtime.models.fake import ScriptedModel
-from runtime.testing.examples import cassette_file, run_example, run_on_route
-from runtime.testing.modes import MODE_ENV
-from runtime.testing.standin import StandInModel
+from specwright.runtime import testing
+from specwright.runtime.models.base import ModelRequest
+from specwright.runtime.models.fake import ScriptedModel
+from specwright.runtime.testing.examples import cassette_file, run_example, run_on_route
+from specwright.runtime.testing.modes import MODE_ENV
+from specwright.runtime.testing.standin import StandInModel
 
 SPEC = "carrier-selection"
 HAZMAT = "Hazmat abroad"

@@ -1,4 +1,4 @@
-"""``compiler.testgen``: the generated module is thin, readable, deterministic and revision-free."""
+"""``specwright.compiler.testgen``: the generated module is thin, readable, deterministic and revision-free."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import ast
 
 from tg_support import edit, spec_text
 
-from compiler import compile_spec
-from compiler.testgen import fields_read, identifier, render_test_module
-from compiler.testgen import test_module_name as module_name
+from specwright.compiler import compile_spec
+from specwright.compiler.testgen import fields_read, identifier, render_test_module
+from specwright.compiler.testgen import test_module_name as module_name
 
 
 def _compiled(text: str | None = None, name: str = "carrier-selection"):  # type: ignore[no-untyped-def]

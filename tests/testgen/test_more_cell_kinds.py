@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tg_support import make_project, revision_dir, run_pytest
 
-from runtime import testing
-from runtime.testing.boundaries import boundary_inputs
+from specwright.runtime import testing
+from specwright.runtime.testing.boundaries import boundary_inputs
 
 SPEC = """---
 name: refund-window

@@ -1,8 +1,8 @@
 """Helpers of the testgen suite: projects in temporary directories, compiled by the real compiler.
 
 ``make_project`` copies spec texts into ``<tmp>/specs``, compiles them with the project compiler
-(``runtime.project.compile_project``) and makes sure every revision directory holds its generated
-test module (``compiler.testgen``), whichever way the back-end ships it.
+(``specwright.runtime.project.compiling.compile_project``) and makes sure every revision directory holds its generated
+test module (``specwright.compiler.testgen``), whichever way the back-end ships it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from compiler import compile_spec
-from compiler.errors import SpecError
-from compiler.ir import CompiledSpec
-from compiler.testgen import render_test_module, test_module_name
-from runtime.config import load_settings
-from runtime.project import compile_project
+from specwright.compiler import compile_spec
+from specwright.compiler.errors import SpecError
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.testgen import render_test_module, test_module_name
+from specwright.runtime.config import load_settings
+from specwright.runtime.project.compiling import compile_project
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"
@@ -63,7 +63,7 @@ def make_project(root: Path, specs: Mapping[str, str]) -> Path:
     assert not errors, "\n".join(errors)
     for rev_dir in sorted((root / "generated").glob("*/r*")):
         compiled = CompiledSpec.model_validate_json((rev_dir / "spec.json").read_bytes())
-        if not list(rev_dir.glob("test_*.py")):  # until compiler.artifacts renders it
+        if not list(rev_dir.glob("test_*.py")):  # until specwright.compiler.artifacts renders it
             module = rev_dir / test_module_name(compiled)
             module.write_text(render_test_module(compiled), encoding="utf-8")
     return root
@@ -87,7 +87,7 @@ def run_cli(
     """``specwright <args>`` in a fresh interpreter, in ``cwd`` (default: ``root``)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SPECWRIGHT_")}
     full_env.update(env or {})
-    code = "import sys; from runtime.cli import main; sys.exit(main())"
+    code = "import sys; from specwright.runtime.cli import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, *args], cwd=cwd or root, env=full_env, capture_output=True,
         text=True, timeout=300, check=False,

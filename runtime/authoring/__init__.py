@@ -1,0 +1,1 @@
+"""``draft``, ``infer`` and ``suggest-tests``: authoring specs with a model (the I/O half)."""

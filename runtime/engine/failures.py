@@ -1,0 +1,88 @@
+"""Run failures the pipeline adds to the exception tree, and how failures are reported.
+
+``status_of`` maps a ``RuntimeFailure`` to the run status written to the log; ``error_body``
+renders the JSON error body ``{"type", "message", "details"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from specwright.compiler.evaluate import TableConflict, TableError, TableNoMatch
+from specwright.runtime.errors import (
+    GuardrailViolation,
+    InputInvalid,
+    ModelNotConfigured,
+    OutputInvalid,
+    ProviderError,
+    RoutingExhausted,
+    RuntimeFailure,
+)
+from specwright.runtime.records import RunStatus
+
+
+class InternalError(RuntimeFailure):
+    status, type = 500, "internal_error"
+
+
+class LogUnavailable(RuntimeFailure):
+    status, type = 503, "log_unavailable"
+
+
+class NoDecision(RuntimeFailure):
+    """A decision table cannot decide this (valid) input: a gap or conflict in the spec."""
+
+    status, type = 422, "no_decision"
+
+
+class DecisionConflict(NoDecision):
+    type = "decision_conflict"
+
+
+class DecisionError(NoDecision):
+    type = "decision_error"
+
+
+def table_failure(exc: TableError) -> NoDecision:
+    details = {"table": exc.table, "line": exc.line, "rows": list(exc.rows)}
+    if isinstance(exc, TableNoMatch):
+        return NoDecision(exc.message, details)
+    if isinstance(exc, TableConflict):
+        return DecisionConflict(exc.message, details)
+    return DecisionError(exc.message, details)
+
+
+def error_body(exc: RuntimeFailure) -> dict[str, Any]:
+    return {"type": exc.type, "message": exc.message, "details": exc.details}
+
+
+def validation_details(exc: ValidationError, prefix: Sequence[str | int]) -> list[dict[str, Any]]:
+    return [
+        {"loc": [*prefix, *err["loc"]], "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def problems_of(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        path = ".".join(str(p) for p in err["loc"]) or "(output)"
+        out.append(f"{path}: {err['msg']}")
+    return out
+
+
+def status_of(exc: RuntimeFailure) -> RunStatus:
+    if isinstance(exc, InputInvalid):
+        return "invalid_input"
+    if isinstance(exc, NoDecision):  # DecisionConflict and DecisionError too
+        return "no_decision"
+    if isinstance(exc, GuardrailViolation):
+        return "guardrail_failed"
+    if isinstance(exc, ModelNotConfigured):
+        return "model_not_configured"
+    if isinstance(exc, RoutingExhausted | ProviderError | OutputInvalid):
+        return "model_error"
+    return "error"

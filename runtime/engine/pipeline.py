@@ -1,0 +1,351 @@
+"""The execution pipeline: one run of one spec revision, from raw JSON to a logged answer.
+
+1. Validate the input with the revision's ``Input`` model. Invalid: 422 with every field error;
+   nothing reaches a model.
+2. Evaluate the decision tables (``specwright.compiler.evaluate``, the one implementation the compiler's
+   checks and generated tests use too).
+3. If every output field is table-decided, the answer is complete: no model is built or called.
+   Otherwise render the prompt and call the route's ``Model`` once. The request carries the
+   model-decided part of the Output schema and a ``check`` callback that validates the *merged*
+   output (table-decided + model-decided) and evaluates the guardrails, so the router can re-ask
+   with precise problems before it falls back.
+4. Check the guardrails on the final output. A violated guardrail is never a success (422).
+5. Build the ``RunRecord`` (sensitive fields redacted) and ``await store.write`` *before* the
+   caller gets an answer: a 200 the caller saw is always in the log.
+
+Status ``escalated``: when an ``one of`` output field's value is ``escalate`` or ``escalated``,
+the decision hands the case to a human. It is still a 200; only the logged status differs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from specwright.compiler.evaluate import (
+    GuardrailResult,
+    TableError,
+)
+from specwright.runtime.engine.catalog import LoadedRevision
+from specwright.runtime.engine.failures import (
+    InternalError,
+    LogUnavailable,
+    error_body,
+    problems_of,
+    status_of,
+    table_failure,
+    validation_details,
+)
+from specwright.runtime.engine.prompting import build_request
+from specwright.runtime.engine.redaction import redact
+from specwright.runtime.engine.run_plan import ESCALATION_VALUES, Decided, memo_key
+from specwright.runtime.errors import (
+    GuardrailViolation,
+    InputInvalid,
+    OutputInvalid,
+    RoutingExhausted,
+    RuntimeFailure,
+)
+from specwright.runtime.logstore.ulid import new_run_id
+from specwright.runtime.models.base import Model, ModelsExhausted, Problem
+from specwright.runtime.records import Attempt, EncodedColumns, RunRecord, RunStatus
+
+log = logging.getLogger("specwright.pipeline")
+
+ModelSource = Callable[[], Model]  # called only when the revision needs a model
+
+
+class RunWriter(Protocol):
+    async def write(self, run: RunRecord) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run: RunRecord
+    status_code: int
+    body: Any  # the Output JSON on 200, else the error body {type, message, details}
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code == 200
+
+
+@dataclass(slots=True)
+class _State:
+    """What a run has gathered so far; becomes the RunRecord whatever happens."""
+
+    input: Any = None
+    output: dict[str, Any] | None = None
+    model: str | None = None
+    mock: bool = False
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    guardrails: list[dict[str, Any]] = field(default_factory=list)
+    attempts: tuple[Attempt, ...] = ()
+    encoded: EncodedColumns | None = None  # JSON texts the plan remembered (records.py)
+
+
+def is_escalated(revision: LoadedRevision, output: dict[str, Any]) -> bool:
+    return any(output.get(name) in ESCALATION_VALUES for name in revision.plan.escalation_fields)
+
+
+async def execute(
+    revision: LoadedRevision,
+    raw_input: Any,
+    *,
+    model: ModelSource,
+    store: RunWriter,
+    deadline_s: float | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning."""
+    created = time.time()
+    t0 = time.perf_counter()
+    run_id = run_id or new_run_id(created)
+    state = _State(input=raw_input)
+    logged_error: dict[str, Any] | None = None
+    try:
+        deadline = None if deadline_s is None else time.monotonic() + deadline_s
+        output = await _decide(revision, raw_input, model, state, deadline, run_id)
+        status: RunStatus = "escalated" if is_escalated(revision, output) else "ok"
+        code, body = 200, output
+    except RuntimeFailure as exc:
+        status, code, body = status_of(exc), exc.status, error_body(exc)
+        logged_error = body
+        state.attempts = state.attempts or tuple(getattr(exc, "attempts", ()) or ())
+    except Exception as exc:  # a bug: logged with its class, answered as a typed 500
+        log.exception("run %s of %s r%s failed", run_id, revision.name, revision.revision)
+        status, code = "error", 500
+        body = error_body(
+            InternalError(f"internal error; the run is logged as {run_id}", details=None)
+        )
+        logged_error = {**body, "details": {"exception": type(exc).__name__,
+                                            "message": str(exc)[:2000]}}
+    spec, plan = revision.compiled.spec, revision.plan
+    record = RunRecord(
+        id=run_id,
+        spec=revision.name,
+        revision=revision.revision,
+        major=revision.major,
+        created_at=created,
+        status=status,
+        latency_ms=(time.perf_counter() - t0) * 1000.0,
+        input=_as_object(redact(spec.inputs, state.input) if plan.input_sensitive
+                         else state.input),
+        output=state.output if state.output is None or not plan.output_sensitive
+        else redact(spec.outputs, state.output),
+        error=logged_error,
+        model=state.model,
+        mock=state.mock,
+        rule_trace=tuple(state.trace),
+        guardrails=tuple(state.guardrails),
+        attempts=state.attempts,
+        encoded=state.encoded,
+    )
+    try:
+        await store.write(record)
+    except RuntimeFailure as exc:
+        log.error("run %s not logged: %s", run_id, exc.message)
+        return RunResult(record, exc.status, error_body(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the run was not acknowledged
+        log.error("run %s not logged: %s: %s", run_id, type(exc).__name__, exc)
+        return RunResult(record, 503, error_body(LogUnavailable("the execution log is unavailable")))
+    return RunResult(record, code, body)
+
+
+def _as_object(value: Any) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    return {"_raw": value}  # a body that is not a JSON object, logged as sent
+
+
+async def _decide(
+    revision: LoadedRevision,
+    raw_input: Any,
+    model_source: ModelSource,
+    state: _State,
+    deadline: float | None,
+    run_id: str,
+) -> dict[str, Any]:
+    compiled = revision.compiled
+    try:
+        validated = revision.input_model.model_validate(raw_input)
+    except ValidationError as exc:
+        details = validation_details(exc, ("body",))
+        names = ", ".join(".".join(str(p) for p in d["loc"][1:]) or "body" for d in details)
+        raise InputInvalid(
+            f"the request body does not match the {revision.name} v{revision.major} input: "
+            f"{len(details)} error(s) ({names})",
+            details=details,
+        ) from None
+    input_json: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)
+    state.input = input_json
+    plan = revision.plan
+    cel_input = plan.cel.input_values(input_json)  # to_cel_values over the fields read
+    scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
+
+    conditions = plan.cel.condition_values(scope)
+    # What the rows these conditions match decide, if a run matched them before and every
+    # table matched one row (run_plan.Decided).
+    key = memo_key(conditions)
+    memo = None if key is None else plan.memo.get(key)
+    if memo is not None:
+        decided = dict(memo.results)
+        state.trace = memo.trace_entries()
+    else:
+        flags = plan.cel.flags_of(conditions)
+        decided = _run_tables(revision, flags, cel_input, state)
+        if key is not None and plan.single_hits(compiled.tables, flags):
+            memo = plan.remember(key, decided, state.trace)
+
+    def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
+        return plan.check_guardrails(
+            scope, cel_input, plan.cel.output_values(output_json)
+        )
+
+    def merge(answer: dict[str, Any]) -> dict[str, Any]:
+        merged = {k: v for k, v in answer.items() if k in compiled.model_decided}
+        merged.update(decided)
+        return merged
+
+    # The last output the check callback validated and its guardrail results: when the model's
+    # accepted answer is that output, the final check below reuses them (evaluated once).
+    checked: list[Any] = []
+
+    def check(answer: dict[str, Any]) -> list[str]:
+        merged = merge(answer)
+        try:
+            out = revision.output_model.model_validate(merged)
+        except ValidationError as exc:
+            return problems_of(exc)
+        out_json = out.model_dump(mode="json", by_alias=True)
+        results = guardrail_results(out_json)
+        checked[:] = [merged, out_json, results]
+        return [
+            Problem(
+                f'guardrail violated: "{r.label}" (spec line {r.line})'
+                + (f": {r.error}" if r.error else ""),
+                guardrail=r.label,
+            )
+            for r in results
+            if not r.passed
+        ]
+
+    merged = decided
+    if compiled.model_decided:
+        chosen = model_source()  # may raise ModelNotConfigured: 503 naming the variable
+        request = build_request(
+            revision, input_json, decided, check=check, deadline=deadline, run_id=run_id
+        )
+        try:
+            completion = await chosen.complete(request)
+        except RoutingExhausted as exc:
+            state.attempts = tuple(getattr(exc, "attempts", ()) or ())
+            if isinstance(exc, ModelsExhausted) and exc.guardrail_only:
+                violated = exc.guardrail_labels
+                line_of = {g.label: g.line for g in compiled.guardrails}
+                raise GuardrailViolation(
+                    f"guardrail failed after every repair: {'; '.join(violated)}",
+                    details=[{"label": label, "line": line_of.get(label)} for label in violated],
+                ) from None
+            raise
+        state.attempts = tuple(completion.attempts)
+        state.model = completion.model
+        state.mock = completion.mock
+        merged = merge(completion.data)
+        state.output = merged
+    if memo is not None and memo.output is not None:
+        # Rules-only: the tables decided everything, and these rows' output validated before.
+        output_json: dict[str, Any] = dict(memo.output.value)
+        results = plan.check_guardrails(scope, cel_input, memo.output.cel_values)
+    elif checked and _same(checked[0], merged):  # already validated and checked, unchanged
+        output_json = checked[1]
+        results = checked[2]
+    else:
+        try:
+            final = revision.output_model.model_validate(merged)
+        except ValidationError as exc:
+            if compiled.model_decided:
+                raise OutputInvalid(
+                    "the model's answer does not fit the output contract",
+                    details=problems_of(exc),
+                ) from None
+            raise InternalError(
+                "the decision tables produced an output that does not fit the output contract",
+                details=problems_of(exc),
+            ) from None
+        output_json = final.model_dump(mode="json", by_alias=True)
+        output_values = plan.cel.output_values(output_json)
+        results = plan.check_guardrails(scope, cel_input, output_values)
+        if memo is not None and not compiled.model_decided:
+            memo.remember_output(output_json, output_values)
+    state.output = output_json
+    state.guardrails = [_guardrail_record(r) for r in results]
+    state.encoded = _encoded(revision, memo, state.guardrails)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        raise GuardrailViolation(
+            f"guardrail failed: {'; '.join(r.label for r in failed)}",
+            details=[
+                {"label": r.label, "line": r.line} | ({"error": r.error} if r.error else {})
+                for r in failed
+            ],
+        )
+    return output_json
+
+
+def _run_tables(
+    revision: LoadedRevision, flags: list[Any] | None, cel_input: dict[str, Any], state: _State
+) -> dict[str, Any]:
+    """Every table's outcome, merged; each table's matched rows go into the rule trace."""
+    compiled, plan = revision.compiled, revision.plan
+    decided: dict[str, Any] = {}
+    for i, (table, lines) in enumerate(zip(compiled.tables, plan.row_lines, strict=True)):
+        try:
+            outcome = plan.table_outcome(i, table, flags, cel_input, compiled.spec.source)
+        except TableError as exc:
+            raise table_failure(exc) from None
+        state.trace.append(
+            {
+                "table": table.name,
+                "line": table.line,
+                "rows": list(outcome.rows),
+                "row_lines": [lines.get(n) for n in outcome.rows],
+            }
+        )
+        decided.update(outcome.results)
+    return decided
+
+
+def _encoded(
+    revision: LoadedRevision, memo: Decided | None, guardrails: list[dict[str, Any]]
+) -> EncodedColumns:
+    """The JSON texts of this run's log columns that the plan remembers."""
+    plan = revision.plan
+    output = None
+    if memo is not None and memo.output is not None and not plan.output_sensitive:
+        output = memo.output.text  # the output logged is the output answered
+    return EncodedColumns(
+        output=output,
+        rule_trace=None if memo is None else memo.trace_json,
+        guardrails=plan.guardrail_json(guardrails),
+    )
+
+
+def _guardrail_record(result: GuardrailResult) -> dict[str, Any]:
+    record = {"label": result.label, "passed": result.passed, "line": result.line}
+    if result.error:
+        record["error"] = result.error
+    return record
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal as JSON (``True`` and ``1`` differ here, unlike ``==``)."""
+    return a is b or json.dumps(a, sort_keys=True, default=repr) == json.dumps(
+        b, sort_keys=True, default=repr
+    )

@@ -1,0 +1,215 @@
+"""What every run of a revision needs and can be worked out once, when the revision is loaded.
+
+``RunPlan`` is built by the catalog next to the revision's models and prompt; the pipeline reads
+it instead of re-deriving the same things on each request. Only pure functions of the compiled
+spec live here, so a plan is as immutable as its revision.
+
+The tables and guardrails run as two combined CEL programs over one scope per run
+(``specwright.runtime.engine.combined_cel``). The results are exactly those of ``specwright.compiler.evaluate``: the combined
+programs only serve the plain cases (every guardrail yields a boolean; exactly one row of a
+non-``collect`` table matches, where every hit policy picks that row). Anything else (an error,
+which makes the whole list raise, no match, several matches, ``collect``) goes to
+``evaluate_guardrails`` / ``evaluate_table``, one by one, for their exact results and messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from specwright.compiler.evaluate import (
+    GuardrailResult,
+    TableOutcome,
+    evaluate_guardrails,
+    evaluate_table,
+)
+from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable
+from specwright.runtime.engine.combined_cel import CombinedCel, combine
+from specwright.runtime.engine.redaction import has_sensitive
+from specwright.runtime.jsontext import dumps
+
+ESCALATION_VALUES = frozenset({"escalate", "escalated"})
+MEMO_LIMIT = 4096  # row combinations (and guardrail outcomes) remembered per revision
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def memo_key(condition_values: list[Any] | None) -> tuple[bool, ...] | None:
+    """The key under which ``RunPlan.memo`` keeps what these row-condition values decide: the
+    values themselves, when every one is exactly ``True`` or ``False``; else None (not
+    remembered). A ``1`` is not a ``True`` here: it is equal to ``True`` and hashed like it, so
+    as a key it would find what ``True`` decided."""
+    if condition_values is None or not all(type(v) is bool for v in condition_values):
+        return None
+    return tuple(condition_values)
+
+
+def scalars_only(values: Mapping[str, Any]) -> bool:
+    """Every value is a JSON scalar: a shallow copy of the mapping shares nothing mutable."""
+    return all(type(v) in _SCALARS for v in values.values())
+
+
+class RememberedOutput(NamedTuple):
+    """A rules-only revision's validated output for one combination of rows."""
+
+    value: dict[str, Any]  # the Output model's JSON (scalars only; shared: copy it)
+    text: str  # its JSON text
+    cel_values: dict[str, Any]  # its CEL values, for the guardrails
+
+
+@dataclass(slots=True, eq=False)
+class Decided:
+    """What one combination of matched rows decides, remembered from the first run that
+    matched it (``RunPlan.remember``).
+
+    Only for combinations where every table matched exactly one row (``RunPlan.single_hits``):
+    the table results are then constants of those rows, so the results, the rule trace and,
+    when the tables decide every output field, the validated output are the same for every run
+    that matches them. The dicts here are shared by those runs: callers copy, never mutate.
+    Kept under the row conditions' values (``memo_key``): the rows each table matches are a
+    function of those values, and a run that finds its values here needs neither the tables'
+    row flags nor their hits worked out.
+    """
+
+    results: dict[str, Any]  # every table's results, merged (JSON scalars only)
+    trace: tuple[tuple[str, int, int, int | None], ...]  # table, its line, row, the row's line
+    trace_json: str  # the rule trace's JSON text, as the log stores it
+    # Rules-only revisions only, set by the first run once its output validated:
+    output: RememberedOutput | None = None
+
+    def trace_entries(self) -> list[dict[str, Any]]:
+        """A fresh copy of the rule trace, as ``pipeline`` records it."""
+        return [
+            {"table": table, "line": line, "rows": [row], "row_lines": [row_line]}
+            for table, line, row, row_line in self.trace
+        ]
+
+    def remember_output(
+        self, output: dict[str, Any], output_values: dict[str, Any]
+    ) -> None:
+        if self.output is None and scalars_only(output):
+            self.output = RememberedOutput(dict(output), dumps(output), dict(output_values))
+
+
+def _single_hit(table: CompiledTable, row_flags: Sequence[Any]) -> int | None:
+    """The index of the table's one matching row, when that row is the table's outcome by
+    every hit policy but ``collect``: exactly one flag is ``True`` (``count`` also counts a
+    ``1`` as True, so the flag found must be True itself)."""
+    if (
+        table.hit_policy == "collect"
+        or len(row_flags) != len(table.rows)
+        or row_flags.count(True) != 1
+    ):
+        return None
+    hit = row_flags.index(True)
+    return hit if row_flags[hit] is True else None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RunPlan:
+    required: tuple[str, ...]  # output fields that must get a value
+    row_lines: tuple[Mapping[int, int | None], ...]  # per table: row number -> spec line
+    escalation_fields: tuple[str, ...]  # ``one of`` outputs whose value may be ``escalate(d)``
+    input_sensitive: bool  # some input field is redacted in the log
+    output_sensitive: bool
+    guardrails: tuple[CompiledGuardrail, ...]
+    cel: CombinedCel  # the tables' and guardrails' combined programs
+    # Per-revision memos, filled by runs (see ``Decided``), at most MEMO_LIMIT entries each:
+    memo: dict[tuple[bool, ...], Decided] = field(default_factory=dict)  # by memo_key
+    guardrail_results: dict[tuple[bool, ...], tuple[GuardrailResult, ...]] = field(
+        default_factory=dict
+    )  # immutable results, shared
+    guardrails_json: dict[tuple[bool, ...], str] = field(default_factory=dict)
+
+    def table_outcome(
+        self,
+        index: int,
+        table: CompiledTable,
+        flags: list[Any] | None,
+        input_values: Mapping[str, Any],
+        source: str,
+    ) -> TableOutcome:
+        """``evaluate_table(table, ...)`` (raises ``TableError`` the same way)."""
+        if flags is not None and index < len(flags):
+            hit = _single_hit(table, flags[index])
+            if hit is not None:
+                row = table.rows[hit]
+                return TableOutcome((row.number,), dict(row.results))
+        return evaluate_table(table, input_values, required=self.required, source=source)
+
+    def single_hits(self, tables: Sequence[CompiledTable], flags: list[Any] | None) -> bool:
+        """Every table matched exactly one row, the one ``table_outcome``'s fast path takes."""
+        if flags is None or len(flags) != len(tables):
+            return False
+        return all(
+            _single_hit(table, row_flags) is not None
+            for table, row_flags in zip(tables, flags, strict=True)
+        )
+
+    def remember(
+        self, key: tuple[bool, ...], results: dict[str, Any], trace: list[dict[str, Any]]
+    ) -> Decided | None:
+        """Remember what the rows matched under the condition values ``key`` (``memo_key``)
+        decided: ``results`` and ``trace``, as the run that matched them worked them out. The
+        caller has checked that every table matched one row (``single_hits``). None when the
+        memo is full or a result is not a scalar."""
+        if len(self.memo) >= MEMO_LIMIT or not scalars_only(results):
+            return None
+        decided = Decided(
+            results=dict(results),
+            trace=tuple(
+                (t["table"], t["line"], t["rows"][0], t["row_lines"][0]) for t in trace
+            ),
+            trace_json=dumps(trace),
+        )
+        self.memo[key] = decided
+        return decided
+
+    def guardrail_json(self, records: list[dict[str, Any]]) -> str:
+        """``dumps(records)`` (the guardrail column), remembered per pass/fail outcome when no
+        guardrail carries an error (the records are then a function of the outcome alone)."""
+        if any("error" in r for r in records):
+            return dumps(records)
+        key = tuple(r["passed"] for r in records)
+        text = self.guardrails_json.get(key)
+        if text is None:
+            text = dumps(records)
+            if len(self.guardrails_json) < MEMO_LIMIT:
+                self.guardrails_json[key] = text
+        return text
+
+    def check_guardrails(
+        self, scope: Any, input_values: Mapping[str, Any], output_values: Mapping[str, Any]
+    ) -> tuple[GuardrailResult, ...]:
+        """``evaluate_guardrails(guardrails, input_values, output_values)``, evaluated once, in
+        ``scope`` (from ``cel.scope(input_values)``) with the output set to ``output_values``."""
+        values = self.cel.guardrail_values(scope, output_values)
+        if (
+            values is not None
+            and len(values) == len(self.guardrails)
+            and all(type(v) is bool for v in values)  # a 1 is not a pass (nor a cache key)
+        ):
+            key = tuple(values)
+            results = self.guardrail_results.get(key)
+            if results is None:
+                results = tuple(
+                    GuardrailResult(g.label, v, g.line)
+                    for g, v in zip(self.guardrails, values, strict=True)
+                )
+                if len(self.guardrail_results) < MEMO_LIMIT:
+                    self.guardrail_results[key] = results
+            return results
+        return evaluate_guardrails(self.guardrails, input_values, output_values)
+
+
+def build_plan(compiled: CompiledSpec) -> RunPlan:
+    spec = compiled.spec
+    return RunPlan(
+        required=tuple(f.name for f in spec.outputs if f.required),
+        row_lines=tuple({row.number: row.line for row in t.rows} for t in compiled.tables),
+        escalation_fields=tuple(f.name for f in spec.outputs if f.type.kind == "enum"),
+        input_sensitive=has_sensitive(spec.inputs),
+        output_sensitive=has_sensitive(spec.outputs),
+        guardrails=tuple(compiled.guardrails),
+        cel=combine(compiled),
+    )

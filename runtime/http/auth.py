@@ -1,0 +1,182 @@
+"""API keys for callers and admins.
+
+A key is ``sw_`` + 43 url-safe characters (32 random bytes). Only its SHA-256 is stored, in
+``<data_dir>/keys.json`` (mode 0600), with an id, a name, a role and the first characters for
+recognition; the key itself is shown once, by ``specwright keys create``. Presented keys are
+hashed and compared in constant time against every stored hash.
+
+Roles: a *caller* key may call the spec endpoints and read ``/specs``; an *admin* key may also
+read the execution log (``/runs``). With no active key at all the server is open, and
+``specwright serve`` then binds to loopback only.
+
+The server re-reads the file when it changes. To keep a ``stat()`` off every request it looks
+at the file at most once per second (``CHECK_INTERVAL_S``): ``keys create`` / ``keys revoke``
+from another process take effect on a running server within one second; a change made through
+a ``KeyStore`` in the same process takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Literal, cast
+
+from starlette.requests import HTTPConnection
+
+from specwright.runtime.config import Settings
+from specwright.runtime.errors import Forbidden, Unauthorized
+
+Role = Literal["admin", "caller"]
+TOKEN_PREFIX = "sw_"
+KEYS_FILE = "keys.json"
+CHECK_INTERVAL_S = 1.0  # how stale the server's view of the key file may be, at most
+_writes = 0  # bumped by every write through a KeyStore of this process: re-check at once
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    role: Role
+    sha256: str
+    prefix: str  # "sw_" + first 6 characters, to recognise a key in listings
+    created_at: float
+    revoked_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def keys_path(settings: Settings, root: Path) -> Path:
+    return settings.path(root, settings.data_dir) / KEYS_FILE
+
+
+class KeyStore:
+    """The key file. Cheap to ask on every request: ``active()`` looks at the file at most once
+    per ``CHECK_INTERVAL_S`` (and after any write from this process), and re-reads it only when
+    it changed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._keys: tuple[ApiKey, ...] = ()
+        self._active: tuple[ApiKey, ...] = ()
+        self._checked_at = -CHECK_INTERVAL_S - 1.0  # time.monotonic() of the last look
+        self._checked_writes = -1
+
+    def all(self) -> tuple[ApiKey, ...]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._stamp, self._keys = None, ()
+            return ()
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            self._keys = self._read()
+            self._stamp = stamp
+        return self._keys
+
+    def active(self) -> tuple[ApiKey, ...]:
+        now = time.monotonic()
+        if now - self._checked_at >= CHECK_INTERVAL_S or self._checked_writes != _writes:
+            self._checked_writes = _writes
+            keys = self.all()  # raises (fails closed) on a damaged file: not cached then
+            self._active = tuple(k for k in keys if k.active)
+            self._checked_at = now
+        return self._active
+
+    def authenticate(self, token: str) -> ApiKey | None:
+        digest = hash_token(token)
+        found: ApiKey | None = None
+        for key in self.active():  # no early exit: time does not depend on which key matched
+            if hmac.compare_digest(digest, key.sha256):
+                found = key
+        return found
+
+    def create(self, role: Role, name: str | None = None) -> tuple[ApiKey, str]:
+        """A new key; returns the record and the token (shown once, never stored)."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        keys = list(self.all())
+        key = ApiKey(
+            id="key_" + secrets.token_hex(4),
+            name=name or f"{role}-{len(keys) + 1}",
+            role=role,
+            sha256=hash_token(token),
+            prefix=token[: len(TOKEN_PREFIX) + 6],
+            created_at=time.time(),
+        )
+        self._write([*keys, key])
+        return key, token
+
+    def revoke(self, key_id: str) -> ApiKey:
+        keys = list(self.all())
+        for i, key in enumerate(keys):
+            if key.id == key_id:
+                if key.active:
+                    keys[i] = replace(key, revoked_at=time.time())
+                    self._write(keys)
+                return keys[i]
+        raise KeyError(key_id)
+
+    def _read(self) -> tuple[ApiKey, ...]:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return tuple(
+                ApiKey(**{**k, "role": cast(Role, k["role"])}) for k in raw.get("keys", [])
+            )
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            # A damaged key file must not open the server: fail closed with a clear message.
+            raise RuntimeError(f"cannot read API keys from {self.path}: {exc}") from None
+
+    def _write(self, keys: list[ApiKey]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        data = json.dumps({"version": 1, "keys": [asdict(k) for k in keys]}, indent=2)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        self._stamp = None
+        global _writes
+        _writes += 1
+
+
+def presented_token(conn: HTTPConnection) -> str | None:
+    auth = conn.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    key = conn.headers.get("x-api-key")
+    return key.strip() if key else None
+
+
+def require(keys: KeyStore, conn: HTTPConnection, role: Role) -> ApiKey | None:
+    """Check the request's key for ``role``; None when the server has no keys (open, loopback)."""
+    if not keys.active():
+        return None
+    token = presented_token(conn)
+    if not token:
+        raise Unauthorized(
+            "this server requires an API key: send Authorization: Bearer <key> "
+            "(create one with: specwright keys create --caller)"
+        )
+    key = keys.authenticate(token)
+    if key is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    if role == "admin" and key.role != "admin":
+        raise Forbidden("this endpoint needs an admin key (specwright keys create --admin)")
+    return key

@@ -1,0 +1,143 @@
+"""``GET /runs`` and ``GET /runs/{id}``: the execution log over HTTP (admin keys only)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from specwright.runtime.engine.pipeline import LogUnavailable
+from specwright.runtime.errors import NotFound
+from specwright.runtime.http.auth import require
+from specwright.runtime.http.error_bodies import ErrorBody
+from specwright.runtime.http.state import get_state
+from specwright.runtime.logstore.base import InvalidQuery, LogStore, RunQuery
+from specwright.runtime.logstore.ulid import is_run_id
+from specwright.runtime.records import RunRecord, RunStatus
+
+router = APIRouter()
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or unknown API key"},
+    403: {"model": ErrorBody, "description": "Not an admin key"},
+    422: {"model": ErrorBody, "description": "Invalid filter"},
+    503: {"model": ErrorBody, "description": "Execution log unavailable"},
+}
+
+
+class AttemptOut(BaseModel):
+    provider: str
+    model: str
+    purpose: str
+    started_at: float
+    latency_ms: float
+    status: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    error_class: str | None = None
+    error: str | None = None
+
+
+class RunOut(BaseModel):
+    id: str
+    spec: str
+    revision: int
+    major: int
+    created_at: float = Field(description="Unix epoch seconds")
+    status: RunStatus
+    latency_ms: float
+    input: dict[str, Any] | None = Field(description="Sensitive fields redacted")
+    output: dict[str, Any] | None = Field(description="Sensitive fields redacted")
+    error: dict[str, Any] | None = None
+    model: str | None = None
+    mock: bool = False
+    rule_trace: list[dict[str, Any]] = []
+    guardrails: list[dict[str, Any]] = []
+    attempts: list[AttemptOut] = []
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None = Field(description="Summed over attempts; null when a price is unknown")
+
+
+class RunPageOut(BaseModel):
+    runs: list[RunOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
+
+
+def run_out(run: RunRecord) -> RunOut:
+    data = {f.name: getattr(run, f.name) for f in dataclasses.fields(run)}
+    data["attempts"] = [AttemptOut(**dataclasses.asdict(a)) for a in run.attempts]
+    data["rule_trace"] = list(run.rule_trace)
+    data["guardrails"] = list(run.guardrails)
+    return RunOut(**data, input_tokens=run.input_tokens, output_tokens=run.output_tokens,
+                  cost_usd=run.cost_usd)
+
+
+def parse_time(value: str | None, name: str) -> float | None:
+    """Epoch seconds, or an ISO 8601 date/time (UTC when no offset is given)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if number != number or abs(number) > 1e11:
+            raise InvalidQuery(f"{name} is out of range: {value[:40]!r}")
+        return number
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidQuery(
+            f"{name} must be epoch seconds or an ISO 8601 time like 2025-01-31T12:00:00Z, "
+            f"not {value[:40]!r}"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _store(request: Request) -> LogStore:
+    state = get_state(request.app)
+    require(state.keys, request, "admin")
+    if state.store is None:
+        raise LogUnavailable("the execution log is not open")
+    return state.store
+
+
+@router.get("/runs", response_model=RunPageOut, responses=_ERRORS, tags=["execution log"],
+            summary="Logged runs, newest first")
+async def list_runs(
+    request: Request,
+    spec: str | None = Query(None, max_length=200),
+    revision: int | None = Query(None, ge=1),
+    status: RunStatus | None = Query(None),  # noqa: B008 - a Literal alias: immutable
+    since: str | None = Query(None, max_length=64,
+                              description="Inclusive; epoch seconds or ISO 8601"),
+    until: str | None = Query(None, max_length=64,
+                              description="Exclusive; epoch seconds or ISO 8601"),
+    limit: int = Query(50, ge=1, le=1000),
+    cursor: str | None = Query(None, max_length=26, description="next_cursor of the last page"),
+) -> RunPageOut:
+    store = _store(request)
+    query = RunQuery(spec=spec, revision=revision, status=status,
+                     since=parse_time(since, "since"), until=parse_time(until, "until"),
+                     limit=limit, cursor=cursor or None)
+    page = await store.query(query)
+    return RunPageOut(runs=[run_out(r) for r in page.runs], next_cursor=page.next_cursor)
+
+
+@router.get("/runs/{run_id}", response_model=RunOut,
+            responses={**_ERRORS, 404: {"model": ErrorBody, "description": "Unknown run id"}},
+            tags=["execution log"], summary="One logged run with its attempts")
+async def get_run(request: Request, run_id: str = Path(max_length=64)) -> RunOut:
+    store = _store(request)
+    run = await store.get(run_id) if is_run_id(run_id) else None
+    if run is None:
+        raise NotFound(f"no run {run_id!r} in the execution log")
+    return run_out(run)

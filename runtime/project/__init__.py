@@ -1,0 +1,1 @@
+"""The project on disk: spec files in, revision directories out (the only file writer)."""
