@@ -183,7 +183,7 @@ def bench_project(root: Path, fake_url: str, specs: dict[str, list[str]],
     copied from the repository, pointed at the fake server, compiled; ``settings``: top-level
     lines of ``specwright.toml`` (``log_writer = "thread"``)."""
     from specwright.runtime.config import load_settings
-    from specwright.runtime.project.compiling import compile_project
+    from specwright.runtime.project.compile_all import compile_project
 
     (root / "specs").mkdir(parents=True, exist_ok=True)
     for name, refs in specs.items():

@@ -3,7 +3,7 @@
 Generates N synthetic specs (variations of the carrier-selection form: different field names,
 bounds, enum values, decision tables and guardrails) into a temporary project, then per round:
 
-* cold compile, in-process (``specwright.runtime.project.compiling.compile_project``, empty ``generated/``);
+* cold compile, in-process (``specwright.runtime.project.compile_all.compile_project``, empty ``generated/``);
 * cold compile, ``specwright compile`` in a subprocess (interpreter start and imports included);
 * no-change check, in-process (``specwright.runtime.project.check.check_project``) and as a subprocess
   (``specwright compile --check``).
@@ -154,7 +154,7 @@ def cli(root: Path, *args: str) -> Callable[[], None]:
 def bench(n: int, rounds: int, base: str | None = None) -> dict[str, tuple[float, float]]:
     from specwright.runtime.config import load_settings
     from specwright.runtime.project.check import check_project
-    from specwright.runtime.project.compiling import compile_project
+    from specwright.runtime.project.compile_all import compile_project
 
     root = make_project(n, base)
     settings = load_settings(root)

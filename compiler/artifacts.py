@@ -65,7 +65,7 @@ def render_content(compiled: CompiledSpec, major: int) -> dict[str, bytes]:
     """Every artifact except the manifest, in name order."""
     # The renderers are imported here, not at the top: the file names above are all that
     # ``specwright compile --check`` needs of this module when every spec is up to date, and the
-    # renderers pull in the CEL scanner and the FEEL parser (~30 ms per process start).
+    # renderers pull in the CEL scanner and the FEEL parser.
     from specwright.compiler.models_gen import models_source
     from specwright.compiler.prompt import prompt_source
     from specwright.compiler.schema import input_schema, output_schema

@@ -1,10 +1,10 @@
 """The CEL engine: the ``cel`` package's compiled extension, loaded without the package's ``__init__``.
 
 ``import cel`` runs ``cel/__init__.py``, which first imports the package's interactive command
-line (``cel.cli``: typer, rich, prompt_toolkit, importlib.metadata). That is about 350 ms of CPU
-in every process that compiles a spec (each ``specwright compile`` worker pays it) for nothing
-the compiler uses: ``compile`` and ``Program`` live in the extension module ``cel.cel``, which the
-package's ``__init__`` only re-exports.
+line (``cel.cli``: typer, rich, prompt_toolkit, importlib.metadata): a cost every compiling
+process would pay for nothing the compiler uses (docs/performance.md has the number).
+``compile`` and ``Program`` live in the extension module ``cel.cel``, which the package's
+``__init__`` only re-exports.
 
 ``engine()`` loads that extension module by itself, under its own name ``cel.cel`` in
 ``sys.modules``, so a later ``import cel`` (the runtime's) re-uses the very same module and its

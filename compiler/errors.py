@@ -1,35 +1,30 @@
-"""Specwright's one exception tree.
+"""The spec half of Specwright's exception tree: every class of it lives in this module.
 
 Every error the project raises on purpose is a ``SpecwrightError``. Spec errors (a domain
 expert's document is wrong) carry a file/line/col location and never reach an HTTP caller as a
-traceback; runtime errors (serving, models, routing, guardrails) carry an HTTP status and a stable
-``type`` string for the JSON error body. Vendor SDK exceptions are mapped into this tree exactly
-once, in the provider adapter that called the SDK.
+traceback. The runtime half (``specwright.runtime.errors``) holds every class below
+``RuntimeFailure`` and draws its own part of the tree; vendor SDK exceptions are mapped into it
+exactly once, in the provider adapter that called the SDK.
 
 ::
 
-    SpecwrightError
-    ├── SpecError                      a spec does not compile (carries Diagnostics)
-    │   └── ConfigError                specwright.toml / [tool.specwright] is wrong
-    └── RuntimeFailure                 (runtime/errors.py) status + type for the JSON body
-        ├── NotFound                   404  unknown spec, major or revision
-        ├── InputInvalid               422  request body fails the Input model
-        ├── PayloadTooLarge            413
-        ├── Unauthorized / Forbidden   401 / 403
-        ├── GuardrailViolation         422  still violated after repair
-        ├── ProviderError              a model call failed (mapped from a vendor SDK)
-        │   ├── RetryableProviderError     429, 5xx, timeout, connection reset
-        │   │   ├── RateLimited            429, with retry_after
-        │   │   └── MalformedResponse      2xx with a cut-off/garbled body or missing fields
-        │   └── FatalProviderError         400, 401, 403
-        │       └── ContextTooLong         prompt does not fit the model's window
-        ├── OutputInvalid              model answer failed parsing/validation
-        ├── ModelNotConfigured         503  missing key / unknown provider, names the fix
-        ├── RoutingExhausted           502  every model of the route failed
-        └── ReplayMiss                 a cassette has no recording for a request
+    SpecwrightError                    root of every error Specwright raises on purpose
+    ├── SpecError                      a spec does not compile (carries every Diagnostic)
+    │   ├── ConfigError                specwright.toml / [tool.specwright] is wrong
+    │   └── RevisionReadError          (runtime half) a revision on disk is unreadable
+    ├── TableError                     a decision table cannot decide this input
+    │   ├── TableNoMatch                   no row matches and the table decides a required field
+    │   └── TableConflict                  several rows of a unique/any table disagree
+    └── RuntimeFailure                 (runtime half) status + type for the JSON error body
 
-The compiler never imports the runtime; ``RuntimeFailure`` and below live in
-``runtime/errors.py`` and subclass ``SpecwrightError`` from here.
+    Signals the compiler raises and catches itself (they never reach a user):
+
+    ValueError
+    └── FeelError                      a table cell does not parse or fit its field
+    Exception
+    └── ExampleValueInvalid            a JSON/YAML value an example cannot use
+
+The compiler never imports the runtime.
 """
 
 from __future__ import annotations
@@ -79,6 +74,33 @@ class SpecError(SpecwrightError):
 
 class ConfigError(SpecError):
     """Project configuration (specwright.toml or [tool.specwright]) is invalid."""
+
+
+class TableError(SpecwrightError):
+    """A decision table could not decide for this input."""
+
+    def __init__(self, message: str, table: str, line: int, rows: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.table = table
+        self.line = line
+        self.rows = rows
+
+
+class TableNoMatch(TableError):
+    """No row matches, and the table decides a required output field."""
+
+
+class TableConflict(TableError):
+    """A ``unique`` table matched several rows, or an ``any`` table's matches disagree."""
+
+
+class FeelError(ValueError):
+    """A cell that does not parse or does not fit its field; ``str(exc)`` is the message."""
+
+
+class ExampleValueInvalid(Exception):
+    """A JSON value that cannot be an example value (NaN, duplicate key...)."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from specwright.compiler.cel_engine import engine
-from specwright.compiler.errors import SpecwrightError
+from specwright.compiler.errors import TableConflict, TableError, TableNoMatch
 from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
 
 if TYPE_CHECKING:
@@ -45,25 +45,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- errors and results
-
-
-class TableError(SpecwrightError):
-    """A decision table could not decide for this input."""
-
-    def __init__(self, message: str, table: str, line: int, rows: tuple[int, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.table = table
-        self.line = line
-        self.rows = rows
-
-
-class TableNoMatch(TableError):
-    """No row matches, and the table decides a required output field."""
-
-
-class TableConflict(TableError):
-    """A ``unique`` table matched several rows, or an ``any`` table's matches disagree."""
 
 
 class TableOutcome(NamedTuple):

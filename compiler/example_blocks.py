@@ -15,16 +15,12 @@ from typing import Any
 import yaml
 
 from specwright.compiler import ir
-from specwright.compiler.errors import did_you_mean
+from specwright.compiler.errors import ExampleValueInvalid, did_you_mean
 from specwright.compiler.report import Reporter, Text
 from specwright.compiler.sections import Block, Section
 
 FORM = '{"input": {...}, "output": {...}}'
 PARSE_ERRORS = (yaml.YAMLError, ValueError, TypeError, RecursionError, OverflowError)
-
-
-class _Invalid(Exception):
-    """A JSON value that cannot be an example value (NaN, duplicate key...)."""
 
 
 def read_examples(section: Section, lines: list[str], report: Reporter) -> tuple[ir.Example, ...]:
@@ -129,13 +125,13 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _Invalid(f'key "{key}" appears twice')
+            raise ExampleValueInvalid(f'key "{key}" appears twice')
         out[key] = value
     return out
 
 
 def _constant(name: str) -> Any:
-    raise _Invalid(f"{name} is not a number an example can use")
+    raise ExampleValueInvalid(f"{name} is not a number an example can use")
 
 
 def _json(content: str, block: Block, indent: int, report: Reporter) -> Any:
@@ -145,7 +141,7 @@ def _json(content: str, block: Block, indent: int, report: Reporter) -> Any:
         report.error(
             block.line + exc.lineno, exc.colno + indent, f"the example is not valid JSON: {exc.msg}"
         )
-    except _Invalid as exc:
+    except ExampleValueInvalid as exc:
         report.error(block.line, 1, f"the example is not valid: {exc}")
     except (RecursionError, ValueError) as exc:
         report.error(block.line, 1, f"the example is not valid JSON: {exc}")
@@ -171,7 +167,7 @@ def _yaml(content: str, block: Block, indent: int, report: Reporter) -> Any:
         return None
     try:
         return _to_json(data)
-    except (_Invalid, RecursionError) as exc:
+    except (ExampleValueInvalid, RecursionError) as exc:
         report.error(block.line, 1, f"the example is not valid: {exc}")
         return None
 
@@ -182,7 +178,7 @@ def _to_json(value: Any) -> Any:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _Invalid(f"{value} is not a number an example can use")
+            raise ExampleValueInvalid(f"{value} is not a number an example can use")
         return value
     if isinstance(value, dt.date):  # also datetime
         return value.isoformat()
@@ -192,7 +188,7 @@ def _to_json(value: Any) -> Any:
         out: dict[str, Any] = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise _Invalid(f"key {k!r} must be text: put it in quotes")
+                raise ExampleValueInvalid(f"key {k!r} must be text: put it in quotes")
             out[k] = _to_json(v)
         return out
-    raise _Invalid(f"{type(value).__name__} values cannot be used in an example")
+    raise ExampleValueInvalid(f"{type(value).__name__} values cannot be used in an example")

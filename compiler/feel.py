@@ -15,17 +15,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from specwright.compiler.errors import did_you_mean
+from specwright.compiler.errors import FeelError, did_you_mean
 from specwright.compiler.ir import FieldType
 
 ANY = frozenset({"-", "\u2013", "\u2014"})  # also the en and em dashes editors turn "-" into
 ORDERED = frozenset({"integer", "number", "money", "date", "datetime"})
 SCALAR = ORDERED | {"text", "enum", "boolean"}
 TRUE_WORDS, FALSE_WORDS = frozenset({"yes", "true"}), frozenset({"no", "false"})
-
-
-class FeelError(ValueError):
-    """A cell that does not parse or does not fit its field; ``str(exc)`` is the message."""
 
 
 @dataclass(frozen=True, slots=True)

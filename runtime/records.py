@@ -89,3 +89,49 @@ class RunRecord:
                 return None
             total += a.cost_usd
         return total
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+
+class Problem(str):
+    """A problem returned by a ``Checker``; ``guardrail`` is the label when a guardrail failed."""
+
+    guardrail: str | None
+
+    def __new__(cls, message: str, *, guardrail: str | None = None) -> Problem:
+        obj = super().__new__(cls, message)
+        obj.guardrail = guardrail
+        return obj
+
+
+def guardrail_of(problem: str) -> str | None:
+    """The guardrail label of a problem, or None for a schema/validation problem."""
+    return getattr(problem, "guardrail", None)
+
+
+FailureKind = Literal[
+    "output",  # answered, but the answer failed parsing or ``check`` after every repair
+    "transport",  # 429 / 5xx / timeout / connection, after every retry
+    "rejected",  # 400 / 401 / 403 / 404: the provider refused the request
+    "context",  # the prompt does not fit the model's context window
+    "not_configured",  # no key, unknown provider
+    "cooling",  # skipped: circuit breaker open
+    "deadline",  # the run's time budget ran out
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFailure:
+    """How one model of a route failed, for the error body and the logs."""
+
+    model: str  # "provider:model"
+    kind: FailureKind
+    message: str  # short, never contains keys
+
+    def as_dict(self) -> dict[str, str]:
+        return {"model": self.model, "kind": self.kind, "message": self.message}

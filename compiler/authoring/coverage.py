@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from specwright.compiler.evaluate import TableError, display, evaluate_table, to_cel_values
+from specwright.compiler.errors import TableError
+from specwright.compiler.evaluate import display, evaluate_table, to_cel_values
 from specwright.compiler.guardrails import compile_guardrails
 from specwright.compiler.ir import CompiledSpec, Example
 from specwright.compiler.report import Reporter

@@ -39,7 +39,7 @@ from specwright.compiler.authoring.suggest import (
     accept,
     suggestion_schema,
 )
-from specwright.compiler.errors import SpecError, SpecwrightError
+from specwright.compiler.errors import SpecError
 from specwright.runtime.authoring.session import (
     Judgement,
     LoopResult,
@@ -49,8 +49,9 @@ from specwright.runtime.authoring.session import (
     repair_loop,
     structural_check,
 )
+from specwright.runtime.errors import AuthoringError
 from specwright.runtime.models.base import Message, ModelRequest
-from specwright.runtime.project.compiling import display_path
+from specwright.runtime.project.read import display_path
 
 __all__ = [
     "AuthoringError", "DraftOutcome", "SuggestOutcome", "draft", "draft_path", "infer",
@@ -59,10 +60,6 @@ __all__ = [
 
 DRAFT_MAX_TOKENS = 16_000
 SMALL_MAX_TOKENS = 8_000
-
-
-class AuthoringError(SpecwrightError):
-    """The command cannot start (a file exists, a name is wrong...)."""
 
 
 @dataclass(slots=True)

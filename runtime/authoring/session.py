@@ -38,17 +38,13 @@ from specwright.runtime.models.router import Router
 from specwright.runtime.records import RunRecord, RunStatus
 
 __all__ = [
-    "Judgement", "LoopResult", "ModelAccess", "NoModelConfigured", "Round", "Session",
+    "Judgement", "LoopResult", "ModelAccess", "ModelNotConfigured", "Round", "Session",
     "repair_loop", "structural_check",
 ]
 
 MIN_REQUEST_TIMEOUT_S = 180.0
 MIN_DEADLINE_S = 900.0
 Progress = Callable[[str], None]
-
-
-class NoModelConfigured(ModelNotConfigured):
-    """Neither ``--model`` nor ``default_route`` names a model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +66,7 @@ class ModelAccess:
     def router(self, purpose: str, pool: ClientPool, spec_route: Route | None = None) -> Router:
         route = self.route(spec_route)
         if not route_models(route, self.settings)[0]:
-            raise NoModelConfigured(
+            raise ModelNotConfigured(
                 f"no model configured for {purpose}: pass --model provider:model or set "
                 "default_route in specwright.toml"
             )

@@ -16,12 +16,9 @@ from typing import Any
 
 import click
 
+from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.cli.reporting import run_command
 
-ProjectOption = click.option(
-    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-    show_default=True, help="Project directory (holds specs/ and the configuration).",
-)
 ModelOption = click.option(
     "--model", default=None, metavar="PROVIDER:MODEL",
     help="Use this one model instead of the project's default_route.",
@@ -36,11 +33,7 @@ _KEBAB = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 def model_access(project: Path, model: str | None) -> Any:
     """The ``ModelAccess`` of a command (tests replace this to script the model)."""
     from specwright.runtime.authoring.session import ModelAccess
-    from specwright.runtime.config import load_settings
-
-    if not project.is_dir():
-        raise click.UsageError(f"project directory {project} does not exist")
-    return ModelAccess(settings=load_settings(project), root=project, model=model)
+    return ModelAccess(settings=project_settings(project), root=project, model=model)
 
 
 def _run(body: Callable[[], int]) -> None:
@@ -63,7 +56,7 @@ def _spec_file(access: Any, spec: str) -> Path:
 
 
 def _shown(path: Path) -> str:
-    from specwright.runtime.project.compiling import display_path
+    from specwright.runtime.project.read import display_path
 
     return display_path(Path("."), path)
 
@@ -91,7 +84,7 @@ def _report_loop(outcome: Any, what: str) -> int:
 @ModelOption
 @RoundsOption
 @click.option("--force", is_flag=True, help="Replace specs/NAME.md if it exists.")
-@ProjectOption
+@project_option
 def draft(policy_file: Path, name: str, model: str | None, rounds: int, force: bool,
           project: Path) -> None:
     """Draft specs/NAME.md from a policy document, with a model; it must compile."""
@@ -121,7 +114,7 @@ def draft(policy_file: Path, name: str, model: str | None, rounds: int, force: b
 @click.argument("spec")
 @ModelOption
 @RoundsOption
-@ProjectOption
+@project_option
 def infer(spec: str, model: str | None, rounds: int, project: Path) -> None:
     """Rewrite prose ## Input / ## Output sections of SPEC as field tables, with a model."""
 
@@ -149,7 +142,7 @@ def infer(spec: str, model: str | None, rounds: int, project: Path) -> None:
 @ModelOption
 @click.option("--max", "most", type=click.IntRange(1, 20), default=5, show_default=True,
               help="At most this many suggested examples.")
-@ProjectOption
+@project_option
 def suggest_tests(spec: str, model: str | None, most: int, project: Path) -> None:
     """Report what SPEC's examples cover; append model-suggested examples for the gaps."""
 

@@ -13,17 +13,8 @@ from typing import Any
 
 import click
 
+from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.cli.reporting import print_diagnostics, run_command
-from specwright.runtime.config import Settings, load_settings
-
-ProjectOption = click.option(
-    "--project",
-    "project",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project directory (holds specs/, generated/ and the configuration).",
-)
 
 
 def _plural(n: int, word: str) -> str:
@@ -39,12 +30,6 @@ def _guarded(fn: Callable[..., int]) -> Callable[..., None]:
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__
     return run
-
-
-def _settings(root: Path) -> Settings:
-    if not root.is_dir():
-        raise click.UsageError(f"project directory {root} does not exist")
-    return load_settings(root)
 
 
 def _compile_line(o: Any, written: bool) -> list[str]:
@@ -72,10 +57,10 @@ def _check_lines(o: Any) -> list[str]:
 def run_compile(project: Path, check: bool, full: bool, jobs: int = 1) -> int:
     """Compile (or check) every spec of the project; returns the exit status."""
     from specwright.runtime.project.check import check_project
-    from specwright.runtime.project.compiling import available_cpus, compile_project
+    from specwright.runtime.project.compile_all import available_cpus, compile_project
 
     root = project
-    settings = _settings(root)
+    settings = project_settings(root)
     jobs = jobs or available_cpus()
     if check:
         result = check_project(root, settings, full=full, jobs=jobs)
@@ -116,7 +101,7 @@ def run_compile(project: Path, check: bool, full: bool, jobs: int = 1) -> int:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="Worker processes for compiling many specs (0: one per CPU; used only when "
                    "enough specs need compiling).")
-@ProjectOption
+@project_option
 @_guarded
 def compile_command(check: bool, full: bool, jobs: int, project: Path) -> int:
     """Compile specs/*.md into generated/<spec>/r<N>/ (a new revision per change)."""
@@ -125,9 +110,9 @@ def compile_command(check: bool, full: bool, jobs: int, project: Path) -> int:
 
 def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None) -> int:
     from specwright.compiler.contract import compare_contracts, summarize
-    from specwright.runtime.project.compiling import read_revisions
+    from specwright.runtime.project.revisions import read_revisions
 
-    settings = _settings(project)
+    settings = project_settings(project)
     name = Path(spec).stem if spec.endswith(".md") else spec
     revisions = read_revisions(settings.path(project, settings.generated_dir), name)
     if not revisions:
@@ -172,7 +157,7 @@ def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None)
               help="Older revision number (default: the one before --to).")
 @click.option("--to", "rev_to", type=int, default=None,
               help="Newer revision number (default: the latest).")
-@ProjectOption
+@project_option
 @_guarded
 def diff_command(spec: str, rev_from: int | None, rev_to: int | None, project: Path) -> int:
     """Show the classified contract changes between two revisions of SPEC."""

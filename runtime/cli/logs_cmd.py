@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from specwright.compiler.errors import SpecwrightError
-from specwright.runtime.config import load_settings
+from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.logstore import MAX_PAGE, LogStore, RunQuery, open_store, sqlite_path
 from specwright.runtime.logstore.base import RUN_STATUSES
 from specwright.runtime.records import RunRecord
@@ -97,17 +97,11 @@ async def fetch(
 @click.option("--spec", default=None, help="Only runs of this spec.")
 @click.option("--status", type=click.Choice(RUN_STATUSES), default=None, help="Only this status.")
 @click.option("--json", "as_json", is_flag=True, help="Full records as JSON lines.")
-@click.option(
-    "--project",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project directory (holds specwright.toml).",
-)
+@project_option
 def logs(limit: int, spec: str | None, status: str | None, as_json: bool, project: Path) -> None:
     """Show the latest runs from the execution log."""
+    settings = project_settings(project)
     try:
-        settings = load_settings(project)
         if not settings.database_url and not sqlite_path(settings, project).exists():
             if not as_json:
                 click.echo(f"no runs logged yet ({sqlite_path(settings, project)} does not exist)")

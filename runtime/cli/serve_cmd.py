@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import ipaddress
 import logging
 import sys
 from pathlib import Path
@@ -13,33 +12,11 @@ from typing import IO
 import click
 
 from specwright.compiler.errors import SpecwrightError
+from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.cli.serve_workers import LOG_FORMAT, serve_workers
-from specwright.runtime.config import Settings, load_settings
+from specwright.runtime.config import Settings
+from specwright.runtime.hosts import is_loopback
 from specwright.runtime.http.auth import KeyStore, keys_path
-
-_PROJECT = click.option(
-    "--project",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project directory (holds specs/, generated/ and specwright.toml).",
-)
-
-
-def _settings(project: Path) -> Settings:
-    try:
-        return load_settings(project)
-    except SpecwrightError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command()
@@ -52,7 +29,7 @@ def is_loopback(host: str) -> bool:
 @click.option("--mock", is_flag=True, help="Answer model-decided fields offline (no keys).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="info", show_default=True)
-@_PROJECT
+@project_option
 def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level: str,
           project: Path) -> None:
     """Serve every spec revision as a typed, versioned HTTP endpoint."""
@@ -64,7 +41,7 @@ def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level
         raise click.UsageError("--watch reloads specs in one process: serve with --workers 1 "
                                "while editing, or send SIGHUP to replace the workers after a "
                                "specwright compile")
-    settings = _settings(project)
+    settings = project_settings(project)
     try:
         active = KeyStore(keys_path(settings, project)).active()
     except RuntimeError as exc:
@@ -115,13 +92,13 @@ def _warn_stale_specs(settings: Settings, project: Path) -> None:
 @click.option("--major", type=click.IntRange(1), default=None,
               help="Contract major (default: the newest).")
 @click.option("--mock", is_flag=True, help="Answer model-decided fields offline.")
-@_PROJECT
+@project_option
 def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int,
         major: int | None, mock: bool, project: Path) -> None:
     """Run a batch of inputs through SPEC; every run is logged. Exit 1 if any line failed."""
     from specwright.runtime.engine.batch import count_lines, run_batch
 
-    settings = _settings(project)
+    settings = project_settings(project)
     try:
         total = count_lines(input_path)
         out: IO[str] = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
@@ -152,14 +129,14 @@ def keys() -> None:
 
 
 def _keystore(project: Path) -> KeyStore:
-    return KeyStore(keys_path(_settings(project), project))
+    return KeyStore(keys_path(project_settings(project), project))
 
 
 @keys.command("create")
 @click.option("--admin", "role", flag_value="admin", help="May also read the execution log.")
 @click.option("--caller", "role", flag_value="caller", default=True, help="May call the specs.")
 @click.option("--name", default=None, help="A name to recognise the key by.")
-@_PROJECT
+@project_option
 def keys_create(role: str, name: str | None, project: Path) -> None:
     """Create a key and print it once (only its hash is stored)."""
     try:
@@ -171,7 +148,7 @@ def keys_create(role: str, name: str | None, project: Path) -> None:
 
 
 @keys.command("list")
-@_PROJECT
+@project_option
 def keys_list(project: Path) -> None:
     """List keys (ids, names, roles; never the keys themselves)."""
     try:
@@ -189,7 +166,7 @@ def keys_list(project: Path) -> None:
 
 @keys.command("revoke")
 @click.argument("key_id")
-@_PROJECT
+@project_option
 def keys_revoke(key_id: str, project: Path) -> None:
     """Revoke a key by id; a running server refuses it from its next request."""
     try:

@@ -3,9 +3,7 @@
 Why not uvicorn's own supervisor, which hands one listening socket to every worker: whichever
 worker's loop wakes first accepts every connection waiting in the queue, so connections that
 arrive together (a proxy's or a client's pool of keep-alive connections) can all land on one
-worker while the others idle. Measured with 64 connections opened at once
-(``bench/rules_only_http.py --workers 2``): one worker of two took all 64 in one round of three,
-and throughput fell to that of a single process. Here each worker gets a socket of its own,
+worker while the others idle (docs/performance.md, round 7). Here each worker gets a socket of its own,
 bound to the same port with ``SO_REUSEPORT``, and the kernel spreads new connections over the
 sockets by a hash of their addresses. The parent keeps every socket open, so a connection that
 arrives while its worker is being replaced waits in that socket's queue for the replacement

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from specwright.compiler.errors import SpecwrightError, did_you_mean
-from specwright.runtime.config import load_settings
+from specwright.compiler.errors import did_you_mean
+from specwright.runtime.cli.options import project_option, project_settings
 
 
 @click.command("test")
@@ -17,8 +17,7 @@ from specwright.runtime.config import load_settings
               help="Compare model-decided example fields against the real route (needs keys).")
 @click.option("--record", is_flag=True,
               help="Like --live, and record the answers in the spec's cassette for offline replay.")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Project directory (holds specs/, generated/).")
+@project_option
 @click.option("-v", "--verbose", is_flag=True, help="List every test, not only the failures.")
 @click.option("-k", "keyword", default=None, help="Only tests matching this pytest -k expression.")
 def test(specs: tuple[str, ...], live: bool, record: bool, project: Path, verbose: bool,
@@ -31,10 +30,7 @@ def test(specs: tuple[str, ...], live: bool, record: bool, project: Path, verbos
     """
     from specwright.runtime.testing.runner import latest_test_modules, run_suites, summary_table
 
-    try:
-        settings = load_settings(project)
-    except SpecwrightError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = project_settings(project)
     generated = settings.path(project, settings.generated_dir)
     known = sorted(p.name for p in generated.iterdir() if p.is_dir()) if generated.is_dir() else []
     for name in specs:

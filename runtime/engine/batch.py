@@ -19,10 +19,10 @@ from typing import IO, Any
 
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, load_catalog
+from specwright.runtime.engine.json_input import parse_json_body
+from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.pipeline import execute
-from specwright.runtime.errors import NotFound
-from specwright.runtime.http.error_bodies import InvalidJson, parse_json_body
-from specwright.runtime.http.state import DefaultModels, ModelFactory
+from specwright.runtime.errors import InvalidJson, NotFound
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
 

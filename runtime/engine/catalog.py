@@ -31,16 +31,12 @@ from pydantic import BaseModel
 from specwright.compiler.errors import Diagnostic
 from specwright.compiler.ir import CompiledSpec
 from specwright.runtime.engine.run_plan import RunPlan, build_plan
-from specwright.runtime.errors import NotFound
+from specwright.runtime.errors import NotFound, RevisionLoadError
 
 log = logging.getLogger("specwright.catalog")
 
 _REVISION_DIR = re.compile(r"r([1-9][0-9]*)")
 _MODULE_PREFIX = "specwright_generated"
-
-
-class RevisionLoadError(Exception):
-    """A revision directory is incomplete or unreadable (reported, never served)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -22,7 +22,7 @@ expressions as compiled, for the exact results and messages.
 Cheaper still: when every flattened condition and guardrail is in the plain grammar of
 ``specwright.runtime.engine.native_cel`` (comparisons with literals, ``&&``, ``||``, ``!``, ``in``), the scope is a
 plain dict and the expressions run as Python closures, no value handed to CEL at all. A run whose
-values those closures cannot judge exactly (``Unsupported``) runs the CEL programs instead, in a
+values those closures cannot judge exactly (``NativeUnsupported``) runs the CEL programs instead, in a
 ``cel.Context`` made from the same dict.
 """
 
@@ -39,7 +39,8 @@ import cel
 from specwright.compiler.celscan import fields_read, flatten
 from specwright.compiler.evaluate import cel_program, to_cel_value
 from specwright.compiler.ir import CompiledSpec, Field, FieldType
-from specwright.runtime.engine.native_cel import Native, Unsupported, compile_native, plain_value
+from specwright.runtime.engine.native_cel import Native, compile_native, plain_value
+from specwright.runtime.errors import NativeUnsupported
 
 log = logging.getLogger("specwright.pipeline")
 
@@ -177,7 +178,7 @@ def _run_native(natives: tuple[Native, ...] | None, variables: dict[str, Any]) -
         return None
     try:
         return [native(variables) for native in natives]
-    except Unsupported:
+    except NativeUnsupported:
         return None
 
 

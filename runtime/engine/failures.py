@@ -11,39 +11,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from specwright.compiler.evaluate import TableConflict, TableError, TableNoMatch
+from specwright.compiler.errors import TableConflict, TableError, TableNoMatch
 from specwright.runtime.errors import (
+    DecisionConflict,
+    DecisionError,
     GuardrailViolation,
     InputInvalid,
     ModelNotConfigured,
+    NoDecision,
     OutputInvalid,
     ProviderError,
     RoutingExhausted,
     RuntimeFailure,
 )
 from specwright.runtime.records import RunStatus
-
-
-class InternalError(RuntimeFailure):
-    status, type = 500, "internal_error"
-
-
-class LogUnavailable(RuntimeFailure):
-    status, type = 503, "log_unavailable"
-
-
-class NoDecision(RuntimeFailure):
-    """A decision table cannot decide this (valid) input: a gap or conflict in the spec."""
-
-    status, type = 422, "no_decision"
-
-
-class DecisionConflict(NoDecision):
-    type = "decision_conflict"
-
-
-class DecisionError(NoDecision):
-    type = "decision_error"
 
 
 def table_failure(exc: TableError) -> NoDecision:

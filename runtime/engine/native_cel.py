@@ -11,7 +11,7 @@ in && || ?:``) and returns None for anything else (functions, macros, member acc
 strings, unsigned or out-of-range literals): that expression keeps running in CEL. At run time each
 operator accepts only the operand types whose CEL result it reproduces exactly (ints, doubles,
 strings, booleans, null; an int meets a double as CEL's binding does, both as doubles) and raises
-``Unsupported`` for any other combination, including every case where CEL raises an error. The
+``NativeUnsupported`` for any other combination, including every case where CEL raises an error. The
 caller then runs the CEL program for that run, so a result from here is always CEL's result.
 ``tests/runtime/test_native_cel.py`` holds this against the binding on generated expressions.
 """
@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from specwright.compiler.celscan import Token, tokenize
+from specwright.runtime.errors import NativeUnsupported, NotNativeExpression
 
 Variables = Mapping[str, Any]
 Native = Callable[[Variables], Any]
@@ -31,14 +32,6 @@ _INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1
 _NUMBERS = frozenset({int, float})  # type() is never bool here: bools are not numbers in CEL
 _ORDERED = frozenset({int, float, str})
 _SCALARS = frozenset({int, float, str, bool, type(None)})
-
-
-class Unsupported(Exception):  # noqa: N818 - a signal, not an error: "ask CEL instead"
-    """These operand values are outside what this module reproduces: run the CEL program."""
-
-
-class _NotNative(Exception):  # noqa: N818 - compile time: the expression stays in CEL
-    pass
 
 
 def plain_value(value: Any) -> bool:
@@ -60,7 +53,7 @@ def plain_value(value: Any) -> bool:
 
 def compile_native(expression: str) -> Native | None:
     """A closure computing ``expression`` from flat variables, or None if it is not in the plain
-    grammar. The closure raises ``Unsupported`` when it cannot give CEL's exact result."""
+    grammar. The closure raises ``NativeUnsupported`` when it cannot give CEL's exact result."""
     tokens = tokenize(expression)
     if not tokens:
         return None
@@ -68,8 +61,8 @@ def compile_native(expression: str) -> Native | None:
     try:
         node = parser.expression()
         if parser.pos != len(tokens):
-            raise _NotNative
-    except _NotNative:
+            raise NotNativeExpression
+    except NotNativeExpression:
         return None
     return node
 
@@ -82,12 +75,12 @@ def equal(a: Any, b: Any) -> bool:
     if ta is tb:
         if ta in _SCALARS:
             return bool(a == b)
-        raise Unsupported
+        raise NativeUnsupported
     if ta in _NUMBERS and tb in _NUMBERS:
         return float(a) == float(b)
     if (a is None and tb in _SCALARS) or (b is None and ta in _SCALARS):
         return False
-    raise Unsupported
+    raise NativeUnsupported
 
 
 def _ordering(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
@@ -97,14 +90,14 @@ def _ordering(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]
             return compare(a, b)
         if ta in _NUMBERS and tb in _NUMBERS:
             return compare(float(a), float(b))
-        raise Unsupported
+        raise NativeUnsupported
 
     return ordered
 
 
 def _member(a: Any, items: Any) -> bool:
     if type(items) not in (list, tuple):
-        raise Unsupported
+        raise NativeUnsupported
     return any(equal(a, item) for item in items)
 
 
@@ -112,15 +105,15 @@ def _arithmetic(compute: Callable[[Any, Any], Any], strings: bool) -> Callable[[
     def arithmetic(a: Any, b: Any) -> Any:
         ta, tb = type(a), type(b)
         if ta is not tb:
-            raise Unsupported  # CEL does not mix int and double in arithmetic
+            raise NativeUnsupported  # CEL does not mix int and double in arithmetic
         if ta is int:
             value = compute(a, b)
             if _INT_MIN <= value <= _INT_MAX:
                 return value
-            raise Unsupported  # CEL raises on overflow
+            raise NativeUnsupported  # CEL raises on overflow
         if ta is float or (strings and ta is str):
             return compute(a, b)
-        raise Unsupported
+        raise NativeUnsupported
 
     return arithmetic
 
@@ -128,12 +121,12 @@ def _arithmetic(compute: Callable[[Any, Any], Any], strings: bool) -> Callable[[
 def _divide(a: Any, b: Any) -> Any:
     if type(a) is float and type(b) is float and b != 0.0:
         return a / b
-    raise Unsupported  # int division truncates, x / 0.0 is an infinity: left to CEL
+    raise NativeUnsupported  # int division truncates, x / 0.0 is an infinity: left to CEL
 
 
 def _boolean(value: Any) -> bool:
     if type(value) is not bool:
-        raise Unsupported
+        raise NativeUnsupported
     return bool(value)
 
 
@@ -166,14 +159,14 @@ class _Parser:
 
     def take(self) -> Token:
         if self.pos >= len(self.tokens):
-            raise _NotNative
+            raise NotNativeExpression
         token = self.tokens[self.pos]
         self.pos += 1
         return token
 
     def expect(self, text: str) -> None:
         if self.take().text != text:
-            raise _NotNative
+            raise NotNativeExpression
 
     def expression(self) -> Native:
         condition = self.logical("||")
@@ -237,9 +230,9 @@ class _Parser:
         elif token.kind == "ident" and token.text != "in":
             node = _variable(token.text)
         else:
-            raise _NotNative
+            raise NotNativeExpression
         if self.peek() in (".", "(", "[", "{"):  # a member, a call, an index: not plain
-            raise _NotNative
+            raise NotNativeExpression
         return node
 
     def list_literal(self) -> Native:
@@ -278,7 +271,7 @@ class _Variable:
         try:
             return v[self.name]
         except KeyError:
-            raise Unsupported from None  # CEL: undeclared reference
+            raise NativeUnsupported from None  # CEL: undeclared reference
 
 
 def _variable(name: str) -> Native:
@@ -292,22 +285,22 @@ def _literal(token: Token) -> Any:
     if token.kind == "string":
         quote = text[0]
         if quote not in "\"'" or len(text) < 2 or text[-1] != quote or "\\" in text:
-            raise _NotNative  # prefixes, triple quotes and escapes stay in CEL
+            raise NotNativeExpression  # prefixes, triple quotes and escapes stay in CEL
         if text.startswith(quote * 3):
-            raise _NotNative
+            raise NotNativeExpression
         return text[1:-1]
     if text[-1] in "uU":
-        raise _NotNative  # unsigned ints are their own type in CEL
+        raise NotNativeExpression  # unsigned ints are their own type in CEL
     if text[:2] in ("0x", "0X"):
         value: Any = int(text, 16)
     elif any(c in text for c in ".eE"):
         return float(text)
     elif len(text) > 1 and text[0] == "0":
-        raise _NotNative  # leading zeros: whatever CEL makes of them, it decides
+        raise NotNativeExpression  # leading zeros: whatever CEL makes of them, it decides
     else:
         value = int(text)
     if value > _INT_MAX:
-        raise _NotNative
+        raise NotNativeExpression
     return value
 
 
@@ -318,7 +311,7 @@ def _negation(inner: Native) -> Native:
             return False
         if value is False:
             return True
-        raise Unsupported
+        raise NativeUnsupported
 
     return negation
 
@@ -332,7 +325,7 @@ def _negate(inner: Native) -> Native:
         kind = type(value)
         if kind is float or (kind is int and value != _INT_MIN):
             return -value
-        raise Unsupported
+        raise NativeUnsupported
 
     return negate
 
@@ -386,7 +379,7 @@ def _compare_with_constant(name: str, compare: Callable[[Any, Any], bool], const
         try:  # ``_read``, inlined: this closure is most of a table's evaluation
             value = v[name]
         except KeyError:
-            raise Unsupported from None  # CEL: undeclared reference
+            raise NativeUnsupported from None  # CEL: undeclared reference
         value_kind = type(value)
         if value_kind is kind:
             return compare(value, constant)
@@ -394,7 +387,7 @@ def _compare_with_constant(name: str, compare: Callable[[Any, Any], bool], const
             return compare(float(value), as_float)
         if equality and (value is None or constant is None) and value_kind in _SCALARS:
             return compare is operator.ne  # null against another type: never equal
-        raise Unsupported
+        raise NativeUnsupported
 
     return compare_value
 
@@ -403,7 +396,7 @@ def _read(v: Variables, name: str) -> Any:
     try:
         return v[name]
     except KeyError:
-        raise Unsupported from None  # CEL: undeclared reference
+        raise NativeUnsupported from None  # CEL: undeclared reference
 
 
 def _join(op: str, left: Native, right: Native) -> Native:
@@ -417,10 +410,10 @@ def _join(op: str, left: Native, right: Native) -> Native:
         if a is deciding:
             return deciding
         if a is not other:
-            raise Unsupported
+            raise NativeUnsupported
         b = right(v)
         if b is True or b is False:
             return b
-        raise Unsupported
+        raise NativeUnsupported
 
     return join

@@ -34,8 +34,6 @@ from specwright.compiler.evaluate import (
 )
 from specwright.runtime.engine.catalog import LoadedRevision
 from specwright.runtime.engine.failures import (
-    InternalError,
-    LogUnavailable,
     error_body,
     problems_of,
     status_of,
@@ -44,16 +42,19 @@ from specwright.runtime.engine.failures import (
 )
 from specwright.runtime.engine.prompting import build_request
 from specwright.runtime.engine.redaction import redact
-from specwright.runtime.engine.run_plan import ESCALATION_VALUES, Decided, memo_key
+from specwright.runtime.engine.run_plan import ESCALATION_VALUES, Decided
 from specwright.runtime.errors import (
     GuardrailViolation,
     InputInvalid,
+    InternalError,
+    LogUnavailable,
+    ModelsExhausted,
     OutputInvalid,
     RoutingExhausted,
     RuntimeFailure,
 )
 from specwright.runtime.logstore.ulid import new_run_id
-from specwright.runtime.models.base import Model, ModelsExhausted, Problem
+from specwright.runtime.models.base import Model, Problem
 from specwright.runtime.records import Attempt, EncodedColumns, RunRecord, RunStatus
 
 log = logging.getLogger("specwright.pipeline")
@@ -172,121 +173,27 @@ async def _decide(
     deadline: float | None,
     run_id: str,
 ) -> dict[str, Any]:
-    compiled = revision.compiled
-    try:
-        validated = revision.input_model.model_validate(raw_input)
-    except ValidationError as exc:
-        details = validation_details(exc, ("body",))
-        names = ", ".join(".".join(str(p) for p in d["loc"][1:]) or "body" for d in details)
-        raise InputInvalid(
-            f"the request body does not match the {revision.name} v{revision.major} input: "
-            f"{len(details)} error(s) ({names})",
-            details=details,
-        ) from None
-    input_json: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)
-    state.input = input_json
+    """Steps 1 to 4 of the module docstring; ``state`` gathers what the log needs."""
     plan = revision.plan
+    input_json = _validated_input(revision, raw_input)  # 1. validate
+    state.input = input_json
     cel_input = plan.cel.input_values(input_json)  # to_cel_values over the fields read
     scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
-
-    conditions = plan.cel.condition_values(scope)
-    # What the rows these conditions match decide, if a run matched them before and every
-    # table matched one row (run_plan.Decided).
-    key = memo_key(conditions)
-    memo = None if key is None else plan.memo.get(key)
-    if memo is not None:
-        decided = dict(memo.results)
-        state.trace = memo.trace_entries()
-    else:
-        flags = plan.cel.flags_of(conditions)
-        decided = _run_tables(revision, flags, cel_input, state)
-        if key is not None and plan.single_hits(compiled.tables, flags):
-            memo = plan.remember(key, decided, state.trace)
-
-    def guardrail_results(output_json: dict[str, Any]) -> tuple[GuardrailResult, ...]:
-        return plan.check_guardrails(
-            scope, cel_input, plan.cel.output_values(output_json)
-        )
-
-    def merge(answer: dict[str, Any]) -> dict[str, Any]:
-        merged = {k: v for k, v in answer.items() if k in compiled.model_decided}
-        merged.update(decided)
-        return merged
-
-    # The last output the check callback validated and its guardrail results: when the model's
-    # accepted answer is that output, the final check below reuses them (evaluated once).
-    checked: list[Any] = []
-
-    def check(answer: dict[str, Any]) -> list[str]:
-        merged = merge(answer)
-        try:
-            out = revision.output_model.model_validate(merged)
-        except ValidationError as exc:
-            return problems_of(exc)
-        out_json = out.model_dump(mode="json", by_alias=True)
-        results = guardrail_results(out_json)
-        checked[:] = [merged, out_json, results]
-        return [
-            Problem(
-                f'guardrail violated: "{r.label}" (spec line {r.line})'
-                + (f": {r.error}" if r.error else ""),
-                guardrail=r.label,
-            )
-            for r in results
-            if not r.passed
-        ]
-
-    merged = decided
-    if compiled.model_decided:
-        chosen = model_source()  # may raise ModelNotConfigured: 503 naming the variable
-        request = build_request(
-            revision, input_json, decided, check=check, deadline=deadline, run_id=run_id
-        )
-        try:
-            completion = await chosen.complete(request)
-        except RoutingExhausted as exc:
-            state.attempts = tuple(getattr(exc, "attempts", ()) or ())
-            if isinstance(exc, ModelsExhausted) and exc.guardrail_only:
-                violated = exc.guardrail_labels
-                line_of = {g.label: g.line for g in compiled.guardrails}
-                raise GuardrailViolation(
-                    f"guardrail failed after every repair: {'; '.join(violated)}",
-                    details=[{"label": label, "line": line_of.get(label)} for label in violated],
-                ) from None
-            raise
-        state.attempts = tuple(completion.attempts)
-        state.model = completion.model
-        state.mock = completion.mock
-        merged = merge(completion.data)
+    try:
+        tables = plan.decide_tables(scope, cel_input, state.trace)  # 2. the decision tables
+    except TableError as exc:
+        raise table_failure(exc) from None
+    checker = _Checker(revision, tables.results, scope, cel_input)
+    merged = tables.results
+    if revision.compiled.model_decided:  # 3. the model, only for what the tables leave
+        merged = await _ask_model(revision, input_json, checker, model_source, state, deadline,
+                                  run_id)
         state.output = merged
-    if memo is not None and memo.output is not None:
-        # Rules-only: the tables decided everything, and these rows' output validated before.
-        output_json: dict[str, Any] = dict(memo.output.value)
-        results = plan.check_guardrails(scope, cel_input, memo.output.cel_values)
-    elif checked and _same(checked[0], merged):  # already validated and checked, unchanged
-        output_json = checked[1]
-        results = checked[2]
-    else:
-        try:
-            final = revision.output_model.model_validate(merged)
-        except ValidationError as exc:
-            if compiled.model_decided:
-                raise OutputInvalid(
-                    "the model's answer does not fit the output contract",
-                    details=problems_of(exc),
-                ) from None
-            raise InternalError(
-                "the decision tables produced an output that does not fit the output contract",
-                details=problems_of(exc),
-            ) from None
-        output_json = final.model_dump(mode="json", by_alias=True)
-        output_values = plan.cel.output_values(output_json)
-        results = plan.check_guardrails(scope, cel_input, output_values)
-        if memo is not None and not compiled.model_decided:
-            memo.remember_output(output_json, output_values)
+    output_json, results = _checked_output(revision, merged, tables.memo, checker, scope,
+                                           cel_input)  # 4. the output contract and guardrails
     state.output = output_json
     state.guardrails = [_guardrail_record(r) for r in results]
-    state.encoded = _encoded(revision, memo, state.guardrails)
+    state.encoded = _encoded(revision, tables.memo, state.guardrails)
     failed = [r for r in results if not r.passed]
     if failed:
         raise GuardrailViolation(
@@ -299,27 +206,124 @@ async def _decide(
     return output_json
 
 
-def _run_tables(
-    revision: LoadedRevision, flags: list[Any] | None, cel_input: dict[str, Any], state: _State
-) -> dict[str, Any]:
-    """Every table's outcome, merged; each table's matched rows go into the rule trace."""
-    compiled, plan = revision.compiled, revision.plan
-    decided: dict[str, Any] = {}
-    for i, (table, lines) in enumerate(zip(compiled.tables, plan.row_lines, strict=True)):
+def _validated_input(revision: LoadedRevision, raw_input: Any) -> dict[str, Any]:
+    """The input as the Input model reads it (JSON); else 422 with every field error."""
+    try:
+        validated = revision.input_model.model_validate(raw_input)
+    except ValidationError as exc:
+        details = validation_details(exc, ("body",))
+        names = ", ".join(".".join(str(p) for p in d["loc"][1:]) or "body" for d in details)
+        raise InputInvalid(
+            f"the request body does not match the {revision.name} v{revision.major} input: "
+            f"{len(details)} error(s) ({names})",
+            details=details,
+        ) from None
+    result: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)
+    return result
+
+
+class _Checker:
+    """The router's ``check`` callback: an answer merged with what the tables decided, validated
+    against the Output model, its guardrails evaluated. Remembers the last output it checked, so
+    the final check reuses it when the accepted answer is that output (evaluated once)."""
+
+    def __init__(self, revision: LoadedRevision, decided: dict[str, Any], scope: Any,
+                 cel_input: dict[str, Any]) -> None:
+        self.revision, self.decided, self.scope, self.cel_input = revision, decided, scope, cel_input
+        self.last: tuple[dict[str, Any], dict[str, Any], tuple[GuardrailResult, ...]] | None = None
+
+    def merge(self, answer: dict[str, Any]) -> dict[str, Any]:
+        model_decided = self.revision.compiled.model_decided
+        merged = {k: v for k, v in answer.items() if k in model_decided}
+        merged.update(self.decided)
+        return merged
+
+    def __call__(self, answer: dict[str, Any]) -> list[str]:
+        merged = self.merge(answer)
         try:
-            outcome = plan.table_outcome(i, table, flags, cel_input, compiled.spec.source)
-        except TableError as exc:
-            raise table_failure(exc) from None
-        state.trace.append(
-            {
-                "table": table.name,
-                "line": table.line,
-                "rows": list(outcome.rows),
-                "row_lines": [lines.get(n) for n in outcome.rows],
-            }
-        )
-        decided.update(outcome.results)
-    return decided
+            out = self.revision.output_model.model_validate(merged)
+        except ValidationError as exc:
+            return problems_of(exc)
+        out_json = out.model_dump(mode="json", by_alias=True)
+        plan = self.revision.plan
+        results = plan.check_guardrails(self.scope, self.cel_input, plan.cel.output_values(out_json))
+        self.last = (merged, out_json, results)
+        return [
+            Problem(
+                f'guardrail violated: "{r.label}" (spec line {r.line})'
+                + (f": {r.error}" if r.error else ""),
+                guardrail=r.label,
+            )
+            for r in results
+            if not r.passed
+        ]
+
+
+async def _ask_model(
+    revision: LoadedRevision,
+    input_json: dict[str, Any],
+    checker: _Checker,
+    model_source: ModelSource,
+    state: _State,
+    deadline: float | None,
+    run_id: str,
+) -> dict[str, Any]:
+    """The route's answer for the model-decided fields, merged with the tables' results."""
+    chosen = model_source()  # may raise ModelNotConfigured: 503 naming the variable
+    request = build_request(
+        revision, input_json, checker.decided, check=checker, deadline=deadline, run_id=run_id
+    )
+    try:
+        completion = await chosen.complete(request)
+    except RoutingExhausted as exc:
+        state.attempts = tuple(getattr(exc, "attempts", ()) or ())
+        if isinstance(exc, ModelsExhausted) and exc.guardrail_only:
+            violated = exc.guardrail_labels
+            line_of = {g.label: g.line for g in revision.compiled.guardrails}
+            raise GuardrailViolation(
+                f"guardrail failed after every repair: {'; '.join(violated)}",
+                details=[{"label": label, "line": line_of.get(label)} for label in violated],
+            ) from None
+        raise
+    state.attempts = tuple(completion.attempts)
+    state.model = completion.model
+    state.mock = completion.mock
+    return checker.merge(completion.data)
+
+
+def _checked_output(
+    revision: LoadedRevision,
+    merged: dict[str, Any],
+    memo: Decided | None,
+    checker: _Checker,
+    scope: Any,
+    cel_input: dict[str, Any],
+) -> tuple[dict[str, Any], tuple[GuardrailResult, ...]]:
+    """The final output as JSON and its guardrail results, each computed at most once a run."""
+    plan, model_decided = revision.plan, revision.compiled.model_decided
+    if memo is not None and memo.output is not None:
+        # Rules-only: the tables decided everything, and these rows' output validated before.
+        return dict(memo.output.value), plan.check_guardrails(scope, cel_input,
+                                                              memo.output.cel_values)
+    if checker.last is not None and _same(checker.last[0], merged):  # checked, unchanged
+        return checker.last[1], checker.last[2]
+    try:
+        final = revision.output_model.model_validate(merged)
+    except ValidationError as exc:
+        if model_decided:
+            raise OutputInvalid(
+                "the model's answer does not fit the output contract",
+                details=problems_of(exc),
+            ) from None
+        raise InternalError(
+            "the decision tables produced an output that does not fit the output contract",
+            details=problems_of(exc),
+        ) from None
+    output_json: dict[str, Any] = final.model_dump(mode="json", by_alias=True)
+    output_values = plan.cel.output_values(output_json)
+    if memo is not None and not model_decided:
+        memo.remember_output(output_json, output_values)
+    return output_json, plan.check_guardrails(scope, cel_input, output_values)
 
 
 def _encoded(

@@ -105,8 +105,17 @@ def _single_hit(table: CompiledTable, row_flags: Sequence[Any]) -> int | None:
     return hit if row_flags[hit] is True else None
 
 
+class TableDecision(NamedTuple):
+    """What the decision tables decided for one input."""
+
+    results: dict[str, Any]  # output field -> value
+    memo: Decided | None  # the remembered decision these rows make, when there is one
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RunPlan:
+    tables: tuple[CompiledTable, ...]
+    source: str  # the spec file, for located table errors
     required: tuple[str, ...]  # output fields that must get a value
     row_lines: tuple[Mapping[int, int | None], ...]  # per table: row number -> spec line
     escalation_fields: tuple[str, ...]  # ``one of`` outputs whose value may be ``escalate(d)``
@@ -120,6 +129,38 @@ class RunPlan:
         default_factory=dict
     )  # immutable results, shared
     guardrails_json: dict[tuple[bool, ...], str] = field(default_factory=dict)
+
+    def decide_tables(
+        self, scope: Any, input_values: Mapping[str, Any], trace: list[dict[str, Any]]
+    ) -> TableDecision:
+        """Every table's outcome for this input, merged; each table's matched rows and their
+        spec lines are appended to ``trace`` as they are found (a table that cannot decide
+        leaves the trace of those before it for the log).
+
+        Taken from the memo when a run matched the same rows before; otherwise evaluated and,
+        when every table matched exactly one row, remembered. Raises ``TableError`` exactly as
+        ``evaluate_table`` does.
+        """
+        conditions = self.cel.condition_values(scope)
+        key = memo_key(conditions)
+        memo = None if key is None else self.memo.get(key)
+        if memo is not None:
+            trace.extend(memo.trace_entries())
+            return TableDecision(dict(memo.results), memo)
+        flags = self.cel.flags_of(conditions)
+        results: dict[str, Any] = {}
+        for i, (table, lines) in enumerate(zip(self.tables, self.row_lines, strict=True)):
+            outcome = self.table_outcome(i, table, flags, input_values, self.source)
+            trace.append({
+                "table": table.name,
+                "line": table.line,
+                "rows": list(outcome.rows),
+                "row_lines": [lines.get(n) for n in outcome.rows],
+            })
+            results.update(outcome.results)
+        if key is not None and self.single_hits(self.tables, flags):
+            memo = self.remember(key, results, trace)
+        return TableDecision(results, memo)
 
     def table_outcome(
         self,
@@ -205,6 +246,8 @@ class RunPlan:
 def build_plan(compiled: CompiledSpec) -> RunPlan:
     spec = compiled.spec
     return RunPlan(
+        tables=tuple(compiled.tables),
+        source=spec.source,
         required=tuple(f.name for f in spec.outputs if f.required),
         row_lines=tuple({row.number: row.line for row in t.rows} for t in compiled.tables),
         escalation_fields=tuple(f.name for f in spec.outputs if f.type.kind == "enum"),

@@ -13,7 +13,6 @@ in request order on each connection (``http.py``). A hang keeps its connection s
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
 from collections import Counter
@@ -23,6 +22,7 @@ from typing import Any
 from specwright.runtime.fakeserver import answers
 from specwright.runtime.fakeserver.config import FakeConfig
 from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
+from specwright.runtime.hosts import is_loopback
 
 MODEL_PATHS = {
     "/v1/chat/completions": "openai", "/chat/completions": "openai",
@@ -46,21 +46,12 @@ class FakeStats:
         }
 
 
-def is_loopback_host(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class FakeServer:
     """Serve until ``close``. ``async with FakeServer(config) as fake: fake.url ...``"""
 
     def __init__(self, config: FakeConfig | None = None, *, host: str = "127.0.0.1",
                  port: int = 0) -> None:
-        if not is_loopback_host(host):
+        if not is_loopback(host):
             raise ValueError(f"the fake server listens on loopback only, not {host!r}")
         self.config = config or FakeConfig()
         self.host, self.port = host, port

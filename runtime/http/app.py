@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
+from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.http.auth import KeyStore, keys_path
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.error_bodies import CatchAll, install_error_handlers
@@ -34,13 +35,7 @@ from specwright.runtime.http.limits import BodyLimit
 from specwright.runtime.http.listing import router as specs_router
 from specwright.runtime.http.openapi_auth import install as install_openapi_auth
 from specwright.runtime.http.runs import router as runs_router
-from specwright.runtime.http.state import (
-    DefaultModels,
-    ModelFactory,
-    ServerState,
-    get_state,
-    log_route_warnings,
-)
+from specwright.runtime.http.state import ServerState, get_state, log_route_warnings
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
 
@@ -127,10 +122,9 @@ def tune_gc_for_serving() -> None:
 
     Why: a request that waits (for the log's commit, for a model) keeps its objects alive, so
     with many requests in flight each collection finds survivors, promotes them and later walks
-    them again in the older generations. Freezing before the route checks had run left their
-    imports (hundreds of thousands of objects) in the oldest generation: every full collection
-    walked them, ~80 ms each. Objects created later (a hot-reloaded catalog included) are
-    collected as usual. Once per process.
+    them again in the older generations; freezing the objects that live as long as the process
+    takes them out of every collection (docs/performance.md). Objects created later (a
+    hot-reloaded catalog included) are collected as usual. Once per process.
     """
     global _frozen
     if _frozen:
@@ -154,10 +148,8 @@ def tune_switch_interval_for_serving() -> None:
     the loop's socket without the GIL). Under load the loop holds the GIL, and a thread asking
     for it waits up to the switch interval before the loop is made to let go, so each commit
     took several milliseconds longer than its fsync, and every request of the batch waited that
-    long for its answer. With
-    64 callers, a rules-only spec over HTTP (``bench/rules_only_http.py``): the mean commit went
-    from 1.7-2.1 to 1.3-1.7 ms, its p90 from 5.4-6.1 to 3.2-4.1 ms. The interval only matters while
-    another thread asks for the GIL, so a server whose threads are idle pays nothing for it.
+    long for its answer (docs/performance.md has the measurement). The interval only matters
+    while another thread asks for the GIL, so a server whose threads are idle pays nothing.
     """
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 

@@ -32,15 +32,14 @@ from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, route_path
-from specwright.runtime.engine.pipeline import LogUnavailable, RunResult, execute
-from specwright.runtime.errors import RuntimeFailure
+from specwright.runtime.engine.json_input import parse_json_body
+from specwright.runtime.engine.pipeline import RunResult, execute
+from specwright.runtime.errors import BadRequest, LogUnavailable, RuntimeFailure
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import (
-    BadRequest,
     ErrorBody,
     failure_response,
     internal_error_response,
-    parse_json_body,
 )
 from specwright.runtime.http.limits import receive_body, refuse
 from specwright.runtime.http.state import ServerState, get_state

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from specwright.runtime.engine.pipeline import LogUnavailable
-from specwright.runtime.errors import NotFound
+from specwright.runtime.errors import InvalidQuery, NotFound
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
 from specwright.runtime.http.state import get_state
-from specwright.runtime.logstore.base import InvalidQuery, LogStore, RunQuery
+from specwright.runtime.logstore.base import LogStore, RunQuery
 from specwright.runtime.logstore.ulid import is_run_id
 from specwright.runtime.records import RunRecord, RunStatus
 

@@ -2,7 +2,7 @@
 
 Every 0.5 s the watcher stats ``specs/*.md``; a file whose size or mtime changed is read and
 hashed, and only a changed hash counts as an edit (touching a file does nothing). On an edit the
-project is compiled in a worker thread through ``specwright.runtime.project.compiling`` (which writes any new revision
+project is compiled in a worker thread through ``specwright.runtime.project`` (which writes any new revision
 directory), then, back on the event loop, a new ``Catalog`` is loaded and swapped in with one
 assignment. Requests already running keep the revision they resolved; the next request sees the
 new one. A new contract major gets its own route, added while the server runs, and the cached
@@ -82,7 +82,7 @@ def compile_specs(root: Path, settings: Settings, catalog: Catalog
     A spec that does not compile is reported under the name it is served by (found through
     the ``source`` of its revisions), else under its file name.
     """
-    from specwright.runtime.project.compiling import compile_project
+    from specwright.runtime.project.compile_all import compile_project
 
     try:
         result = compile_project(root, settings, write=True)
@@ -195,13 +195,9 @@ def edited_spec_diagnostics(root: Path, settings: Settings, catalog: Catalog
     under its file name, as ``compile_specs`` does.
     """
     from specwright.compiler.manifest import spec_sha256
-    from specwright.runtime.project.compiling import (
-        SpecOutcome,
-        compile_and_plan,
-        discover_specs,
-        display_path,
-        read_spec,
-    )
+    from specwright.runtime.project.outcomes import SpecOutcome
+    from specwright.runtime.project.plan import compile_and_plan
+    from specwright.runtime.project.read import discover_specs, display_path, read_spec
 
     by_source = {
         str(entry.latest.manifest.get("source")): entry.latest
@@ -233,7 +229,7 @@ def edited_spec_diagnostics(root: Path, settings: Settings, catalog: Catalog
 def stale_specs(settings: Settings, root: Path) -> list[str]:
     """Messages for specs edited since their latest compiled revision (serve without --watch)."""
     from specwright.compiler.manifest import spec_sha256
-    from specwright.runtime.project.compiling import discover_specs, display_path, read_spec
+    from specwright.runtime.project.read import discover_specs, display_path, read_spec
 
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     by_source = {

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from specwright.compiler.errors import ConfigError, Diagnostic
+from specwright.runtime.errors import InvalidQuery, LogUnavailable
 from specwright.runtime.logstore.base import (
     MAX_PAGE,
-    InvalidQuery,
     LogStore,
-    LogStoreError,
     RunPage,
     RunQuery,
     WriterMode,
@@ -32,7 +31,7 @@ __all__ = [
     "SQLITE_FILENAME",
     "InvalidQuery",
     "LogStore",
-    "LogStoreError",
+    "LogUnavailable",
     "RunPage",
     "RunQuery",
     "WriterMode",

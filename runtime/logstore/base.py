@@ -11,28 +11,12 @@ import abc
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from specwright.runtime.errors import InputInvalid, RuntimeFailure
+from specwright.runtime.errors import InvalidQuery
 from specwright.runtime.logstore.ulid import is_run_id
 from specwright.runtime.records import RunRecord, RunStatus
 
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 MAX_PAGE = 1000
-
-
-class LogStoreError(RuntimeFailure):
-    """The execution log cannot be opened, written or read.
-
-    A ``write`` that raises this did not acknowledge the run: the caller must not report success
-    (the app answers 503). The message names the backend and the cause, never a password.
-    """
-
-    status, type = 503, "log_unavailable"
-
-
-class InvalidQuery(InputInvalid):
-    """A run query is malformed (bad cursor, limit out of range, since after until)."""
-
-    type = "invalid_query"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +83,7 @@ class LogStore(abc.ABC):
 
     @abc.abstractmethod
     async def write(self, run: RunRecord) -> None:
-        """Return once ``run`` and its attempts are durably committed; else raise LogStoreError."""
+        """Return once ``run`` and its attempts are durably committed; else raise LogUnavailable."""
 
     @abc.abstractmethod
     async def get(self, run_id: str) -> RunRecord | None:

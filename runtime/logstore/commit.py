@@ -10,19 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from specwright.runtime.logstore.base import LogStoreError, WriterStats
+from specwright.runtime.errors import LogUnavailable
+from specwright.runtime.logstore.base import WriterStats
 from specwright.runtime.logstore.codec import AttemptRow, RunRow
 
 Outcome = BaseException | list[BaseException | None] | None  # all failed | per run | all ok
-
-
-class RemoteError(Exception):
-    """An error raised in the writer process, carried to the server: its class name and
-    message (the exception itself stays in the child)."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind, self.message = kind, message
 
 
 class WriterHooks(Protocol):
@@ -34,7 +26,7 @@ class WriterHooks(Protocol):
     def is_systemic(self, exc: BaseException) -> bool: ...
     def healthy(self, conn: Any) -> bool: ...
     def close_quietly(self, conn: Any) -> None: ...
-    def wrap(self, exc: BaseException, action: str) -> LogStoreError: ...
+    def wrap(self, exc: BaseException, action: str) -> LogUnavailable: ...
 
 
 class Committer:

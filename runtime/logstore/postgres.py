@@ -17,8 +17,9 @@ from typing import Any
 
 import psycopg
 
+from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.logstore import migrations
-from specwright.runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
+from specwright.runtime.logstore.base import RunPage, RunQuery, WriterMode
 from specwright.runtime.logstore.codec import (
     ATTEMPT_COLUMNS,
     RUN_COLUMNS,
@@ -131,7 +132,7 @@ class PostgresLogStore(ThreadedLogStore):
         with conn.transaction():
             row = conn.execute("SELECT current_schema()").fetchone()
             if row is None or row[0] is None:
-                raise LogStoreError(
+                raise LogUnavailable(
                     f"{self.location}: no schema to create the log tables in; check search_path"
                 )
             # Serialize concurrent starters (several app workers) on the same schema.
@@ -147,7 +148,7 @@ class PostgresLogStore(ThreadedLogStore):
                     )
             newest = max(applied, default=0)
         if newest > len(known):
-            raise LogStoreError(
+            raise LogUnavailable(
                 f"{self.location} has schema version {newest}, newer than this Specwright "
                 f"understands ({len(known)}); upgrade Specwright"
             )

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.logstore import migrations
-from specwright.runtime.logstore.base import LogStoreError, RunPage, RunQuery, WriterMode
+from specwright.runtime.logstore.base import RunPage, RunQuery, WriterMode
 from specwright.runtime.logstore.codec import (
     ATTEMPT_COLUMNS,
     RUN_COLUMNS,
@@ -90,7 +91,7 @@ class SQLiteLogStore(ThreadedLogStore):
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
-                raise LogStoreError(
+                raise LogUnavailable(
                     f"{self.path}: SQLite refused WAL mode ({mode}); put the data directory "
                     "on a local file system"
                 )
@@ -127,7 +128,7 @@ class SQLiteLogStore(ThreadedLogStore):
                 raise
         newest = max(_applied(conn), default=0)
         if newest > len(known):
-            raise LogStoreError(
+            raise LogUnavailable(
                 f"{self.path} has schema version {newest}, newer than this Specwright "
                 f"understands ({len(known)}); upgrade Specwright"
             )

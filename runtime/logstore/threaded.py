@@ -9,16 +9,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, get_args
 
-from specwright.runtime.logstore.base import (
-    LogStore,
-    LogStoreError,
-    RunPage,
-    RunQuery,
-    WriterMode,
-    WriterStats,
-)
+from specwright.runtime.errors import LogUnavailable, RemoteError
+from specwright.runtime.logstore.base import LogStore, RunPage, RunQuery, WriterMode, WriterStats
 from specwright.runtime.logstore.codec import AttemptRow, RunRow, run_to_rows
-from specwright.runtime.logstore.commit import RemoteError
 from specwright.runtime.logstore.writer import GroupCommitWriter
 from specwright.runtime.records import RunRecord
 
@@ -42,10 +35,9 @@ class ThreadedLogStore(LogStore):
     ) -> None:
         """``max_pending``: runs accepted and not yet committed before ``write`` waits for room;
         ``max_batch``: runs per transaction; ``max_linger_s``: the longest the writer waits under
-        load for writers just released to come back and share the next commit. 0.5 ms: 64
-        writers in a loop still share each commit (~64 runs per transaction), while a server whose
-        runs arrive ~0.6 ms apart hands each batch over at once; lingering 2 ms there cost it ~3%
-        of its rules-only throughput (``docs/performance.md``). ``writer``: where the commits
+        load for writers just released to come back and share the next commit (short enough
+        that a server whose runs arrive spread out is not slowed; docs/performance.md has the
+        measurements). ``writer``: where the commits
         run, a thread of this process or a process of its own (``writer.py`` says why the server
         uses a process)."""
         if max_pending < 1 or max_batch < 1 or max_linger_s < 0:
@@ -104,12 +96,12 @@ class ThreadedLogStore(LogStore):
         except Exception as exc:  # noqa: BLE001 - the connection is being dropped as broken anyway
             logger.debug("closing a broken log connection failed: %s", exc)
 
-    def wrap(self, exc: BaseException, action: str) -> LogStoreError:
-        if isinstance(exc, LogStoreError):
+    def wrap(self, exc: BaseException, action: str) -> LogUnavailable:
+        if isinstance(exc, LogUnavailable):
             return exc
         detail = " ".join(str(exc).split()) or "no detail"
         kind = exc.kind if isinstance(exc, RemoteError) else type(exc).__name__
-        err = LogStoreError(f"cannot {action} the execution log at {self.location}: {kind}: {detail}")
+        err = LogUnavailable(f"cannot {action} the execution log at {self.location}: {kind}: {detail}")
         err.__cause__ = exc
         return err
 
@@ -123,13 +115,13 @@ class ThreadedLogStore(LogStore):
 
     async def start(self) -> None:
         if self._state != "new":
-            raise LogStoreError(f"the execution log at {self.location} was already started")
+            raise LogUnavailable(f"the execution log at {self.location} was already started")
         self._state = "closed"  # until the writer is up
         link = None
         if self.writer_mode == "process":
             from specwright.runtime.logstore.writer_process import ProcessLink, store_spec
 
-            link = ProcessLink(store_spec(self))
+            link = ProcessLink(store_spec(self, self.writer_args()))
         writer = GroupCommitWriter(
             self,
             name=f"logstore-{self.backend}-writer",
@@ -160,11 +152,11 @@ class ThreadedLogStore(LogStore):
 
     async def write(self, run: RunRecord) -> None:
         if self._state != "running" or self._writer is None:
-            raise LogStoreError(f"the execution log at {self.location} is not open")
+            raise LogUnavailable(f"the execution log at {self.location} is not open")
         try:
             row, attempts = run_to_rows(run)
         except (TypeError, ValueError) as exc:
-            raise LogStoreError(f"run {run.id} cannot be logged: {exc}") from exc
+            raise LogUnavailable(f"run {run.id} cannot be logged: {exc}") from exc
         await self._writer.submit(row, attempts, self.location)
 
     # -- reading --------------------------------------------------------------------------------
@@ -176,7 +168,7 @@ class ThreadedLogStore(LogStore):
 
     async def _read(self, fn: Any, arg: Any) -> Any:
         if self._state != "running" or self._reader is None:
-            raise LogStoreError(f"the execution log at {self.location} is not open")
+            raise LogUnavailable(f"the execution log at {self.location} is not open")
         return await asyncio.get_running_loop().run_in_executor(
             self._reader, self._read_sync, fn, arg
         )

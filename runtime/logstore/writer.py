@@ -45,7 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from specwright.runtime.logstore.base import LogStoreError, WriterStats
+from specwright.runtime.errors import LogUnavailable
+from specwright.runtime.logstore.base import WriterStats
 from specwright.runtime.logstore.codec import AttemptRow, RunRow
 from specwright.runtime.logstore.commit import Committer, Outcome, WriterHooks
 
@@ -61,7 +62,7 @@ class CommitLink(Protocol):
     stats: WriterStats
 
     async def start(self, loop: asyncio.AbstractEventLoop, done: Done, died: Died) -> None:
-        """Connect and migrate; raises ``LogStoreError`` if either fails."""
+        """Connect and migrate; raises ``LogUnavailable`` if either fails."""
 
     def send(self, runs: list[RunRow], attempts: list[list[AttemptRow]]) -> None: ...
 
@@ -145,7 +146,7 @@ class GroupCommitWriter:
             self._room.clear()
             await self._room.wait()
         if self._closing:
-            raise LogStoreError(f"the execution log at {where} is closing")
+            raise LogUnavailable(f"the execution log at {where} is closing")
         self._free -= 1
         future: asyncio.Future[None] = self._loop.create_future()
         now = time.monotonic()

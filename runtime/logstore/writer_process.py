@@ -29,15 +29,13 @@ import signal
 import struct
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
-from specwright.runtime.logstore.base import LogStoreError, WriterStats
+from specwright.runtime.errors import LogUnavailable, RemoteError
+from specwright.runtime.logstore.base import WriterStats
 from specwright.runtime.logstore.codec import AttemptRow, RunRow
-from specwright.runtime.logstore.commit import Committer, Outcome, RemoteError, WriterHooks
+from specwright.runtime.logstore.commit import Committer, Outcome, WriterHooks
 from specwright.runtime.logstore.writer import Died, Done
-
-if TYPE_CHECKING:
-    from specwright.runtime.logstore.threaded import ThreadedLogStore
 
 logger = logging.getLogger("specwright.logstore")
 
@@ -107,15 +105,15 @@ class ProcessLink:
         if reply[0] != "ready":
             proc.stdin.close()
             await proc.wait()
-            raise LogStoreError(str(reply[1]))
+            raise LogUnavailable(str(reply[1]))
         self._proc = proc
         self._reading = self._loop.create_task(self._read_outcomes(proc, proc.stdout))
 
     async def _respawn(self, message: bytes) -> None:
         try:
             await self._spawn()
-        except (LogStoreError, OSError) as exc:
-            self._finish(LogStoreError(f"cannot start the log writer process: {exc}"))
+        except (LogUnavailable, OSError) as exc:
+            self._finish(LogUnavailable(f"cannot start the log writer process: {exc}"))
             return
         assert self._proc is not None and self._proc.stdin is not None
         self._proc.stdin.write(message)
@@ -144,7 +142,7 @@ class ProcessLink:
         logger.error("the log writer process %s exited with code %s%s", proc.pid, code,
                      f" ({type(ended).__name__}: {ended})" if ended else "")
         if self._in_flight:
-            self._finish(LogStoreError(
+            self._finish(LogUnavailable(
                 f"the log writer process exited (code {code}) before committing; "
                 "a new one takes the next batch"
             ))  # fmt: skip
@@ -163,10 +161,10 @@ class ProcessLink:
         )
 
 
-def store_spec(store: ThreadedLogStore) -> StoreSpec:
-    """What the child needs to build ``store``'s writing side."""
+def store_spec(store: WriterHooks, writer_args: dict[str, Any]) -> StoreSpec:
+    """What the child needs to build ``store``'s writing side: its class and arguments."""
     cls = type(store)
-    return cls.__module__, cls.__qualname__, store.writer_args()
+    return cls.__module__, cls.__qualname__, writer_args
 
 
 def _frame(payload: bytes) -> bytes:
@@ -181,9 +179,9 @@ async def _read_message(stream: asyncio.StreamReader) -> bytes:
 
 
 # The child: ``python -P -c _BOOT <dir>``. ``-P``: the working directory is not put first on
-# the path (a project's own ``runtime/`` must not shadow this one); the directory that holds this
-# ``runtime`` is appended, for a server that runs from a checkout that is not installed.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# the path (a project's own modules must not shadow ours); the directory that holds the
+# ``specwright`` package is appended, for a server that runs from a checkout not installed.
+_PACKAGE_ROOT = str(Path(__file__).parents[3])
 _BOOT = (
     "import sys; sys.path.append(sys.argv[1]); "
     "from specwright.runtime.logstore.writer_process import main; sys.exit(main())"
@@ -227,12 +225,15 @@ def _write(stream: BinaryIO, value: Any) -> None:
     stream.flush()
 
 
-def _build(spec: StoreSpec) -> WriterHooks:
-    from specwright.runtime.logstore.threaded import ThreadedLogStore
+_HOOKS = tuple(name for name in vars(WriterHooks) if not name.startswith("_"))
 
+
+def _build(spec: StoreSpec) -> WriterHooks:
     module, name, args = spec
+    if not module.startswith("specwright.runtime.logstore."):
+        raise TypeError(f"{module}.{name} is not one of Specwright's log stores")
     cls = getattr(importlib.import_module(module), name)
-    if not (isinstance(cls, type) and issubclass(cls, ThreadedLogStore)):
+    if not (isinstance(cls, type) and all(callable(getattr(cls, h, None)) for h in _HOOKS)):
         raise TypeError(f"{module}.{name} is not a log store")
     store: WriterHooks = cls(**args)
     return store

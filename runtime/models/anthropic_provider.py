@@ -22,9 +22,11 @@ from specwright.runtime.errors import (
     FatalProviderError,
     MalformedResponse,
     ModelNotConfigured,
+    ParseError,
     ProviderError,
     RateLimited,
     RetryableProviderError,
+    UnparseableOutput,
 )
 from specwright.runtime.models._support import (
     MALFORMED_FIELDS,
@@ -41,9 +43,9 @@ from specwright.runtime.models._support import (
     scrub,
     token_count,
 )
-from specwright.runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
+from specwright.runtime.models.base import Completion, ModelRequest, Usage
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
-from specwright.runtime.models.parsing import ParseError, parse_json_object
+from specwright.runtime.models.parsing import parse_json_object
 
 __all__ = ["AnthropicProvider", "build", "map_error"]
 
@@ -97,9 +99,8 @@ class AnthropicProvider:
         # What ``messages.create`` sends, posted by the same client (same authentication,
         # headers, timeout and error types; ``tests/models/test_anthropic_provider.py`` holds the
         # two requests equal), with the answer handed back as the JSON the server sent: building
-        # the SDK's ``Message`` from it, and the rest of ``create``'s path, cost ~800 µs of CPU
-        # per call here, a third of the call, to read a handful of fields ``_read`` reads from
-        # the JSON as well.
+        # the SDK's ``Message`` from it would cost a third of the call (docs/performance.md) to
+        # read a handful of fields ``_read`` reads from the JSON as well.
         try:
             response = await self._client.post(
                 "/v1/messages", cast_to=object, body=body,

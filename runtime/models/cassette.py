@@ -31,8 +31,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from specwright.runtime.errors import ReplayMiss
-from specwright.runtime.models.base import Completion, Model, ModelRequest, UnparseableOutput, Usage
+from specwright.runtime.errors import ReplayMiss, UnparseableOutput
+from specwright.runtime.models.base import Completion, Model, ModelRequest, Usage
 from specwright.runtime.models.lowering import Dialect, lower
 from specwright.runtime.records import Attempt
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from specwright.runtime.errors import UnsupportedSchema
+
 Dialect = Literal["openai", "anthropic", "compat", "json_object"]
 
 _NEVER = {  # keyword -> why no dialect with strict decoding can express it
@@ -22,11 +24,6 @@ _NEVER = {  # keyword -> why no dialect with strict decoding can express it
 _OPENAI_MAX_DEPTH = 10
 _OPENAI_MAX_PROPERTIES = 5000
 _OPENAI_MAX_ENUM_VALUES = 1000
-
-
-class UnsupportedSchema(ValueError):
-    """``lower`` was asked for a construct the dialect cannot express (see ``unsupported``)."""
-
 
 
 def merge_all_of(node: dict[str, Any]) -> dict[str, Any]:

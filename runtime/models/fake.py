@@ -24,12 +24,15 @@ from typing import Any
 from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
+    ParseError,
     RateLimited,
     RetryableProviderError,
+    ScriptExhausted,
+    UnparseableOutput,
 )
-from specwright.runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
+from specwright.runtime.models.base import Completion, ModelRequest, Usage
 from specwright.runtime.models.lowering import Dialect
-from specwright.runtime.models.parsing import ParseError, parse_json_object
+from specwright.runtime.models.parsing import parse_json_object
 
 __all__ = [
     "ScriptExhausted", "ScriptedModel", "context_too_long", "no_sleep", "rate_limited",
@@ -39,10 +42,6 @@ __all__ = [
 DEFAULT_USAGE = Usage(10, 5)
 Response = dict[str, Any] | str | BaseException | Completion
 Script = Iterable[Response] | Callable[[ModelRequest], Response | Awaitable[Response]]
-
-
-class ScriptExhausted(AssertionError):
-    """The model was called more often than responses were scripted."""
 
 
 class ScriptedModel:

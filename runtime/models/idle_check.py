@@ -4,8 +4,8 @@ Each time httpcore (under httpx, under both SDKs) hands a request to its pool, i
 pooled connection whether the server has closed it: "is the socket readable?". Its anyio stream
 answers by building all of its extra attributes, a ``getpeername()`` system call and several enum
 conversions included, on every call. A server keeps model connections idle while runs wait (for
-the log's commit, for the next request), so with 64 runs in flight that check cost about a
-millisecond of CPU per model call, as much as the rest of the pipeline (``bench/pipeline_overhead``).
+the log's commit, for the next request), so under load that check cost as much CPU as the rest
+of the pipeline (docs/performance.md).
 
 ``cheapen_idle_checks`` wraps the network backend of an SDK client's connection pools so that each
 connection asks the same question of the same socket, looked up once when it connects. Everything

@@ -29,9 +29,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from specwright.runtime.errors import UnsupportedSchema
 from specwright.runtime.models.expressible import (
     Dialect,
-    UnsupportedSchema,
     is_object,
     merge_all_of,
     resolve_ref,

@@ -19,9 +19,11 @@ from specwright.runtime.errors import (
     FatalProviderError,
     MalformedResponse,
     ModelNotConfigured,
+    ParseError,
     ProviderError,
     RateLimited,
     RetryableProviderError,
+    UnparseableOutput,
 )
 from specwright.runtime.models._support import (
     MALFORMED_FIELDS,
@@ -38,9 +40,9 @@ from specwright.runtime.models._support import (
     scrub,
     token_count,
 )
-from specwright.runtime.models.base import Completion, ModelRequest, UnparseableOutput, Usage
+from specwright.runtime.models.base import Completion, ModelRequest, Usage
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
-from specwright.runtime.models.parsing import ParseError, parse_json_object
+from specwright.runtime.models.parsing import parse_json_object
 
 __all__ = ["OpenAIProvider", "build", "map_error"]
 
@@ -84,12 +86,11 @@ class OpenAIProvider:
             "response_format": response_format,
         }
         # What ``chat.completions.create`` sends, posted by the same client without its
-        # parameter transform: the SDK walks every parameter against its TypedDicts on each call
-        # (~1 ms of CPU here, a fifth of the call), and for the plain JSON values below the walk
-        # changes nothing (``tests/models/test_openai_provider.py`` holds that against the SDK).
-        # The answer comes back as the JSON the server sent (``cast_to=object``): building the
-        # SDK's ``ChatCompletion`` from it (unvalidated, field by field in Python) cost ~220 µs
-        # per call here, to read four fields that ``_read`` reads from the JSON as well.
+        # parameter transform: the SDK walks every parameter against its TypedDicts on each call,
+        # and for the plain JSON values below the walk changes nothing
+        # (``tests/models/test_openai_provider.py`` holds that against the SDK). The answer comes
+        # back as the JSON the server sent (``cast_to=object``): ``_read`` reads the four fields
+        # it needs without building the SDK's ``ChatCompletion`` (docs/performance.md).
         options: RequestOptions = {
             "timeout": attempt_timeout(request, self._timeout),
             "security": {"bearer_auth": True},

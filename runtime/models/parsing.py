@@ -20,11 +20,9 @@ import json
 import re
 from typing import Any
 
+from specwright.runtime.errors import ParseError
+
 __all__ = ["ParseError", "parse_json_object"]
-
-
-class ParseError(ValueError):
-    """The text is not exactly one JSON object; the message says why, for a repair prompt."""
 
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
@@ -103,24 +101,46 @@ def _try(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+class _StringTracker:
+    """Whether the character just read lies inside a JSON string (its quotes included).
+
+    The one string scanner of this module: object spans, trailing commas and unclosed
+    answers all need to skip what is quoted, escapes included.
+    """
+
+    __slots__ = ("escaped", "inside")
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.escaped = False
+
+    def quoted(self, ch: str, *, strings_here: bool = True) -> bool:
+        """Read ``ch``; True when it is part of a string. ``strings_here=False``: a quote here
+        opens no string (prose around an object)."""
+        if self.inside:
+            if self.escaped:
+                self.escaped = False
+            elif ch == "\\":
+                self.escaped = True
+            elif ch == '"':
+                self.inside = False
+            return True
+        if ch == '"' and strings_here:
+            self.inside = True
+            return True
+        return False
+
+
 def _object_spans(text: str) -> list[str]:
     """Balanced top-level ``{...}`` spans, string-aware; an unclosed span is not returned."""
     spans: list[str] = []
     depth = 0
     start = -1
-    in_string = False
-    escaped = False
+    strings = _StringTracker()
     for i, ch in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = depth > 0
-        elif ch == "{":
+        if strings.quoted(ch, strings_here=depth > 0):
+            continue
+        if ch == "{":
             if depth == 0:
                 start = i
             depth += 1
@@ -136,20 +156,10 @@ def _object_spans(text: str) -> list[str]:
 def _strip_trailing_commas(text: str) -> str:
     """Remove commas directly before ``}`` or ``]`` (whitespace allowed), outside strings."""
     out: list[str] = []
-    in_string = False
-    escaped = False
+    strings = _StringTracker()
     pending: list[str] = []  # a comma and the whitespace after it, held back
     for ch in text:
-        if in_string:
-            out.append(ch)
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if pending:
+        if not strings.inside and pending:
             if ch.isspace():
                 pending.append(ch)
                 continue
@@ -158,11 +168,12 @@ def _strip_trailing_commas(text: str) -> str:
             else:
                 out.extend(pending)
             pending = []
+        if strings.quoted(ch):
+            out.append(ch)
+            continue
         if ch == ",":
             pending = [ch]
             continue
-        if ch == '"':
-            in_string = True
         out.append(ch)
     out.extend(pending)
     return "".join(out)
@@ -192,19 +203,12 @@ def _describe(exc: json.JSONDecodeError, text: str) -> str:
 def _unclosed(text: str) -> bool:
     """True when a string, object or array opened in ``text`` is never closed."""
     depth = 0
-    in_string = escaped = False
+    strings = _StringTracker()
     for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
+        if strings.quoted(ch):
+            continue
+        if ch in "{[":
             depth += 1
         elif ch in "}]":
             depth -= 1
-    return in_string or depth > 0
+    return strings.inside or depth > 0

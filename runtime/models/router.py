@@ -31,6 +31,7 @@ from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
     ModelNotConfigured,
+    ModelsExhausted,
     OutputInvalid,
     ProviderError,
     RateLimited,
@@ -43,8 +44,6 @@ from specwright.runtime.models.base import (
     Model,
     ModelFailure,
     ModelRequest,
-    ModelsExhausted,
-    ModelsNotConfigured,
     Usage,
     guardrail_of,
 )
@@ -260,13 +259,13 @@ class _Run:
 
     def exhausted(self, empty_route: bool) -> Exception:
         if empty_route:
-            return ModelsNotConfigured(
+            return ModelNotConfigured(
                 "no model is configured for this spec: add `models:` to its front matter or "
                 "set [default_route] models in specwright.toml")
         tried = [f for f in self.failures if f.kind != "cooling"]
         if tried and all(f.kind == "not_configured" for f in tried):
             message = "; ".join(dict.fromkeys(f.message for f in tried))
-            return ModelsNotConfigured(message, attempts=self.attempts, failures=self.failures)
+            return ModelNotConfigured(message, attempts=self.attempts, failures=self.failures)
         error = ModelsExhausted(
             "every model of the route failed: "
             + "; ".join(f"{f.model}: {f.message}" for f in self.failures),

@@ -3,8 +3,7 @@
 httpcore (under httpx, under both SDKs) re-examines every connection of its pool each time a
 request is queued and each time one is released: a pass costs time in proportion to the pool's
 connections, so with a thousand model calls in flight every call pays for a thousand connections,
-twice. With 2,000 calls in flight against a model that takes 2 s, that bookkeeping was about 40%
-of the server's CPU (``bench/many_in_flight.py``).
+twice: most of the server's CPU under many slow calls (docs/performance.md).
 
 ``ShardedPool`` takes the place of a client's pool and spreads requests over up to ``shards``
 pools with the same settings, each allowed ``1/shards`` of the original connection limit (so the
@@ -16,9 +15,8 @@ installed httpx/httpcore do not have the layout it expects, nothing is changed.
 
 How small: ``CONNECTIONS_PER_POOL`` (8) unless ``shards`` is given. The pass over a pool's
 connections runs on every request and every release, so the smaller the pools the less each
-call pays: with 64 calls in flight, pools of 8 instead of 62 (16 pools for the SDK's limit of
-1,000) cost ~9-13% less CPU per pipeline call in interleaved A/B runs (``docs/performance.md``,
-round 5). Finding a pool with room is a scan of the pools' counters, ~125 integers at most.
+call pays (docs/performance.md, round 5, has the A/B runs). Finding a pool with room is a scan
+of the pools' counters.
 """
 
 from __future__ import annotations

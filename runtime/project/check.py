@@ -21,17 +21,11 @@ from specwright.compiler.contract import summarize
 from specwright.compiler.errors import SpecError
 from specwright.compiler.manifest import MANIFEST
 from specwright.runtime.config import Settings
-from specwright.runtime.project.compiling import (
-    CompileFn,
-    ProjectResult,
-    SpecOutcome,
-    compile_and_plan,
-    discover_specs,
-    display_path,
-    generated_names,
-    map_specs,
-    unchanged_revisions,
-)
+from specwright.runtime.project.compile import CompileFn
+from specwright.runtime.project.compile_all import map_specs
+from specwright.runtime.project.outcomes import ProjectResult, SpecOutcome
+from specwright.runtime.project.plan import compile_and_plan, unchanged_revisions
+from specwright.runtime.project.read import discover_specs, display_path, generated_names
 from specwright.runtime.project.revisions import RevisionOnDisk, read_revisions
 
 DIFF_LINES_PER_FILE = 40

@@ -20,9 +20,10 @@ from typing import Any
 
 from specwright.compiler.artifacts import INPUT_SCHEMA, OUTPUT_SCHEMA
 from specwright.compiler.contract import Change
-from specwright.compiler.errors import Diagnostic, SpecError
+from specwright.compiler.errors import Diagnostic
 from specwright.compiler.manifest import MANIFEST, content_sha256_of, sha256_hex
 from specwright.compiler.revisions import PreviousRevision
+from specwright.runtime.errors import RevisionReadError
 
 REVISION_DIR = re.compile(r"r([1-9][0-9]*)")
 IGNORED = frozenset({"__pycache__", ".pytest_cache"})  # created by importing/testing a revision
@@ -86,10 +87,6 @@ class RevisionOnDisk:
         if content_sha256_of(hashes) != self.content_sha256:
             problems.append("content_sha256 in manifest.json does not match its artifacts")
         return problems
-
-
-class RevisionReadError(SpecError):
-    """A revision directory on disk is unreadable (located at its manifest)."""
 
 
 def read_revisions(generated_dir: Path, name: str) -> list[RevisionOnDisk]:

@@ -20,6 +20,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from specwright.runtime.errors import SpecCheckFailed
     from specwright.runtime.testing.boundaries import check_boundaries
     from specwright.runtime.testing.contract import check_contract
     from specwright.runtime.testing.examples import check_example, check_example_model
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
         check_tables_total,
         check_unique,
     )
-    from specwright.runtime.testing.report import SpecCheckFailed
     from specwright.runtime.testing.suite import SpecSuite
 
 # Imported on first use, so that ``specwright.runtime.testing.runner`` (used by the CLI before pytest starts)

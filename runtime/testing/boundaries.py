@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from specwright.compiler.evaluate import TableConflict, TableError, TableNoMatch, TableOutcome
-from specwright.compiler.feel import FeelError
+from specwright.compiler.errors import FeelError, TableConflict, TableError, TableNoMatch
+from specwright.compiler.evaluate import TableOutcome
 from specwright.compiler.ir import CompiledTable, FieldType
 from specwright.runtime.testing.cells import Cell, parse_cell
 from specwright.runtime.testing.input_strategies import MISSING

@@ -13,43 +13,27 @@ into a retryable connection error and hide it; this one surfaces as the test fai
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from specwright.runtime import hosts
+from specwright.runtime.errors import NetworkBlocked
+
 __all__ = ["NetworkBlocked", "is_loopback", "network_guard"]
 
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _real_sendto = socket.socket.sendto
 _real_getaddrinfo = socket.getaddrinfo
 
 
-class NetworkBlocked(RuntimeError):
-    """A test tried to reach a non-loopback address."""
-
-
 def is_loopback(host: object) -> bool:
-    """True for loopback addresses and names (and the empty host, which means this machine)."""
-    if host is None:
-        return True
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if not isinstance(host, str):
-        return False
-    name = host.strip("[]").split("%", 1)[0].lower()
-    if name in ("", *_LOOPBACK_NAMES) or name.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
+    """Loopback as ``specwright.runtime.hosts`` says; an empty or missing host too, which to a
+    client means this machine."""
+    return host is None or host in ("", b"") or hosts.is_loopback(host)
 
 
 def _allowed(sock: socket.socket, address: Any) -> bool:

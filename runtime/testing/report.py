@@ -12,12 +12,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from specwright.compiler.ir import CompiledRow, CompiledTable
+from specwright.runtime.errors import SpecCheckFailed
 
 ABSENT: Any = object()
-
-
-class SpecCheckFailed(AssertionError):
-    """A generated check failed; the message is the whole report, located in the spec."""
 
 
 def value_text(value: Any) -> str:

@@ -23,7 +23,8 @@ from typing import Any
 from hypothesis import find
 from pydantic import ValidationError
 
-from specwright.compiler.evaluate import TableError, TableOutcome, evaluate_table, to_cel_values
+from specwright.compiler.errors import TableError
+from specwright.compiler.evaluate import TableOutcome, evaluate_table, to_cel_values
 from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Example, Field
 from specwright.compiler.samples import samples
 from specwright.runtime.engine.catalog import LoadedRevision, load_revision

@@ -9,8 +9,9 @@ import pytest
 from au_support import GOLDEN, POLICY, access, broken_draft, good_draft, logged_runs, scripted
 
 from specwright.compiler import compile_spec
-from specwright.runtime.authoring.commands import AuthoringError, draft
-from specwright.runtime.authoring.session import NoModelConfigured
+from specwright.runtime.authoring.commands import draft
+from specwright.runtime.authoring.session import ModelNotConfigured
+from specwright.runtime.errors import AuthoringError
 from specwright.runtime.models.fake import server_error
 
 
@@ -111,7 +112,7 @@ async def test_a_route_that_fails_before_any_draft_fails_with_its_message(tmp_pa
 
 
 async def test_no_model_configured_fails_with_the_fix_and_calls_nothing(tmp_path: Path) -> None:
-    with pytest.raises(NoModelConfigured) as info:
+    with pytest.raises(ModelNotConfigured) as info:
         await draft(access(tmp_path), POLICY, "return-request")
     assert info.value.message == (
         "no model configured for drafting: pass --model provider:model or set default_route "

@@ -140,9 +140,9 @@ async def test_a_spec_with_its_own_models_uses_its_own_route(tmp_path: Path) -> 
 
 
 async def test_infer_without_any_model_names_the_fix(tmp_path: Path) -> None:
-    from specwright.runtime.authoring.session import NoModelConfigured
+    from specwright.runtime.authoring.session import ModelNotConfigured
 
     path = project(tmp_path, DATA / "listing-photos.md")
-    with pytest.raises(NoModelConfigured, match="^no model configured for inferring fields: "
+    with pytest.raises(ModelNotConfigured, match="^no model configured for inferring fields: "
                                                 "pass --model provider:model or set "):
         await infer(access(tmp_path), path)

@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 
 from specwright.runtime.cli import main
 from specwright.runtime.config import Settings
-from specwright.runtime.project.compiling import compile_project, read_revisions
-from specwright.runtime.project.revisions import write_revision
+from specwright.runtime.project.compile_all import compile_project
+from specwright.runtime.project.revisions import read_revisions, write_revision
 
 SPEC = """\
 ---
@@ -210,7 +210,7 @@ def test_orphan_generated_dir(project: Path) -> None:
 def test_changed_compiler_code_is_never_trusted(project: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A manifest written by other compiler code (fingerprint) is checked by recompiling."""
-    from specwright.runtime.project import compiling as project_module
+    from specwright.runtime.project import compile as project_module
 
     run(project, "compile")
     manifest = json.loads((project / "generated/parcel/r1/manifest.json").read_text())
@@ -248,7 +248,7 @@ def test_unchanged_specs_are_not_recompiled(project: Path, monkeypatch: pytest.M
     def boom(text: str, source: str) -> Any:
         raise AssertionError("compiled")
 
-    monkeypatch.setattr("specwright.runtime.project.compiling._default_compile", boom)
+    monkeypatch.setattr("specwright.runtime.project.compile._default_compile", boom)
     assert run(project, "compile").exit_code == 0
     assert run(project, "compile", "--check").exit_code == 0
 
@@ -258,7 +258,7 @@ def test_internal_compiler_error_is_a_diagnostic(project: Path,
     def boom(*args: Any) -> Any:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr("specwright.runtime.project.compiling._default_compile", boom)
+    monkeypatch.setattr("specwright.runtime.project.compile._default_compile", boom)
     r = run(project, "compile")
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert ("specs/parcel.md:1:1: error: internal compiler error: RuntimeError: kaput"
@@ -354,7 +354,7 @@ def test_parallel_compile_and_check_match_sequential(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from specwright.runtime.project.check import check_project
 
-    monkeypatch.setattr("specwright.runtime.project.compiling.PARALLEL_MIN", 2)
+    monkeypatch.setattr("specwright.runtime.project.compile_all.PARALLEL_MIN", 2)
     a, b = tmp_path / "a", tmp_path / "b"
     for root in (a, b):
         for name in ("one", "two", "three"):

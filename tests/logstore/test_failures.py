@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from specwright.runtime.logstore import LogStore, LogStoreError, RunQuery, WriterMode
+from specwright.runtime.logstore import LogStore, LogUnavailable, RunQuery, WriterMode
 from specwright.runtime.records import RunRecord
 
 MakeRun = Callable[..., RunRecord]
@@ -57,7 +57,7 @@ async def test_failed_commit_fails_every_waiter_then_recovers(
             results = await asyncio.gather(
                 *(store.write(r) for r in doomed), return_exceptions=True
             )
-        assert all(isinstance(r, LogStoreError) for r in results), results
+        assert all(isinstance(r, LogUnavailable) for r in results), results
         message = str(results[0])
         assert "cannot write run" in message and ("locked" in message or "No space" in message)
         assert store.stats.failed_runs == 40 and store.stats.runs == 1
@@ -91,7 +91,7 @@ async def test_lost_postgres_connection_fails_the_batch_and_reconnects(
         results = await asyncio.gather(*(store.write(r) for r in runs), return_exceptions=True)
         failed = {r.id for r, res in zip(runs, results, strict=True) if res is not None}
         assert failed, "the first batch on a dead connection must fail"
-        assert all(isinstance(res, LogStoreError | None) for res in results)
+        assert all(isinstance(res, LogUnavailable | None) for res in results)
         retry = make_run()
         await store.write(retry)  # reconnected
         stored = {r.id for r in (await store.query(RunQuery(limit=100))).runs}
@@ -109,9 +109,9 @@ async def test_unreachable_postgres_is_one_clear_error(mode: WriterMode) -> None
     store = PostgresLogStore(
         "postgresql://nobody:hunter2@127.0.0.1:1/none", connect_timeout_s=2, writer=mode
     )
-    with pytest.raises(LogStoreError, match="cannot open the execution log at postgresql://") as e:
+    with pytest.raises(LogUnavailable, match="cannot open the execution log at postgresql://") as e:
         await store.start()
     assert "hunter2" not in str(e.value) and "Connection refused" in str(e.value)
     assert "hunter2" not in store.location
-    with pytest.raises(LogStoreError, match="not open"):
+    with pytest.raises(LogUnavailable, match="not open"):
         await store.write(None)  # type: ignore[arg-type]

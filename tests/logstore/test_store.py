@@ -12,7 +12,7 @@ import pytest
 from specwright.runtime.logstore import (
     InvalidQuery,
     LogStore,
-    LogStoreError,
+    LogUnavailable,
     RunQuery,
     migrations,
     new_run_id,
@@ -222,7 +222,7 @@ async def test_close_flushes_accepted_runs_and_refuses_new_ones(
     tasks[0].cancel()  # a caller that gave up: its run is still written
     await store.close()
     await asyncio.gather(*tasks[1:])
-    with pytest.raises(LogStoreError, match="not open"):
+    with pytest.raises(LogUnavailable, match="not open"):
         await store.write(make_run())
     reopened = make_store()
     await reopened.start()
@@ -241,14 +241,14 @@ async def test_a_bad_run_fails_alone(store: LogStore, make_run: MakeRun) -> None
     results = await asyncio.gather(*(store.write(r) for r in batch), return_exceptions=True)
     failures = [i for i, r in enumerate(results) if r is not None]
     assert failures == [15]
-    assert isinstance(results[15], LogStoreError) and results[15].status == 503
+    assert isinstance(results[15], LogUnavailable) and results[15].status == 503
     assert first.id in str(results[15])
     assert await store.get(first.id) == first
     assert len(await all_runs(store)) == 31
 
 
 async def test_unstorable_value_fails_before_queueing(store: LogStore, make_run: MakeRun) -> None:
-    with pytest.raises(LogStoreError, match="cannot be logged"):
+    with pytest.raises(LogUnavailable, match="cannot be logged"):
         await store.write(make_run(output={"score": math.nan}))
     assert store.stats.pending == 0 and store.stats.failed_runs == 0
 
@@ -291,7 +291,7 @@ async def test_a_newer_schema_is_refused(make_store: Callable[..., LogStore], ra
         if "postgres" in store.backend
         else "INSERT INTO schema_migrations VALUES (99, 'future', 0)"
     )
-    with pytest.raises(LogStoreError, match="newer than this Specwright"):
+    with pytest.raises(LogUnavailable, match="newer than this Specwright"):
         await make_store().start()
 
 

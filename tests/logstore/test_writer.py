@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from specwright.runtime.logstore.base import LogStoreError
+from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.logstore.writer import GroupCommitWriter
 
 
@@ -46,8 +46,8 @@ class MemoryHooks:
     def close_quietly(self, conn: Any) -> None:
         return None
 
-    def wrap(self, exc: BaseException, action: str) -> LogStoreError:
-        return LogStoreError(f"cannot {action} the log: {exc}")
+    def wrap(self, exc: BaseException, action: str) -> LogUnavailable:
+        return LogUnavailable(f"cannot {action} the log: {exc}")
 
 
 def writer(hooks: MemoryHooks, **kw: Any) -> GroupCommitWriter:
@@ -98,7 +98,7 @@ async def test_close_commits_what_is_queued_then_refuses() -> None:
     await asyncio.wait_for(w.close(), 5)
     await asyncio.gather(*tasks)
     assert sorted(r for b in hooks.batches for r in b) == sorted(f"r{i}" for i in range(30))
-    with pytest.raises(LogStoreError, match="closing"):
+    with pytest.raises(LogUnavailable, match="closing"):
         await w.submit(("late",), [], "memory")
 
 
@@ -112,8 +112,8 @@ async def test_a_dead_writer_thread_fails_every_waiter() -> None:
     results = await asyncio.gather(
         *(w.submit((f"r{i}",), [], "memory") for i in range(1, 11)), return_exceptions=True
     )
-    assert all(isinstance(r, LogStoreError) for r in results), results
+    assert all(isinstance(r, LogUnavailable) for r in results), results
     assert "dies" in str(results[0])
-    with pytest.raises(LogStoreError, match="closing"):
+    with pytest.raises(LogUnavailable, match="closing"):
         await w.submit(("after",), [], "memory")
     await asyncio.wait_for(w.close(), 5)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from specwright.runtime.logstore import LogStore, LogStoreError, RunQuery
+from specwright.runtime.logstore import LogStore, LogUnavailable, RunQuery
 from specwright.runtime.logstore.sqlite import SQLiteLogStore
 from specwright.runtime.logstore.threaded import ThreadedLogStore
 from specwright.runtime.logstore.writer_process import ProcessLink
@@ -79,7 +79,7 @@ async def test_a_killed_writer_fails_its_batch_and_is_replaced(
     write = asyncio.create_task(store.write(held))
     await asyncio.sleep(0.05)  # ...which is now in its pipe
     os.kill(pid, signal.SIGKILL)
-    with pytest.raises(LogStoreError, match=r"writer process exited \(code -9\)"):
+    with pytest.raises(LogUnavailable, match=r"writer process exited \(code -9\)"):
         await write
     later = [make_run() for _ in range(20)]
     await asyncio.gather(*(store.write(r) for r in later))  # a new writer process
@@ -124,7 +124,7 @@ async def test_an_unopenable_location_is_one_clear_error(tmp_path: Path) -> None
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     store = SQLiteLogStore(blocker / "runs.sqlite3", writer="process")
-    with pytest.raises(LogStoreError, match=rf"cannot open the execution log at {blocker}"):
+    with pytest.raises(LogUnavailable, match=rf"cannot open the execution log at {blocker}"):
         await store.start()
 
 

@@ -16,8 +16,9 @@ from specwright.runtime.errors import (
     ModelNotConfigured,
     RateLimited,
     RetryableProviderError,
+    UnparseableOutput,
 )
-from specwright.runtime.models.base import Completion, Message, UnparseableOutput
+from specwright.runtime.models.base import Completion, Message
 from specwright.runtime.models.lowering import lower
 from specwright.runtime.models.registry import ClientPool, build_model
 

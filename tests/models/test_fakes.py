@@ -11,8 +11,13 @@ import pytest
 from mdl_support import GOOD, SCHEMA, SECRET, FakeHTTP, chat, ok, request, settings
 
 from specwright.compiler.ir import Route, RouteModel
-from specwright.runtime.errors import ReplayMiss
-from specwright.runtime.models.base import Completion, ModelsExhausted, UnparseableOutput
+from specwright.runtime.errors import (
+    ModelsExhausted,
+    ReplayMiss,
+    ScriptExhausted,
+    UnparseableOutput,
+)
+from specwright.runtime.models.base import Completion
 from specwright.runtime.models.cassette import (
     Cassette,
     RecordingModel,
@@ -21,7 +26,7 @@ from specwright.runtime.models.cassette import (
     recorder,
     replayer,
 )
-from specwright.runtime.models.fake import ScriptedModel, ScriptExhausted, no_sleep, rate_limited
+from specwright.runtime.models.fake import ScriptedModel, no_sleep, rate_limited
 from specwright.runtime.models.mock import MockModel, generate
 from specwright.runtime.models.registry import ClientPool, build_route
 from specwright.runtime.models.router import Router

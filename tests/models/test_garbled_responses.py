@@ -31,9 +31,14 @@ from mdl_support import (
 )
 
 from specwright.compiler.ir import Route, RouteModel
-from specwright.runtime.errors import MalformedResponse, RetryableProviderError
+from specwright.runtime.errors import (
+    MalformedResponse,
+    ModelsExhausted,
+    RetryableProviderError,
+    UnparseableOutput,
+)
 from specwright.runtime.models.anthropic_provider import AnthropicProvider
-from specwright.runtime.models.base import Completion, ModelsExhausted, UnparseableOutput
+from specwright.runtime.models.base import Completion
 from specwright.runtime.models.openai_provider import OpenAIProvider
 from specwright.runtime.models.registry import ClientPool, build_model, build_route
 

@@ -10,8 +10,9 @@ import pytest
 from mdl_support import request, settings
 
 from specwright.compiler.ir import Route, RouteModel
+from specwright.runtime.errors import NetworkBlocked
 from specwright.runtime.models.registry import ClientPool, build_route
-from specwright.runtime.testing.network_guard import NetworkBlocked, is_loopback
+from specwright.runtime.testing.network_guard import is_loopback
 
 
 def test_connect_to_a_public_address_is_blocked_before_connecting() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from specwright.runtime.models.parsing import ParseError, parse_json_object
+from specwright.runtime.errors import ParseError
+from specwright.runtime.models.parsing import parse_json_object
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 from mdl_support import GOOD, Clock, check_carrier, request, settings
 
 from specwright.compiler.ir import Route, RouteModel
-from specwright.runtime.errors import ReplayMiss
-from specwright.runtime.models.base import Completion, ModelsExhausted, ModelsNotConfigured, Usage
+from specwright.runtime.errors import ModelNotConfigured, ModelsExhausted, ReplayMiss
+from specwright.runtime.models.base import Completion, Usage
 from specwright.runtime.models.fake import (
     ScriptedModel,
     context_too_long,
@@ -229,7 +229,7 @@ async def test_missing_keys_everywhere_is_model_not_configured() -> None:
     route = Route(models=(RouteModel(ref="openai:gpt-4.1-mini"),
                           RouteModel(ref="anthropic:claude-haiku-4-5")))
     r = build_route(route, settings(), {})
-    with pytest.raises(ModelsNotConfigured) as info:
+    with pytest.raises(ModelNotConfigured) as info:
         await r.complete(request())
     assert "no key for openai: set OPENAI_API_KEY or route this spec to another model" in str(info.value)
     assert "no key for anthropic: set ANTHROPIC_API_KEY" in str(info.value)
@@ -248,7 +248,7 @@ async def test_a_missing_key_falls_back_to_a_configured_model() -> None:
 
 async def test_empty_route_names_the_fix() -> None:
     r = build_route(Route(), settings(), {})
-    with pytest.raises(ModelsNotConfigured, match=r"\[default_route\] models"):
+    with pytest.raises(ModelNotConfigured, match=r"\[default_route\] models"):
         await r.complete(request())
 
 

@@ -21,7 +21,7 @@ from mdl_support import (
 )
 
 from specwright.compiler.ir import Route, RouteModel
-from specwright.runtime.models.base import ModelsExhausted
+from specwright.runtime.errors import ModelsExhausted
 from specwright.runtime.models.pricing import shipped_table
 from specwright.runtime.models.registry import ClientPool, build_route
 

@@ -75,7 +75,7 @@ def make_project(root: Path, fake_url: str, specs: Iterable[str] = ("carrier-sel
 
 
 def compile_here(root: Path) -> None:
-    from specwright.runtime.project.compiling import compile_project
+    from specwright.runtime.project.compile_all import compile_project
 
     result = compile_project(root, load_settings(root, {}))
     errors = [str(d) for o in result.outcomes for d in o.errors]

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from specwright.runtime.config import Settings
-from specwright.runtime.errors import RateLimited, RetryableProviderError
+from specwright.runtime.errors import RateLimited, RetryableProviderError, UnparseableOutput
 from specwright.runtime.fakeserver import (
     DEFAULT_FAULTS,
     FakeConfig,
@@ -23,7 +23,7 @@ from specwright.runtime.fakeserver import (
     FaultMix,
     fault_kind,
 )
-from specwright.runtime.models.base import Completion, Message, ModelRequest, UnparseableOutput
+from specwright.runtime.models.base import Completion, Message, ModelRequest
 from specwright.runtime.models.registry import ClientPool, build_model
 
 SCHEMA: dict[str, Any] = {

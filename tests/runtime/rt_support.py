@@ -213,9 +213,9 @@ def hand_project(root: Path) -> Path:
 
 
 def compile_examples(dest: Path) -> Path:
-    """The repository's specs/ copied to ``dest`` and compiled there with specwright.runtime.project.compiling."""
+    """The repository's specs/ copied to ``dest`` and compiled there with specwright.runtime.project.compile_all."""
     from specwright.runtime.config import Settings
-    from specwright.runtime.project.compiling import compile_project
+    from specwright.runtime.project.compile_all import compile_project
 
     copy_specs(dest)
     result = compile_project(dest, Settings(), write=True)

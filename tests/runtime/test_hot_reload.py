@@ -17,7 +17,7 @@ from rt_support import running
 
 from specwright.runtime.config import Settings
 from specwright.runtime.http.app import create_app
-from specwright.runtime.project.compiling import compile_project
+from specwright.runtime.project.compile_all import compile_project
 
 TINY = """\
 ---

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from specwright.runtime.http.error_bodies import InvalidJson, _parse_carefully, parse_json_body
+from specwright.runtime.engine.json_input import _parse_carefully, parse_json_body
+from specwright.runtime.errors import InvalidJson
 
 JSON = "application/json"
 

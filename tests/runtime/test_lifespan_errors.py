@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Message
 
+from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.http.error_bodies import CatchAll
-from specwright.runtime.logstore.base import LogStoreError
 
 
 def failing_app(error: BaseException) -> CatchAll:
@@ -43,7 +43,7 @@ async def start_up(app: CatchAll) -> list[Message]:
 
 
 async def test_a_specwright_error_is_its_message() -> None:
-    sent = await start_up(failing_app(LogStoreError(
+    sent = await start_up(failing_app(LogUnavailable(
         "cannot open the execution log at postgresql://u:***@db/x:\n  connection refused")))
     assert sent == [{"type": "lifespan.startup.failed",
                      "message": "cannot open the execution log at postgresql://u:***@db/x: "

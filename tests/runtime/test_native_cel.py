@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from specwright.compiler.evaluate import to_cel_values
 from specwright.runtime.engine.catalog import LoadedRevision, load_catalog
 from specwright.runtime.engine.combined_cel import CombinedCel
-from specwright.runtime.engine.native_cel import Unsupported, compile_native, plain_value
+from specwright.runtime.engine.native_cel import compile_native, plain_value
+from specwright.runtime.errors import NativeUnsupported
 from specwright.runtime.testing.input_strategies import valid_inputs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def test_native_results_are_cels(expression: str, values: dict[str, Any]) -> Non
     assert native is not None
     try:
         got = native(values)
-    except Unsupported:
+    except NativeUnsupported:
         return  # CEL decides these values; nothing to compare
     assert all(plain_value(v) for v in values.values())
     try:

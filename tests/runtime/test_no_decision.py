@@ -6,12 +6,8 @@ from pathlib import Path
 
 from rt_support import AppFactory, logged, no_model, running, triage_spec, write_revision
 
-from specwright.runtime.engine.failures import (
-    DecisionConflict,
-    DecisionError,
-    NoDecision,
-    status_of,
-)
+from specwright.runtime.engine.failures import status_of
+from specwright.runtime.errors import DecisionConflict, DecisionError, NoDecision
 from specwright.runtime.logstore.base import RUN_STATUSES, RunQuery
 from specwright.runtime.records import RunStatus
 

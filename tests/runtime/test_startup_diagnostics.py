@@ -10,10 +10,10 @@ import pytest
 from rt_support import running
 from test_hot_reload import TINY
 
-import specwright.runtime.project.compiling
+import specwright.runtime.project.plan
 from specwright.runtime.config import Settings
 from specwright.runtime.http.app import create_app
-from specwright.runtime.project.compiling import compile_project
+from specwright.runtime.project.compile_all import compile_project
 
 
 def _files(root: Path) -> set[str]:
@@ -65,13 +65,13 @@ async def test_unchanged_specs_are_not_compiled_at_start(
 ) -> None:
     root = _project(tmp_path)
     calls: list[Path] = []
-    real = specwright.runtime.project.compiling.compile_and_plan
+    real = specwright.runtime.project.plan.compile_and_plan
 
     def counting(root: Path, settings: Settings, path: Path, *a: object) -> object:
         calls.append(path)
         return real(root, settings, path)
 
-    monkeypatch.setattr(specwright.runtime.project.compiling, "compile_and_plan", counting)
+    monkeypatch.setattr(specwright.runtime.project.plan, "compile_and_plan", counting)
     async with running(create_app(Settings(), root)) as c:
         detail = (await c.get("/specs/tiny")).json()
         assert detail["compiles"] is True and detail["diagnostics"] == []

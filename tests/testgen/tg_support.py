@@ -1,7 +1,7 @@
 """Helpers of the testgen suite: projects in temporary directories, compiled by the real compiler.
 
 ``make_project`` copies spec texts into ``<tmp>/specs``, compiles them with the project compiler
-(``specwright.runtime.project.compiling.compile_project``) and makes sure every revision directory holds its generated
+(``specwright.runtime.project.compile_all.compile_project``) and makes sure every revision directory holds its generated
 test module (``specwright.compiler.testgen``), whichever way the back-end ships it.
 """
 
@@ -20,7 +20,7 @@ from specwright.compiler.errors import SpecError
 from specwright.compiler.ir import CompiledSpec
 from specwright.compiler.testgen import render_test_module, test_module_name
 from specwright.runtime.config import load_settings
-from specwright.runtime.project.compiling import compile_project
+from specwright.runtime.project.compile_all import compile_project
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"
