@@ -1,7 +1,7 @@
 """Model-backed authoring: ``draft``, ``infer`` and ``suggest_tests`` (the I/O half).
 
 The pure parts (the draft's schema, rendering, citations, coverage, suggestion checks, prompts)
-are in ``compiler/authoring``; the model calls and the execution log in ``authoring_session``.
+are in ``compiler/authoring``; the model calls and the execution log in ``authoring.session``.
 
 * ``draft``: policy document -> ``DraftSpec`` -> markdown -> compile. Problems (compiler
   diagnostics and citations not found in the policy) go back to the model for ``repairs``
