@@ -225,7 +225,9 @@ def test_changed_compiler_code_is_never_trusted(project: Path,
 
     monkeypatch.setattr(project_module, "_default_compile", counting)
     assert run(project, "compile", "--check").exit_code == 0 and calls == []
-    monkeypatch.setattr(project_module, "compiler_fingerprint", lambda: "0" * 64)
+    from specwright.runtime.project import plan as plan_module  # where it is read
+
+    monkeypatch.setattr(plan_module, "compiler_fingerprint", lambda: "0" * 64)
     assert run(project, "compile", "--check").exit_code == 0
     assert sorted(calls) == ["specs/courier.md", "specs/parcel.md"]
 
