@@ -11,6 +11,7 @@ from typing import cast
 
 from specwright.compiler import ir
 from specwright.compiler.errors import did_you_mean
+from specwright.compiler.limits import MAX_CELL_CHARS, MAX_TABLE_ROWS
 from specwright.compiler.report import SNAKE_RE, Reporter, Text, snake_case
 from specwright.compiler.sections import Block, ListItem, Section, list_items, read_table
 
@@ -107,6 +108,18 @@ def read_decision(section: Section, lines: list[str], report: Reporter) -> ir.De
     table = read_table(tables[0], lines)
     if not table.rows:
         report.error(table.line, 1, "the decision table has no rows: add at least one rule row")
+        return None
+    if len(table.rows) > MAX_TABLE_ROWS:
+        report.error(table.rows[MAX_TABLE_ROWS].line, 1,
+                     f"the decision table has {len(table.rows):,} rows; the limit is "
+                     f"{MAX_TABLE_ROWS:,}: merge rows with ranges (\"10..20\") and \"-\", or "
+                     "split the decision")
+        return None
+    long_cells = [c for row in table.rows for c in row.cells if len(c.text) > MAX_CELL_CHARS]
+    for cell in long_cells[:5]:
+        report.at(cell, f"the cell is {len(cell.text):,} characters long; the limit is "
+                        f"{MAX_CELL_CHARS}: a cell holds one short condition or value")
+    if long_cells:
         return None
     width = len(table.header.cells)
     rows: list[ir.TableRow] = []

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from specwright.compiler.cel_engine import engine
 from specwright.compiler.errors import TableConflict, TableError, TableNoMatch
 from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
+from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
 
 if TYPE_CHECKING:
     import cel
@@ -255,7 +256,14 @@ def evaluate_guardrails(
     """
     context = {"input": dict(input_values), "output": dict(output_values)}
     results = []
+    items: int | None = None  # list items in the values, counted when a guardrail needs it
     for guardrail in guardrails:
+        depth = expression_quantifier_depth(guardrail.cel)
+        if depth > 1:  # nested quantifiers: bounded work (specwright.compiler.limits)
+            items = list_items(input_values, output_values) if items is None else items
+            if (too_much := run_work_problem(depth, items)) is not None:
+                results.append(GuardrailResult(guardrail.label, False, guardrail.line, too_much))
+                continue
         try:
             value = cel_program(guardrail.cel).execute(context)
         except Exception as exc:  # noqa: BLE001 - CEL raises plain Python errors of several kinds

@@ -16,6 +16,7 @@ import yaml
 
 from specwright.compiler import ir
 from specwright.compiler.errors import ExampleValueInvalid, did_you_mean
+from specwright.compiler.limits import yaml_problem
 from specwright.compiler.report import Reporter, Text
 from specwright.compiler.sections import Block, Section
 
@@ -149,6 +150,9 @@ def _json(content: str, block: Block, indent: int, report: Reporter) -> Any:
 
 
 def _yaml(content: str, block: Block, indent: int, report: Reporter) -> Any:
+    if (alias := yaml_problem(content)) is not None:  # before any value is built
+        report.error(block.line + 1 + alias[0], alias[1] + indent, f"the example: {alias[2]}")
+        return None
     try:
         data = yaml.safe_load(content)
     except yaml.MarkedYAMLError as exc:

@@ -15,6 +15,7 @@ import yaml
 
 from specwright.compiler import ir
 from specwright.compiler.errors import did_you_mean
+from specwright.compiler.limits import yaml_problem
 from specwright.compiler.report import Reporter
 
 KEYS = ("name", "title", "owner", "models", "routing")
@@ -83,6 +84,9 @@ def _compose_and_load(yaml_text: str) -> tuple[yaml.Node | None, Any]:
 def read_front_matter(
     yaml_text: str, first_line: int, source: str, report: Reporter
 ) -> FrontMatter:
+    if (alias := yaml_problem(yaml_text)) is not None:  # before any value is built
+        report.error(first_line + alias[0], alias[1], f"front matter: {alias[2]}")
+        return FrontMatter()
     try:
         root, data = _compose_and_load(yaml_text)
     except yaml.MarkedYAMLError as exc:

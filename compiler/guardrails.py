@@ -25,6 +25,14 @@ from specwright.compiler.evaluate import (
     to_cel_values,
 )
 from specwright.compiler.ir import CompiledGuardrail, Field, Guardrail, Loc, Spec
+from specwright.compiler.limits import (
+    MAX_QUANTIFIER_DEPTH,
+    MAX_WORK,
+    expression_problems,
+    quantifier_depth,
+    quantifier_work,
+)
+from specwright.compiler.money import exact_money
 from specwright.compiler.report import Reporter
 from specwright.compiler.samples import Sample, samples
 
@@ -63,12 +71,11 @@ def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, 
                 f"{first.loc.line}): give each guardrail its own label",
             )
         before = report.count
-        paths = _check(spec, guardrail, complete, absent, report)
-        if report.count == before and paths is not None:
+        found = _check(spec, guardrail, complete, absent, report)
+        if report.count == before and found is not None:
+            paths, cel = found
             outputs_read = [p for p in paths if p.root == "output"]
-            compiled = CompiledGuardrail(
-                label=guardrail.label, cel=guardrail.expression.strip(), line=guardrail.loc.line
-            )
+            compiled = CompiledGuardrail(label=guardrail.label, cel=cel, line=guardrail.loc.line)
             checked.append(
                 CheckedGuardrail(
                     compiled,
@@ -116,7 +123,8 @@ def _check(
     complete: list[_Context],
     absent: list[_Context],
     report: Reporter,
-) -> list[Path] | None:
+) -> tuple[list[Path], str] | None:
+    """The paths the guardrail reads and the CEL it compiles to, or None (reported)."""
     label, expression = guardrail.label, guardrail.expression
     if not expression.strip():
         report.at_loc(
@@ -125,10 +133,18 @@ def _check(
             "e.g. `output.refund_amount <= input.order_total`",
         )
         return None
+    limited = expression_problems(expression)  # size and nesting, before any parser
+    for offset, problem in limited:
+        report.at_loc(_at(guardrail, offset), f"guardrail '{label}': {problem}")
+    if limited:
+        return None
     found = scan(expression, spec.inputs, spec.outputs)
     for offset, problem in found.problems:
         report.at_loc(_at(guardrail, offset), f"guardrail '{label}': {problem}")
     if found.problems:
+        return None
+    if (work := _work_problem(expression, found.paths)) is not None:
+        report.at_loc(_at(guardrail, work[0]), f"guardrail '{label}': {work[1]}")
         return None
     try:
         cel_program(expression)
@@ -140,18 +156,34 @@ def _check(
         return None
     if not _operands_run(spec, guardrail, complete, report):
         return None
+    cel = exact_money(expression, tokenize(expression) or [], found.paths).strip()
     for context in complete:
-        if failure := _run(expression, context.cel(spec)):
+        if failure := _run(cel, context.cel(spec)):
             report.at_loc(
                 guardrail.loc,
                 f"guardrail '{label}' {failure} (on a sample where {context.description})",
             )
             return None
     for context in absent:
-        if failure := _run(expression, context.cel(spec)):
-            _report_absent(spec, guardrail, found.paths, complete[0], failure, report)
+        if failure := _run(cel, context.cel(spec)):
+            _report_absent(spec, guardrail, found.paths, complete[0], failure, report, cel)
             return None
-    return found.paths
+    return found.paths, cel
+
+
+def _work_problem(expression: str, paths: list[Path]) -> tuple[int, str] | None:
+    """Quantifiers nested too deep, or over lists so large one evaluation takes too long."""
+    tokens = tokenize(expression) or []
+    depth = quantifier_depth(tokens)
+    if depth > MAX_QUANTIFIER_DEPTH:
+        return 0, (f"quantifiers (all, exists, ...) nest {depth} deep; the limit is "
+                   f"{MAX_QUANTIFIER_DEPTH}: split the check into several guardrails")
+    steps, offset = quantifier_work(tokens, paths)
+    if steps > MAX_WORK:
+        return offset, (f"the nested quantifiers take up to {steps:,} steps over the lists' "
+                        f"sizes; the limit is {MAX_WORK:,}: lower the lists' \"max items\", or "
+                        "nest fewer quantifiers")
+    return None
 
 
 def _run(expression: str, context: dict[str, Any]) -> str | None:
@@ -254,6 +286,7 @@ def _report_absent(
     typical: _Context,
     problem: str,
     report: Reporter,
+    cel: str,
 ) -> None:
     label = guardrail.label
     culprits: dict[str, Path] = {}
@@ -267,7 +300,7 @@ def _report_absent(
                 context = typical._replace(input=_without(typical.input, prefix))
             else:
                 context = typical._replace(output=_without(typical.output, prefix))
-            if dotted not in culprits and _run(guardrail.expression, context.cel(spec)):
+            if dotted not in culprits and _run(cel, context.cel(spec)):
                 culprits[dotted] = path
     if not culprits:
         report.at_loc(

@@ -18,6 +18,7 @@ from specwright.compiler.errors import did_you_mean
 from specwright.compiler.example_blocks import read_examples
 from specwright.compiler.fields import Objects, ObjectSection, build_fields, read_fields
 from specwright.compiler.frontmatter import FrontMatter, read_front_matter, split_front_matter
+from specwright.compiler.limits import MAX_SPEC_CHARS, text_problems
 from specwright.compiler.report import Reporter
 from specwright.compiler.sections import Document, Section, normalize_newlines, parse_document
 
@@ -36,6 +37,10 @@ def parse_spec(text: str, source: str) -> ir.Spec:
     Raises ``SpecError`` carrying every diagnostic found; never any other exception.
     """
     report = Reporter(source)
+    for line, col, message in text_problems(text):  # size, invisible and look-alike characters
+        report.error(line, col, message)
+    if len(text) > MAX_SPEC_CHARS:
+        report.raise_if_any()  # nothing more is read of a text this large
     text = normalize_newlines(text)
     yaml_text, first_line, body = split_front_matter(text, report)
     fm = FrontMatter()

@@ -6,9 +6,9 @@ per run, far more than the comparisons; for those expressions this module builds
 once per revision and evaluates them on plain Python values.
 
 It is a fast path, never a second definition of CEL. ``compile_native`` accepts only a small
-grammar (literals, flattened variables, list literals, parentheses, ``! - * / + - < <= > >= == !=
-in && || ?:``) and returns None for anything else (functions, macros, member access, escapes in
-strings, unsigned or out-of-range literals): that expression keeps running in CEL. At run time each
+grammar (literals, flattened variables, list literals, parentheses, ``double()``,
+``! - * / + - < <= > >= == != in && || ?:``) and returns None for anything else (other functions,
+macros, member access, escapes in strings, unsigned or out-of-range literals): that expression keeps running in CEL. At run time each
 operator accepts only the operand types whose CEL result it reproduces exactly (ints, doubles,
 strings, booleans, null; an int meets a double as CEL's binding does, both as doubles) and raises
 ``NativeUnsupported`` for any other combination, including every case where CEL raises an error. The
@@ -225,6 +225,10 @@ class _Parser:
             self.expect(")")
         elif token.text == "[":
             node = self.list_literal()
+        elif token.text == "double" and self.peek() == "(":  # money comparisons (specwright.compiler.money)
+            self.take()
+            node = _to_double(self.expression())
+            self.expect(")")
         elif token.kind in ("number", "string") or token.text in ("true", "false", "null"):
             node = _constant(_literal(token))
         elif token.kind == "ident" and token.text != "in":
@@ -302,6 +306,22 @@ def _literal(token: Token) -> Any:
     if value > _INT_MAX:
         raise NotNativeExpression
     return value
+
+
+def _to_double(inner: Native) -> Native:
+    """CEL's ``double(x)`` for an int or a double (both round an int to the nearest double);
+    a string or anything else is left to CEL."""
+
+    def to_double(v: Variables) -> float:
+        value = inner(v)
+        kind = type(value)
+        if kind is float:
+            return float(value)
+        if kind is int:
+            return float(value)
+        raise NativeUnsupported
+
+    return to_double
 
 
 def _negation(inner: Native) -> Native:

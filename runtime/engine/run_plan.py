@@ -25,6 +25,7 @@ from specwright.compiler.evaluate import (
     evaluate_table,
 )
 from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable
+from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
 from specwright.runtime.engine.combined_cel import CombinedCel, combine
 from specwright.runtime.engine.redaction import has_sensitive
 from specwright.runtime.jsontext import dumps
@@ -129,6 +130,7 @@ class RunPlan:
         default_factory=dict
     )  # immutable results, shared
     guardrails_json: dict[tuple[bool, ...], str] = field(default_factory=dict)
+    nested_quantifiers: int = 0  # the deepest quantifier nesting of a guardrail, if 2 or more
 
     def decide_tables(
         self, scope: Any, input_values: Mapping[str, Any], trace: list[dict[str, Any]]
@@ -224,6 +226,10 @@ class RunPlan:
     ) -> tuple[GuardrailResult, ...]:
         """``evaluate_guardrails(guardrails, input_values, output_values)``, evaluated once, in
         ``scope`` (from ``cel.scope(input_values)``) with the output set to ``output_values``."""
+        if self.nested_quantifiers and run_work_problem(
+            self.nested_quantifiers, list_items(input_values, output_values)
+        ):  # too many list items for some guardrail: one by one, that one bounded
+            return evaluate_guardrails(self.guardrails, input_values, output_values)
         values = self.cel.guardrail_values(scope, output_values)
         if (
             values is not None
@@ -255,4 +261,8 @@ def build_plan(compiled: CompiledSpec) -> RunPlan:
         output_sensitive=has_sensitive(spec.outputs),
         guardrails=tuple(compiled.guardrails),
         cel=combine(compiled),
+        nested_quantifiers=max(
+            (d for g in compiled.guardrails if (d := expression_quantifier_depth(g.cel)) > 1),
+            default=0,
+        ),
     )

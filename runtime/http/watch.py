@@ -3,7 +3,7 @@
 Every 0.5 s the watcher stats ``specs/*.md``; a file whose size or mtime changed is read and
 hashed, and only a changed hash counts as an edit (touching a file does nothing). On an edit the
 project is compiled in a worker thread through ``specwright.runtime.project`` (which writes any new revision
-directory), then, back on the event loop, a new ``Catalog`` is loaded and swapped in with one
+directory), each edited spec in a child process with limits (``specwright.runtime.project.isolated``), then, back on the event loop, a new ``Catalog`` is loaded and swapped in with one
 assignment. Requests already running keep the revision they resolved; the next request sees the
 new one. A new contract major gets its own route, added while the server runs, and the cached
 OpenAPI schema is reset.
@@ -31,6 +31,7 @@ from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import Catalog, load_catalog
 from specwright.runtime.http.calls import sync_routes
 from specwright.runtime.http.state import ServerState, log_route_warnings
+from specwright.runtime.project.isolated import isolated_compile
 
 log = logging.getLogger("specwright.watch")
 
@@ -84,8 +85,8 @@ def compile_specs(root: Path, settings: Settings, catalog: Catalog
     """
     from specwright.runtime.project.compile_all import compile_project
 
-    try:
-        result = compile_project(root, settings, write=True)
+    try:  # the compiler runs in a child process with limits: a bad spec cannot stop the server
+        result = compile_project(root, settings, write=True, compile_fn=isolated_compile)
     except SpecError as exc:  # the whole project failed (e.g. its configuration)
         for d in exc.diagnostics:
             log.error("%s", d)
@@ -215,7 +216,7 @@ def edited_spec_diagnostics(root: Path, settings: Settings, catalog: Catalog
             continue
         if latest is not None and latest.manifest.get("spec_sha256") == spec_sha256(text):
             continue  # unchanged since its latest revision: nothing to compile
-        result = compile_and_plan(root, settings, path)
+        result = compile_and_plan(root, settings, path, isolated_compile)
         if isinstance(result, SpecOutcome) and result.errors:
             name = latest.name if latest is not None else result.name
             out[name] = out.get(name, ()) + result.errors

@@ -2,10 +2,12 @@
 
 For each request it answers every property of ``request.output_schema`` (the model-decided
 fields): with the spec example's output when ``request.metadata["input"]`` matches that
-example's input (defaults filled in, nulls ignored), else with deterministic values derived from
-the schema: the first enum value, the lower bound of a number, a string of a valid length
-(matching its pattern when the pattern is simple), ``false``, the minimum number of list items.
-Completions are marked ``mock=True`` and cost 0.
+example's input (defaults filled in, nested ones too, nulls ignored), else with deterministic
+values derived from the schema: the first enum value, the lower bound of a number, a string of a
+valid length (matching its pattern when the pattern is simple), ``false``, the minimum number of
+list items. When the request carries a ``check`` (the pipeline's guardrails), that answer is only
+the start of a bounded search for one the guardrails accept (``mock_search.py``), so ``--mock``
+demonstrates the spec. Completions are marked ``mock=True`` and cost 0.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import re
 import re._parser as sre_parse  # the stdlib regex parser: builds a string a pattern matches
 import time
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.evaluate import to_cel_values
+from specwright.compiler.ir import CompiledSpec, Field
 from specwright.runtime.models.base import Completion, ModelRequest, Usage
+from specwright.runtime.models.mock_search import satisfying
 from specwright.runtime.records import Attempt
 
 __all__ = ["MockModel", "generate"]
@@ -40,9 +45,11 @@ class MockModel:
         *,
         name: str = "mock:spec",
         input_defaults: Mapping[str, Any] | None = None,
+        input_fields: Sequence[Field] = (),
     ) -> None:
         self.name = name
         self._defaults = dict(input_defaults or {})
+        self._fields = tuple(input_fields)  # when given, defaults are filled in at every depth
         self._examples = [(self._norm(i), dict(o)) for i, o in examples]
 
     @classmethod
@@ -50,9 +57,12 @@ class MockModel:
         spec = compiled.spec
         defaults = {f.name: f.default for f in spec.inputs if f.has_default}
         examples = [(e.input, e.output) for e in spec.examples]
-        return cls(examples, name=f"mock:{spec.name}", input_defaults=defaults)
+        return cls(examples, name=f"mock:{spec.name}", input_defaults=defaults,
+                   input_fields=spec.inputs)
 
     def _norm(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        if self._fields:  # the values CEL sees: nested defaults in, numbers as numbers
+            data = to_cel_values(self._fields, data)
         return {k: v for k, v in {**self._defaults, **data}.items() if v is not None}
 
     def example_for(self, data: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -65,8 +75,15 @@ class MockModel:
         schema = request.output_schema
         example = self.example_for(request.metadata.get("input")) or {}
         data: dict[str, Any] = {}
-        for name, sub in (schema.get("properties") or {}).items():
+        properties = schema.get("properties") or {}
+        for name, sub in properties.items():
             data[name] = example[name] if name in example else generate(sub, schema, name)
+        if request.check is not None:
+            data = satisfying(
+                data, {n: _resolved(schema, sub) for n, sub in properties.items()},
+                request.metadata.get("input"), request.check,
+                lambda sub, index: generate(sub, schema, "value", index),
+            )
         provider, _, model = self.name.partition(":")
         attempt = Attempt(
             provider="mock", model=model or provider, purpose="call", started_at=time.time(),
@@ -151,9 +168,10 @@ def _number(schema: Mapping[str, Any], integer: bool, index: int) -> int | float
     if top is not None and value > top:
         value = top if xlo is None or top > xlo else (xlo + xhi) / 2
     multiple = schema.get("multipleOf")
-    if multiple:
-        value = -(-value // multiple) * multiple
-    return int(value) if integer else float(value)
+    if multiple:  # in decimal: 3 * 0.01 is 0.03, and 0 stays 0 (never -0.0)
+        step_d = Decimal(str(multiple))
+        value = float((Decimal(str(value)) / step_d).to_integral_value(ROUND_CEILING) * step_d)
+    return int(value) if integer else float(value) + 0.0
 
 
 def _from_pattern(pattern: str, lo: int = 0, hi: int | None = None) -> str | None:
@@ -229,6 +247,13 @@ def _in(items: list[Any]) -> str | None:
         if name == "CATEGORY":
             return _CATEGORY.get(str(av), "a")
     return None
+
+
+def _resolved(root: Mapping[str, Any], schema: Any) -> Any:
+    """``schema`` with a top-level ``$ref`` followed (the search reads types and bounds)."""
+    while isinstance(schema, Mapping) and "$ref" in schema:
+        schema = _resolve(root, schema["$ref"])
+    return schema
 
 
 def _resolve(root: Mapping[str, Any], ref: str) -> Any:

@@ -49,8 +49,11 @@ def _literal(draw: Any) -> str:
 def expressions(draw: Any, depth: int = 3) -> str:
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         return draw(st.sampled_from(NAMES)) if draw(st.booleans()) else _literal(draw)
-    shape = draw(st.sampled_from(["binary", "binary", "binary", "not", "neg", "paren", "ternary"]))
+    shape = draw(st.sampled_from(
+        ["binary", "binary", "binary", "not", "neg", "paren", "ternary", "double"]))
     inner = expressions(depth - 1)
+    if shape == "double":  # money comparisons (specwright.compiler.money) convert both sides
+        return "double(" + draw(inner) + ")"
     if shape == "not":
         return "!" + draw(inner)
     if shape == "neg":
