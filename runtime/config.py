@@ -69,6 +69,20 @@ class Settings(_Section):
     # or a thread of the server (docs/execution-log.md, "Group commit").
     log_writer: Literal["process", "thread"] = "process"
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Log retention, applied by a running server at start and hourly (specwright.runtime.logstore.retention)
+    # and by `specwright logs prune`: runs older than this many days, and the oldest runs while
+    # the log uses more than this many bytes, are deleted. None: kept.
+    log_retention_days: float | None = Field(default=None, gt=0)
+    log_max_bytes: int | None = Field(default=None, gt=0)
+    # Proxies (IP addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto headers are
+    # believed for the client's address (the access log, where a request comes from for auth).
+    # Empty: no proxy is believed, not even one on loopback.
+    trusted_proxies: tuple[str, ...] = ()
+    # Keys are required even from loopback clients of a server started on loopback.
+    require_api_keys: bool = False
+    # Requests a minute each API key may make (per server process), unless the key has its own
+    # limit (specwright keys create --rate N). 0: no limit.
+    key_rate_per_minute: int = Field(default=0, ge=0)
     default_route: DefaultRoute = DefaultRoute()
     deployments: dict[str, Deployment] = {}
     prices: dict[str, Price] = {}  # "provider:model" -> price, overriding the shipped table
@@ -115,3 +129,11 @@ def load_settings(root: Path, env: dict[str, str] | None = None) -> Settings:
             for err in exc.errors()
         ]
         raise ConfigError(diags) from None
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for forwarded headers: believed only from ``trusted_proxies``
+    (uvicorn's own default believes any client on 127.0.0.1)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": []}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}

@@ -19,10 +19,13 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         ├── Forbidden                  403  the key's role may not do this
         ├── NotFound                   404  unknown spec, major, revision or run
         ├── MethodNotAllowed           405
+        ├── PinConflict                409  the query and the header pin different revisions
         ├── PayloadTooLarge            413
         ├── UnsupportedMediaType       415  the body is not sent as JSON
         ├── InputInvalid               422  the body fails the Input model
-        │   └── InvalidQuery               a run query is malformed
+        │   ├── InvalidQuery               a run query is malformed
+        │   └── DuplicateKey               a JSON body names a key twice in one object
+        ├── KeyRateLimited             429  an API key is over its request limit (Retry-After)
         ├── GuardrailViolation         422  still violated after repair
         ├── NoDecision                 422  a decision table cannot decide a valid input
         │   ├── DecisionConflict           several rows of a unique/any table disagree
@@ -41,6 +44,7 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         ├── ModelNotConfigured         503  no model can be called: missing key, unknown
         │                                   provider, empty route; names the fix
         ├── LogUnavailable             503  the execution log cannot be opened, written, read
+        ├── NotReady                   503  /readyz: the server cannot answer runs now
         └── ReplayMiss                 503  a cassette has no recording for a request
 
     Signals raised and caught inside the runtime (they never reach a user):
@@ -136,6 +140,35 @@ class InvalidQuery(InputInvalid):
     """A run query is malformed (bad cursor, limit out of range, since after until)."""
 
     type = "invalid_query"
+
+
+class KeyRateLimited(RuntimeFailure):
+    """An API key sent more requests than its limit allows; answered 429 with Retry-After."""
+
+    status, type = 429, "key_rate_limited"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message, {"retry_after_s": round(retry_after_s, 3)})
+        self.retry_after_s = retry_after_s
+
+
+class PinConflict(RuntimeFailure):
+    """The query parameter and the header pin different revisions: each is valid, together
+    they conflict (409, not a malformed request)."""
+
+    status, type = 409, "conflicting_revision_pins"
+
+
+class NotReady(RuntimeFailure):
+    """``/readyz``: the server cannot answer runs now (its execution log is unavailable)."""
+
+    status, type = 503, "not_ready"
+
+
+class DuplicateKey(InputInvalid):
+    """A JSON body names the same key twice in one object (JSON parsers disagree on which wins)."""
+
+    type = "duplicate_key"
 
 
 class GuardrailViolation(RuntimeFailure):

@@ -69,6 +69,7 @@ class RunRecord:
     rule_trace: tuple[dict[str, Any], ...] = ()  # [{"table", "rows": [n...], "line"}]
     guardrails: tuple[dict[str, Any], ...] = ()  # [{"label", "passed", "line"}]
     attempts: tuple[Attempt, ...] = field(default_factory=tuple)
+    key_id: str | None = None  # the API key that made the run (its id, never the key)
     # Not part of the run: texts the log may use instead of encoding (see EncodedColumns).
     encoded: EncodedColumns | None = field(default=None, compare=False, repr=False)
 

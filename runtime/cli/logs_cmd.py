@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from specwright.compiler.errors import SpecwrightError
+from specwright.runtime.cli.logs_prune import prune_command
 from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.logstore import MAX_PAGE, LogStore, RunQuery, open_store, sqlite_path
 from specwright.runtime.logstore.base import RUN_STATUSES
@@ -85,7 +86,7 @@ async def fetch(
     return runs
 
 
-@click.command("logs")
+@click.group("logs", invoke_without_command=True)
 @click.option(
     "-n",
     "limit",
@@ -98,8 +99,12 @@ async def fetch(
 @click.option("--status", type=click.Choice(RUN_STATUSES), default=None, help="Only this status.")
 @click.option("--json", "as_json", is_flag=True, help="Full records as JSON lines.")
 @project_option
-def logs(limit: int, spec: str | None, status: str | None, as_json: bool, project: Path) -> None:
-    """Show the latest runs from the execution log."""
+@click.pass_context
+def logs(ctx: click.Context, limit: int, spec: str | None, status: str | None, as_json: bool,
+         project: Path) -> None:
+    """Show the latest runs from the execution log (``logs prune``: delete old runs)."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings = project_settings(project)
     try:
         if not settings.database_url and not sqlite_path(settings, project).exists():
@@ -118,5 +123,7 @@ def logs(limit: int, spec: str | None, status: str | None, as_json: bool, projec
     else:
         click.echo("no runs match" if spec or status else "no runs logged yet")
 
+
+logs.add_command(prune_command)
 
 COMMANDS = [logs]

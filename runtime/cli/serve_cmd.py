@@ -14,9 +14,9 @@ import click
 from specwright.compiler.errors import SpecwrightError
 from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.cli.serve_workers import LOG_FORMAT, serve_workers
-from specwright.runtime.config import Settings
+from specwright.runtime.config import Settings, proxy_options
 from specwright.runtime.hosts import is_loopback
-from specwright.runtime.http.auth import KeyStore, keys_path
+from specwright.runtime.http.keystores import Keys, open_keys
 
 
 @click.command()
@@ -43,7 +43,7 @@ def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level
                                "specwright compile")
     settings = project_settings(project)
     try:
-        active = KeyStore(keys_path(settings, project)).active()
+        active = open_keys(settings, project).active()
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     if not active and not is_loopback(host):
@@ -64,13 +64,15 @@ def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level
         sys.exit(serve_workers(host=host, port=port, workers=workers, project=project,
                                mock=mock, log_level=log_level))
     try:
-        app = create_app(settings, project, mock=mock, watch=watch, tune_process=True)
+        app = create_app(settings, project, mock=mock, watch=watch, tune_process=True,
+                         bind_host=host)
     except SpecwrightError as exc:
         raise click.ClickException(str(exc)) from None
     if not watch:
         _warn_stale_specs(settings, project)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False,
-                            lifespan="on", timeout_graceful_shutdown=10)
+                            lifespan="on", timeout_graceful_shutdown=10,
+                            **proxy_options(settings))
     uvicorn.Server(config).run()
 
 
@@ -128,19 +130,23 @@ def keys() -> None:
     """Caller and admin API keys (stored hashed under the data directory)."""
 
 
-def _keystore(project: Path) -> KeyStore:
-    return KeyStore(keys_path(project_settings(project), project))
+def _keystore(project: Path) -> Keys:
+    return open_keys(project_settings(project), project)
 
 
 @keys.command("create")
 @click.option("--admin", "role", flag_value="admin", help="May also read the execution log.")
 @click.option("--caller", "role", flag_value="caller", default=True, help="May call the specs.")
 @click.option("--name", default=None, help="A name to recognise the key by.")
+@click.option("--rate", type=click.IntRange(0), default=None,
+              help="Requests a minute this key may make, per server process (0: no limit; "
+                   "default: the key_rate_per_minute setting).")
 @project_option
-def keys_create(role: str, name: str | None, project: Path) -> None:
+def keys_create(role: str, name: str | None, rate: int | None, project: Path) -> None:
     """Create a key and print it once (only its hash is stored)."""
     try:
-        key, token = _keystore(project).create("admin" if role == "admin" else "caller", name)
+        key, token = _keystore(project).create("admin" if role == "admin" else "caller", name,
+                                               rate)
     except (RuntimeError, OSError) as exc:  # a damaged key file or an unwritable data dir
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {key.role} key {key.id} ({key.name}). It is shown only now:", err=True)
@@ -156,7 +162,8 @@ def keys_list(project: Path) -> None:
     except (RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if not found:
-        click.echo("no keys: the server is open and binds to loopback only")
+        click.echo("no keys: a server started on loopback answers loopback clients without a "
+                   "key; on any other interface every request is refused until a key exists")
         return
     for k in found:
         created = dt.datetime.fromtimestamp(k.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")

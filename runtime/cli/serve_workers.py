@@ -43,14 +43,16 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
     from uvicorn.config import STARTUP_FAILURE
 
     from specwright.runtime.cli.supervisor import Supervisor, bind_sockets
+    from specwright.runtime.config import load_settings, proxy_options
 
     os.environ[WORKER_ENV] = json.dumps({
         "project": str(project.resolve()), "mock": mock, "log_level": log_level,
-        "parent": os.getpid(),
+        "parent": os.getpid(), "host": host,
     })
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port,
                             workers=workers, log_level=log_level, server_header=False,
-                            lifespan="on", timeout_graceful_shutdown=10)
+                            lifespan="on", timeout_graceful_shutdown=10,
+                            **proxy_options(load_settings(project)))
     try:
         sockets = bind_sockets(host, port, workers, config.backlog)
     except OSError as exc:
@@ -82,7 +84,7 @@ def worker_app() -> FastAPI:
         # the start-up warnings (a missing key, a revision not served) are the same in every
         # worker: the first worker's say it for all
         return create_app(load_settings(project), project, mock=bool(args["mock"]),
-                          tune_process=True,
+                          tune_process=True, bind_host=str(args["host"]),
                           startup_warnings=os.environ.get(SLOT_ENV, "0") == "0")
     except SpecwrightError as exc:  # a spec or setting broken since the parent checked
         log.error("%s", exc)

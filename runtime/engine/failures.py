@@ -17,6 +17,7 @@ from specwright.runtime.errors import (
     DecisionError,
     GuardrailViolation,
     InputInvalid,
+    LogUnavailable,
     ModelNotConfigured,
     NoDecision,
     OutputInvalid,
@@ -34,6 +35,20 @@ def table_failure(exc: TableError) -> NoDecision:
     if isinstance(exc, TableConflict):
         return DecisionConflict(exc.message, details)
     return DecisionError(exc.message, details)
+
+
+LOG_UNAVAILABLE_MESSAGE = (
+    "the execution log is unavailable; nothing was answered from it. Retry later; the server's "
+    "log names the cause"
+)
+
+
+def public_failure(exc: RuntimeFailure) -> RuntimeFailure:
+    """What a caller may see of ``exc``: an unavailable execution log (503) is reported without
+    its cause, which names the database's user, host, port and name; the server logs the cause."""
+    if exc.status == 503 and exc.type == "log_unavailable":
+        return LogUnavailable(LOG_UNAVAILABLE_MESSAGE)
+    return exc
 
 
 def error_body(exc: RuntimeFailure) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Request bodies parsed as plain JSON, for HTTP calls and batch lines alike.
 
 A body that is not plain JSON (wrong content type, invalid UTF-8, NaN, huge numbers, nesting
-deeper than ``MAX_JSON_DEPTH``, lone surrogates) raises a typed 4xx whose message says what is
+deeper than ``MAX_JSON_DEPTH``, lone surrogates, a key twice in one object) raises a typed 4xx whose message says what is
 wrong, before anything is validated, logged or sent to a model.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from specwright.runtime.errors import InvalidJson, UnsupportedMediaType
+from specwright.runtime.engine.json_dupes import duplicate_key_path
+from specwright.runtime.errors import DuplicateKey, InvalidJson, UnsupportedMediaType
 
 __all__ = ["MAX_JSON_DEPTH", "parse_json_body"]
 
@@ -38,8 +39,19 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
     try:
         value = from_json(body, allow_inf_nan=False, cache_strings="keys")
     except ValueError:  # refused: the careful parse raises the error that says why
-        return _parse_carefully(body)
-    return value if _plain(value) else _parse_carefully(body)
+        value = _parse_carefully(body)
+    else:
+        if not _plain(value):
+            value = _parse_carefully(body)
+    path = duplicate_key_path(body, value)
+    if path is not None:
+        where = ".".join(str(p) for p in path[:-1]) or "the body"
+        raise DuplicateKey(
+            f"the key {str(path[-1])[:80]!r} appears twice in one object ({where}): "
+            "send each key once",
+            details=[{"loc": ["body", *path], "msg": "duplicate key", "type": "duplicate_key"}],
+        )
+    return value
 
 
 def _parse_carefully(body: bytes) -> Any:

@@ -32,10 +32,12 @@ from specwright.compiler.evaluate import (
     GuardrailResult,
     TableError,
 )
+from specwright.runtime.engine.bounded import bounded_details, bounded_input, count_note
 from specwright.runtime.engine.catalog import LoadedRevision
 from specwright.runtime.engine.failures import (
     error_body,
     problems_of,
+    public_failure,
     status_of,
     table_failure,
     validation_details,
@@ -43,6 +45,7 @@ from specwright.runtime.engine.failures import (
 from specwright.runtime.engine.prompting import build_request
 from specwright.runtime.engine.redaction import redact
 from specwright.runtime.engine.run_plan import ESCALATION_VALUES, Decided
+from specwright.runtime.engine.sensitive import scrub_echoes, sensitive_values
 from specwright.runtime.errors import (
     GuardrailViolation,
     InputInvalid,
@@ -103,6 +106,7 @@ async def execute(
     store: RunWriter,
     deadline_s: float | None = None,
     run_id: str | None = None,
+    key_id: str | None = None,
 ) -> RunResult:
     """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning."""
     created = time.time()
@@ -118,6 +122,8 @@ async def execute(
     except RuntimeFailure as exc:
         status, code, body = status_of(exc), exc.status, error_body(exc)
         logged_error = body
+        if status == "invalid_input":
+            state.input = bounded_input(state.input)  # what one bad request may write to the log
         state.attempts = state.attempts or tuple(getattr(exc, "attempts", ()) or ())
     except Exception as exc:  # a bug: logged with its class, answered as a typed 500
         log.exception("run %s of %s r%s failed", run_id, revision.name, revision.revision)
@@ -128,6 +134,13 @@ async def execute(
         logged_error = {**body, "details": {"exception": type(exc).__name__,
                                             "message": str(exc)[:2000]}}
     spec, plan = revision.compiled.spec, revision.plan
+    if plan.input_sensitive and state.output is not None:
+        # A sensitive input value the model echoed into the output is not logged.
+        scrubbed = scrub_echoes(state.output, sensitive_values(spec.inputs, state.input))
+        if scrubbed is not state.output:
+            state.output = scrubbed
+            if state.encoded is not None:
+                state.encoded = state.encoded._replace(output=None)
     record = RunRecord(
         id=run_id,
         spec=revision.name,
@@ -147,12 +160,15 @@ async def execute(
         guardrails=tuple(state.guardrails),
         attempts=state.attempts,
         encoded=state.encoded,
+        key_id=key_id,
     )
     try:
         await store.write(record)
     except RuntimeFailure as exc:
+        # The cause (which may name the database's user, host and port) goes to the server's
+        # log; the caller learns only that the log is unavailable (public_failure).
         log.error("run %s not logged: %s", run_id, exc.message)
-        return RunResult(record, exc.status, error_body(exc))
+        return RunResult(record, exc.status, error_body(public_failure(exc)))
     except Exception as exc:  # noqa: BLE001 - whatever broke, the run was not acknowledged
         log.error("run %s not logged: %s: %s", run_id, type(exc).__name__, exc)
         return RunResult(record, 503, error_body(LogUnavailable("the execution log is unavailable")))
@@ -211,11 +227,12 @@ def _validated_input(revision: LoadedRevision, raw_input: Any) -> dict[str, Any]
     try:
         validated = revision.input_model.model_validate(raw_input)
     except ValidationError as exc:
-        details = validation_details(exc, ("body",))
+        total = exc.error_count()
+        details = bounded_details(validation_details(exc, ("body",)))  # at most 50 (bounded.py)
         names = ", ".join(".".join(str(p) for p in d["loc"][1:]) or "body" for d in details)
         raise InputInvalid(
             f"the request body does not match the {revision.name} v{revision.major} input: "
-            f"{len(details)} error(s) ({names})",
+            f"{total} error(s) ({names}){count_note(total)}",
             details=details,
         ) from None
     result: dict[str, Any] = validated.model_dump(mode="json", by_alias=True)

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from specwright.runtime.engine.catalog import LoadedRevision
+from specwright.runtime.engine.sensitive import sensitive_paths, withheld_note, withhold
 from specwright.runtime.models.base import Checker, Message, ModelRequest
 
 
@@ -24,9 +25,18 @@ def data_json(value: Any) -> str:
 def render_messages(
     revision: LoadedRevision, input_data: dict[str, Any], decided: dict[str, Any]
 ) -> tuple[Message, ...]:
+    """The first ask. Sensitive input (and table-decided output) values are withheld: the
+    model sees ``[withheld]`` and a note naming those fields (``specwright.runtime.engine.sensitive``)."""
     module: Any = revision.prompt
     system = str(module.system())
+    plan, spec = revision.plan, revision.compiled.spec
+    if plan.input_sensitive:
+        input_data = withhold(spec.inputs, input_data)
+    if plan.output_sensitive:
+        decided = withhold(spec.outputs, decided)
     user = str(module.user(data_json(input_data), data_json(decided)))
+    if plan.input_sensitive:
+        user += withheld_note(sensitive_paths(spec.inputs))
     return (Message("system", system), Message("user", user))
 
 

@@ -50,7 +50,9 @@ class FakeServer:
     """Serve until ``close``. ``async with FakeServer(config) as fake: fake.url ...``"""
 
     def __init__(self, config: FakeConfig | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, capture: bool = False) -> None:
+        """``capture``: keep every model request's body (``captured``), for tests that check
+        what leaves the process in a prompt."""
         if not is_loopback(host):
             raise ValueError(f"the fake server listens on loopback only, not {host!r}")
         self.config = config or FakeConfig()
@@ -62,6 +64,7 @@ class FakeServer:
         self.connections: set[Connection] = set()
         self._n = 0
         self.last_outcome = ""  # of the latest model request
+        self.captured: list[bytes] | None = [] if capture else None
 
     @property
     def url(self) -> str:
@@ -112,6 +115,8 @@ class FakeServer:
             return self._control(method, path, body)
         if method != "POST":
             return error_reply(405, f"{method} is not allowed on {path}")
+        if self.captured is not None:
+            self.captured.append(body)
         try:
             request = json.loads(body)
         except ValueError:

@@ -28,12 +28,15 @@ from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
-from specwright.runtime.http.auth import KeyStore, keys_path
+from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
+from specwright.runtime.http.docs_ui import install_docs
 from specwright.runtime.http.error_bodies import CatchAll, install_error_handlers
+from specwright.runtime.http.keystores import open_keys
 from specwright.runtime.http.limits import BodyLimit
 from specwright.runtime.http.listing import router as specs_router
 from specwright.runtime.http.openapi_auth import install as install_openapi_auth
+from specwright.runtime.http.ready import router as ready_router
 from specwright.runtime.http.runs import router as runs_router
 from specwright.runtime.http.state import ServerState, get_state, log_route_warnings
 from specwright.runtime.logstore import open_store
@@ -114,6 +117,20 @@ class SpecwrightApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def start_retention(settings: Settings, store: LogStore | None) -> asyncio.Task[None] | None:
+    """The log's retention task, when ``log_retention_days`` or ``log_max_bytes`` is set."""
+    from specwright.runtime.logstore.retention import run_retention
+    from specwright.runtime.logstore.threaded import ThreadedLogStore
+
+    if settings.log_retention_days is None and settings.log_max_bytes is None:
+        return None
+    if not isinstance(store, ThreadedLogStore):
+        return None
+    return asyncio.get_running_loop().create_task(
+        run_retention(store, days=settings.log_retention_days, max_bytes=settings.log_max_bytes),
+        name="specwright-log-retention")
+
+
 def tune_gc_for_serving() -> None:
     """Once per process, when start-up is complete (the catalog, its models and templates, the
     log, the SDKs the route checks imported, FastAPI's routes): move everything loaded so far out
@@ -170,23 +187,28 @@ def create_app(
     watch: bool = False,
     tune_process: bool = False,
     startup_warnings: bool = True,
+    bind_host: str = "127.0.0.1",
 ) -> FastAPI:
     """``tune_process``: the server owns its process (``specwright serve``): tune the garbage
     collector and the GIL's switch interval once start-up is complete
     (``tune_process_for_serving``), and reload ``generated/`` on SIGHUP
     (``reload_on_sighup``); an embedding application keeps its own settings and signals.
     ``startup_warnings=False``: do not log what the catalog and the model routes lack at start
-    (``serve --workers``: one worker says it for all)."""
+    (``serve --workers``: one worker says it for all). ``bind_host``: the interface the server
+    listens on; on any but loopback every request needs an API key (``specwright.runtime.http.auth_gate``)."""
     root = root.resolve()
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     for problem in catalog.load_errors if startup_warnings else ():
         log.warning("revision not served: %s", problem)
+    keys = open_keys(settings, root)
     state = ServerState(
         settings=settings,
         root=root,
         catalog=catalog,
-        keys=KeyStore(keys_path(settings, root)),
+        keys=keys,
         models=model_factory or DefaultModels(settings, mock=mock),
+        gate=AuthGate(keys, bind_host=bind_host, require_keys=settings.require_api_keys,
+                      default_rate_per_minute=settings.key_rate_per_minute),
         mock=mock,
         store=store,
         owns_store=store is None,
@@ -198,6 +220,7 @@ def create_app(
             state.store = open_store(settings, root)
             await state.store.start()
         state.started_at = time.time()
+        retention = start_retention(settings, state.store)
         watcher: asyncio.Task[None] | None = None
         if watch:
             from specwright.runtime.http.watch import start_watching
@@ -217,6 +240,10 @@ def create_app(
         finally:
             if stop_sighup is not None:
                 stop_sighup()
+            if retention is not None:
+                retention.cancel()
+                with suppress(asyncio.CancelledError):
+                    await retention
             if watcher is not None:
                 watcher.cancel()
                 with suppress(asyncio.CancelledError):
@@ -232,12 +259,17 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from installed assets by install_docs, not from a CDN
+        redoc_url=None,
     )
     app.state.specwright = state
+    app.router.redirect_slashes = False  # http_errors redirects without echoing the Host header
     install_error_handlers(app)
-    install_openapi_auth(app, state.keys)
+    install_openapi_auth(app, state.gate)
     app.include_router(specs_router)
     app.include_router(runs_router)
+    app.include_router(ready_router)
+    install_docs(app, app.title)
     sync_routes(app, catalog)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAll)  # outermost of ours: sees every exception the app lets through

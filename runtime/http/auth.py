@@ -6,8 +6,10 @@ recognition; the key itself is shown once, by ``specwright keys create``. Presen
 hashed and compared in constant time against every stored hash.
 
 Roles: a *caller* key may call the spec endpoints and read ``/specs``; an *admin* key may also
-read the execution log (``/runs``). With no active key at all the server is open, and
-``specwright serve`` then binds to loopback only.
+read the execution log (``/runs``). Whether a request without a key is answered is decided by
+``specwright.runtime.http.auth_gate`` from how the server was started and where the request comes from, never
+from an empty key list. With PostgreSQL configured, keys live in the log database instead
+(``specwright.runtime.http.pg_keys``), so every replica agrees.
 
 The server re-reads the file when it changes. To keep a ``stat()`` off every request it looks
 at the file at most once per second (``CHECK_INTERVAL_S``): ``keys create`` / ``keys revoke``
@@ -25,12 +27,14 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from starlette.requests import HTTPConnection
 
 from specwright.runtime.config import Settings
-from specwright.runtime.errors import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    from specwright.runtime.http.auth_gate import AuthGate
 
 Role = Literal["admin", "caller"]
 TOKEN_PREFIX = "sw_"
@@ -48,6 +52,7 @@ class ApiKey:
     prefix: str  # "sw_" + first 6 characters, to recognise a key in listings
     created_at: float
     revoked_at: float | None = None
+    rate_per_minute: int | None = None  # requests a minute; None: the server's default
 
     @property
     def active(self) -> bool:
@@ -56,6 +61,21 @@ class ApiKey:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_key(role: Role, name: str, rate_per_minute: int | None) -> tuple[ApiKey, str]:
+    """A fresh key record and its token (the token is shown once and never stored)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        id="key_" + secrets.token_hex(4),
+        name=name,
+        role=role,
+        sha256=hash_token(token),
+        prefix=token[: len(TOKEN_PREFIX) + 6],
+        created_at=time.time(),
+        rate_per_minute=rate_per_minute,
+    )
+    return key, token
 
 
 def keys_path(settings: Settings, root: Path) -> Path:
@@ -104,18 +124,11 @@ class KeyStore:
                 found = key
         return found
 
-    def create(self, role: Role, name: str | None = None) -> tuple[ApiKey, str]:
+    def create(self, role: Role, name: str | None = None,
+               rate_per_minute: int | None = None) -> tuple[ApiKey, str]:
         """A new key; returns the record and the token (shown once, never stored)."""
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         keys = list(self.all())
-        key = ApiKey(
-            id="key_" + secrets.token_hex(4),
-            name=name or f"{role}-{len(keys) + 1}",
-            role=role,
-            sha256=hash_token(token),
-            prefix=token[: len(TOKEN_PREFIX) + 6],
-            created_at=time.time(),
-        )
+        key, token = new_key(role, name or f"{role}-{len(keys) + 1}", rate_per_minute)
         self._write([*keys, key])
         return key, token
 
@@ -164,19 +177,7 @@ def presented_token(conn: HTTPConnection) -> str | None:
     return key.strip() if key else None
 
 
-def require(keys: KeyStore, conn: HTTPConnection, role: Role) -> ApiKey | None:
-    """Check the request's key for ``role``; None when the server has no keys (open, loopback)."""
-    if not keys.active():
-        return None
-    token = presented_token(conn)
-    if not token:
-        raise Unauthorized(
-            "this server requires an API key: send Authorization: Bearer <key> "
-            "(create one with: specwright keys create --caller)"
-        )
-    key = keys.authenticate(token)
-    if key is None:
-        raise Unauthorized("the API key is unknown or revoked")
-    if role == "admin" and key.role != "admin":
-        raise Forbidden("this endpoint needs an admin key (specwright keys create --admin)")
-    return key
+def require(gate: AuthGate, conn: HTTPConnection, role: Role) -> ApiKey | None:
+    """Check the request's key for ``role`` (``specwright.runtime.http.auth_gate.AuthGate.require``): None for
+    a keyless request the server answers (started on loopback, no key ever, a loopback client)."""
+    return gate.require(conn, role)

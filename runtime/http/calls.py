@@ -34,7 +34,7 @@ from starlette.types import Receive, Scope, Send
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, route_path
 from specwright.runtime.engine.json_input import parse_json_body
 from specwright.runtime.engine.pipeline import RunResult, execute
-from specwright.runtime.errors import BadRequest, LogUnavailable, RuntimeFailure
+from specwright.runtime.errors import BadRequest, LogUnavailable, PinConflict, RuntimeFailure
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import (
     ErrorBody,
@@ -60,9 +60,12 @@ _RUN_HEADERS = {
 }
 
 _ERRORS: dict[int, str] = {
-    400: "Invalid JSON body, or conflicting revision pins",
+    400: "Invalid JSON body",
     401: "Missing or unknown API key (only when keys are configured)",
+    429: "The API key sent more requests than its limit (see Retry-After)",
     404: "Unknown spec, contract major or revision",
+    409: "The query parameter revision and the X-Specwright-Revision header pin different "
+    "revisions",
     413: "Body larger than max_body_bytes",
     415: "Body is not application/json",
     422: "Invalid input (every field error, with its path), a violated guardrail, "
@@ -140,7 +143,8 @@ def _pin(request: Request, header: str | None) -> int | None:
             raise BadRequest(f"{where} must be a revision number (1, 2, ...), not {raw[:40]!r}")
         values.append(value)
     if len(set(values)) > 1:
-        raise BadRequest(f"the query parameter revision and the {REVISION_HEADER} header differ")
+        raise PinConflict(f"the query parameter revision and the {REVISION_HEADER} header "
+                          "differ: pin one revision")
     return values[0] if values else None
 
 
@@ -193,7 +197,12 @@ class SpecRoute(APIRoute):
         headers = {h: {"description": d, "schema": {"type": "string"}}
                    for h, d in _RUN_HEADERS.items()}
         responses: dict[int | str, dict[str, Any]] = {
-            200: {"description": "The decision: exactly the Output model", "headers": headers},
+            200: {"description": "The decision: exactly the Output model", "headers": headers,
+                  # every answer is logged: an OpenAPI link to the logged run
+                  "links": {"LoggedRun": {
+                      "operationId": "get_run",
+                      "parameters": {"run_id": "$response.header.X-Specwright-Run-Id"},
+                      "description": "The logged run (GET /runs/{run_id}, admin key)"}}},
         }
         for code, text in _ERRORS.items():
             responses[code] = {"model": ErrorBody, "description": text}
@@ -224,7 +233,7 @@ async def answer(
     state: ServerState, name: str, major: int, request: Request, body: bytes
 ) -> Response:
     """Run one request to ``POST /specs/{name}/v{major}``; a refusal raises ``RuntimeFailure``."""
-    require(state.keys, request, "caller")
+    key = require(state.gate, request, "caller")
     content_type, pin = _headers(request.scope)
     revision = state.catalog.resolve(name, major, _pin(request, pin))
     raw = parse_json_body(body, content_type)
@@ -237,6 +246,7 @@ async def answer(
         model=lambda: state.model_for(revision),
         store=store,
         deadline_s=state.settings.routing.deadline_s,
+        key_id=None if key is None else key.id,
     )
     return RunResponse(
         dumps_bytes(result.body), result.status_code, run_headers(result.run, mock=state.mock)

@@ -8,19 +8,24 @@ exceptions all render to the same JSON body with a stable ``type`` (request bodi
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from specwright.compiler.errors import SpecwrightError
-from specwright.runtime.errors import MethodNotAllowed, NotFound, RuntimeFailure
+from specwright.runtime.engine.bounded import MAX_ERRORS_LISTED, bounded_details, count_note
+from specwright.runtime.engine.failures import public_failure
+from specwright.runtime.errors import KeyRateLimited, MethodNotAllowed, NotFound, RuntimeFailure
 
 log = logging.getLogger("specwright.http")
 
@@ -39,6 +44,11 @@ def error_response(exc: RuntimeFailure, headers: dict[str, str] | None = None) -
 
 def failure_response(exc: RuntimeFailure) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, KeyRateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    if exc.status == 503 and exc.type == "log_unavailable":
+        log.error("execution log unavailable: %s", exc.message)
+        exc = public_failure(exc)
     return error_response(exc, headers)
 
 
@@ -54,20 +64,25 @@ async def _runtime_failure(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [
+    errors = exc.errors()
+    details = bounded_details([
         {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")),
          "type": str(err.get("type", ""))}
-        for err in exc.errors()
-    ]
+        for err in errors[:MAX_ERRORS_LISTED]
+    ])
     where = ", ".join(".".join(str(p) for p in d["loc"]) for d in details)
-    body = {"type": "invalid_input", "message": f"invalid request: {where}", "details": details}
+    body = {"type": "invalid_input", "message": f"invalid request: {where}{count_note(len(errors))}",
+            "details": details}
     return JSONResponse(body, status_code=422)
 
 
-async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     failure: RuntimeFailure
     if exc.status_code == 404:
+        redirect = _slash_redirect(request)
+        if redirect is not None:
+            return redirect
         failure = _spec_not_found(request) or NotFound(
             f"no such endpoint: {request.method} {request.url.path}"
         )
@@ -78,6 +93,22 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
         failure.status = exc.status_code
         failure.type = "http_error"
     return error_response(failure, dict(exc.headers or {}))
+
+
+def _slash_redirect(request: Request) -> Response | None:
+    """``GET /runs/`` -> 307 to ``/runs``, the path only: Starlette's own redirect
+    (``redirect_slashes``, switched off in ``create_app``) builds an absolute URL from the Host
+    header, which a caller controls."""
+    path = request.scope.get("path", "")
+    if len(path) < 2 or not path.endswith("/"):
+        return None
+    target = "/" + path.strip("/")  # one leading slash: never //host, another site
+    probe = {**request.scope, "path": target}
+    if not any(route.matches(probe)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    location = request.scope.get("root_path", "") + target + (f"?{query}" if query else "")
+    return Response(status_code=307, headers={"location": quote(location, safe="/?=&%:+,;@")})
 
 
 _SPEC_PATH = re.compile(r"/specs/([^/]+)/v([0-9]{1,6})")

@@ -17,6 +17,7 @@ router = APIRouter()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or unknown API key"},
+    429: {"model": ErrorBody, "description": "The API key's request limit (see Retry-After)"},
     404: {"model": ErrorBody, "description": "Unknown spec"},
     422: {"model": ErrorBody, "description": "Invalid request"},
 }
@@ -124,7 +125,7 @@ def _revision_info(rev: LoadedRevision) -> RevisionInfo:
             summary="Every served spec with its contract majors and revisions")
 async def list_specs(request: Request) -> SpecList:
     state = get_state(request.app)
-    require(state.keys, request, "caller")
+    require(state.gate, request, "caller")
     return SpecList(specs=[SpecSummary(**_summary(e)) for e in state.catalog.specs.values()])
 
 
@@ -132,7 +133,7 @@ async def list_specs(request: Request) -> SpecList:
             summary="One spec: its revisions, their contract changes, current diagnostics")
 async def get_spec(request: Request, name: str = Path(max_length=200)) -> SpecDetail:
     state = get_state(request.app)
-    require(state.keys, request, "caller")
+    require(state.gate, request, "caller")
     entry = state.catalog.specs.get(name)
     if entry is None:
         known = ", ".join(state.catalog.specs) or "none"

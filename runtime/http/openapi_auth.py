@@ -3,9 +3,9 @@
 Two equivalent security schemes are always listed in ``components.securitySchemes``: ``bearer``
 (``Authorization: Bearer <key>``) and ``apiKey`` (``X-API-Key: <key>``), the two ways
 ``specwright.runtime.http.auth.presented_token`` accepts a key. The spec endpoints and ``/runs`` require one of
-them only while the server has an active key: the schema follows the key file as requests do
-(a server without keys is open, and its operations then declare no security requirement).
-``/healthz`` is always open. Request handling is untouched: this only describes it.
+them whenever the server requires keys (``specwright.runtime.http.auth_gate``): the schema follows the gate as
+requests do (an open loopback server's operations declare no security requirement).
+``/healthz`` and ``/readyz`` are always open. Request handling is untouched: this only describes it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from specwright.runtime.http.auth import KeyStore
+from specwright.runtime.http.auth_gate import AuthGate
 
 SCHEMES: dict[str, dict[str, Any]] = {
     "bearer": {
@@ -52,7 +52,7 @@ def secured(schema: dict[str, Any], *, keys_required: bool) -> dict[str, Any]:
     return out
 
 
-def install(app: FastAPI, keys: KeyStore) -> None:
+def install(app: FastAPI, gate: AuthGate) -> None:
     """Serve the secured schema from ``app.openapi()``. FastAPI still builds and caches the base
     schema (``app.openapi_schema``, reset when routes change); the secured copy is rebuilt only
     when the base schema or the "keys required" answer changes."""
@@ -62,7 +62,7 @@ def install(app: FastAPI, keys: KeyStore) -> None:
     def openapi() -> dict[str, Any]:
         base = base_openapi()
         try:
-            required = bool(keys.active())
+            required = gate.keys_required
         except RuntimeError:  # a damaged key file: every protected request is refused
             required = True
         if last[0] is not base or last[1] != required:

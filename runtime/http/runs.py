@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
+from specwright.compiler.frontmatter import KEBAB_RE
 from specwright.runtime.engine.pipeline import LogUnavailable
-from specwright.runtime.errors import InvalidQuery, NotFound
+from specwright.runtime.errors import NotFound
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
 from specwright.runtime.http.state import get_state
-from specwright.runtime.logstore.base import LogStore, RunQuery
-from specwright.runtime.logstore.ulid import is_run_id
+from specwright.runtime.logstore.base import MAX_REVISION, LogStore, RunQuery
+from specwright.runtime.logstore.ulid import ULID_RE, is_run_id
 from specwright.runtime.records import RunRecord, RunStatus
 
 router = APIRouter()
+# Filters are checked against what the log can hold before they reach the database: a revision
+# is a 32-bit integer column in PostgreSQL (MAX_REVISION), and a spec name is kebab-case (no NUL
+# byte, which PostgreSQL text cannot hold): anything else is a 422, never a database error.
+SPEC_NAME_PATTERN = KEBAB_RE.pattern
+GET_RUN_OPERATION = "get_run"  # the target of the spec routes' OpenAPI link to their logged run
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or unknown API key"},
     403: {"model": ErrorBody, "description": "Not an admin key"},
+    429: {"model": ErrorBody, "description": "The API key's request limit (see Retry-After)"},
     422: {"model": ErrorBody, "description": "Invalid filter"},
     503: {"model": ErrorBody, "description": "Execution log unavailable"},
 }
@@ -62,6 +69,7 @@ class RunOut(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float | None = Field(description="Summed over attempts; null when a price is unknown")
+    key_id: str | None = Field(None, description="The API key that made the run (its id)")
 
 
 class RunPageOut(BaseModel):
@@ -78,33 +86,36 @@ def run_out(run: RunRecord) -> RunOut:
                   cost_usd=run.cost_usd)
 
 
-def parse_time(value: str | None, name: str) -> float | None:
-    """Epoch seconds, or an ISO 8601 date/time (UTC when no offset is given)."""
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        pass
-    else:
-        if number != number or abs(number) > 1e11:
-            raise InvalidQuery(f"{name} is out of range: {value[:40]!r}")
-        return number
-    try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidQuery(
-            f"{name} must be epoch seconds or an ISO 8601 time like 2025-01-31T12:00:00Z, "
-            f"not {value[:40]!r}"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
+# A time filter as the schema states it exactly: epoch seconds within +-1e11 (year 5138), or an
+# RFC 3339 / ISO 8601 date-time (UTC when it has no offset). Anything else is a 422 from the
+# request's validation, so what the schema calls valid is never refused further on.
+def _not_a_number(value: Any) -> Any:
+    """The date-time branch takes no number (pydantic would read one as epoch seconds, past the
+    number branch's bounds)."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+    if isinstance(value, str | int | float):
+        raise ValueError("epoch seconds must be between -1e11 and 1e11")
+    return value
+
+
+Moment = (Annotated[float, Field(ge=-1e11, le=1e11, allow_inf_nan=False)]
+          | Annotated[dt.datetime, BeforeValidator(_not_a_number)])
+
+
+def epoch(value: float | dt.datetime | None) -> float | None:
+    if value is None or isinstance(value, float | int):
+        return value
+    when = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
     return when.timestamp()
 
 
 def _store(request: Request) -> LogStore:
     state = get_state(request.app)
-    require(state.keys, request, "admin")
+    require(state.gate, request, "admin")
     if state.store is None:
         raise LogUnavailable("the execution log is not open")
     return state.store
@@ -114,27 +125,30 @@ def _store(request: Request) -> LogStore:
             summary="Logged runs, newest first")
 async def list_runs(
     request: Request,
-    spec: str | None = Query(None, max_length=200),
-    revision: int | None = Query(None, ge=1),
+    spec: str | None = Query(None, max_length=200, pattern=SPEC_NAME_PATTERN,
+                             description="A spec name (kebab-case)"),
+    revision: int | None = Query(None, ge=1, le=MAX_REVISION),
     status: RunStatus | None = Query(None),  # noqa: B008 - a Literal alias: immutable
-    since: str | None = Query(None, max_length=64,
-                              description="Inclusive; epoch seconds or ISO 8601"),
-    until: str | None = Query(None, max_length=64,
-                              description="Exclusive; epoch seconds or ISO 8601"),
+    since: Moment | None = Query(None, description="Inclusive; epoch seconds or ISO 8601"),  # noqa: B008
+    until: Moment | None = Query(None, description="Exclusive; epoch seconds or ISO 8601"),  # noqa: B008
     limit: int = Query(50, ge=1, le=1000),
-    cursor: str | None = Query(None, max_length=26, description="next_cursor of the last page"),
+    cursor: str | None = Query(None, pattern=f"^{ULID_RE.pattern}$",
+                               description="next_cursor of the last page"),
 ) -> RunPageOut:
     store = _store(request)
+    start, end = epoch(since), epoch(until)
+    if start is not None and end is not None and start > end:
+        return RunPageOut(runs=[], next_cursor=None)  # an empty interval holds no runs
     query = RunQuery(spec=spec, revision=revision, status=status,
-                     since=parse_time(since, "since"), until=parse_time(until, "until"),
-                     limit=limit, cursor=cursor or None)
+                     since=start, until=end, limit=limit, cursor=cursor or None)
     page = await store.query(query)
     return RunPageOut(runs=[run_out(r) for r in page.runs], next_cursor=page.next_cursor)
 
 
 @router.get("/runs/{run_id}", response_model=RunOut,
             responses={**_ERRORS, 404: {"model": ErrorBody, "description": "Unknown run id"}},
-            tags=["execution log"], summary="One logged run with its attempts")
+            tags=["execution log"], summary="One logged run with its attempts",
+            operation_id=GET_RUN_OPERATION)
 async def get_run(request: Request, run_id: str = Path(max_length=64)) -> RunOut:
     store = _store(request)
     run = await store.get(run_id) if is_run_id(run_id) else None

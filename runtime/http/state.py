@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
-from specwright.runtime.http.auth import KeyStore
+from specwright.runtime.http.auth_gate import AuthGate
+from specwright.runtime.http.keystores import Keys
 from specwright.runtime.logstore.base import LogStore
 from specwright.runtime.models.base import Model
 
@@ -27,8 +28,9 @@ class ServerState:
     settings: Settings
     root: Path
     catalog: Catalog
-    keys: KeyStore
+    keys: Keys
     models: ModelFactory
+    gate: AuthGate  # who may call without a key, per-key limits (specwright.runtime.http.auth_gate)
     mock: bool = False
     store: LogStore | None = None
     owns_store: bool = False

@@ -17,6 +17,7 @@ from specwright.runtime.records import RunRecord, RunStatus
 
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 MAX_PAGE = 1000
+MAX_REVISION = 2_147_483_647  # the revision column is a 32-bit integer in PostgreSQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,11 @@ class RunQuery:
             raise InvalidQuery(f"cursor {self.cursor!r} is not a run id; pass next_cursor back")
         if self.status is not None and self.status not in RUN_STATUSES:
             raise InvalidQuery(f"unknown status {self.status!r}; one of: {', '.join(RUN_STATUSES)}")
+        if self.revision is not None and not 1 <= self.revision <= MAX_REVISION:
+            raise InvalidQuery(f"revision must be between 1 and {MAX_REVISION}")
+        if self.spec is not None and not self.spec.isprintable():
+            # A NUL byte cannot be stored in PostgreSQL text: refused here, not by the database.
+            raise InvalidQuery("spec must be a spec name, without control characters")
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InvalidQuery("since must not be after until")
 

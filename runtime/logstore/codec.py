@@ -33,6 +33,7 @@ RUN_COLUMNS = (
     "error",
     "rule_trace",
     "guardrails",
+    "key_id",
 )
 RUN_JSON_COLUMNS = frozenset({"input", "output", "error", "rule_trace", "guardrails"})
 ATTEMPT_COLUMNS = (
@@ -83,6 +84,7 @@ def run_to_rows(run: RunRecord) -> tuple[RunRow, list[AttemptRow]]:
         _dumps_or_none(run.error),
         dumps(run.rule_trace) if encoded.rule_trace is None else encoded.rule_trace,
         dumps(run.guardrails) if encoded.guardrails is None else encoded.guardrails,
+        run.key_id,
     )
     attempts = [
         (
@@ -136,6 +138,7 @@ def row_to_run(row: Sequence[Any], attempts: Sequence[Sequence[Any]], json_text:
         error,
         rule_trace,
         guardrails,
+        key_id,
     ) = row
     return RunRecord(
         id=run_id,
@@ -153,6 +156,7 @@ def row_to_run(row: Sequence[Any], attempts: Sequence[Sequence[Any]], json_text:
         rule_trace=tuple(_loads(rule_trace, json_text)),
         guardrails=tuple(_loads(guardrails, json_text)),
         attempts=tuple(_row_to_attempt(a) for a in attempts),
+        key_id=key_id,
     )
 
 

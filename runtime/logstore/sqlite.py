@@ -8,6 +8,8 @@ power loss (``NORMAL`` would only survive the former).
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -26,6 +28,8 @@ from specwright.runtime.logstore.codec import (
 )
 from specwright.runtime.logstore.threaded import ThreadedLogStore
 from specwright.runtime.records import RunRecord
+
+logger = logging.getLogger("specwright.logstore")
 
 _ROWS_PER_INSERT = 64  # rows per multi-row INSERT statement (a few distinct statements cached)
 
@@ -86,7 +90,11 @@ class SQLiteLogStore(ThreadedLogStore):
         return conn
 
     def connect_writer(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The log holds every input callers sent: readable by its owner only. Created here with
+        # mode 0600 before SQLite opens it; SQLite gives the -wal and -shm files the same mode.
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        _owner_only(self.path)
         conn = self._open()
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -212,3 +220,16 @@ def _insert_rows(conn: sqlite3.Connection, sql: list[str], rows: list[Any]) -> N
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start : start + _ROWS_PER_INSERT]
         conn.execute(sql[len(chunk)], [value for row in chunk for value in row])
+
+
+def _owner_only(path: Path) -> None:
+    """Take group and other access away from a log file an earlier version created 0644."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = p.stat().st_mode & 0o777
+            if mode & 0o077:
+                p.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # not the owner: say so, the log still works
+            logger.warning("cannot make %s readable by its owner only: %s", p, exc)

@@ -5,7 +5,7 @@ start-up check of edited specs). The compiler bounds what a spec may ask (``spec
 but a parser or an extension it calls can still crash (a stack overflow is a segfault, which no
 ``except`` catches) or run long on input nobody foresaw. So the server never runs the compiler in
 its own process: ``isolated_compile`` has the same signature as ``specwright.compiler.compile_spec`` (a
-``CompileFn`` for ``specwright.runtime.project.compiling``) and runs it in ``python -m specwright.runtime.project.isolated``,
+``CompileFn`` for ``specwright.runtime.project``) and runs it in ``python -m specwright.runtime.project.isolated``,
 which sets ``RLIMIT_AS`` and ``RLIMIT_CPU`` on itself before reading the spec; the parent waits
 at most ``WALL_S``. Each limit can be set in the environment (``SPECWRIGHT_COMPILE_CPU_S``,
 ``SPECWRIGHT_COMPILE_WALL_S``, ``SPECWRIGHT_COMPILE_MEMORY_BYTES``). A crash, a limit or a

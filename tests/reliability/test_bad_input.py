@@ -214,7 +214,7 @@ def test_huge_and_tiny_numbers_in_every_numeric_field(
 
 @pytest.mark.parametrize(("query", "headers", "status"), [
     ("?revision=abc", {}, 400), ("?revision=0", {}, 400), ("?revision=-1", {}, 400),
-    ("?revision=" + "9" * 40, {}, 404), ("?revision=1", {"X-Specwright-Revision": "2"}, 400),
+    ("?revision=" + "9" * 40, {}, 404), ("?revision=1", {"X-Specwright-Revision": "2"}, 409),
     ("", {"X-Specwright-Revision": "1.5"}, 400), ("", {"X-Specwright-Revision": "7"}, 404),
 ])
 def test_bad_revision_pins(client: httpx.Client, query: str, headers: dict[str, str],

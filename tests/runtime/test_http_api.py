@@ -136,11 +136,11 @@ async def test_pin_a_revision_by_query_or_header(make_app: AppFactory) -> None:
         assert r.status_code == 200 and r.headers["X-Specwright-Revision"] == "1"
         r = await c.post("/specs/shipping/v1?revision=1", json=SHIPPING_INPUT,
                          headers={"X-Specwright-Revision": "2"})
-        assert_error(r, 400, "bad_request")
+        assert_error(r, 409, "conflicting_revision_pins")  # each valid alone: not a bad request
         assert_error(await c.post("/specs/shipping/v1?revision=x", json={}), 400, "bad_request")
 
 
-async def test_sensitive_fields_are_redacted_in_the_log_only(make_app: AppFactory) -> None:
+async def test_sensitive_fields_are_redacted_in_the_log_and_withheld_from_the_model(make_app: AppFactory) -> None:
     model = ScriptedStandIn([GOOD])
     app = make_app(model_factory=lambda rev: model)
     secret = SHIPPING_INPUT | {"email": "ann@example.com",
@@ -158,7 +158,8 @@ async def test_sensitive_fields_are_redacted_in_the_log_only(make_app: AppFactor
         r = await c.post("/specs/shipping/v1", json={"email": "ann@example.com"})
         bad = await logged(app, r.headers["X-Specwright-Run-Id"])
         assert bad.input == {"email": "[redacted]"}
-    assert "4111111111111111" in model.requests[0].messages[1].content  # the model saw it
+    prompt = model.requests[0].messages[1].content  # withheld from the model too
+    assert "4111111111111111" not in prompt and "ann@example.com" not in prompt
 
 
 async def test_guardrail_violation_is_never_a_success(make_app: AppFactory) -> None:
@@ -268,8 +269,8 @@ async def test_runs_filters_and_validation(make_app: AppFactory) -> None:
         assert (await c.get("/runs", params={"since": "2999-01-01T00:00:00Z"})).json()["runs"] == []
         assert len((await c.get("/runs", params={"until": "4102444800"})).json()["runs"]) == 3
         assert_error(await c.get("/runs", params={"limit": 0}), 422, "invalid_input")
-        assert_error(await c.get("/runs", params={"since": "yesterday"}), 422, "invalid_query")
-        assert_error(await c.get("/runs", params={"cursor": "nope"}), 422, "invalid_query")
+        assert_error(await c.get("/runs", params={"since": "yesterday"}), 422, "invalid_input")
+        assert_error(await c.get("/runs", params={"cursor": "nope"}), 422, "invalid_input")
         one = (await c.get(f"/runs/{ids[1]}")).json()
         assert one["status"] == "escalated" and one["output"] == {"action": "escalate"}
 

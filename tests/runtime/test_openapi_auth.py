@@ -33,11 +33,12 @@ async def test_security_follows_the_key_file(make_app: AppFactory) -> None:
         _, token = KeyStore(keys_path(Settings(), state.root)).create("admin")
         schema = (await c.get("/openapi.json")).json()
         security = _security(schema)
-        protected = {k: v for k, v in security.items() if k[0] != "/healthz"}
+        protected = {k: v for k, v in security.items() if k[0] not in ("/healthz", "/readyz")}
         assert {("/specs", "get"), ("/specs/{name}", "get"), ("/specs/shipping/v1", "post"),
                 ("/runs", "get"), ("/runs/{run_id}", "get")} <= set(protected)
         assert all(v == EITHER for v in protected.values()), protected
         assert security[("/healthz", "get")] is None
+        assert security[("/readyz", "get")] is None
         assert schema["components"]["securitySchemes"] == schemes
 
         # Request handling is unchanged: both ways of presenting the key work, none is refused.

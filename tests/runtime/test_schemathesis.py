@@ -2,6 +2,11 @@
 
 Bounded: a few examples per operation, derandomized, no example database, ASGI only (no
 socket). Every response must be non-5xx and conform to what the schema declares for it.
+
+``test_schemathesis_against_a_running_server``: schemathesis' CLI against ``specwright serve``
+(``bench/schemathesis_run.py``, with a small count), every phase including stateful, without
+and with API keys: no server error, no response outside the schema, no schema-valid request
+refused.
 """
 
 from __future__ import annotations
@@ -56,3 +61,28 @@ def test_every_operation_conforms_and_never_5xx(api: Any) -> None:
                 case.call_and_validate(checks=CHECKS)
 
             check()
+
+
+def _bench_harness() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "schemathesis_run.py"
+    spec = importlib.util.spec_from_file_location("bench_schemathesis_run", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("mode", ["open", "keys"])
+def test_schemathesis_against_a_running_server(mode: str, tmp_path: Path) -> None:
+    """The CLI against ``specwright serve`` on loopback, every phase (stateful included), a
+    small count; ``python bench/schemathesis_run.py`` runs the same with ~20,000 cases."""
+    result = _bench_harness().run_mode(mode, max_examples=3, seed=1, workdir=tmp_path)
+    assert result["operations"] >= 12
+    assert set(result["phases"]) == {"examples", "coverage", "fuzzing", "stateful"}
+    assert "skipped" not in result["phases"].values(), result["phases"]
+    counts = {k: result[k] for k in ("server_errors", "schema_breaks", "valid_refused",
+                                      "other_failures", "errors", "tracebacks_in_server_log")}
+    assert counts == dict.fromkeys(counts, 0), (counts, result["output_tail"])
+    assert result["cases"] > 500

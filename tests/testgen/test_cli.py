@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from tg_support import SIX, edit, make_project, run_cli, spec_text
@@ -18,9 +17,7 @@ def _row(stdout: str, spec: str) -> list[str]:
 
 def test_the_example_specs_pass_with_model_checks_skipped(tmp_path: Path) -> None:
     root = make_project(tmp_path, {name: spec_text(name) for name in SIX})
-    started = time.perf_counter()
     done = run_cli(root, "test")
-    elapsed = time.perf_counter() - started
     assert done.returncode == 0, done.stdout + done.stderr
     assert "spec" in done.stdout and "skipped: no recording" in done.stdout
     for name in SIX:
@@ -34,7 +31,6 @@ def test_the_example_specs_pass_with_model_checks_skipped(tmp_path: Path) -> Non
     assert re.search(r"all suites passed \(\d+\.\d s\)", done.stdout)
     if any(int(_row(done.stdout, n)[4]) for n in SIX):
         assert "--record` (provider keys set)" in done.stdout
-    assert elapsed < 60, f"specwright test took {elapsed:.1f} s"
 
 
 def test_a_failing_spec_exits_1_with_the_counterexample(tmp_path: Path) -> None:
