@@ -1,7 +1,8 @@
 """Benchmark ``specwright compile``: cold compile and the no-change ``--check``.
 
 Generates N synthetic specs (variations of the carrier-selection form: different field names,
-bounds, enum values, decision tables and guardrails) into a temporary project, then per round:
+bounds, enum values, decision tables and guardrails; two guardrails read table-decided outputs, so
+the exact analysis runs its solver on every spec) into a temporary project, then per round:
 
 * cold compile, in-process (``specwright.runtime.project.compile_all.compile_project``, empty ``generated/``);
 * cold compile, ``specwright compile`` in a subprocess (interpreter start and imports included);
@@ -106,6 +107,8 @@ promise we made. A lead reads the reason, so keep it short and concrete.
 ## Guardrails
 
 - Flagged cases never go to alpha: `!(input.{p}_flag && output.handler == "alpha")`
+- Valuable cases are insured: `input.{p}_value <= {v} || output.insured`
+- Urgent cases are handled first: `input.{p}_days > {a} || output.tier == "high"`
 
 ## Examples
 

@@ -5,7 +5,9 @@
 * guardrails (``guardrails.py``, ``celscan.py``, ``samples.py``): fields resolved, literals typed,
   compiled, run on sample instances;
 * examples (``examples.py``, ``validate.py``): validated, and the tables and guardrails held to them
-  with the runtime's own evaluator (``evaluate.py``).
+  with the runtime's own evaluator (``evaluate.py``);
+* the exact analysis (``analysis.py``, with z3): gaps, rows never used, guardrails the tables can
+  break (z3 is imported only when a guardrail reads table-decided outputs).
 
 Every diagnostic is located at ``spec.source`` and the line and column of the offending header,
 cell, expression or example; all of them are reported at once, sorted by position.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from specwright.compiler.examples import check_examples
 from specwright.compiler.guardrails import compile_guardrails
-from specwright.compiler.ir import CompiledSpec, Spec
+from specwright.compiler.ir import CompiledSpec, CompileWarning, Spec
 from specwright.compiler.report import Reporter
 from specwright.compiler.tables import compile_tables
 
@@ -26,6 +28,16 @@ def check_spec(spec: Spec) -> CompiledSpec:
     tables = compile_tables(spec, report)
     guardrails = compile_guardrails(spec, report)
     check_examples(spec, tables, guardrails, report)
+    if tables:
+        from specwright.compiler.analysis import (
+            analyse,  # imports z3 only when a guardrail needs it
+        )
+
+        for finding in analyse(spec, tables, guardrails):
+            if finding.severity == "error":
+                report.at_loc(finding.loc, finding.message)
+            else:
+                report.warn(finding.loc, finding.message)
     report.raise_if_any()
     decided = {name for table in tables for name in table.outputs}
     return CompiledSpec(
@@ -34,4 +46,6 @@ def check_spec(spec: Spec) -> CompiledSpec:
         guardrails=tuple(g.compiled for g in guardrails),
         table_decided=tuple(f.name for f in spec.outputs if f.name in decided),
         model_decided=tuple(f.name for f in spec.outputs if f.name not in decided),
+        warnings=tuple(CompileWarning(line=d.line, col=d.col, message=d.message)
+                       for d in report.warnings),
     )

@@ -39,7 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ChangeKind = Literal["compatible", "breaking"]
+# "behaviour": a rule change (``rulediff.py``), never part of the contract's major.
+ChangeKind = Literal["compatible", "breaking", "behaviour"]
 Direction = Literal["input", "output"]
 Effect = Literal["looser", "tighter", "changed"]
 
@@ -63,7 +64,8 @@ class Change:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Change:
-        kind: ChangeKind = "breaking" if data.get("kind") == "breaking" else "compatible"
+        raw = data.get("kind")
+        kind: ChangeKind = raw if raw in ("breaking", "behaviour") else "compatible"
         return cls(kind, str(data.get("path", "")), str(data.get("message", "")))
 
 
@@ -334,12 +336,15 @@ def compare_contracts(
 
 
 def summarize(changes: tuple[Change, ...] | list[Change]) -> str:
-    """``2 breaking changes, 1 compatible change`` / ``no contract change``."""
+    """``2 breaking changes, 1 compatible change`` / ``no contract change``, then the rule
+    changes: ``no contract change, 3 rule changes``."""
     breaking = sum(c.breaking for c in changes)
-    compatible = len(changes) - breaking
+    rules = sum(c.kind == "behaviour" for c in changes)
+    compatible = len(changes) - breaking - rules
     parts = []
     if breaking:
         parts.append(f"{breaking} breaking change{'s' if breaking != 1 else ''}")
     if compatible:
         parts.append(f"{compatible} compatible change{'s' if compatible != 1 else ''}")
-    return ", ".join(parts) or "no contract change"
+    text = ", ".join(parts) or "no contract change"
+    return text + (f", {rules} rule change{'s' if rules != 1 else ''}" if rules else "")

@@ -20,7 +20,8 @@ exactly once, in the provider adapter that called the SDK.
     Signals the compiler raises and catches itself (they never reach a user):
 
     ValueError
-    └── FeelError                      a table cell does not parse or fit its field
+    ├── FeelError                      a table cell does not parse or fit its field
+    └── NotAnalysable                  a condition outside what the exact analysis reads
     Exception
     └── ExampleValueInvalid            a JSON/YAML value an example cannot use
 
@@ -97,6 +98,10 @@ class TableConflict(TableError):
 
 class FeelError(ValueError):
     """A cell that does not parse or does not fit its field; ``str(exc)`` is the message."""
+
+
+class NotAnalysable(ValueError):
+    """A construct outside the exactly analysed subset; ``str(exc)`` names it for the expert."""
 
 
 class ExampleValueInvalid(Exception):

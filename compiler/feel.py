@@ -124,6 +124,51 @@ def _literal(tok: _Tok) -> Lit:
     return Lit(tok.kind, tok.text, tok.text)
 
 
+_CURRENCY = re.compile(r"[€£¥₹]\s?\d[\d.]*|\d[\d.]*\s?[€£¥₹$]")
+_PERCENT = re.compile(r"\d\s?%")
+
+
+def _number_hygiene(text: str, unquoted: str) -> None:
+    """Numbers written as people write them in prose, which would otherwise parse as something
+    else (``35,3`` is the list 35, 3) or fail with a puzzling message: a decimal comma, a unit or
+    a percent sign stuck to the number, a currency sign other than ``$`` before an amount."""
+    if (match := _CURRENCY.search(unquoted)) is not None:
+        number = re.sub(r"[^\d.]", "", match.group())
+        raise FeelError(
+            f"{_q(text)}: write the amount without a currency sign ({number}): amounts are plain "
+            "numbers, the currency belongs in the field's description"
+        )
+    if (match := _PERCENT.search(unquoted)) is not None:
+        found = re.search(r"[\d.]*\d", unquoted[: match.end()][::-1])
+        digits = found.group()[::-1] if found else "5"
+        raise FeelError(
+            f"{_q(text)}: write the number without '%' ({digits}, as the field holds it)"
+        )
+    tokens = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(unquoted)]
+    tokens = [t for t in tokens if t[0] != "ws"] if tokens else []
+    for (kind, piece, _, end), (kind2, piece2, start2, _) in zip(tokens, tokens[1:], strict=False):
+        if kind == "number" and kind2 == "word" and piece2.lower() not in ("null", "not"):
+            raise FeelError(
+                f"{_q(text)}: '{piece}{unquoted[end:start2]}{piece2}' has a unit after the "
+                "number: write "
+                f"{piece.lstrip('$')} (the unit belongs in the field's description)"
+            )
+    for first, comma, second in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if (
+            first[0] == "number"
+            and comma[1] == ","
+            and second[0] == "number"
+            and first[3] == comma[2]
+            and comma[3] == second[2]
+        ):
+            whole = first[1].replace(".", "")  # 1.000,50: a thousands dot too
+            raise FeelError(
+                f"{_q(text)}: '{first[1]},{second[1]}' has a decimal comma: write "
+                f"{whole}.{second[1]} (with a decimal point); to list two numbers, put a "
+                f"space after the comma ({first[1]}, {second[1]})"
+            )
+
+
 # ----------------------------------------------------------------------------- parsing
 
 
@@ -198,11 +243,12 @@ def parse_unary_tests(text: str) -> UnaryTests:
         return UnaryTests(())
     if not text:
         raise FeelError("the cell is empty: write - for any value")
-    unquoted = re.sub(r'"[^"]*"|\'[^\']*\'', "", text)
+    unquoted = re.sub(r'"[^"]*"|\'[^\']*\'|“[^”]*”', "", text)
     if _THOUSANDS.search(unquoted):
         raise FeelError(
             f"{_q(text)}: write numbers without a thousands separator (1000, not 1,000)"
         )
+    _number_hygiene(text, unquoted)
     parser = _Parser(text)
     first, second = parser.peek(), parser.peek(1)
     if (
@@ -246,6 +292,11 @@ def type_literal(lit: Lit, ftype: FieldType) -> Lit:
         return lit
     if kind == "text":
         return Lit("string", text, lit.value if lit.kind == "string" else text)
+    if kind in ("integer", "number") and lit.kind == "number" and "$" in text:
+        raise FeelError(
+            f"has a currency sign, but the field is {expected(ftype)}, not money: "
+            f"write {text.replace('$', '')}"
+        )
     if kind in ("integer", "number", "money") and lit.kind == "number":
         if not math.isfinite(float(lit.value)) or abs(lit.value) >= 2**63:
             raise FeelError("is too large")

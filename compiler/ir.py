@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+from pydantic import Field as ModelField
 
 
 class Node(BaseModel):
@@ -175,12 +176,23 @@ class CompiledGuardrail(Node):
     line: int
 
 
+class CompileWarning(Node):
+    """A problem that does not stop the compile (a row never used, a guardrail not analysed)."""
+
+    line: int
+    col: int
+    message: str
+
+
 class CompiledSpec(Node):
     spec: Spec
     tables: tuple[CompiledTable, ...] = ()
     guardrails: tuple[CompiledGuardrail, ...] = ()
     table_decided: tuple[str, ...] = ()  # output fields decided by tables, in Output order
     model_decided: tuple[str, ...] = ()  # the rest: asked of the model
+    # Warnings of the compile, shown by ``specwright compile``; not part of the revision's files
+    # (excluded from ``spec.json``).
+    warnings: tuple[CompileWarning, ...] = ModelField(default=(), exclude=True)
 
     @property
     def rules_only(self) -> bool:

@@ -2,8 +2,9 @@
 
 Each condition column is probed with a finite set of representative values: every literal its
 cells mention, one value inside every gap between consecutive literals and beyond the extremes
-(respecting the field's own constraints), every enum value, yes and no, and null for optional
-fields. Every cell's truth is constant between consecutive literals, so two rows overlap exactly
+(respecting the field's own constraints: money in whole cents, text only where it fits the field's
+length and pattern, with one valid text the spec does not name), every enum value, yes and no, and
+null for optional fields. Every cell's truth is constant between consecutive literals, so two rows overlap exactly
 when, for every column, some representative passes both rows' cells. The cells are evaluated with
 the same CEL the runtime runs, so the analysis cannot disagree with it.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -22,6 +24,9 @@ from specwright.compiler.ir import FieldType, Loc
 
 _EPOCH = dt.date(2024, 1, 1)  # a representative when a column has no literal at all
 _EPOCH_STAMP = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()
+# Tried in order for "any other text": the first that fits the field and the spec does not name.
+OTHER_TEXTS = ("other", "XX", "ZZ", "QQ", "zz", "x", "US", "ab", "a1", "A-1001", "12345",
+               "x@example.com")
 
 
 class Column(NamedTuple):
@@ -90,10 +95,8 @@ def representatives(column: Column, cells: Iterable[UnaryTests]) -> list[Any]:
     elif kind == "enum":
         values = list(ftype.values)
     elif kind == "text":
-        fresh = next(
-            f"other{n or ''}" for n in range(len(literals) + 1) if f"other{n or ''}" not in literals
-        )
-        values = sorted(set(literals)) + [fresh]
+        values = sorted({v for v in literals if valid_text(ftype, v)})
+        values += [other_text(ftype, literals)] if other_text(ftype, literals) is not None else []
     elif kind == "date":
         ordinals = [dt.date.fromisoformat(v).toordinal() for v in literals]
         days = _integers(ordinals or [_EPOCH.toordinal()], 1, dt.date.max.toordinal())
@@ -104,11 +107,32 @@ def representatives(column: Column, cells: Iterable[UnaryTests]) -> list[Any]:
     elif kind == "integer":
         low, high = _bounds(ftype, integer=True)
         values = _integers([int(v) for v in literals], low, high)
+    elif kind == "money":  # whole cents: every region between literals that holds an amount
+        cents = [c for v in literals for c in (math.floor(v * 100), math.ceil(v * 100))]
+        values = [c / 100 for c in _integers(cents or [0], None, None) if _within(c / 100, ftype)]
     else:
         low, high = _bounds(ftype, integer=False)
         reals = _reals([float(v) for v in literals], low, high)
         values = [v for v in reals if _within(v, ftype)]
     return [*values, None] if column.nullable else values
+
+
+def valid_text(ftype: FieldType, text: str) -> bool:
+    """``text`` fits the field's length and pattern constraints."""
+    if ftype.min_length is not None and len(text) < ftype.min_length:
+        return False
+    if ftype.max_length is not None and len(text) > ftype.max_length:
+        return False
+    return not ftype.pattern or re.search(ftype.pattern, text) is not None
+
+
+def other_text(ftype: FieldType, named: Iterable[str]) -> str | None:
+    """A valid text none of ``named``, or None when no candidate fits."""
+    taken = set(named)
+    fresh = [f"other{n}" for n in range(2, len(taken) + 3)]
+    return next(
+        (t for t in (*OTHER_TEXTS, *fresh) if t not in taken and valid_text(ftype, t)), None
+    )
 
 
 def _bounds(ftype: FieldType, integer: bool) -> tuple[float | None, float | None]:

@@ -81,12 +81,27 @@ class Reporter:
         """Report ``message`` at an IR location, ``offset`` characters to its right."""
         self.error(loc.line, loc.col + offset, message)
 
+    def warn(self, loc: Loc, message: str) -> None:
+        """A warning: shown, but the spec still compiles."""
+        self.diagnostics.append(
+            Diagnostic(self.source, max(1, loc.line), max(1, loc.col), message, "warning")
+        )
+
     @property
     def count(self) -> int:
-        return len(self.diagnostics)
+        """The number of errors (warnings do not stop a pass)."""
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(sorted(
+            {d for d in self.diagnostics if d.severity == "warning"},
+            key=lambda d: (d.line, d.col, d.message),
+        ))
 
     def raise_if_any(self) -> None:
-        if self.diagnostics:
+        """Raise every diagnostic (warnings included) when there is an error."""
+        if self.count:
             # The same problem can be found by two passes (e.g. a cell checked per row and per
             # column): report it once.
             ordered = sorted(set(self.diagnostics), key=lambda d: (d.line, d.col, d.message))

@@ -13,7 +13,7 @@ unchanged spec is stable. Earlier revisions are never touched.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,9 @@ class PreviousRevision:
     content_sha256: str
     input_schema: Mapping[str, Any]
     output_schema: Mapping[str, Any]
+    # Reads the revision's ``spec.json`` (only called when the content changed): the rule changes
+    # (``rulediff.py``) are computed against it. None: contract changes only.
+    spec_json: Callable[[], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ def plan_revision(
         json.loads(content[INPUT_SCHEMA]),
         json.loads(content[OUTPUT_SCHEMA]),
     )
+    changes = (*changes, *behaviour_changes(latest, compiled))
     major = latest.contract_major
     if any(c.breaking for c in changes):
         major += 1
@@ -98,6 +102,20 @@ def plan_revision(
     return _created(
         compiled, source_hash, content, latest.revision + 1, major, latest.revision, changes, stamp
     )
+
+
+def behaviour_changes(latest: PreviousRevision, compiled: CompiledSpec) -> tuple[Change, ...]:
+    """The rule changes since ``latest``, as manifest entries (kind ``behaviour``)."""
+    if latest.spec_json is None:
+        return ()
+    from specwright.compiler.rulediff import rule_changes
+
+    try:
+        earlier = CompiledSpec.model_validate(latest.spec_json())
+    except (OSError, ValueError):  # unreadable, or written by a compiler with another IR
+        note = f"r{latest.revision}'s spec.json cannot be read: rule changes not listed"
+        return (Change("behaviour", "", note),)
+    return tuple(c.as_change() for c in rule_changes(earlier, compiled))
 
 
 def _created(

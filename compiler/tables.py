@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
+from specwright.compiler.coverage import coverage
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import cel_program, display, is_nullable
 from specwright.compiler.feel import (
@@ -221,9 +222,15 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         cel=cel,
         priority=priority,
     )
+    cols = [Column(c.name, c.field.type, is_nullable(c.field)) for c in conditions]
     if table.hit_policy in ("unique", "any"):
-        cols = [Column(c.name, c.field.type, is_nullable(c.field)) for c in conditions]
         _report_overlaps(table, name, cols, facts, report)
+    required = any(col.field.required for col in results)
+    for finding in coverage(compiled, cols, facts, required, table.loc):
+        if finding.severity == "error":
+            report.at_loc(finding.loc, finding.message)
+        else:
+            report.warn(finding.loc, finding.message)
     return compiled
 
 

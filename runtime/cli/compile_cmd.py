@@ -108,8 +108,10 @@ def compile_command(check: bool, full: bool, jobs: int, project: Path) -> int:
     return run_compile(project, check, full, jobs)
 
 
-def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None) -> int:
+def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None,
+             as_json: bool = False) -> int:
     from specwright.compiler.contract import compare_contracts, summarize
+    from specwright.compiler.rulediff import rule_changes_of
     from specwright.runtime.project.revisions import read_revisions
 
     settings = project_settings(project)
@@ -139,15 +141,31 @@ def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None)
         frm.read_json("input.schema.json"), frm.read_json("output.schema.json"),
         to.read_json("input.schema.json"), to.read_json("output.schema.json"),
     )
+    rules = rule_changes_of(frm.read_json("spec.json"), to.read_json("spec.json"))
+    old_files, new_files = frm.manifest.get("artifacts", {}), to.manifest.get("artifacts", {})
+    differing = sorted(k for k in set(old_files) | set(new_files)
+                       if old_files.get(k) != new_files.get(k))
+    if as_json:
+        import json
+
+        click.echo(json.dumps({
+            "spec": name,
+            "from": {"revision": frm.revision, "major": frm.contract_major},
+            "to": {"revision": to.revision, "major": to.contract_major},
+            "contract_changes": [c.as_dict() for c in changes],
+            "rule_changes": [r.as_dict() for r in rules],
+            "files_changed": differing,
+        }, indent=2, ensure_ascii=False))
+        return 0
     click.echo(f"{name}: r{frm.revision} (v{frm.contract_major}) → "
                f"r{to.revision} (v{to.contract_major})")
     for c in changes:
         click.echo(f"  {c.kind:<10}  {c.message}")
-    old_files, new_files = frm.manifest.get("artifacts", {}), to.manifest.get("artifacts", {})
-    differing = sorted(k for k in set(old_files) | set(new_files)
-                       if old_files.get(k) != new_files.get(k))
-    click.echo(summarize(changes) + (f"; files changed: {', '.join(differing)}"
-                                     if differing else "; no file changed"))
+    for r in rules:
+        click.echo(f"  {'rule':<10}  {r.message}")
+    summary = summarize([*changes, *(r.as_change() for r in rules)])
+    click.echo(summary + (f"; files changed: {', '.join(differing)}"
+                          if differing else "; no file changed"))
     return 0
 
 
@@ -157,11 +175,15 @@ def run_diff(project: Path, spec: str, rev_from: int | None, rev_to: int | None)
               help="Older revision number (default: the one before --to).")
 @click.option("--to", "rev_to", type=int, default=None,
               help="Newer revision number (default: the latest).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the contract and rule changes as one JSON document.")
 @project_option
 @_guarded
-def diff_command(spec: str, rev_from: int | None, rev_to: int | None, project: Path) -> int:
-    """Show the classified contract changes between two revisions of SPEC."""
-    return run_diff(project, spec, rev_from, rev_to)
+def diff_command(spec: str, rev_from: int | None, rev_to: int | None, as_json: bool,
+                 project: Path) -> int:
+    """Show the contract changes and the rule changes (rows, guardrails, rules, and the inputs
+    decided differently) between two revisions of SPEC."""
+    return run_diff(project, spec, rev_from, rev_to, as_json)
 
 
 COMMANDS = [compile_command, diff_command]

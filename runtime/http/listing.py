@@ -58,7 +58,8 @@ class RevisionInfo(BaseModel):
     spec_sha256: str | None = None
     table_decided: list[str]
     model_decided: list[str]
-    changes: Any = Field(None, description="Contract changes from the previous revision")
+    changes: Any = Field(None, description="Contract changes (kind breaking or compatible) and "
+                         "rule changes (kind behaviour) from the previous revision")
 
 
 class SpecDetail(SpecSummary):

@@ -90,7 +90,7 @@ def check_spec(
     planned = compile_and_plan(root, settings, path, compile_fn)
     if isinstance(planned, SpecOutcome):
         return planned
-    name, source, _text, plan, latest = planned
+    name, source, _text, plan, latest, _warnings = planned
     generated_dir = settings.path(root, settings.generated_dir)
     try:
         revisions = read_revisions(generated_dir, name)

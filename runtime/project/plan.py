@@ -110,6 +110,7 @@ class Planned(NamedTuple):
     text: str
     plan: RevisionPlan
     latest: RevisionOnDisk | None
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def compile_and_plan(
@@ -127,7 +128,9 @@ def compile_and_plan(
         plan, latest = plan_spec(generated_dir, compiled, text, source)
     except SpecError as exc:
         return SpecOutcome(name, source, diagnostics=exc.diagnostics)
-    return Planned(name, source, text, plan, latest)
+    warnings = tuple(Diagnostic(source, w.line, w.col, w.message, "warning")
+                     for w in compiled.warnings)
+    return Planned(name, source, text, plan, latest, warnings)
 
 
 def prepare_spec(
@@ -144,12 +147,12 @@ def prepare_spec(
     planned = compile_and_plan(root, settings, path, compile_fn)
     if isinstance(planned, SpecOutcome):
         return PreparedSpec(planned)
-    name, source, text, plan, latest = planned
+    name, source, text, plan, latest, warnings = planned
     generated_dir = settings.path(root, settings.generated_dir)
     if plan.created:
         target = generated_dir / name / f"r{plan.revision}"
         outcome = SpecOutcome(name, source, plan.revision, plan.contract_major, created=True,
-                              changes=plan.changes, path=target)
+                              diagnostics=warnings, changes=plan.changes, path=target)
         return PreparedSpec(outcome, plan, latest, text)
     assert latest is not None
     where = display_path(root, latest.path)
@@ -159,5 +162,5 @@ def prepare_spec(
         for p in latest.integrity_problems()
     )
     outcome = SpecOutcome(name, source, plan.revision, plan.contract_major,
-                          diagnostics=diags, path=latest.path)
+                          diagnostics=(*warnings, *diags), path=latest.path)
     return PreparedSpec(outcome, plan, latest, text)

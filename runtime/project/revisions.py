@@ -68,6 +68,7 @@ class RevisionOnDisk:
             content_sha256=self.content_sha256,
             input_schema=self.read_json(INPUT_SCHEMA),
             output_schema=self.read_json(OUTPUT_SCHEMA),
+            spec_json=lambda: self.read_json("spec.json"),
         )
 
     def integrity_problems(self) -> list[str]:

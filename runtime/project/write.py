@@ -28,7 +28,7 @@ def commit_spec(prepared: PreparedSpec, settings: Settings, root: Path) -> SpecO
     except OSError as exc:
         msg = f"cannot write {spec_dir / f'r{plan.revision}'}: {exc} (another compile running?)"
         return SpecOutcome(o.name, o.source, diagnostics=(Diagnostic(o.source, 1, 1, msg),))
-    return SpecOutcome(o.name, o.source, o.revision, o.major, True, (), o.changes, path)
+    return SpecOutcome(o.name, o.source, o.revision, o.major, True, o.diagnostics, o.changes, path)
 
 
 def prepare_and_write(

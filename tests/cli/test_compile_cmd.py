@@ -304,7 +304,9 @@ def test_diff_command_choices(project: Path) -> None:
     r = run(project, "diff", "parcel")
     assert r.stdout.splitlines() == [
         "parcel: r2 (v1) → r3 (v1)",
-        "no contract change; files changed: prompt.j2, spec.json",
+        "  rule        rule 1: Explain the choice in one sentence. → Explain your choice in one "
+        "sentence.",
+        "no contract change, 1 rule change; files changed: prompt.j2, spec.json",
     ]
     r = run(project, "diff", "parcel", "--from", "1", "--to", "3")
     assert "input.days: maximum 14 → 30" in r.stdout

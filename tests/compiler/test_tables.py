@@ -81,7 +81,7 @@ def test_a_name_in_input_and_output_needs_a_prefix() -> None:
         "write input.service for a condition or output.service for a result",
         f"{D}:22:13: error: Decision: service: column service appears twice",
     ]
-    table = k.table("service", "input.service | output.service\nground | express")
+    table = k.table("service", "input.service | output.service\nground | express\n- | ground")
     result = k.compiled(carrier(table, inputs=inputs))
     assert result.tables[0].inputs == ("service",)
     assert result.tables[0].rows[0].condition == 'input.service == "ground"'
@@ -194,9 +194,11 @@ not("AK", "HI")    | overnight
 """,
         policy="unique",
     )
-    # an absent region passes null and not(...): rows 1 and 3 overlap
+    # an absent region passes null and not(...): rows 1 and 3 overlap; "HI" matches no row
     assert k.errors(carrier(table)) == [
-        f"{D}:26:1: error: Decision: service (unique): rows 1 and 3 overlap, e.g. destination_region absent"
+        f'{D}:20:4: error: Decision: service has a gap: no row matches destination_region="HI": '
+        "add a row for it (or a last row of - cells for everything else)",
+        f"{D}:26:1: error: Decision: service (unique): rows 1 and 3 overlap, e.g. destination_region absent",
     ]
     table = k.table(
         "service",
@@ -216,7 +218,7 @@ def test_any_allows_overlap_with_equal_results_only() -> None:
     )
     assert k.errors(carrier(same)) == []
     different = k.table(
-        "service", "promised_days | service\n<= 3 | express\n3..5 | ground", policy="any"
+        "service", "promised_days | service\n<= 3 | express\n3..14 | ground", policy="any"
     )
     assert k.errors(carrier(different)) == [
         f"{D}:25:1: error: Decision: service (any): rows 1 and 2 overlap but give different results "
@@ -301,7 +303,8 @@ ship_on                  | at                                              | lan
 """,
         policy="unique",
     )
-    assert k.errors(k.spec(inputs, outputs, tables=(apart,))) == []
+    optional = (k.f("lane", "enum", values=("a", "b"), required=False),)  # no gap error
+    assert k.errors(k.spec(inputs, optional, tables=(apart,))) == []
     touching = k.table(
         "lane",
         """
@@ -311,7 +314,7 @@ ship_on                  | at                                              | lan
 """,
         policy="unique",
     )
-    assert k.errors(k.spec(inputs, outputs, tables=(touching,))) == [
+    assert k.errors(k.spec(inputs, optional, tables=(touching,))) == [
         f"{D}:25:1: error: Decision: lane (unique): rows 1 and 2 overlap, "
         "e.g. ship_on=2024-01-31, at=2024-01-02T00:00:00Z"
     ]

@@ -2,8 +2,8 @@
 
 Each variant edits the text of ``specs/carrier-selection.md``. The compiler refuses what it can
 prove wrong (an overlapping unique table, an example contradicting a table, an invalid example
-input); the generated suite catches the rest (a gap no example touches, a guardrail the tables
-violate) and, checking the compiled revision again, also what the compiler would have refused.
+input, a gap no example touches, a guardrail the tables violate); the generated suite, checking a
+compiled revision again, also catches each of these when the revision is edited after the fact.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from tg_support import (
     tamper,
 )
 
+from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.testgen import render_test_module
+from specwright.compiler.testgen import test_module_name as module_file
 from specwright.runtime import testing
 
 SPEC = "carrier-selection"
@@ -68,33 +71,30 @@ def test_invalid_example_input_fails_to_compile() -> None:
 # ----------------------------------------------------------------------------- test time
 
 
-def test_table_gap_fails_the_generated_suite_with_the_counterexample(tmp_path: Path) -> None:
-    # The catch-all row now stops at 10 days: 11..14 days match no row. No example has 11+ days,
-    # so the compiler accepts the spec; the generated property finds the gap.
+def test_table_gap_fails_to_compile_with_the_counterexample() -> None:
+    # The catch-all row now stops at 10 days: 11..14 days match no row. No example has 11+ days;
+    # the exact table analysis finds the gap at compile time.
     text = edit(spec_text(SPEC), SERVICE_ROWS[1], "| 4..10         | -                  | ground    |")
-    assert compile_error(SPEC, text) is None
-    root = make_project(tmp_path, {SPEC: text})
-    done = run_pytest(root, revision_dir(root, SPEC), select="decision_service")
-    assert done.returncode == 1, done.stdout
-    table = f"'Decision: service' ({SOURCE}:{line_of(text, '## Decision: service')})"
-    assert f"no row of {table} matches promised_days=11, destination_region absent" in done.stdout
-    assert "FAILED generated/carrier-selection/r1/test_carrier_selection.py::" \
-           "test_decision_service_always_decides" in done.stdout
-    assert "1 failed, 1 passed" in done.stdout, done.stdout  # its boundaries still agree
+    error = compile_error(SPEC, text)
+    assert error is not None
+    assert str(error) == (
+        f"{SOURCE}:{line_of(text, '## Decision: service')}:4: error: Decision: service has a "
+        "gap: no row matches promised_days=11: add a row for it (or a last row of - cells for "
+        "everything else)"
+    )
 
 
-def test_guardrail_the_tables_violate_fails_with_the_counterexample(tmp_path: Path) -> None:
+def test_guardrail_the_tables_violate_fails_to_compile_with_the_counterexample() -> None:
     text = edit(spec_text(SPEC), "## Guardrails\n",
                 "## Guardrails\n\n- Overnight only for next-day promises: "
                 '`output.service != "overnight" || input.promised_days == 0`\n')
-    root = make_project(tmp_path, {SPEC: text})
-    done = run_pytest(root, revision_dir(root, SPEC), select="guardrail")
-    assert done.returncode == 1, done.stdout
-    guardrail = f'"Overnight only for next-day promises" ({SOURCE}:{line_of(text, "Overnight only")})'
-    assert f"the tables can decide an answer the guardrail {guardrail} forbids: for " \
-           'promised_days=1, destination_region absent they decide service="overnight"' in done.stdout
-    assert f"row 1 ({SOURCE}:{line_of(text, SERVICE_ROWS[0])}: when promised_days <= 1" in done.stdout
-    assert "1 failed, 11 deselected" in done.stdout, done.stdout
+    error = compile_error(SPEC, text)
+    assert error is not None
+    assert str(error) == (
+        f"{SOURCE}:{line_of(text, SERVICE_ROWS[0])}:1: error: the tables can break guardrail "
+        f'"Overnight only for next-day promises" (line {line_of(text, "Overnight only")}): '
+        "promised_days=1 gives service=overnight (Decision: service row 1)"
+    )
 
 
 # --------------------------------------------- test time, on revisions the compiler would refuse
@@ -153,3 +153,34 @@ def test_compiled_cel_that_disagrees_with_its_cell_fails_the_boundaries(carrier:
         testing.check_boundaries(testing.SpecSuite.load(carrier), "Decision: insured")
     assert "at declared_value=1000: the cells say row 2 " in str(failed.value)
     assert "but the runtime chose row 1 " in str(failed.value)
+
+
+def test_table_gap_is_caught_at_test_time(carrier: Path) -> None:
+    def gap(data: dict[str, Any]) -> None:  # the catch-all row stops at 10 days
+        table = data["tables"][0]
+        condition = "(input.promised_days >= 4 && input.promised_days <= 10)"
+        table["rows"][3].update(cells=["4..10", "-"], condition=condition)
+        table["cel"] = table["cel"].removesuffix(", true]") + f", {condition}]"
+
+    tamper(carrier, gap)
+    root = carrier.parents[2]
+    done = run_pytest(root, carrier, select="decision_service")
+    assert done.returncode == 1, done.stdout
+    text = spec_text(SPEC)
+    table = f"'Decision: service' ({SOURCE}:{line_of(text, '## Decision: service')})"
+    assert f"no row of {table} matches promised_days=11, destination_region absent" in done.stdout
+    assert "FAILED generated/carrier-selection/r1/test_carrier_selection.py::" \
+           "test_decision_service_always_decides" in done.stdout
+
+
+def test_guardrail_the_tables_violate_is_caught_at_test_time(carrier: Path) -> None:
+    label = "Overnight only for next-day promises"
+    tamper(carrier, lambda d: d["guardrails"].append(
+        {"label": label, "cel": 'output.service != "overnight" || input.promised_days == 0',
+         "line": 99}))
+    compiled = CompiledSpec.model_validate_json((carrier / "spec.json").read_bytes())
+    (carrier / module_file(compiled)).write_text(render_test_module(compiled))  # its test
+    done = run_pytest(carrier.parents[2], carrier, select="guardrail")
+    assert done.returncode == 1, done.stdout
+    assert f'the tables can decide an answer the guardrail "{label}" ({SOURCE}:99) forbids: for ' \
+           'promised_days=1, destination_region absent they decide service="overnight"' in done.stdout

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-from tg_support import SIX, edit, make_project, run_cli, spec_text
+from tg_support import SIX, make_project, revision_dir, run_cli, spec_text, tamper
 
 from specwright.compiler import compile_spec
 
@@ -34,9 +35,16 @@ def test_the_example_specs_pass_with_model_checks_skipped(tmp_path: Path) -> Non
 
 
 def test_a_failing_spec_exits_1_with_the_counterexample(tmp_path: Path) -> None:
-    gap = edit(spec_text("carrier-selection"), "| -             | -                  | ground    |",
-               "| 4..10         | -                  | ground    |")
-    root = make_project(tmp_path, {"carrier-selection": gap})
+    # a gap edited into the compiled revision (the compiler refuses it in the spec text)
+    root = make_project(tmp_path, {"carrier-selection": spec_text("carrier-selection")})
+
+    def gap(data: dict[str, Any]) -> None:
+        table = data["tables"][0]
+        condition = "(input.promised_days >= 4 && input.promised_days <= 10)"
+        table["rows"][3].update(cells=["4..10", "-"], condition=condition)
+        table["cel"] = table["cel"].removesuffix(", true]") + f", {condition}]"
+
+    tamper(revision_dir(root, "carrier-selection"), gap)
     done = run_cli(root, "test", "carrier-selection", "-k", "decision_service")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "no row of 'Decision: service' (specs/carrier-selection.md:" in done.stdout

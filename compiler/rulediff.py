@@ -1,0 +1,197 @@
+"""The behavioural diff of two revisions of a spec, in the spec's own terms.
+
+* table rows added, removed, or changed cell by cell (``order_total: > 1000 → > 500``); a table
+  added or removed, its hit policy changed;
+* guardrails added, removed or changed (by label), rules added, removed or reworded (by number);
+* for every table whose rows or hit policy changed, the input regions where what it decides
+  changes (``regions.py``: exact, with z3): ``first_order=yes, 500 < order_total <= 1000:
+  decision accept → hold``.
+
+``rule_changes`` is pure: the caller reads the earlier revision's ``spec.json``. Each change is a
+``RuleChange``; ``as_change`` gives the manifest entry (kind ``behaviour``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from specwright.compiler.contract import Change
+from specwright.compiler.evaluate import display
+from specwright.compiler.ir import CompiledRow, CompiledSpec, CompiledTable
+
+ARROW = "→"
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    what: str  # table added/removed, hit policy, row added/removed/changed, guardrail ..., rule ...,
+    #            decides differently, not analysed
+    path: str  # "Decision: decision, row 7", "guardrail 'Held orders...'", "rule 2"
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)  # structured, for --json
+
+    def as_change(self) -> Change:
+        return Change("behaviour", self.path, self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "path": self.path, "message": self.message, **self.detail}
+
+
+def rule_changes(old: CompiledSpec, new: CompiledSpec, *, regions: bool = True) -> list[RuleChange]:
+    """Every rule change from ``old`` to ``new`` (same spec), tables first, in spec order."""
+    found: list[RuleChange] = []
+    old_tables = {t.name: t for t in old.tables}
+    new_tables = {t.name: t for t in new.tables}
+    changed: list[tuple[CompiledTable, CompiledTable]] = []
+    for name in [*new_tables, *(n for n in old_tables if n not in new_tables)]:
+        before, after = old_tables.get(name), new_tables.get(name)
+        if before is None and after is not None:
+            found.append(RuleChange("table added", name, f"{name}: table added "
+                                    f"({len(after.rows)} rows)", {"table": name}))
+        elif after is None and before is not None:
+            found.append(RuleChange("table removed", name, f"{name}: table removed",
+                                    {"table": name}))
+        elif before is not None and after is not None:
+            table_changes = _table(before, after)
+            found += table_changes
+            if table_changes:
+                changed.append((before, after))
+    found += _guardrails(old, new) + _rules(old, new)
+    if regions and changed:
+        from specwright.compiler.regions import decided_differently  # z3: only when a table changed
+
+        for before, after in changed:
+            found += decided_differently(old, new, before, after)
+    return found
+
+
+def rule_changes_of(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any]) -> list[RuleChange]:
+    """``rule_changes`` of two revisions' ``spec.json`` documents; a document this compiler
+    cannot read gives one ``not analysed`` change saying so."""
+    try:
+        old, new = CompiledSpec.model_validate(old_doc), CompiledSpec.model_validate(new_doc)
+    except ValueError:
+        return [RuleChange("not analysed", "", "a revision's spec.json was written by another "
+                           "compiler version: rule changes not listed")]
+    return rule_changes(old, new)
+
+
+def _conditions(table: CompiledTable, row: CompiledRow) -> dict[str, str]:
+    return dict(zip(table.inputs, row.cells, strict=True))
+
+
+def _describe(table: CompiledTable, row: CompiledRow) -> str:
+    tests = [f"{name} {_cell(text)}" for name, text in _conditions(table, row).items()
+             if text not in ("-", "")]
+    results = ", ".join(f"{k}={display(v)}" for k, v in row.results.items())
+    return f"if {' and '.join(tests) or 'any input'}: {results}"
+
+
+def _cell(text: str) -> str:
+    """A cell as it reads after a field name: ``> 500``, ``= yes``, ``in "CU", "IR"``."""
+    if text[:1] in "<>=!" or ".." in text or text.startswith(("not(", "[", "]", "(")):
+        return text
+    return f"in {text}" if "," in text else f"= {text}"
+
+
+def _signature(table: CompiledTable, row: CompiledRow) -> tuple[Any, ...]:
+    return (tuple(sorted(_conditions(table, row).items())), tuple(sorted(
+        (k, repr(v)) for k, v in row.results.items())))
+
+
+def _table(before: CompiledTable, after: CompiledTable) -> list[RuleChange]:
+    name = after.name
+    found: list[RuleChange] = []
+    if before.hit_policy != after.hit_policy:
+        found.append(RuleChange(
+            "hit policy", name, f"{name}: hit policy {before.hit_policy} {ARROW} {after.hit_policy}",
+            {"table": name, "old": before.hit_policy, "new": after.hit_policy},
+        ))
+    old_sigs = [_signature(before, r) for r in before.rows]
+    new_sigs = [_signature(after, r) for r in after.rows]
+    matcher = difflib.SequenceMatcher(None, old_sigs, new_sigs, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for k in range(pairs):
+            found.append(_row_changed(before, after, before.rows[i1 + k], after.rows[j1 + k]))
+        for row in before.rows[i1 + pairs:i2]:
+            found.append(RuleChange(
+                "row removed", f"{name}, row {row.number}",
+                f"{name}, row {row.number} removed (was: {_describe(before, row)})",
+                {"table": name, "old_row": row.number, "line": row.line},
+            ))
+        for row in after.rows[j1 + pairs:j2]:
+            found.append(RuleChange(
+                "row added", f"{name}, row {row.number}",
+                f"{name}, row {row.number} added: {_describe(after, row)}",
+                {"table": name, "row": row.number, "line": row.line},
+            ))
+    return found
+
+
+def _row_changed(
+    before: CompiledTable, after: CompiledTable, old: CompiledRow, new: CompiledRow
+) -> RuleChange:
+    old_cells, new_cells = _conditions(before, old), _conditions(after, new)
+    cells = []
+    for column in [*new_cells, *(c for c in old_cells if c not in new_cells)]:
+        a, b = old_cells.get(column, "-"), new_cells.get(column, "-")
+        if a != b:
+            cells.append({"column": column, "old": a, "new": b})
+    for column in [*new.results, *(c for c in old.results if c not in new.results)]:
+        was, now = old.results.get(column), new.results.get(column)
+        if was != now:
+            cells.append({"column": column, "old": display(was), "new": display(now)})
+    shown = "; ".join(f"{c['column']} {c['old']} {ARROW} {c['new']}" for c in cells)
+    where = f"row {new.number}" if old.number == new.number else (
+        f"row {old.number} (now row {new.number})")
+    return RuleChange(
+        "row changed", f"{after.name}, row {new.number}", f"{after.name}, {where}: {shown}",
+        {"table": after.name, "old_row": old.number, "row": new.number, "line": new.line,
+         "cells": cells},
+    )
+
+
+def _guardrails(old: CompiledSpec, new: CompiledSpec) -> list[RuleChange]:
+    before = {g.label: g for g in old.guardrails}
+    after = {g.label: g for g in new.guardrails}
+    found = []
+    for label in [*after, *(x for x in before if x not in after)]:
+        a, b = before.get(label), after.get(label)
+        path = f"guardrail '{label}'"
+        if a is None and b is not None:
+            found.append(RuleChange("guardrail added", path, f"{path} added: `{b.cel}`",
+                                    {"label": label, "new": b.cel, "line": b.line}))
+        elif b is None and a is not None:
+            found.append(RuleChange("guardrail removed", path, f"{path} removed (was `{a.cel}`)",
+                                    {"label": label, "old": a.cel}))
+        elif a is not None and b is not None and a.cel != b.cel:
+            found.append(RuleChange(
+                "guardrail changed", path, f"{path}: `{a.cel}` {ARROW} `{b.cel}`",
+                {"label": label, "old": a.cel, "new": b.cel, "line": b.line},
+            ))
+    return found
+
+
+def _rules(old: CompiledSpec, new: CompiledSpec) -> list[RuleChange]:
+    before = {r.number: r.text for r in old.spec.rules}
+    after = {r.number: r.text for r in new.spec.rules}
+    found = []
+    for number in sorted(set(before) | set(after)):
+        a, b = before.get(number), after.get(number)
+        path = f"rule {number}"
+        if a == b:
+            continue
+        if a is None:
+            found.append(RuleChange("rule added", path, f"{path} added: {b}", {"new": b}))
+        elif b is None:
+            found.append(RuleChange("rule removed", path, f"{path} removed (was: {a})", {"old": a}))
+        else:
+            found.append(RuleChange("rule changed", path, f"{path}: {a} {ARROW} {b}",
+                                    {"old": a, "new": b}))
+    return found
