@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,12 +62,15 @@ class SpecFiles:
                 st = path.stat()
             except FileNotFoundError:
                 continue
+            if not stat.S_ISREG(st.st_mode):  # a FIFO or a device (/dev/zero) is never read
+                continue
             old = self.seen.get(path)
             if old is not None and (old.mtime_ns, old.size) == (st.st_mtime_ns, st.st_size):
                 current[path] = old
                 continue
             try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                with path.open("rb") as handle:  # in chunks: a huge file is never held whole
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
             except OSError:
                 continue
             current[path] = _Seen(st.st_mtime_ns, st.st_size, digest)

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from specwright.compiler.errors import Diagnostic, SpecError
+from specwright.compiler.limits import MAX_SPEC_CHARS
 from specwright.runtime.config import Settings
 
 if TYPE_CHECKING:
@@ -27,9 +29,22 @@ def discover_specs(root: Path, settings: Settings) -> list[Path]:
     )
 
 
+MAX_SPEC_BYTES = 4 * MAX_SPEC_CHARS  # read no more than this of a spec file (UTF-8: 4 per char)
+
+
 def read_spec(path: Path, source: str) -> str:
+    """The spec's text. At most ``MAX_SPEC_BYTES`` are read: a huge file (or a symlink to one)
+    is refused without loading it, and only regular files are opened (a FIFO would block)."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise SpecError([Diagnostic(source, 1, 1, "not a regular file: a spec is a .md file")])
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:
+            raise SpecError([Diagnostic(source, 1, 1, f"the file is larger than "
+                                        f"{MAX_SPEC_BYTES:,} bytes: a spec is at most "
+                                        f"{MAX_SPEC_CHARS:,} characters")])
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError([Diagnostic(source, 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:

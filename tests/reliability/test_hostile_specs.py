@@ -6,7 +6,8 @@ characters, path tricks) is generated here, never committed. Each is dropped int
 of a real server on loopback while clients keep calling a good spec: with ``--watch`` one after
 another, and without it all at once, present at start-up and again at a SIGHUP. Every call of
 the good spec must answer 200, the server must stay up, and each hostile spec must show its
-diagnostics. ``specwright compile`` gives each a located error.
+diagnostics. Special files (a symlink to /dev/zero, a FIFO, a 200 MB file) are never read whole.
+``specwright compile`` gives each hostile spec a located error.
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ class _Steady:
         self.tasks = [asyncio.create_task(self._client()) for _ in range(clients)]
 
     async def finish(self) -> None:
+        """Stop the clients and wait for them (called again in ``finally``: idempotent)."""
         self.stop.set()
         await asyncio.wait_for(asyncio.gather(*self.tasks), 60)
+        self.tasks = []
 
 
 async def _diagnostics(url: str, name: str, until: float) -> list[dict[str, object]]:
@@ -94,8 +97,8 @@ async def test_hostile_specs_dropped_into_a_watching_server(tmp_path: Path) -> N
             assert server.proc.poll() is None, f"{stem} stopped the server"
             path.unlink()
         await asyncio.sleep(0.5)
-        await steady.finish()
     finally:
+        await steady.finish()
         server.stop()
     out = server.output()
     assert not steady.failures, (steady.failures[:3], out[-3000:])
@@ -103,6 +106,35 @@ async def test_hostile_specs_dropped_into_a_watching_server(tmp_path: Path) -> N
     for stem, diagnostics in shown.items():
         first = diagnostics[0]
         assert first["file"] == f"specs/{stem}.md" and int(str(first["line"])) >= 1, (stem, first)
+    assert not tracebacks(out), out[-3000:]
+
+
+async def test_special_files_in_specs_are_never_read_whole(tmp_path: Path) -> None:
+    """A symlink to /dev/zero and a FIFO are not regular files: never opened. A 200 MB file is
+    hashed in chunks and refused after its first 4 MB, with a diagnostic."""
+    project = _project(tmp_path / "proj")
+    server = Server(project, "--watch")
+    steady = _Steady(server.url)
+    try:
+        await asyncio.to_thread(server.wait_ready)
+        steady.start()
+        specs = project / "specs"
+        (specs / "zero.md").symlink_to("/dev/zero")
+        os.mkfifo(specs / "fifo.md")
+        with (specs / "huge.md").open("wb") as handle:
+            handle.truncate(200 << 20)  # sparse: no disk used
+        (huge,) = await _diagnostics(server.url, "huge", time.monotonic() + 120)
+        assert "larger than 4,000,000 bytes" in str(huge["message"]), huge
+        async with httpx.AsyncClient(timeout=20.0) as client:
+            for name in ("zero", "fifo"):
+                assert (await client.get(f"{server.url}/specs/{name}")).status_code == 404
+        await asyncio.sleep(1.0)
+        assert server.proc.poll() is None
+    finally:
+        await steady.finish()
+        server.stop()
+    out = server.output()
+    assert not steady.failures and set(steady.statuses) == {200}, out[-3000:]
     assert not tracebacks(out), out[-3000:]
 
 
@@ -122,8 +154,8 @@ async def test_hostile_specs_present_at_start_and_at_sighup(tmp_path: Path) -> N
         for stem in HOSTILE:  # compiled again after the SIGHUP, still diagnosed
             await _diagnostics(server.url, stem, time.monotonic() + 300)
         assert server.proc.poll() is None, "SIGHUP with hostile specs stopped the server"
-        await steady.finish()
     finally:
+        await steady.finish()
         server.stop()
     out = server.output()
     assert not steady.failures, (steady.failures[:3], out[-3000:])

@@ -4,6 +4,7 @@ and the mock's invented values satisfy the spec's guardrails."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from rt_support import running
 from specwright.compiler import compile_spec
 from specwright.runtime.config import Settings
 from specwright.runtime.http.app import create_app
+from specwright.runtime.models.mock import MockModel, generate
 from specwright.runtime.testing.input_strategies import valid_inputs
 
 pytestmark = pytest.mark.usefixtures("no_provider_keys")
@@ -101,3 +103,23 @@ def _unsatisfiable(name: str, body: dict[str, Any]) -> bool:
     if name == "inventory-routing":
         return not any(loc.get("stock", 0) > 0 for loc in body.get("locations", []))
     return False
+
+
+# ------------------------------------------------------------------ the two bugs, directly
+
+def test_an_example_matches_with_nested_defaults_filled_in() -> None:
+    path = REPO / "specs" / "inventory-routing.md"
+    compiled = compile_spec(path.read_text(encoding="utf-8"), "specs/inventory-routing.md")
+    mock = MockModel.from_spec(compiled)
+    example = compiled.spec.examples[1]  # its locations leave ships_same_day to its default
+    served = {**example.input, "priority": "standard", "allow_split": True,
+              "locations": [{**loc, "ships_same_day": False}
+                            for loc in example.input["locations"]]}
+    assert mock.example_for(served) == example.output
+
+
+def test_a_zero_amount_is_not_negative() -> None:
+    value = generate({"type": "number", "minimum": 0, "multipleOf": 0.01}, {})
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0
+    assert generate({"type": "number", "minimum": 0.5, "multipleOf": 0.01}, {}) == 0.5
+    assert generate({"type": "integer", "minimum": 1, "multipleOf": 2}, {}) == 2
