@@ -19,10 +19,12 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         ├── Forbidden                  403  the key's role may not do this
         ├── NotFound                   404  unknown spec, major, revision or run
         ├── MethodNotAllowed           405
+        ├── ConcurrentMove             409  a label moved meanwhile, or a revision number clash
         ├── PayloadTooLarge            413
         ├── UnsupportedMediaType       415  the body is not sent as JSON
         ├── InputInvalid               422  the body fails the Input model
         │   └── InvalidQuery               a run query is malformed
+        ├── LabelRefused               422  a label cannot point there (names why)
         ├── GuardrailViolation         422  still violated after repair
         ├── NoDecision                 422  a decision table cannot decide a valid input
         │   ├── DecisionConflict           several rows of a unique/any table disagree
@@ -136,6 +138,20 @@ class InvalidQuery(InputInvalid):
     """A run query is malformed (bad cursor, limit out of range, since after until)."""
 
     type = "invalid_query"
+
+
+class ConcurrentMove(RuntimeFailure):
+    """A label moved between reading it and moving it, or one revision number holds two
+    different contents in the shared database."""
+
+    status, type = 409, "conflict"
+
+
+class LabelRefused(RuntimeFailure):
+    """A label cannot be moved there: the revision does not exist, does not load, or there is
+    nothing to roll back to. The message names why and what to do."""
+
+    status, type = 422, "label_refused"
 
 
 class GuardrailViolation(RuntimeFailure):

@@ -31,6 +31,8 @@ from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.http.auth import KeyStore, keys_path
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.error_bodies import CatchAll, install_error_handlers
+from specwright.runtime.http.impact import router as impact_router
+from specwright.runtime.http.labels import router as labels_router
 from specwright.runtime.http.limits import BodyLimit
 from specwright.runtime.http.listing import router as specs_router
 from specwright.runtime.http.openapi_auth import install as install_openapi_auth
@@ -67,6 +69,21 @@ async def _diagnose_edited_specs(state: ServerState) -> None:
         return
     if diagnostics:
         state.catalog = state.catalog.with_diagnostics(diagnostics)
+
+
+async def _follow_labels(app: FastAPI, state: ServerState) -> asyncio.Task[None] | None:
+    """Read the labels once before serving, then follow them (``http/label_follow.py``).
+    A log database whose labels cannot be read is logged: every label then follows the latest
+    revision, as before any move."""
+    from specwright.runtime.http.label_follow import LabelFollower
+
+    follower = LabelFollower(app, state)
+    try:
+        await follower.refresh(force=True)
+    except Exception:
+        log.exception("reading the labels failed; serving the latest revisions")
+    state.labels = follower
+    return asyncio.create_task(follower.follow(), name="specwright-labels")
 
 
 def reload_on_sighup(app: FastAPI, state: ServerState) -> Callable[[], None]:
@@ -198,6 +215,7 @@ def create_app(
             state.store = open_store(settings, root)
             await state.store.start()
         state.started_at = time.time()
+        follower = await _follow_labels(app, state)
         watcher: asyncio.Task[None] | None = None
         if watch:
             from specwright.runtime.http.watch import start_watching
@@ -217,10 +235,14 @@ def create_app(
         finally:
             if stop_sighup is not None:
                 stop_sighup()
-            if watcher is not None:
-                watcher.cancel()
-                with suppress(asyncio.CancelledError):
-                    await watcher
+            for task in (watcher, follower):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+            if state.labels is not None:
+                await state.labels.close()
+                state.labels = None
             if isinstance(state.models, DefaultModels):
                 await state.models.aclose()
             if state.owns_store and state.store is not None:
@@ -238,6 +260,8 @@ def create_app(
     install_openapi_auth(app, state.keys)
     app.include_router(specs_router)
     app.include_router(runs_router)
+    app.include_router(labels_router)
+    app.include_router(impact_router)
     sync_routes(app, catalog)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAll)  # outermost of ours: sees every exception the app lets through
