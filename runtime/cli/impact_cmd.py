@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,16 +22,21 @@ from specwright.runtime.engine.catalog import Catalog, LoadedRevision, load_cata
 from specwright.runtime.engine.impact import (
     Case,
     ImpactReport,
+    Outcome,
     case_of_run,
     compare,
+    expected_cost,
     over_limit,
     parse_since,
     replay,
 )
+from specwright.runtime.engine.impact_live import live_outcomes
+from specwright.runtime.engine.model_factory import DefaultModels
 from specwright.runtime.logstore import open_store, sqlite_path
 from specwright.runtime.logstore.labels import open_label_db
 from specwright.runtime.logstore.scan import scan_runs
-from specwright.runtime.records import RunRecord
+from specwright.runtime.models.pricing import PriceBook
+from specwright.runtime.records import RunRecord, Usage
 
 
 def served_catalog(settings: Settings, project: Path) -> Catalog:
@@ -112,10 +118,14 @@ def format_report(report: ImpactReport) -> str:
 @click.option("--max-changed", type=click.IntRange(0), default=None,
               help="Exit 1 when more runs than this would change (CI gate).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.option("--live", is_flag=True,
+              help="Ask the model for model-decided fields too (shows the expected cost first).")
+@click.option("--yes", is_flag=True, help="With --live: do not ask for confirmation.")
+@click.option("--mock", is_flag=True, help="With --live: answer model-decided fields offline.")
 @project_option
 def impact(spec: str, revision: int | None, label: str | None, from_log: bool, since: str,
            input_file: Path | None, limit: int, max_changed: int | None, as_json: bool,
-           project: Path) -> None:
+           live: bool, yes: bool, mock: bool, project: Path) -> None:
     """Replay recorded inputs through a candidate revision of SPEC and count what changes."""
     if revision is not None and label is not None:
         raise click.UsageError("give --revision or --label, not both")
@@ -125,18 +135,26 @@ def impact(spec: str, revision: int | None, label: str | None, from_log: bool, s
     try:
         catalog = served_catalog(settings, project)
         candidate = pick_candidate(catalog, spec, revision, label)
+        try:
+            start = parse_since(since, time.time())
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
         if input_file is not None:
             entry = catalog.specs[spec]
             served = catalog.default_of(entry, candidate.major) or candidate
-            report = compare(candidate, read_input_file(input_file, served),
-                             baseline=f"r{served.revision}", recorded_model=False)
+            cases = read_input_file(input_file, served)
+            runs = _logged(settings, project, spec, start, 1000) if live else []
         else:
-            try:
-                start = parse_since(since, time.time())
-            except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint="--since") from None
+            served = None
             runs = _logged(settings, project, spec, start, limit)
-            report = compare(candidate, (case_of_run(r) for r in runs), baseline="log")
+            cases = [case_of_run(r) for r in runs]
+        asked = None
+        if live and candidate.model_decided:
+            asked = ask_live(settings, candidate, served, cases, runs, yes=yes or mock,
+                             mock=mock, quiet=as_json)
+        baseline = "log" if served is None else f"r{served.revision}"
+        report = compare(candidate, cases, baseline=baseline, recorded_model=served is None,
+                         live=asked)
     except SpecwrightError as exc:
         raise click.ClickException(" ".join(str(exc).split())) from None
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else format_report(report))
@@ -145,6 +163,41 @@ def impact(spec: str, revision: int | None, label: str | None, from_log: bool, s
             click.echo(f"{report.changed} changed runs exceed --max-changed {max_changed}",
                        err=True)
         raise SystemExit(1)
+
+
+def ask_live(settings: Settings, candidate: LoadedRevision, served: LoadedRevision | None,
+             cases: list[Case], runs: list[RunRecord], *, yes: bool, mock: bool,
+             quiet: bool) -> list[Outcome]:
+    """Show the expected cost, ask, then get the candidate's answers with its model (and, for
+    --input, the served revision's, to compare with). Replaces ``cases``' answers in place."""
+    route = candidate.compiled.spec.route.models or settings.default_route.models
+    ref = None if not route else route[0] if isinstance(route[0], str) else route[0].ref
+    calls = len(cases) * (1 if served is None else 2)
+    book = PriceBook(settings)
+    cost = None if ref is None else expected_cost(
+        [(r.input_tokens, r.output_tokens) for r in runs], calls,
+        lambda i, o: book.cost(ref, Usage(i, o)))
+    shown = "unknown (no token counts logged, or no price)" if cost is None else f"${cost:.4f}"
+    where = "offline (--mock)" if mock else f"priced as {ref}"
+    click.echo(f"--live: {calls} runs ask the model: expected cost {shown}, {where}",
+               err=quiet)
+    if not yes:
+        click.confirm("Run them?", abort=True, err=quiet)
+    models = DefaultModels(settings, mock=mock)
+    deadline = settings.routing.deadline_s
+
+    async def run() -> list[Outcome]:
+        try:
+            if served is not None:
+                befores = await live_outcomes(served, [c.input for c in cases], models,
+                                              deadline_s=deadline)
+                cases[:] = [replace(c, before=b) for c, b in zip(cases, befores, strict=True)]
+            return await live_outcomes(candidate, [c.input for c in cases], models,
+                                       deadline_s=deadline)
+        finally:
+            await models.aclose()
+
+    return asyncio.run(run())
 
 
 def _logged(settings: Settings, project: Path, spec: str, since: float, limit: int

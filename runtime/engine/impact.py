@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,16 +137,21 @@ _MISSING = object()
 
 
 def compare(candidate: LoadedRevision, cases: Iterable[Case], *, baseline: str,
-            recorded_model: bool = True) -> ImpactReport:
+            recorded_model: bool = True, live: Sequence[Outcome] | None = None) -> ImpactReport:
     """Replay every case through ``candidate`` and count what changes against ``case.before``.
 
-    ``recorded_model``: give the replay the model-decided fields of ``before`` (from the log)."""
+    ``recorded_model``: give the replay the model-decided fields of ``before`` (from the log).
+    ``live``: the candidate's answers already obtained with its model (``--live``), one per
+    case in order; every output field is then compared."""
     fields = tuple(candidate.table_decided)
-    report = ImpactReport(candidate.name, candidate.revision, baseline, fields,
-                          tuple(candidate.model_decided))
-    for case in cases:
+    not_replayed = tuple(candidate.model_decided)
+    if live is not None:
+        fields, not_replayed = fields + not_replayed, ()
+    report = ImpactReport(candidate.name, candidate.revision, baseline, fields, not_replayed)
+    for i, case in enumerate(cases):
         report.total += 1
-        after = replay(candidate, case.input, case.before.output if recorded_model else None)
+        after = (live[i] if live is not None else
+                 replay(candidate, case.input, case.before.output if recorded_model else None))
         diffs = _differences(case.before, after, fields)
         if diffs:
             report.changed += 1
@@ -216,3 +221,19 @@ def parse_since(text: str, now: float) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def expected_cost(usages: Sequence[tuple[int, int]], runs: int,
+                  price: Callable[[int, int], float | None]) -> float | None:
+    """What ``runs`` model-backed runs are expected to cost: the mean recorded token counts
+    (``usages``: input and output tokens of logged runs that called a model) priced by
+    ``price``; None when nothing was recorded or the price is unknown."""
+    used = [u for u in usages if u[0] or u[1]]
+    if runs == 0:
+        return 0.0
+    if not used:
+        return None
+    mean_in = sum(u[0] for u in used) / len(used)
+    mean_out = sum(u[1] for u in used) / len(used)
+    one = price(round(mean_in), round(mean_out))
+    return None if one is None else one * runs
