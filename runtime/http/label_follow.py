@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 from specwright.runtime.engine.catalog import Catalog, Labels, LoadedRevision
 from specwright.runtime.engine.labels import Places, load_target
-from specwright.runtime.errors import LabelRefused
+from specwright.runtime.errors import LabelRefused, LogUnavailable
 from specwright.runtime.http.calls import sync_routes
 from specwright.runtime.http.state import ServerState
 from specwright.runtime.logstore.labels import LabelDB, open_label_db
@@ -51,9 +51,18 @@ class LabelFollower:
 
     def _call(self, fn: Callable[[LabelDB], T]) -> T:
         if self._db is None:
-            self._db = open_label_db(self.state.settings, self.state.root)
+            try:
+                self._db = open_label_db(self.state.settings, self.state.root)
+            except LogUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any driver error: the database is not there
+                raise LogUnavailable(f"the label database cannot be opened: "
+                                     f"{type(exc).__name__}") from None
         assert self._db is not None  # create=True: always a database
-        return fn(self._db)
+        try:
+            return fn(self._db)
+        except self._db.db_errors as exc:
+            raise LogUnavailable(f"the label database failed: {type(exc).__name__}") from None
 
     async def refresh(self, *, force: bool = False) -> bool:
         """Apply the labels when the move counter changed (or ``force``); True when applied."""

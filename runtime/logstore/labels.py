@@ -61,9 +61,11 @@ class LabelDB:
     """One connection to the log database; ``close()`` when done. Not thread-safe: one per
     thread (the server's label follower owns one)."""
 
-    def __init__(self, conn: Any, backend: str) -> None:
+    def __init__(self, conn: Any, backend: str,
+                 db_errors: tuple[type[BaseException], ...] = ()) -> None:
         self.conn = conn
         self.backend = backend
+        self.db_errors = db_errors  # what the driver raises: reported as LogUnavailable
         self._p = "?" if backend == "sqlite" else "%s"
 
     def close(self) -> None:
@@ -207,5 +209,5 @@ def open_label_db(settings: Settings, root: Path, *, create: bool = True) -> Lab
     except BaseException:
         conn.close()
         raise
-    return LabelDB(conn, store.backend)
+    return LabelDB(conn, store.backend, tuple(store.db_errors))
 
