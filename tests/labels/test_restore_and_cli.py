@@ -25,6 +25,9 @@ def test_restoring_earlier_text_gives_the_earlier_revision_back(tmp_path: Path,
     assert sorted(p.name for p in (root / "generated" / "tiny").iterdir()) == ["r1", "r2", "r3"]
     check = CliRunner().invoke(main, ["compile", "--check", "--project", str(root)])
     assert check.exit_code == 0, check.output
+    again = CliRunner().invoke(main, ["compile", "--project", str(root)])
+    assert again.exit_code == 0, again.output
+    assert "tiny: r1 again (an earlier revision had this text; r3 is the latest)" in again.output
 
 
 def test_incident_rollback_moves_the_served_revision_back(tmp_path: Path,
