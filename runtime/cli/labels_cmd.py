@@ -89,7 +89,8 @@ def rollback_cmd(spec: str, label: str, reason: str, project: Path) -> None:
     """Move a label of SPEC back to its previous target, without recompiling anything."""
     with _db(project) as (db, places):
         move, loaded = rollback(db, places, spec, label=label, actor=_actor(), reason=reason)
-    click.echo(f"{spec}: {describe(move)} (contract v{loaded.major}, {loaded.route_path})")
+    where = f" (contract v{loaded.major}, {loaded.route_path})" if loaded else ""
+    click.echo(f"{spec}: {describe(move)}{where}")
 
 
 @click.command("history")

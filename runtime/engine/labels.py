@@ -167,9 +167,9 @@ def promote(db: LabelDB, places: Places, spec: str, revision: int | None, *, lab
     return move, loaded
 
 
-def rollback_target(db: LabelDB, places: Places, spec: str, label: str) -> int:
-    """Where ``rollback`` moves ``label``: undo the last promotion not yet undone; with none,
-    the revision before the one served."""
+def rollback_target(db: LabelDB, places: Places, spec: str, label: str) -> int | None:
+    """Where ``rollback`` moves ``label``: undo the last promotion not yet undone (None: it
+    followed the latest revision then); with none, the revision before the one served."""
     stack: list[int | None] = []
     for m in db.history(spec, label):
         if m.kind == "promote":
@@ -180,7 +180,7 @@ def rollback_target(db: LabelDB, places: Places, spec: str, label: str) -> int:
             stack.pop()
         else:
             stack = [m.to_revision]
-    if len(stack) >= 2 and stack[-2] is not None:
+    if len(stack) >= 2:
         return stack[-2]
     _, _, served = current(db, places, spec, label)
     earlier = [r for r in known_revisions(db, places, spec) if served is None or r < served]
@@ -192,11 +192,11 @@ def rollback_target(db: LabelDB, places: Places, spec: str, label: str) -> int:
 
 
 def rollback(db: LabelDB, places: Places, spec: str, *, label: str, actor: str,
-             reason: str) -> tuple[LabelMove, LoadedRevision]:
+             reason: str) -> tuple[LabelMove, LoadedRevision | None]:
     check_label_name(label)
     exists, target_now, served = current(db, places, spec, label)
     target = rollback_target(db, places, spec, label)
-    loaded = load_target(db, places, spec, target)
+    loaded = None if target is None else load_target(db, places, spec, target)
     move = db.move(spec, label, target, kind="rollback", served_before=served, actor=actor,
                    reason=reason or "rollback", expected=(exists, target_now))
     return move, loaded

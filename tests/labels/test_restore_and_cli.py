@@ -75,6 +75,11 @@ def test_promote_rollback_history(tmp_path: Path, settings: Settings) -> None:
     assert "production: r2 -> r3  rollback" in cli("rollback", "tiny")
     # With no promotion left to undo, a rollback steps back to the revision before.
     assert "production: r3 -> r2  rollback" in cli("rollback", "tiny")
+    # "latest" makes the label follow the latest revision again; a rollback undoes that too.
+    assert "production: r2 -> latest  promote" in cli("promote", "tiny", "latest")
+    cli("promote", "tiny", "1")
+    assert "production: r1 -> latest  rollback" in cli("rollback", "tiny")
+    assert "now: production -> latest" in cli("history", "tiny")
 
 
 def test_a_label_never_points_at_a_missing_or_broken_revision(tmp_path: Path,
