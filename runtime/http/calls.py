@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, route_path
 from specwright.runtime.engine.json_input import parse_json_body
+from specwright.runtime.engine.labels import LABEL_NAME
 from specwright.runtime.engine.pipeline import RunResult, execute
 from specwright.runtime.errors import BadRequest, LogUnavailable, RuntimeFailure
 from specwright.runtime.http.auth import require
@@ -136,8 +137,9 @@ def _label(request: Request, header: str | None, pin: int | None) -> str | None:
     label = header if header is not None else (query.strip() if query is not None else None)
     if label is not None and pin is not None:
         raise BadRequest(f"ask for a revision or a label, not both ({LABEL_HEADER}: {label[:40]})")
-    if label is not None and not label:
-        raise BadRequest(f"{LABEL_HEADER} is empty: name a label (production, staging...)")
+    if label is not None and not LABEL_NAME.fullmatch(label):
+        raise BadRequest(f"{label[:40]!r} is not a label name: lower-case letters, digits, - and"
+                         " _ (production, staging...)")
     return label
 
 

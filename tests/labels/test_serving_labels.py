@@ -114,6 +114,9 @@ async def test_label_endpoints_and_roles(tmp_path: Path, settings: Settings) -> 
         r = await c.post("/specs/tiny/v1?label=staging&revision=1", json={"n": 1},
                          headers=as_caller)
         assert r.status_code == 400
+        r = await c.post("/specs/tiny/v1?label=Not%20a%20label", json={"n": 1},
+                         headers=as_caller)
+        assert r.status_code == 400 and "is not a label name" in r.json()["message"]
         r = await c.post("/specs/tiny/v2", json={"n": 1, "m": 1},
                          headers={**as_caller, "X-Specwright-Label": "staging"})
         assert r.status_code == 404 and "/specs/tiny/v1" in r.json()["message"]
