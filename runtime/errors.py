@@ -20,11 +20,13 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         ├── NotFound                   404  unknown spec, major, revision or run
         ├── MethodNotAllowed           405
         ├── PinConflict                409  the query and the header pin different revisions
+        ├── ConcurrentMove             409  a label moved meanwhile, or a revision number clash
         ├── PayloadTooLarge            413
         ├── UnsupportedMediaType       415  the body is not sent as JSON
         ├── InputInvalid               422  the body fails the Input model
         │   ├── InvalidQuery               a run query is malformed
         │   └── DuplicateKey               a JSON body names a key twice in one object
+        ├── LabelRefused               422  a label cannot point there (names why)
         ├── KeyRateLimited             429  an API key is over its request limit (Retry-After)
         ├── GuardrailViolation         422  still violated after repair
         ├── NoDecision                 422  a decision table cannot decide a valid input
@@ -169,6 +171,18 @@ class DuplicateKey(InputInvalid):
     """A JSON body names the same key twice in one object (JSON parsers disagree on which wins)."""
 
     type = "duplicate_key"
+class ConcurrentMove(RuntimeFailure):
+    """A label moved between reading it and moving it, or one revision number holds two
+    different contents in the shared database."""
+
+    status, type = 409, "conflict"
+
+
+class LabelRefused(RuntimeFailure):
+    """A label cannot be moved there: the revision does not exist, does not load, or there is
+    nothing to roll back to. The message names why and what to do."""
+
+    status, type = 422, "label_refused"
 
 
 class GuardrailViolation(RuntimeFailure):

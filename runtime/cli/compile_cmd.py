@@ -38,12 +38,26 @@ def _compile_line(o: Any, written: bool) -> list[str]:
     if o.errors:
         return [f"{o.name}: failed ({_plural(len(o.errors), 'error')}), nothing written"]
     if not o.created:
+        latest = _latest_number(o.path)
+        if latest is not None and o.revision is not None and latest > o.revision:
+            return [f"{o.name}: r{o.revision} again (an earlier revision had this text; r{latest} "
+                    f"is the latest): serve it with specwright rollback {o.name} or "
+                    f"specwright promote {o.name} {o.revision}"]
         return [f"{o.name}: unchanged (r{o.revision})"]
     verb = "written" if written else "would be written"
     head = f"{o.name}: r{o.revision} (v{o.major}) {verb}"
     if o.changes:
         head += f", {summarize(o.changes)}"
     return [head, *(f"    - {c.message}" for c in o.changes)]
+
+
+def _latest_number(rev_dir: Path | None) -> int | None:
+    """The highest revision number beside ``rev_dir`` (``generated/<spec>/r<N>``)."""
+    if rev_dir is None or not rev_dir.parent.is_dir():
+        return None
+    numbers = [int(p.name[1:]) for p in rev_dir.parent.iterdir()
+               if p.name[:1] == "r" and p.name[1:].isdigit()]
+    return max(numbers, default=None)
 
 
 def _check_lines(o: Any) -> list[str]:

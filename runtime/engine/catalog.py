@@ -8,6 +8,12 @@ schemas. A ``Catalog`` maps spec name -> ``SpecEntry`` (its revisions, grouped b
 Catalogs are never mutated. A reload builds a new ``Catalog`` (re-using the revisions whose
 directory did not change) and the server swaps one reference, so a request keeps the revision it
 resolved at its start for its whole life.
+
+Labels (``production``, ``staging``...) name revisions; the catalog holds them as the server last
+read them from the log database (``specwright.runtime.http.label_follow``). What a request gets
+(``resolve``): a pinned revision; else the revision of the label it names; else the
+``production`` label's revision when that revision belongs to the requested major; else the
+latest revision of the major. So a label never takes a contract major away (docs/versioning.md).
 """
 
 from __future__ import annotations
@@ -103,18 +109,26 @@ class SpecEntry:
         return None
 
 
+DEFAULT_LABEL = "production"
+Labels = Mapping[str, Mapping[str, int | None]]  # spec -> label -> revision (None: the latest)
+
+
 @dataclass(frozen=True, slots=True)
 class Catalog:
     specs: Mapping[str, SpecEntry] = field(default_factory=lambda: MappingProxyType({}))
     load_errors: tuple[str, ...] = ()  # revision directories that could not be loaded
+    labels: Labels = field(default_factory=lambda: MappingProxyType({}))
 
-    def resolve(self, name: str, major: int, revision: int | None = None) -> LoadedRevision:
+    def resolve(self, name: str, major: int, revision: int | None = None,
+                label: str | None = None) -> LoadedRevision:
         """The revision to serve for ``POST /specs/{name}/v{major}``; NotFound names the choices."""
         entry = self.specs.get(name)
         if entry is not None and revision is None:
-            latest = entry.latest_of(major)
-            if latest is not None:
-                return latest
+            if label is not None:
+                return self._labelled(entry, major, label)
+            served = self.default_of(entry, major)
+            if served is not None:
+                return served
         # What is left is a pinned revision, or a request to refuse with the choices named.
         if entry is not None and not entry.revisions:
             raise NotFound(f'spec "{name}" does not compile yet: see GET /specs/{name}')
@@ -132,6 +146,58 @@ class Catalog:
                 f'spec "{name}" v{major} has no revision {revision} (its revisions: {mine})'
             )
         return rev
+
+    def default_of(self, entry: SpecEntry, major: int) -> LoadedRevision | None:
+        """What a request to ``major`` without pin or label gets: the production label's
+        revision when it belongs to this major, else the latest revision of the major."""
+        target = self.labels.get(entry.name, {}).get(DEFAULT_LABEL)
+        if target is not None:
+            rev = entry.get(target)
+            if rev is not None and rev.major == major:
+                return rev
+        return entry.latest_of(major)
+
+    def label_target(self, name: str, label: str) -> LoadedRevision | None:
+        """The revision ``label`` of ``name`` resolves to (following the latest: the latest)."""
+        entry = self.specs.get(name)
+        if entry is None:
+            return None
+        labels = self.labels.get(name, {})
+        if label not in labels and label != DEFAULT_LABEL:
+            return None
+        target = labels.get(label)
+        return entry.latest if target is None else entry.get(target)
+
+    def _labelled(self, entry: SpecEntry, major: int, label: str) -> LoadedRevision:
+        labels = self.labels.get(entry.name, {})
+        rev = self.label_target(entry.name, label)
+        if rev is None:
+            known = ", ".join(sorted({DEFAULT_LABEL, *labels}))
+            raise NotFound(f'spec "{entry.name}" has no label "{label}" (its labels: {known})')
+        if label == DEFAULT_LABEL and labels.get(label) is None:
+            latest = entry.latest_of(major)  # following the latest: the latest of this major
+            if latest is not None:
+                return latest
+        if rev.major != major:
+            raise NotFound(
+                f'label "{label}" of {entry.name} points at r{rev.revision}, contract '
+                f"v{rev.major}: call {route_path(entry.name, rev.major)}"
+            )
+        return rev
+
+    def with_labels(self, labels: Labels,
+                    extra: Mapping[str, Iterable[LoadedRevision]] | None = None) -> Catalog:
+        """A new catalog with these labels and, added to their specs, revisions loaded from
+        the log database (those whose directory is not on this machine)."""
+        specs = dict(self.specs)
+        for name, revs in (extra or {}).items():
+            entry = specs.get(name) or SpecEntry(name=name)
+            have = {r.revision for r in entry.revisions}
+            merged = [*entry.revisions, *(r for r in revs if r.revision not in have)]
+            specs[name] = replace(entry, revisions=tuple(sorted(merged, key=_number)))
+        frozen = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in labels.items()})
+        return Catalog(specs=MappingProxyType(dict(sorted(specs.items()))),
+                       load_errors=self.load_errors, labels=frozen)
 
     def routes(self) -> dict[tuple[str, int], LoadedRevision]:
         """(spec, major) -> the latest revision of that major: one HTTP route each."""
@@ -155,14 +221,19 @@ class Catalog:
                 continue
             specs[name] = replace(entry, diagnostics=diags)
         return Catalog(specs=MappingProxyType(dict(sorted(specs.items()))),
-                       load_errors=self.load_errors)
+                       load_errors=self.load_errors, labels=self.labels)
+
+
+def _number(rev: LoadedRevision) -> int:
+    return rev.revision
 
 
 def load_catalog(generated_dir: Path, *, previous: Catalog | None = None) -> Catalog:
     """Load every revision under ``generated_dir``; unchanged revisions are taken from ``previous``.
 
     A revision directory that cannot be loaded is skipped and reported in ``load_errors``;
-    the other revisions are still served. Diagnostics of ``previous`` are carried over.
+    the other revisions are still served. Diagnostics, labels and the revisions loaded from
+    the log database (not under ``generated_dir``) of ``previous`` are carried over.
     """
     cache: dict[tuple[Path, str], LoadedRevision] = {}
     if previous is not None:
@@ -189,7 +260,16 @@ def load_catalog(generated_dir: Path, *, previous: Catalog | None = None) -> Cat
         for name, entry in previous.specs.items():
             if name not in specs and entry.diagnostics:
                 specs[name] = SpecEntry(name, (), entry.diagnostics)
-    return Catalog(specs=MappingProxyType(dict(sorted(specs.items()))), load_errors=tuple(errors))
+    catalog = Catalog(specs=MappingProxyType(dict(sorted(specs.items()))),
+                      load_errors=tuple(errors))
+    if previous is None:
+        return catalog
+    root = generated_dir.resolve()
+    extra = {
+        name: [r for r in entry.revisions if not r.path.resolve().is_relative_to(root)]
+        for name, entry in previous.specs.items()
+    }
+    return catalog.with_labels(previous.labels, {k: v for k, v in extra.items() if v})
 
 
 def _revision_dirs(spec_dir: Path) -> list[Path]:

@@ -32,7 +32,9 @@ from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.docs_ui import install_docs
 from specwright.runtime.http.error_bodies import CatchAll, install_error_handlers
+from specwright.runtime.http.impact import router as impact_router
 from specwright.runtime.http.keystores import open_keys
+from specwright.runtime.http.labels import router as labels_router
 from specwright.runtime.http.limits import BodyLimit
 from specwright.runtime.http.listing import router as specs_router
 from specwright.runtime.http.openapi_auth import install as install_openapi_auth
@@ -70,6 +72,21 @@ async def _diagnose_edited_specs(state: ServerState) -> None:
         return
     if diagnostics:
         state.catalog = state.catalog.with_diagnostics(diagnostics)
+
+
+async def _follow_labels(app: FastAPI, state: ServerState) -> asyncio.Task[None] | None:
+    """Read the labels once before serving, then follow them (``http/label_follow.py``).
+    A log database whose labels cannot be read is logged: every label then follows the latest
+    revision, as before any move."""
+    from specwright.runtime.http.label_follow import LabelFollower
+
+    follower = LabelFollower(app, state)
+    try:
+        await follower.refresh(force=True)
+    except Exception:
+        log.exception("reading the labels failed; serving the latest revisions")
+    state.labels = follower
+    return asyncio.create_task(follower.follow(), name="specwright-labels")
 
 
 def reload_on_sighup(app: FastAPI, state: ServerState) -> Callable[[], None]:
@@ -221,6 +238,7 @@ def create_app(
             await state.store.start()
         state.started_at = time.time()
         retention = start_retention(settings, state.store)
+        follower = await _follow_labels(app, state)
         watcher: asyncio.Task[None] | None = None
         if watch:
             from specwright.runtime.http.watch import start_watching
@@ -240,14 +258,14 @@ def create_app(
         finally:
             if stop_sighup is not None:
                 stop_sighup()
-            if retention is not None:
-                retention.cancel()
-                with suppress(asyncio.CancelledError):
-                    await retention
-            if watcher is not None:
-                watcher.cancel()
-                with suppress(asyncio.CancelledError):
-                    await watcher
+            for task in (retention, watcher, follower):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+            if state.labels is not None:
+                await state.labels.close()
+                state.labels = None
             if isinstance(state.models, DefaultModels):
                 await state.models.aclose()
             if state.owns_store and state.store is not None:
@@ -269,6 +287,8 @@ def create_app(
     app.include_router(specs_router)
     app.include_router(runs_router)
     app.include_router(ready_router)
+    app.include_router(labels_router)
+    app.include_router(impact_router)
     install_docs(app, app.title)
     sync_routes(app, catalog)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)

@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, route_path
 from specwright.runtime.engine.json_input import parse_json_body
+from specwright.runtime.engine.labels import LABEL_NAME
 from specwright.runtime.engine.pipeline import RunResult, execute
 from specwright.runtime.errors import BadRequest, LogUnavailable, PinConflict, RuntimeFailure
 from specwright.runtime.http.auth import require
@@ -49,6 +50,7 @@ from specwright.runtime.records import RunRecord
 log = logging.getLogger("specwright.http")
 
 REVISION_HEADER = "X-Specwright-Revision"
+LABEL_HEADER = "X-Specwright-Label"
 
 _RUN_HEADERS = {
     "X-Specwright-Run-Id": "Run id (ULID): GET /runs/{id} returns the logged run",
@@ -116,16 +118,32 @@ def public_model(cls: type[BaseModel], fallback: str) -> type[BaseModel]:
     return type(name, (cls,), {"__module__": cls.__module__, "__doc__": cls.__doc__})
 
 
-def _headers(scope: Scope) -> tuple[str | None, str | None]:
-    """The request's Content-Type and revision pin header (the first of each, as
+def _headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
+    """The request's Content-Type, revision pin and label headers (the first of each, as
     ``Request.headers.get`` would give), read in one pass over the raw headers."""
-    content_type = pin = None
+    content_type = pin = label = None
     for key, value in scope["headers"]:
         if key == b"content-type" and content_type is None:
             content_type = value.decode("latin-1")
         elif key == b"x-specwright-revision" and pin is None:
             pin = value.decode("latin-1")
-    return content_type, pin
+        elif key == b"x-specwright-label" and label is None:
+            label = value.decode("latin-1").strip()
+    return content_type, pin, label
+
+
+def _label(request: Request, header: str | None, pin: int | None) -> str | None:
+    """The label asked for (``?label=`` or the header); a pin and a label together conflict."""
+    query = request.query_params.get("label") if request.scope.get("query_string") else None
+    if query is not None and header is not None and query.strip() != header:
+        raise BadRequest(f"the query parameter label and the {LABEL_HEADER} header differ")
+    label = header if header is not None else (query.strip() if query is not None else None)
+    if label is not None and pin is not None:
+        raise BadRequest(f"ask for a revision or a label, not both ({LABEL_HEADER}: {label[:40]})")
+    if label is not None and not LABEL_NAME.fullmatch(label):
+        raise BadRequest(f"{label[:40]!r} is not a label name: lower-case letters, digits, - and"
+                         " _ (production, staging...)")
+    return label
 
 
 def _pin(request: Request, header: str | None) -> int | None:
@@ -184,6 +202,17 @@ class SpecRoute(APIRoute):
                         alias=REVISION_HEADER, ge=1,
                         description="Pin a revision (same as ?revision=)")],
                 ),
+                inspect.Parameter(
+                    "label", inspect.Parameter.KEYWORD_ONLY, default=None,
+                    annotation=Annotated[str, Query(
+                        description="Run the revision this label points at (default: the "
+                        "production label's revision when it is of this major, else the latest)")],
+                ),
+                inspect.Parameter(
+                    "x_specwright_label", inspect.Parameter.KEYWORD_ONLY, default=None,
+                    annotation=Annotated[str, Header(
+                        alias=LABEL_HEADER, description="Same as ?label=")],
+                ),
             ]
         )
         decided = ", ".join(revision.table_decided) or "none"
@@ -234,8 +263,11 @@ async def answer(
 ) -> Response:
     """Run one request to ``POST /specs/{name}/v{major}``; a refusal raises ``RuntimeFailure``."""
     key = require(state.gate, request, "caller")
-    content_type, pin = _headers(request.scope)
-    revision = state.catalog.resolve(name, major, _pin(request, pin))
+    content_type, pin_header, label_header = _headers(request.scope)
+    pin = _pin(request, pin_header)
+    label = (_label(request, label_header, pin)
+             if label_header is not None or request.scope.get("query_string") else None)
+    revision = state.catalog.resolve(name, major, pin, label)
     raw = parse_json_body(body, content_type)
     store = state.store
     if store is None:

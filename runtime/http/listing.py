@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
-from specwright.runtime.engine.catalog import LoadedRevision, SpecEntry, route_path
+from specwright.runtime.engine.catalog import Catalog, LoadedRevision, SpecEntry, route_path
 from specwright.runtime.errors import NotFound
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
@@ -25,8 +25,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 class MajorInfo(BaseModel):
     major: int
-    route: str = Field(description="POST here to run the latest revision of this major")
+    route: str = Field(description="POST here to run the revision this major serves")
     latest_revision: int
+    serving_revision: int = Field(description="What a request without pin or label gets: the "
+                                  "production label's revision when it is of this major, else "
+                                  "the latest")
     revisions: list[int]
 
 
@@ -83,14 +86,16 @@ class Health(BaseModel):
     mock: bool
 
 
-def _summary(entry: SpecEntry) -> dict[str, Any]:
+def _summary(entry: SpecEntry, catalog: Catalog) -> dict[str, Any]:
     latest = entry.latest
     majors = []
     for major in entry.majors:
         revs = [r.revision for r in entry.revisions if r.major == major]
+        serving = catalog.default_of(entry, major)
         majors.append(
             MajorInfo(major=major, route=route_path(entry.name, major),
-                      latest_revision=revs[-1], revisions=revs)
+                      latest_revision=revs[-1],
+                      serving_revision=serving.revision if serving else revs[-1], revisions=revs)
         )
     spec = latest.compiled.spec if latest else None
     return {
@@ -127,7 +132,8 @@ def _revision_info(rev: LoadedRevision) -> RevisionInfo:
 async def list_specs(request: Request) -> SpecList:
     state = get_state(request.app)
     require(state.gate, request, "caller")
-    return SpecList(specs=[SpecSummary(**_summary(e)) for e in state.catalog.specs.values()])
+    return SpecList(specs=[SpecSummary(**_summary(e, state.catalog))
+                           for e in state.catalog.specs.values()])
 
 
 @router.get("/specs/{name}", response_model=SpecDetail, responses=_ERRORS, tags=["service"],
@@ -141,7 +147,7 @@ async def get_spec(request: Request, name: str = Path(max_length=200)) -> SpecDe
         raise NotFound(f'unknown spec "{name}" (served specs: {known})')
     latest = entry.latest
     return SpecDetail(
-        **_summary(entry),
+        **_summary(entry, state.catalog),
         description=latest.compiled.spec.description if latest else "",
         revisions=[_revision_info(r) for r in entry.revisions],
         diagnostics=[DiagnosticOut(**d.as_dict()) for d in entry.diagnostics],  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ SCHEMES: dict[str, dict[str, Any]] = {
         "scheme": "bearer",
         "description": "An API key (sw_...) sent as Authorization: Bearer <key>. "
                        "A caller key may call the spec endpoints and read /specs; "
-                       "/runs needs an admin key.",
+                       "/runs, moving a label and the impact preview need an admin key.",
     },
     "apiKey": {
         "type": "apiKey",

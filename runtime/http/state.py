@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -36,6 +37,7 @@ class ServerState:
     owns_store: bool = False
     watching: bool = False
     started_at: float = 0.0
+    labels: Any = None  # the LabelFollower (http/label_follow.py) once the app has started
 
     def model_for(self, revision: LoadedRevision) -> Model:
         return self.models(revision)

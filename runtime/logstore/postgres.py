@@ -147,10 +147,10 @@ class PostgresLogStore(ThreadedLogStore):
                         (migration.version, migration.name),
                     )
             newest = max(applied, default=0)
-        if newest > len(known):
+        if newest > migrations.newest(known):
             raise LogUnavailable(
                 f"{self.location} has schema version {newest}, newer than this Specwright "
-                f"understands ({len(known)}); upgrade Specwright"
+                f"understands ({migrations.newest(known)}); upgrade Specwright"
             )
 
     def insert(

@@ -135,10 +135,10 @@ class SQLiteLogStore(ThreadedLogStore):
                     continue
                 raise
         newest = max(_applied(conn), default=0)
-        if newest > len(known):
+        if newest > migrations.newest(known):
             raise LogUnavailable(
                 f"{self.path} has schema version {newest}, newer than this Specwright "
-                f"understands ({len(known)}); upgrade Specwright"
+                f"understands ({migrations.newest(known)}); upgrade Specwright"
             )
 
     def insert(

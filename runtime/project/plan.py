@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from specwright.compiler.artifacts import INPUT_SCHEMA, content_files
+from specwright.compiler.artifacts import INPUT_SCHEMA, content_files, render_content
 from specwright.compiler.errors import Diagnostic, SpecError
 from specwright.compiler.ir import CompiledSpec
-from specwright.compiler.manifest import spec_sha256
+from specwright.compiler.manifest import content_sha256, spec_sha256
 from specwright.compiler.revisions import RevisionPlan, plan_revision
 from specwright.runtime.config import Settings
 from specwright.runtime.errors import RevisionReadError
@@ -67,9 +67,40 @@ def plan_spec(
     try:
         plan = plan_revision(compiled, text, previous, compiler_version=compiler_version(),
                              compiler_fingerprint=compiler_fingerprint())
+        if plan.created and latest is not None:
+            earlier = earlier_match(generated_dir, compiled, text, source)
+            if earlier is not None:
+                return earlier
         return plan, latest
+    except SpecError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a renderer bug is a diagnostic, not a traceback
         raise internal_error(source, exc) from exc
+
+
+def earlier_match(
+    generated_dir: Path, compiled: CompiledSpec, text: str, source: str
+) -> tuple[RevisionPlan, RevisionOnDisk] | None:
+    """An earlier revision compiled from this very text by this compiler, with the same content:
+    restoring a spec's earlier text gives that revision back instead of a new one (and never a
+    new contract major). Newest first; only intact revisions count."""
+    digest = spec_sha256(text)
+    stamp = (compiler_version(), compiler_fingerprint())
+    revisions = read_revisions(generated_dir, compiled.spec.name)
+    for rev in reversed(revisions[:-1]):
+        m = rev.manifest
+        if (m.get("spec_sha256"), (m.get("compiler_version"), m.get("compiler_fingerprint"))
+                ) != (digest, stamp):
+            continue
+        content = render_content(compiled, rev.contract_major)
+        if content_sha256(content) != rev.content_sha256 or rev.integrity_problems():
+            continue
+        plan = RevisionPlan(name=compiled.spec.name, revision=rev.revision,
+                            contract_major=rev.contract_major, created=False,
+                            previous_revision=rev.revision, changes=(),
+                            content_sha256=rev.content_sha256, content=content)
+        return plan, rev
+    return None
 
 
 def unchanged_revisions(

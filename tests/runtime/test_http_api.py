@@ -281,7 +281,8 @@ async def test_specs_listing_and_detail(make_app: AppFactory) -> None:
         assert specs["triage"]["rules_only"] is True
         assert specs["triage"]["table_decided"] == ["action"]
         assert specs["shipping"]["majors"] == [
-            {"major": 1, "route": "/specs/shipping/v1", "latest_revision": 2, "revisions": [1, 2]}
+            {"major": 1, "route": "/specs/shipping/v1", "latest_revision": 2,
+             "serving_revision": 2, "revisions": [1, 2]}
         ]
         detail = (await c.get("/specs/shipping")).json()
         assert [r["revision"] for r in detail["revisions"]] == [1, 2]
