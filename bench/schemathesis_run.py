@@ -8,7 +8,7 @@ has but its own ``positive_data_acceptance``, which is replaced by ``valid_reque
 the spec's decision, such as a guardrail, is counted apart). With keys, the server holds an admin
 key and schemathesis sends it; ``ignored_auth`` checks that requests without it are refused.
 
-    python bench/schemathesis_run.py                      # ~20,000 cases (about 15 minutes)
+    python bench/schemathesis_run.py                      # ~25,000 cases (about 30 minutes)
     python bench/schemathesis_run.py --max-examples 10    # a smoke run
     python bench/schemathesis_run.py --json out.json
 
@@ -125,8 +125,8 @@ def run_mode(mode: str, max_examples: int, seed: int, workdir: Path) -> dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--max-examples", type=int, default=800,
-                        help="per operation and phase (800: ~10,000 cases per mode)")
+    parser.add_argument("--max-examples", type=int, default=700,
+                        help="per operation and phase (700: ~12,000 cases per mode)")
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--modes", nargs="+", default=["open", "keys"])
     parser.add_argument("--json", type=Path, default=None)

@@ -16,7 +16,7 @@ from rt_support import running
 
 from specwright.runtime.config import Settings
 from specwright.runtime.http.app import create_app
-from specwright.runtime.project.compiling import compile_project
+from specwright.runtime.project.compile_all import compile_project
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD = "| yes         | > 1000      | hold     |"
