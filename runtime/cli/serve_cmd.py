@@ -16,7 +16,7 @@ from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.cli.serve_workers import LOG_FORMAT, serve_workers
 from specwright.runtime.config import Settings, proxy_options
 from specwright.runtime.hosts import is_loopback
-from specwright.runtime.http.keystores import Keys, open_keys
+from specwright.runtime.http.keystores import Keys, open_keys, uses_postgres
 
 
 @click.command()
@@ -42,18 +42,23 @@ def serve(host: str, port: int, watch: bool, workers: int, mock: bool, log_level
                                "while editing, or send SIGHUP to replace the workers after a "
                                "specwright compile")
     settings = project_settings(project)
+    active: tuple[object, ...] | None
     try:
         active = open_keys(settings, project).active()
     except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not active and not is_loopback(host):
+        if not uses_postgres(settings):
+            raise click.ClickException(str(exc)) from None
+        # The database does not answer: opening the log says why (and stops the server); the
+        # keys stay required meanwhile (specwright.runtime.http.auth_gate fails closed).
+        active = None
+    if active is not None and not active and not is_loopback(host):
         raise click.ClickException(
             f"refusing to listen on {host}: no API key is configured, so anyone who can reach "
             "the port could call every spec and read the execution log. Create a key first "
             "(specwright keys create --caller, and --admin for /runs) or serve on 127.0.0.1."
         )
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    if not active:
+    if active is not None and not active:
         click.echo("no API keys configured: serving on loopback only, without authentication "
                    "(create keys with: specwright keys create)", err=True)
     if mock:

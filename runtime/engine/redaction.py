@@ -29,8 +29,9 @@ def _type_has_sensitive(t: FieldType | None) -> bool:
     return False
 
 
-def redact(fields: Iterable[Field], data: Any) -> Any:
-    """A copy of ``data`` (an object of these fields) with every sensitive value redacted.
+def redact(fields: Iterable[Field], data: Any, mask: str = REDACTED) -> Any:
+    """A copy of ``data`` (an object of these fields) with every sensitive value replaced by
+    ``mask`` (None stays None: an absent optional value is not a secret).
 
     Data that does not have the declared shape (invalid input) is redacted as far as it
     matches; what does not match is copied as is.
@@ -45,17 +46,17 @@ def redact(fields: Iterable[Field], data: Any) -> Any:
         if f is None:
             out[key] = value
         elif f.sensitive:
-            out[key] = REDACTED if value is not None else None
+            out[key] = mask if value is not None else None
         else:
-            out[key] = _redact_value(f.type, value)
+            out[key] = _redact_value(f.type, value, mask)
     return out
 
 
-def _redact_value(t: FieldType, value: Any) -> Any:
+def _redact_value(t: FieldType, value: Any, mask: str) -> Any:
     if t.kind == "object":
-        return redact(t.fields, value)
+        return redact(t.fields, value, mask)
     if t.kind == "list" and t.items is not None and isinstance(value, list):
         if not _type_has_sensitive(t.items):
             return value
-        return [_redact_value(t.items, v) for v in value]
+        return [_redact_value(t.items, v, mask) for v in value]
     return value

@@ -20,37 +20,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from specwright.compiler.ir import Field, FieldType
-from specwright.runtime.engine.redaction import REDACTED, has_sensitive
+from specwright.runtime.engine.redaction import REDACTED, redact
 
 WITHHELD = "[withheld]"
 MIN_ECHO_CHARS = 4  # shorter sensitive texts ("US", "1") would redact ordinary words
 
 
 def withhold(fields: Iterable[Field], data: Any) -> Any:
-    """A copy of ``data`` with every sensitive value replaced by ``WITHHELD`` (None stays None:
-    an absent optional value is not a secret)."""
-    fields = tuple(fields)
-    if not isinstance(data, dict) or not has_sensitive(fields):
-        return data
-    by_name = {f.name: f for f in fields}
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        f = by_name.get(key)
-        if f is None:
-            out[key] = value
-        elif f.sensitive:
-            out[key] = WITHHELD if value is not None else None
-        else:
-            out[key] = _withhold_value(f.type, value)
-    return out
-
-
-def _withhold_value(t: FieldType, value: Any) -> Any:
-    if t.kind == "object":
-        return withhold(t.fields, value)
-    if t.kind == "list" and t.items is not None and isinstance(value, list):
-        return [_withhold_value(t.items, v) for v in value]
-    return value
+    """A copy of ``data`` with every sensitive value replaced by ``WITHHELD``."""
+    return redact(fields, data, WITHHELD)
 
 
 def sensitive_paths(fields: Iterable[Field], prefix: str = "") -> list[str]:
