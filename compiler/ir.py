@@ -121,6 +121,9 @@ class Guardrail(Node):
     loc: Loc  # location of the expression's first character
 
 
+REVIEW_LABEL = "review when"
+
+
 class Example(Node):
     title: str
     input: dict[str, Any]
@@ -141,6 +144,9 @@ class Spec(Node):
     tables: tuple[DecisionTable, ...] = ()
     guardrails: tuple[Guardrail, ...] = ()
     examples: tuple[Example, ...] = ()
+    # front matter ``review when``: CEL over input and output; a run that meets it opens a
+    # review case. Labelled ``REVIEW_LABEL``; absent from spec.json when not declared.
+    review: Guardrail | None = None
 
 
 # ----------------------------------------------------------------------------- compiled layer
@@ -181,6 +187,7 @@ class CompiledSpec(Node):
     guardrails: tuple[CompiledGuardrail, ...] = ()
     table_decided: tuple[str, ...] = ()  # output fields decided by tables, in Output order
     model_decided: tuple[str, ...] = ()  # the rest: asked of the model
+    review: CompiledGuardrail | None = None  # the checked ``review when`` condition
 
     @property
     def rules_only(self) -> bool:

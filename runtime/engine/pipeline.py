@@ -13,8 +13,10 @@
 5. Build the ``RunRecord`` (sensitive fields redacted) and ``await store.write`` *before* the
    caller gets an answer: a 200 the caller saw is always in the log.
 
-Status ``escalated``: when an ``one of`` output field's value is ``escalate`` or ``escalated``,
-the decision hands the case to a human. It is still a 200; only the logged status differs.
+Status ``escalated``: the answer meets the spec's ``review when`` (or, when the spec declares
+none, an ``one of`` output field's value is ``escalate`` or ``escalated``): the run opens a review
+case whose id is the run's id (``specwright.runtime.reviews``). It is still a 200 with the usual
+answer; the logged status and the ``X-Specwright-Review`` header differ.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from specwright.runtime.engine.failures import (
 )
 from specwright.runtime.engine.prompting import build_request
 from specwright.runtime.engine.redaction import redact
-from specwright.runtime.engine.run_plan import ESCALATION_VALUES, Decided
+from specwright.runtime.engine.run_plan import Decided
 from specwright.runtime.errors import (
     GuardrailViolation,
     InputInvalid,
@@ -91,8 +93,9 @@ class _State:
     encoded: EncodedColumns | None = None  # JSON texts the plan remembered (records.py)
 
 
-def is_escalated(revision: LoadedRevision, output: dict[str, Any]) -> bool:
-    return any(output.get(name) in ESCALATION_VALUES for name in revision.plan.escalation_fields)
+def is_escalated(revision: LoadedRevision, input_json: Any, output: dict[str, Any]) -> bool:
+    """The run opens a review case (``review_rule.py``): its id is the run's id."""
+    return revision.plan.review.applies(input_json, output)
 
 
 async def execute(
@@ -113,7 +116,7 @@ async def execute(
     try:
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
         output = await _decide(revision, raw_input, model, state, deadline, run_id)
-        status: RunStatus = "escalated" if is_escalated(revision, output) else "ok"
+        status: RunStatus = "escalated" if is_escalated(revision, state.input, output) else "ok"
         code, body = 200, output
     except RuntimeFailure as exc:
         status, code, body = status_of(exc), exc.status, error_body(exc)

@@ -53,7 +53,8 @@ REVISION_HEADER = "X-Specwright-Revision"
 _RUN_HEADERS = {
     "X-Specwright-Run-Id": "Run id (ULID): GET /runs/{id} returns the logged run",
     "X-Specwright-Revision": "Revision that answered",
-    "X-Specwright-Status": "Run status: ok, or escalated (the decision hands the case to a human)",
+    "X-Specwright-Status": "Run status: ok, or escalated (the run opened a review case)",
+    "X-Specwright-Review": "Review case id (GET /reviews/{id}); only when the run opened one",
     "X-Specwright-Model": "provider:model that answered; absent when decision tables decided all",
     "X-Specwright-Cost-USD": "Model cost of the run in USD, or 'unknown' when a price is unknown",
     "X-Specwright-Mock": "'true' when the server runs with --mock",
@@ -81,6 +82,8 @@ def run_headers(run: RunRecord, *, mock: bool) -> list[tuple[bytes, bytes]]:
         (b"x-specwright-revision", str(run.revision).encode()),
         (b"x-specwright-status", run.status.encode("latin-1")),
     ]
+    if run.status == "escalated":  # the case id is the run id
+        headers.append((b"x-specwright-review", run.id.encode("latin-1")))
     if run.model:
         headers.append((b"x-specwright-model", run.model.encode("latin-1")))
     cost = run.cost_usd
