@@ -19,6 +19,7 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         ├── Forbidden                  403  the key's role may not do this
         ├── NotFound                   404  unknown spec, major, revision or run
         ├── MethodNotAllowed           405
+        ├── AlreadyResolved            409  a review case already has its resolution
         ├── PayloadTooLarge            413
         ├── UnsupportedMediaType       415  the body is not sent as JSON
         ├── InputInvalid               422  the body fails the Input model
@@ -118,6 +119,12 @@ class NotFound(RuntimeFailure):
 
 class MethodNotAllowed(RuntimeFailure):
     status, type = 405, "method_not_allowed"
+
+
+class AlreadyResolved(RuntimeFailure):
+    """A review case can be resolved once (the log's unique index decides between two)."""
+
+    status, type = 409, "already_resolved"
 
 
 class PayloadTooLarge(RuntimeFailure):

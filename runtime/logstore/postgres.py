@@ -147,10 +147,10 @@ class PostgresLogStore(ThreadedLogStore):
                         (migration.version, migration.name),
                     )
             newest = max(applied, default=0)
-        if newest > len(known):
+        if newest > (top := max((m.version for m in known), default=0)):
             raise LogUnavailable(
                 f"{self.location} has schema version {newest}, newer than this Specwright "
-                f"understands ({len(known)}); upgrade Specwright"
+                f"understands ({top}); upgrade Specwright"
             )
 
     def insert(

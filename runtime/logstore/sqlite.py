@@ -127,10 +127,10 @@ class SQLiteLogStore(ThreadedLogStore):
                     continue
                 raise
         newest = max(_applied(conn), default=0)
-        if newest > len(known):
+        if newest > (top := max((m.version for m in known), default=0)):
             raise LogUnavailable(
                 f"{self.path} has schema version {newest}, newer than this Specwright "
-                f"understands ({len(known)}); upgrade Specwright"
+                f"understands ({top}); upgrade Specwright"
             )
 
     def insert(
