@@ -49,15 +49,15 @@ def logic_document(compiled: CompiledSpec) -> dict[str, Any]:
             doc.pop("priority", None)
         tables.append(doc)
     guardrails = [{"label": g.label, "line": g.line, "cel": g.cel} for g in compiled.guardrails]
-    doc: dict[str, Any] = {
+    logic: dict[str, Any] = {
         "spec": compiled.spec.name,
         "table_decided": list(compiled.table_decided),
         "tables": tables,
         "guardrails": guardrails,
     }
     if compiled.review is not None:
-        doc["review_when"] = {"line": compiled.review.line, "cel": compiled.review.cel}
-    return doc
+        logic["review_when"] = {"line": compiled.review.line, "cel": compiled.review.cel}
+    return logic
 
 
 def spec_json(compiled: CompiledSpec) -> bytes:

@@ -14,6 +14,7 @@ _COMMANDS: dict[str, str] = {
     "infer": "author_cmd",
     "keys": "serve_cmd",
     "logs": "logs_cmd",
+    "reviews": "reviews_cmd",
     "run": "serve_cmd",
     "serve": "serve_cmd",
     "suggest-tests": "author_cmd",

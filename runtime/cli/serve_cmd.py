@@ -125,7 +125,7 @@ def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int,
 
 @click.group()
 def keys() -> None:
-    """Caller and admin API keys (stored hashed under the data directory)."""
+    """Caller, reviewer and admin API keys (stored hashed under the data directory)."""
 
 
 def _keystore(project: Path) -> KeyStore:
@@ -134,13 +134,16 @@ def _keystore(project: Path) -> KeyStore:
 
 @keys.command("create")
 @click.option("--admin", "role", flag_value="admin", help="May also read the execution log.")
+@click.option("--reviewer", "role", flag_value="reviewer",
+              help="May also work the review queue (/reviews).")
 @click.option("--caller", "role", flag_value="caller", default=True, help="May call the specs.")
 @click.option("--name", default=None, help="A name to recognise the key by.")
 @project_option
 def keys_create(role: str, name: str | None, project: Path) -> None:
     """Create a key and print it once (only its hash is stored)."""
     try:
-        key, token = _keystore(project).create("admin" if role == "admin" else "caller", name)
+        key, token = _keystore(project).create(
+            "admin" if role == "admin" else "reviewer" if role == "reviewer" else "caller", name)
     except (RuntimeError, OSError) as exc:  # a damaged key file or an unwritable data dir
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {key.role} key {key.id} ({key.name}). It is shown only now:", err=True)

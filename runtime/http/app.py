@@ -28,16 +28,19 @@ from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
+from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.http.auth import KeyStore, keys_path
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.error_bodies import CatchAll, install_error_handlers
 from specwright.runtime.http.limits import BodyLimit
 from specwright.runtime.http.listing import router as specs_router
 from specwright.runtime.http.openapi_auth import install as install_openapi_auth
+from specwright.runtime.http.reviews import router as reviews_router
 from specwright.runtime.http.runs import router as runs_router
 from specwright.runtime.http.state import ServerState, get_state, log_route_warnings
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
+from specwright.runtime.logstore.reviews import ReviewLog
 
 log = logging.getLogger("specwright.server")
 _frozen = False  # tune_gc_for_serving() done (once per process)
@@ -197,6 +200,9 @@ def create_app(
         if state.store is None:
             state.store = open_store(settings, root)
             await state.store.start()
+        assert state.store is not None
+        reviews = ReviewLog(state.store)
+        state.reviews = ReviewService(reviews, lambda: state.catalog, settings)
         state.started_at = time.time()
         watcher: asyncio.Task[None] | None = None
         if watch:
@@ -223,6 +229,10 @@ def create_app(
                     await watcher
             if isinstance(state.models, DefaultModels):
                 await state.models.aclose()
+            for task in list(app.state.specwright_webhooks):
+                task.cancel()  # undelivered resolutions stay in the log (docs/operations.md)
+            state.reviews = None
+            await reviews.close()
             if state.owns_store and state.store is not None:
                 await state.store.close()
                 state.store = None
@@ -234,10 +244,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.specwright = state
+    app.state.specwright_webhooks = set()
     install_error_handlers(app)
     install_openapi_auth(app, state.keys)
     app.include_router(specs_router)
     app.include_router(runs_router)
+    app.include_router(reviews_router)
     sync_routes(app, catalog)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAll)  # outermost of ours: sees every exception the app lets through

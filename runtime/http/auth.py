@@ -5,8 +5,8 @@ A key is ``sw_`` + 43 url-safe characters (32 random bytes). Only its SHA-256 is
 recognition; the key itself is shown once, by ``specwright keys create``. Presented keys are
 hashed and compared in constant time against every stored hash.
 
-Roles: a *caller* key may call the spec endpoints and read ``/specs``; an *admin* key may also
-read the execution log (``/runs``). With no active key at all the server is open, and
+Roles: a *caller* key may call the spec endpoints and read ``/specs``; a *reviewer* key may also
+work the review queue (``/reviews``); an *admin* key may also read the execution log (``/runs``). With no active key at all the server is open, and
 ``specwright serve`` then binds to loopback only.
 
 The server re-reads the file when it changes. To keep a ``stat()`` off every request it looks
@@ -32,7 +32,10 @@ from starlette.requests import HTTPConnection
 from specwright.runtime.config import Settings
 from specwright.runtime.errors import Forbidden, Unauthorized
 
-Role = Literal["admin", "caller"]
+Role = Literal["admin", "caller", "reviewer"]
+# What each role may do includes what the roles ranked below it may: a reviewer also calls specs,
+# an admin also reviews.
+ROLE_RANK: dict[str, int] = {"caller": 0, "reviewer": 1, "admin": 2}
 TOKEN_PREFIX = "sw_"
 KEYS_FILE = "keys.json"
 CHECK_INTERVAL_S = 1.0  # how stale the server's view of the key file may be, at most
@@ -177,6 +180,7 @@ def require(keys: KeyStore, conn: HTTPConnection, role: Role) -> ApiKey | None:
     key = keys.authenticate(token)
     if key is None:
         raise Unauthorized("the API key is unknown or revoked")
-    if role == "admin" and key.role != "admin":
-        raise Forbidden("this endpoint needs an admin key (specwright keys create --admin)")
+    if ROLE_RANK.get(key.role, -1) < ROLE_RANK[role]:
+        article = "an" if role == "admin" else "a"
+        raise Forbidden(f"this endpoint needs {article} {role} key (specwright keys create --{role})")
     return key

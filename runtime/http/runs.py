@@ -62,6 +62,17 @@ class RunOut(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float | None = Field(description="Summed over attempts; null when a price is unknown")
+    review: RunReviewOut | None = Field(
+        default=None, description="GET /runs/{id} only: the review case an escalated run opened")
+
+
+class RunReviewOut(BaseModel):
+    """The review case an escalated run opened, and its resolution once there is one."""
+
+    case_id: str
+    state: str = Field(description="open, claimed or resolved")
+    resolution: dict[str, Any] | None = Field(
+        default=None, description="output, note, reviewer, at, overridden, changed")
 
 
 class RunPageOut(BaseModel):
@@ -140,4 +151,13 @@ async def get_run(request: Request, run_id: str = Path(max_length=64)) -> RunOut
     run = await store.get(run_id) if is_run_id(run_id) else None
     if run is None:
         raise NotFound(f"no run {run_id!r} in the execution log")
-    return run_out(run)
+    out = run_out(run)
+    reviews = get_state(request.app).reviews
+    if run.status == "escalated" and reviews is not None:
+        case = await reviews.log.case(run.id)
+        if case is not None:
+            event = case.resolution
+            resolution = None if event is None else {
+                **event.data, "reviewer": event.actor, "at": event.at}
+            out.review = RunReviewOut(case_id=case.id, state=case.state, resolution=resolution)
+    return out

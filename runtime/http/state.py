@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
+from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.http.auth import KeyStore
 from specwright.runtime.logstore.base import LogStore
 from specwright.runtime.models.base import Model
@@ -34,6 +35,7 @@ class ServerState:
     owns_store: bool = False
     watching: bool = False
     started_at: float = 0.0
+    reviews: ReviewService | None = None  # the review queue, once the log is open
 
     def model_for(self, revision: LoadedRevision) -> Model:
         return self.models(revision)

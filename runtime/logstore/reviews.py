@@ -150,7 +150,7 @@ class ReviewLog:
             return fn(*args)
         except AlreadyResolved:
             raise
-        except (sqlite3.Error, *_pg_errors()) as exc:
+        except _DB_ERRORS as exc:
             if self._unique_violation(exc):
                 raise AlreadyResolved("this case is already resolved") from None
             self._close_sync()
@@ -162,7 +162,8 @@ class ReviewLog:
     def _connection(self) -> Any:
         if self._conn is None:
             if self.backend == "sqlite":
-                conn = sqlite3.connect(getattr(self.store, "path"), isolation_level=None)  # noqa: B009
+                conn: Any = sqlite3.connect(getattr(self.store, "path"),  # noqa: B009
+                                            isolation_level=None)
                 conn.execute("PRAGMA busy_timeout = 5000")
             else:
                 import psycopg
@@ -196,7 +197,8 @@ class ReviewLog:
 
     def _query_sync(self, query: CaseQuery) -> tuple[list[ReviewCase], str | None]:
         p = self._p
-        where, params = ["status = 'escalated'"], []
+        where: list[str] = ["status = 'escalated'"]
+        params: list[Any] = []
         if query.spec is not None:
             where.append(f"spec = {p}")
             params.append(query.spec)
@@ -264,9 +266,12 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _pg_errors() -> tuple[type[BaseException], ...]:
+def _db_errors() -> tuple[type[Exception], ...]:
     try:
         import psycopg
     except ImportError:  # the postgres extra is not installed: only SQLite is in use
-        return ()
-    return (psycopg.Error,)
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
+_DB_ERRORS = _db_errors()
