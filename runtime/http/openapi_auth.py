@@ -2,7 +2,7 @@
 
 Two equivalent security schemes are always listed in ``components.securitySchemes``: ``bearer``
 (``Authorization: Bearer <key>``) and ``apiKey`` (``X-API-Key: <key>``), the two ways
-``specwright.runtime.http.auth.presented_token`` accepts a key. The spec endpoints and ``/runs`` require one of
+``specwright.runtime.http.auth.presented_token`` accepts a key. The spec endpoints, ``/reviews`` and ``/runs`` require one of
 them only while the server has an active key: the schema follows the key file as requests do
 (a server without keys is open, and its operations then declare no security requirement).
 ``/healthz`` is always open. Request handling is untouched: this only describes it.
@@ -24,7 +24,7 @@ SCHEMES: dict[str, dict[str, Any]] = {
         "scheme": "bearer",
         "description": "An API key (sw_...) sent as Authorization: Bearer <key>. "
                        "A caller key may call the spec endpoints and read /specs; "
-                       "/runs needs an admin key.",
+                       "/reviews needs a reviewer (or admin) key; /runs needs an admin key.",
     },
     "apiKey": {
         "type": "apiKey",
@@ -34,7 +34,7 @@ SCHEMES: dict[str, dict[str, Any]] = {
     },
 }
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]  # either one
-PROTECTED = ("/specs", "/runs")  # path prefixes that call specwright.runtime.http.auth.require
+PROTECTED = ("/specs", "/runs", "/reviews")  # path prefixes that call specwright.runtime.http.auth.require
 
 
 def secured(schema: dict[str, Any], *, keys_required: bool) -> dict[str, Any]:
