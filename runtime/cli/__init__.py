@@ -17,6 +17,7 @@ _COMMANDS: dict[str, str] = {
     "reviews": "reviews_cmd",
     "run": "serve_cmd",
     "serve": "serve_cmd",
+    "stats": "reviews_cmd",
     "suggest-tests": "author_cmd",
     "test": "test_cmd",
 }

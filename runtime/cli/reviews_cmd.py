@@ -22,6 +22,7 @@ from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.review_service import ReviewService
+from specwright.runtime.engine.stats import spec_stats
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.reviews import CASE_STATES, CaseQuery, ReviewCase, ReviewLog
 
@@ -159,4 +160,32 @@ def _spec_file(settings: Settings, project: Path, name: str) -> Path:
     return path
 
 
-COMMANDS = [reviews]
+@click.command("stats")
+@click.argument("spec")
+@click.option("--since", default=None, help="Only runs since (epoch seconds or ISO 8601).")
+@click.option("--json", "as_json", is_flag=True, help="The same JSON as GET /specs/{name}/stats.")
+@project_option
+def stats(spec: str, since: str | None, as_json: bool, project: Path) -> None:
+    """Per table row: hits and how often reviewers overrode it; runs, latency."""
+    from specwright.runtime.http.runs import parse_time
+
+    when = parse_time(since, "since")
+    found = run_with_service(project, lambda s: spec_stats(s.log, spec, when))
+    if as_json:
+        click.echo(found.model_dump_json(indent=2))
+        return
+    lat = found.latency_ms
+    click.echo(f"{spec}: {found.runs} runs "
+               + " ".join(f"{k}={v}" for k, v in found.by_status.items()))
+    click.echo("latency ms: " + " ".join(
+        f"{k}={'-' if v is None else f'{v:.2f}'}" for k, v in lat.items()))
+    click.echo("reviews: " + " ".join(f"{k}={v}" for k, v in found.reviews.items()))
+    click.echo(f"{'table':<28} {'row':>4} {'line':>5} {'hits':>7} {'escal.':>7} "
+               f"{'resolved':>8} {'overr.':>7} {'rate':>6}")
+    for r in found.rows:
+        rate = "-" if r.override_rate is None else f"{r.override_rate:.0%}"
+        click.echo(f"{r.table[:28]:<28} {r.row:>4} {r.line or '-':>5} {r.hits:>7} "
+                   f"{r.escalated:>7} {r.resolved:>8} {r.overridden:>7} {rate:>6}")
+
+
+COMMANDS = [reviews, stats]

@@ -2,7 +2,8 @@
 
 ``GET /reviews`` lists cases (filter by spec, state, age, the table or row line that fired),
 ``GET /reviews/{id}`` shows one with every event (claims, the resolution, webhook deliveries),
-``POST /reviews/{id}/claim`` and ``POST /reviews/{id}/resolve``. A resolution's webhook is
+``POST /reviews/{id}/claim`` and ``POST /reviews/{id}/resolve``; ``GET /specs/{name}/stats``:
+per table row, how often reviewers overrode the decision (``engine/stats.py``). A resolution's webhook is
 delivered in the background; its attempts appear on the case as they happen.
 """
 
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from specwright.runtime.engine.review_service import ReviewService
+from specwright.runtime.engine.stats import SpecStats, spec_stats
 from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
@@ -162,3 +164,13 @@ async def resolve_review(request: Request, body: ResolveIn,
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     return case_out(case)
+
+
+@router.get("/specs/{name}/stats", response_model=SpecStats, responses=_ERRORS,
+            tags=["reviews"], summary="Runs, latency, row hits and reviewer overrides of a spec")
+async def get_stats(request: Request, name: str = Path(max_length=200),
+                    since: str | None = Query(None, max_length=64,
+                                              description="epoch seconds or ISO 8601")
+                    ) -> SpecStats:
+    service, _ = _service(request)
+    return await spec_stats(service.log, name, parse_time(since, "since"))

@@ -140,6 +140,10 @@ class ReviewLog:
             if cursor is None:
                 return cases
 
+    async def run_rows(self, spec: str, since: float | None) -> list[tuple[str, float, Any]]:
+        """(status, latency_ms, rule_trace) of every run of ``spec`` since ``since``."""
+        return await self._call(self._run_rows_sync, spec, since)
+
     # -- on the thread -----------------------------------------------------------------------
     async def _call(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._guarded, fn,
@@ -191,6 +195,16 @@ class ReviewLog:
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
             (event.id, event.case_id, event.kind, event.actor, event.at, data),
         )
+
+    def _run_rows_sync(self, spec: str, since: float | None) -> list[tuple[str, float, Any]]:
+        p = self._p
+        sql = f"SELECT status, latency_ms, rule_trace FROM runs WHERE spec = {p}"
+        params: list[Any] = [spec]
+        if since is not None:
+            sql += f" AND {self._created()} >= {p}"
+            params.append(since)
+        rows = self._connection().execute(sql, params).fetchall()
+        return [(r[0], float(r[1]), _json(r[2]) or []) for r in rows]
 
     def _created(self) -> str:
         return "created_at" if self.backend == "sqlite" else "extract(epoch FROM created_at)::float8"
