@@ -17,6 +17,7 @@ from specwright.runtime.engine.webhooks import deliver
 from specwright.runtime.errors import AlreadyResolved, NotFound
 from specwright.runtime.logstore.reviews import ReviewCase, ReviewEvent, ReviewLog
 from specwright.runtime.logstore.ulid import is_run_id
+from specwright.runtime.observe.metrics import observe_resolution
 
 
 class ReviewService:
@@ -43,9 +44,10 @@ class ReviewService:
         revision = revision_of(self.catalog(), case.spec, case.revision)
         final = checked_resolution(revision, case.input, output)
         changed = changed_fields(case.output, final)
-        await self.log.add(case_id, "resolve", actor, {
+        event = await self.log.add(case_id, "resolve", actor, {
             "output": final, "note": note, "overridden": bool(changed), "changed": changed,
         })
+        observe_resolution(case.spec, overridden=bool(changed), age_s=event.at - case.created_at)
         return await self.get(case_id)
 
     def webhook(self, case: ReviewCase) -> Webhook | None:

@@ -34,6 +34,7 @@ from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.error_bodies import CatchAll, install_error_handlers
 from specwright.runtime.http.limits import BodyLimit
 from specwright.runtime.http.listing import router as specs_router
+from specwright.runtime.http.metrics_route import router as metrics_router
 from specwright.runtime.http.openapi_auth import install as install_openapi_auth
 from specwright.runtime.http.reviews import router as reviews_router
 from specwright.runtime.http.runs import router as runs_router
@@ -250,6 +251,7 @@ def create_app(
     app.include_router(specs_router)
     app.include_router(runs_router)
     app.include_router(reviews_router)
+    app.include_router(metrics_router)
     sync_routes(app, catalog)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAll)  # outermost of ours: sees every exception the app lets through

@@ -44,6 +44,7 @@ from specwright.runtime.http.error_bodies import (
 from specwright.runtime.http.limits import receive_body, refuse
 from specwright.runtime.http.state import ServerState, get_state
 from specwright.runtime.jsontext import dumps_bytes
+from specwright.runtime.observe.metrics import observe_run
 from specwright.runtime.records import RunRecord
 
 log = logging.getLogger("specwright.http")
@@ -241,6 +242,7 @@ async def answer(
         store=store,
         deadline_s=state.settings.routing.deadline_s,
     )
+    observe_run(result.run)
     return RunResponse(
         dumps_bytes(result.body), result.status_code, run_headers(result.run, mock=state.mock)
     )

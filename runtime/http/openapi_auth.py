@@ -34,7 +34,7 @@ SCHEMES: dict[str, dict[str, Any]] = {
     },
 }
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]  # either one
-PROTECTED = ("/specs", "/runs", "/reviews")  # path prefixes that call specwright.runtime.http.auth.require
+PROTECTED = ("/specs", "/runs", "/reviews", "/metrics")  # path prefixes that call specwright.runtime.http.auth.require
 
 
 def secured(schema: dict[str, Any], *, keys_required: bool) -> dict[str, Any]:
