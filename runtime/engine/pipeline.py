@@ -57,6 +57,8 @@ from specwright.runtime.errors import (
 )
 from specwright.runtime.logstore.ulid import new_run_id
 from specwright.runtime.models.base import Model, Problem
+from specwright.runtime.observe import tracing
+from specwright.runtime.observe.tracing import RunMarks
 from specwright.runtime.records import Attempt, EncodedColumns, RunRecord, RunStatus
 
 log = logging.getLogger("specwright.pipeline")
@@ -91,6 +93,7 @@ class _State:
     guardrails: list[dict[str, Any]] = field(default_factory=list)
     attempts: tuple[Attempt, ...] = ()
     encoded: EncodedColumns | None = None  # JSON texts the plan remembered (records.py)
+    marks: RunMarks | None = None  # step times, only while tracing is on (observe/tracing.py)
 
 
 def is_escalated(revision: LoadedRevision, input_json: Any, output: dict[str, Any]) -> bool:
@@ -106,12 +109,17 @@ async def execute(
     store: RunWriter,
     deadline_s: float | None = None,
     run_id: str | None = None,
+    trace_parent: str | None = None,
 ) -> RunResult:
-    """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning."""
+    """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning.
+    ``trace_parent``: the caller's W3C ``traceparent``, used only when tracing is on."""
     created = time.time()
     t0 = time.perf_counter()
     run_id = run_id or new_run_id(created)
     state = _State(input=raw_input)
+    tracer = tracing.ACTIVE
+    if tracer is not None:
+        state.marks = RunMarks(time.time_ns(), trace_parent)
     logged_error: dict[str, Any] | None = None
     try:
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
@@ -151,8 +159,13 @@ async def execute(
         attempts=state.attempts,
         encoded=state.encoded,
     )
+    written = time.time_ns() if tracer is not None else 0
     try:
         await store.write(record)
+        if tracer is not None and state.marks is not None:
+            end = time.time_ns()
+            state.marks.steps.append(("log.write", written, end))
+            tracer.record(record, state.marks, end)
     except RuntimeFailure as exc:
         log.error("run %s not logged: %s", run_id, exc.message)
         return RunResult(record, exc.status, error_body(exc))
@@ -177,23 +190,31 @@ async def _decide(
     run_id: str,
 ) -> dict[str, Any]:
     """Steps 1 to 4 of the module docstring; ``state`` gathers what the log needs."""
-    plan = revision.plan
+    plan, marks = revision.plan, state.marks
     input_json = _validated_input(revision, raw_input)  # 1. validate
     state.input = input_json
+    if marks is not None:
+        mark = _step(marks, "validate", marks.start)
     cel_input = plan.cel.input_values(input_json)  # to_cel_values over the fields read
     scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
     try:
         tables = plan.decide_tables(scope, cel_input, state.trace)  # 2. the decision tables
     except TableError as exc:
         raise table_failure(exc) from None
+    if marks is not None:
+        mark = _step(marks, "tables", mark)
     checker = _Checker(revision, tables.results, scope, cel_input)
     merged = tables.results
     if revision.compiled.model_decided:  # 3. the model, only for what the tables leave
         merged = await _ask_model(revision, input_json, checker, model_source, state, deadline,
                                   run_id)
         state.output = merged
+        if marks is not None:  # each model attempt is a span of its own
+            mark = time.time_ns()
     output_json, results = _checked_output(revision, merged, tables.memo, checker, scope,
                                            cel_input)  # 4. the output contract and guardrails
+    if marks is not None:
+        _step(marks, "guardrails", mark)
     state.output = output_json
     state.guardrails = [_guardrail_record(r) for r in results]
     state.encoded = _encoded(revision, tables.memo, state.guardrails)
@@ -207,6 +228,12 @@ async def _decide(
             ],
         )
     return output_json
+
+
+def _step(marks: RunMarks, name: str, start: int) -> int:
+    end = time.time_ns()
+    marks.steps.append((name, start, end))
+    return end
 
 
 def _validated_input(revision: LoadedRevision, raw_input: Any) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from specwright.runtime.http.state import ServerState, get_state, log_route_warn
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
 from specwright.runtime.logstore.reviews import ReviewLog
+from specwright.runtime.observe.tracing import configure_from_env as configure_tracing_from_env
 
 log = logging.getLogger("specwright.server")
 _frozen = False  # tune_gc_for_serving() done (once per process)
@@ -182,6 +183,7 @@ def create_app(
     ``startup_warnings=False``: do not log what the catalog and the model routes lack at start
     (``serve --workers``: one worker says it for all)."""
     root = root.resolve()
+    configure_tracing_from_env()  # OTLP when an endpoint is set; otherwise nothing is imported
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     for problem in catalog.load_errors if startup_warnings else ():
         log.warning("revision not served: %s", problem)

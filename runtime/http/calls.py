@@ -44,6 +44,7 @@ from specwright.runtime.http.error_bodies import (
 from specwright.runtime.http.limits import receive_body, refuse
 from specwright.runtime.http.state import ServerState, get_state
 from specwright.runtime.jsontext import dumps_bytes
+from specwright.runtime.observe import tracing
 from specwright.runtime.observe.metrics import observe_run
 from specwright.runtime.records import RunRecord
 
@@ -115,6 +116,14 @@ def public_model(cls: type[BaseModel], fallback: str) -> type[BaseModel]:
     title = cls.model_config.get("title")
     name = title if isinstance(title, str) and title.isidentifier() else fallback
     return type(name, (cls,), {"__module__": cls.__module__, "__doc__": cls.__doc__})
+
+
+def _traceparent(scope: Scope) -> str | None:
+    """The caller's W3C trace context, read only while tracing is on."""
+    for key, value in scope["headers"]:
+        if key == b"traceparent":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None]:
@@ -241,6 +250,7 @@ async def answer(
         model=lambda: state.model_for(revision),
         store=store,
         deadline_s=state.settings.routing.deadline_s,
+        trace_parent=None if tracing.ACTIVE is None else _traceparent(request.scope),
     )
     observe_run(result.run)
     return RunResponse(
