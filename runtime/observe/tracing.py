@@ -56,6 +56,9 @@ class RunTracer:
             attributes={"specwright.spec": run.spec, "specwright.revision": run.revision,
                         "specwright.run_id": run.id, "specwright.status": run.status},
         )
+        if not root.is_recording():  # not sampled: its children would not be either
+            root.end(end_time=end_ns)
+            return
         if run.status not in ("ok", "escalated"):
             root.set_status(trace.Status(trace.StatusCode.ERROR, run.status))
         context = trace.set_span_in_context(root)
