@@ -50,15 +50,13 @@ class RunTracer:
         from opentelemetry import trace
 
         parent = self.propagator.extract({"traceparent": marks.parent}) if marks.parent else None
-        root = self.tracer.start_span(
-            f"specwright.run {run.spec}", context=parent, start_time=marks.start,
-            kind=trace.SpanKind.SERVER,
-            attributes={"specwright.spec": run.spec, "specwright.revision": run.revision,
-                        "specwright.run_id": run.id, "specwright.status": run.status},
-        )
+        root = self.tracer.start_span(f"specwright.run {run.spec}", context=parent,
+                                      start_time=marks.start, kind=trace.SpanKind.SERVER)
         if not root.is_recording():  # not sampled: its children would not be either
             root.end(end_time=end_ns)
             return
+        root.set_attributes({"specwright.spec": run.spec, "specwright.revision": run.revision,
+                             "specwright.run_id": run.id, "specwright.status": run.status})
         if run.status not in ("ok", "escalated"):
             root.set_status(trace.Status(trace.StatusCode.ERROR, run.status))
         context = trace.set_span_in_context(root)
