@@ -1,4 +1,5 @@
-"""``GET /specs/{name}/stats`` and ``specwright stats``: per-row hits and reviewer overrides."""
+"""``GET /specs/{name}/stats`` and ``specwright stats``: per-row hits and reviewer overrides;
+the review counters of ``/metrics`` after the same batch."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
+from prometheus_client.parser import text_string_to_metric_families
 
 from specwright.runtime.cli import main
 from specwright.runtime.config import load_settings
@@ -19,6 +21,12 @@ BASE = {"order_id": "B-1", "order_total": 45.5, "item_count": 2, "payment_status
         "shipping_country": "CA", "address_verified": True, "fraud_score": 20}
 PENDING = {**BASE, "payment_status": "pending"}
 RISKY = {**BASE, "fraud_score": 60}
+
+
+async def scrape(c: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = (await c.get("/metrics")).text
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def project(tmp_path: Path) -> Path:
@@ -35,6 +43,7 @@ async def test_stats_count_hits_reviews_and_overrides(tmp_path: Path) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            before = await scrape(c)
             for body in (BASE, BASE, BASE, PENDING, RISKY):
                 assert (await c.post("/specs/order-validation/v1", json=body)).status_code == 200
             cases = (await c.get("/reviews")).json()["cases"]
@@ -47,6 +56,13 @@ async def test_stats_count_hits_reviews_and_overrides(tmp_path: Path) -> None:
             r = await c.post(f"/reviews/{risky['id']}/resolve", json={"output": overridden})
             assert r.json()["resolution"]["changed"] == ["decision", "reason_code"]
             stats = (await c.get("/specs/order-validation/stats")).json()
+            after = await scrape(c)
+    spec = (("spec", "order-validation"),)
+    for name, count in (("specwright_review_cases_opened_total", 2),
+                        ("specwright_review_cases_resolved_total", 2),
+                        ("specwright_review_cases_overridden_total", 1),
+                        ("specwright_review_case_age_seconds_count", 2)):
+        assert after.get((name, spec), 0) - before.get((name, spec), 0) == count, name
     assert stats["runs"] == 5 and stats["by_status"] == {"escalated": 2, "ok": 3}
     assert stats["reviews"] == {"opened": 2, "resolved": 2, "overridden": 1}
     assert stats["latency_ms"]["p50"] is not None
