@@ -104,7 +104,7 @@ class ReviewLog:
 
     def __init__(self, store: LogStore) -> None:
         self.store = store
-        self.backend = store.backend
+        self.backend = getattr(store, "backend", "")
         self._p = "?" if self.backend == "sqlite" else "%s"
         self._conn: Any = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="logstore-reviews")
@@ -152,7 +152,7 @@ class ReviewLog:
     def _guarded(self, fn: Any, args: tuple[Any, ...]) -> Any:
         try:
             return fn(*args)
-        except AlreadyResolved:
+        except (AlreadyResolved, LogUnavailable):
             raise
         except _DB_ERRORS as exc:
             if self._unique_violation(exc):
@@ -165,6 +165,9 @@ class ReviewLog:
 
     def _connection(self) -> Any:
         if self._conn is None:
+            if self.backend not in ("sqlite", "postgres"):
+                raise LogUnavailable(
+                    f"the review queue needs the SQLite or PostgreSQL log, not {self.backend!r}")
             if self.backend == "sqlite":
                 conn: Any = sqlite3.connect(getattr(self.store, "path"),  # noqa: B009
                                             isolation_level=None)
