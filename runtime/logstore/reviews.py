@@ -222,7 +222,7 @@ class ReviewLog:
         if query.cursor is not None:
             where.append(f"id < {p}")
             params.append(query.cursor)
-        stamp = "created_at" if self.backend == "sqlite" else f"{self._created()}"
+        stamp = self._created()
         if query.since is not None:
             where.append(f"{stamp} >= {p}")
             params.append(query.since)
