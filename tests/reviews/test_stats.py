@@ -83,3 +83,7 @@ async def test_stats_count_hits_reviews_and_overrides(tmp_path: Path) -> None:
     table = await asyncio.to_thread(CliRunner().invoke, main, [
         "stats", "order-validation", "--project", str(root)])
     assert "Decision: needs_review" in table.output and "100%" in table.output
+    later = await asyncio.to_thread(CliRunner().invoke, main, [
+        "stats", "order-validation", "--since", "2100-01-01T00:00:00Z", "--json",
+        "--project", str(root)])
+    assert json.loads(later.output)["runs"] == 0 and json.loads(later.output)["rows"] == []
