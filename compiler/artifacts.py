@@ -49,16 +49,24 @@ def logic_document(compiled: CompiledSpec) -> dict[str, Any]:
             doc.pop("priority", None)
         tables.append(doc)
     guardrails = [{"label": g.label, "line": g.line, "cel": g.cel} for g in compiled.guardrails]
-    return {
+    logic: dict[str, Any] = {
         "spec": compiled.spec.name,
         "table_decided": list(compiled.table_decided),
         "tables": tables,
         "guardrails": guardrails,
     }
+    if compiled.review is not None:
+        logic["review_when"] = {"line": compiled.review.line, "cel": compiled.review.cel}
+    return logic
 
 
 def spec_json(compiled: CompiledSpec) -> bytes:
-    return (compiled.model_dump_json(indent=2) + "\n").encode("utf-8")
+    # A spec without ``review when`` serialises as before the key existed: its revisions stay
+    # byte-identical (no new revision of every spec for a key it does not use).
+    exclude: dict[str, Any] | None = (
+        {"review": True, "spec": {"review": True}} if compiled.review is None else None
+    )
+    return (compiled.model_dump_json(indent=2, exclude=exclude) + "\n").encode("utf-8")
 
 
 def render_content(compiled: CompiledSpec, major: int) -> dict[str, bytes]:

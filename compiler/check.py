@@ -4,6 +4,7 @@
   resolved, cells typed and compiled to CEL, hit policies checked;
 * guardrails (``guardrails.py``, ``celscan.py``, ``samples.py``): fields resolved, literals typed,
   compiled, run on sample instances;
+* the front matter's ``review when`` (``guardrails.compile_condition``): checked like a guardrail;
 * examples (``examples.py``, ``validate.py``): validated, and the tables and guardrails held to them
   with the runtime's own evaluator (``evaluate.py``);
 * the exact analysis (``analysis.py``, with z3): gaps, rows never used, guardrails the tables can
@@ -16,7 +17,7 @@ cell, expression or example; all of them are reported at once, sorted by positio
 from __future__ import annotations
 
 from specwright.compiler.examples import check_examples
-from specwright.compiler.guardrails import compile_guardrails
+from specwright.compiler.guardrails import compile_condition, compile_guardrails
 from specwright.compiler.ir import CompiledSpec, CompileWarning, Spec
 from specwright.compiler.report import Reporter
 from specwright.compiler.tables import compile_tables
@@ -27,6 +28,7 @@ def check_spec(spec: Spec) -> CompiledSpec:
     report = Reporter(spec.source)
     tables = compile_tables(spec, report)
     guardrails = compile_guardrails(spec, report)
+    review = compile_condition(spec, report)
     check_examples(spec, tables, guardrails, report)
     if tables:
         from specwright.compiler.analysis import (
@@ -48,4 +50,5 @@ def check_spec(spec: Spec) -> CompiledSpec:
         model_decided=tuple(f.name for f in spec.outputs if f.name not in decided),
         warnings=tuple(CompileWarning(line=d.line, col=d.col, message=d.message)
                        for d in report.warnings),
+        review=review,
     )

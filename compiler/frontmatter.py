@@ -1,4 +1,5 @@
-"""YAML front matter: split it off the markdown body and read name, title, owner and the route.
+"""YAML front matter: split it off the markdown body and read name, title, owner, the route and
+the ``review when`` condition (checked later like a guardrail, ``guardrails.compile_condition``).
 
 The YAML is read with PyYAML's safe loader; its node tree (``yaml.compose``) gives every key's
 line so errors point at the right line of the file, offset by the opening ``---`` line.
@@ -18,7 +19,7 @@ from specwright.compiler.errors import did_you_mean
 from specwright.compiler.limits import yaml_problem
 from specwright.compiler.report import Reporter
 
-KEYS = ("name", "title", "owner", "models", "routing")
+KEYS = ("name", "title", "owner", "models", "routing", ir.REVIEW_LABEL)
 STRATEGIES = ("fallback", "weighted", "least-busy", "cheapest", "fastest")
 KEBAB_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODEL_REF_RE = re.compile(r"^[a-z][a-z0-9_.-]*:\S+$")
@@ -31,6 +32,7 @@ class FrontMatter:
     title: str | None = None
     owner: str | None = None
     route: ir.Route = field(default_factory=ir.Route)
+    review: ir.Guardrail | None = None
 
 
 def split_front_matter(text: str, report: Reporter) -> tuple[str | None, int, str]:
@@ -126,7 +128,33 @@ def read_front_matter(
         else:
             fm.owner = value.strip()
     fm.route = _read_route(data, nodes, first_line, report)
+    fm.review = _read_review(data, nodes, first_line, report)
     return fm
+
+
+def _read_review(
+    data: dict[Any, Any],
+    nodes: dict[str, tuple[yaml.Node, yaml.Node]],
+    first_line: int,
+    report: Reporter,
+) -> ir.Guardrail | None:
+    """``review when: <CEL>``, located at the expression's first character."""
+    if ir.REVIEW_LABEL not in nodes:
+        return None
+    value, node = data.get(ir.REVIEW_LABEL), nodes[ir.REVIEW_LABEL][1]
+    line, col = _pos(node, first_line)
+    if not isinstance(value, str) or not value.strip():
+        report.error(
+            line,
+            col,
+            "review when must be a condition in CEL over input and output, "
+            'like "review when: output.needs_review" or \'review when: output.decision == "refer"\'',
+        )
+        return None
+    quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+    return ir.Guardrail(
+        label=ir.REVIEW_LABEL, expression=value, loc=ir.Loc(line=line, col=col + int(quoted))
+    )
 
 
 def file_stem(source: str) -> str | None:

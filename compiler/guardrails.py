@@ -24,7 +24,7 @@ from specwright.compiler.evaluate import (
     is_nullable,
     to_cel_values,
 )
-from specwright.compiler.ir import CompiledGuardrail, Field, Guardrail, Loc, Spec
+from specwright.compiler.ir import REVIEW_LABEL, CompiledGuardrail, Field, Guardrail, Loc, Spec
 from specwright.compiler.limits import (
     MAX_QUANTIFIER_DEPTH,
     MAX_WORK,
@@ -86,6 +86,28 @@ def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, 
     return tuple(checked)
 
 
+def compile_condition(spec: Spec, report: Reporter) -> CompiledGuardrail | None:
+    """The front matter's ``review when``, checked exactly like a guardrail (a condition over
+    input and output that must give true or false on every sample), or None."""
+    if spec.review is None:
+        return None
+    inputs, outputs = samples(spec.inputs), samples(spec.outputs)
+    complete = _pairs([s for s in inputs if s.complete], [s for s in outputs if s.complete])
+    absent = _pairs([s for s in inputs if not s.complete], [s for s in outputs if not s.complete])
+    before = report.count
+    paths = _check(spec, spec.review, complete, absent, report)
+    if report.count != before or paths is None:
+        return None
+    return CompiledGuardrail(
+        label=REVIEW_LABEL, cel=spec.review.expression.strip(), line=spec.review.loc.line
+    )
+
+
+def _what(label: str) -> str:
+    """How messages name the condition: a guardrail by its label, or the review condition."""
+    return "review when" if label == REVIEW_LABEL else f"guardrail '{label}'"
+
+
 def _pairs(inputs: Sequence[Sample], outputs: Sequence[Sample]) -> list[_Context]:
     count = max(len(inputs), len(outputs))
     if not inputs or not outputs:
@@ -129,7 +151,7 @@ def _check(
     if not expression.strip():
         report.at_loc(
             guardrail.loc,
-            f"guardrail '{label}' has no expression: write it in CEL, "
+            f"{_what(label)} has no expression: write it in CEL, "
             "e.g. `output.refund_amount <= input.order_total`",
         )
         return None
@@ -140,7 +162,7 @@ def _check(
         return None
     found = scan(expression, spec.inputs, spec.outputs)
     for offset, problem in found.problems:
-        report.at_loc(_at(guardrail, offset), f"guardrail '{label}': {problem}")
+        report.at_loc(_at(guardrail, offset), f"{_what(label)}: {problem}")
     if found.problems:
         return None
     if (work := _work_problem(expression, found.paths)) is not None:
@@ -152,7 +174,7 @@ def _check(
         line, col, message = _syntax_error(str(exc))
         lines = expression.split("\n")
         offset = sum(len(text) + 1 for text in lines[: line - 1]) + col - 1
-        report.at_loc(_at(guardrail, offset), f"guardrail '{label}': CEL syntax error: {message}")
+        report.at_loc(_at(guardrail, offset), f"{_what(label)}: CEL syntax error: {message}")
         return None
     if not _operands_run(spec, guardrail, complete, report):
         return None
@@ -161,7 +183,7 @@ def _check(
         if failure := _run(cel, context.cel(spec)):
             report.at_loc(
                 guardrail.loc,
-                f"guardrail '{label}' {failure} (on a sample where {context.description})",
+                f"{_what(label)} {failure} (on a sample where {context.description})",
             )
             return None
     for context in absent:
@@ -273,7 +295,7 @@ def _operands_run(
                     continue
                 problem = f"gives {format_value(value)}, not true or false"
             report.at_loc(
-                _at(guardrail, begin), f"guardrail '{guardrail.label}': `{text}` {problem}"
+                _at(guardrail, begin), f"{_what(guardrail.label)}: `{text}` {problem}"
             )
             return False
     return True
@@ -305,7 +327,7 @@ def _report_absent(
     if not culprits:
         report.at_loc(
             guardrail.loc,
-            f"guardrail '{label}' {problem} (on a sample where optional "
+            f"{_what(label)} {problem} (on a sample where optional "
             "fields are absent and lists are empty)",
         )
         return
@@ -314,7 +336,7 @@ def _report_absent(
     hint = " (has() is true for an absent optional field: compare with null)" if uses_has else ""
     report.at_loc(
         _at(guardrail, culprits[names[0]].start),
-        f"guardrail '{label}' fails when optional field {' or '.join(names)} is absent: "
+        f"{_what(label)} fails when optional field {' or '.join(names)} is absent: "
         f"guard it, e.g. `{names[0]} != null && ...`{hint}",
     )
 

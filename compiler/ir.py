@@ -122,6 +122,9 @@ class Guardrail(Node):
     loc: Loc  # location of the expression's first character
 
 
+REVIEW_LABEL = "review when"
+
+
 class Example(Node):
     title: str
     input: dict[str, Any]
@@ -142,6 +145,9 @@ class Spec(Node):
     tables: tuple[DecisionTable, ...] = ()
     guardrails: tuple[Guardrail, ...] = ()
     examples: tuple[Example, ...] = ()
+    # front matter ``review when``: CEL over input and output; a run that meets it opens a
+    # review case. Labelled ``REVIEW_LABEL``; absent from spec.json when not declared.
+    review: Guardrail | None = None
 
 
 # ----------------------------------------------------------------------------- compiled layer
@@ -193,6 +199,7 @@ class CompiledSpec(Node):
     # Warnings of the compile, shown by ``specwright compile``; not part of the revision's files
     # (excluded from ``spec.json``).
     warnings: tuple[CompileWarning, ...] = ModelField(default=(), exclude=True)
+    review: CompiledGuardrail | None = None  # the checked ``review when`` condition
 
     @property
     def rules_only(self) -> bool:

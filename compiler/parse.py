@@ -82,6 +82,7 @@ def parse_spec(text: str, source: str) -> ir.Spec:
         tables=tables,
         guardrails=guardrails,
         examples=examples,
+        review=fm.review,
     )
 
 

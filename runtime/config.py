@@ -60,6 +60,17 @@ class RoutingSettings(_Section):
     cooldown_s: float = Field(default=30.0, gt=0)
 
 
+class Webhook(_Section):
+    """Where a spec's review resolutions are sent (``docs/operations.md``, "Webhooks")."""
+
+    url: str
+    secret_env: str  # variable holding the signing secret (never written in the file)
+    max_attempts: int = Field(default=12, ge=1, le=100)
+    backoff_base_s: float = Field(default=1.0, gt=0)
+    backoff_max_s: float = Field(default=300.0, gt=0)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
 class Settings(_Section):
     specs_dir: str = "specs"
     generated_dir: str = "generated"
@@ -87,6 +98,7 @@ class Settings(_Section):
     deployments: dict[str, Deployment] = {}
     prices: dict[str, Price] = {}  # "provider:model" -> price, overriding the shipped table
     routing: RoutingSettings = RoutingSettings()
+    webhooks: dict[str, Webhook] = {}  # spec name -> where its review resolutions go
 
     def path(self, root: Path, value: str) -> Path:
         p = Path(value)

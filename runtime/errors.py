@@ -21,6 +21,7 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         ├── MethodNotAllowed           405
         ├── PinConflict                409  the query and the header pin different revisions
         ├── ConcurrentMove             409  a label moved meanwhile, or a revision number clash
+        ├── AlreadyResolved            409  a review case already has its resolution
         ├── PayloadTooLarge            413
         ├── UnsupportedMediaType       415  the body is not sent as JSON
         ├── InputInvalid               422  the body fails the Input model
@@ -124,6 +125,12 @@ class NotFound(RuntimeFailure):
 
 class MethodNotAllowed(RuntimeFailure):
     status, type = 405, "method_not_allowed"
+
+
+class AlreadyResolved(RuntimeFailure):
+    """A review case can be resolved once (the log's unique index decides between two)."""
+
+    status, type = 409, "already_resolved"
 
 
 class PayloadTooLarge(RuntimeFailure):

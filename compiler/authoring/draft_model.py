@@ -130,6 +130,12 @@ class DraftSpec(_Model):
     tables: list[DraftTable] = Field(default_factory=list)
     guardrails: list[DraftGuardrail] = Field(default_factory=list)
     examples: list[DraftExample] = Field(default_factory=list)
+    review_when: str = Field(
+        "",
+        description="when the policy hands cases to a person (escalate, refer, manual review): "
+        'that condition in CEL over input and output, like output.decision == "refer" or '
+        "output.needs_review; empty when the policy never escalates",
+    )
 
 
 class InferredFields(_Model):

@@ -37,6 +37,10 @@ quotes), yes, no, or not("US"). The result is a value of the Output field. With 
 output.refund_amount <= input.item_price or !(input.hazmat && output.carrier == "usps"). \
 Compare money and number fields with decimal literals (50.0, not 50). Every correct answer \
 must pass every guardrail.
+- When the policy hands some cases to a person (escalate, refer, manual review), give \
+review_when: that condition in CEL over input and output, e.g. output.decision == "refer" or \
+output.needs_review; the Output must hold what it reads. Such a run is answered as usual and \
+opens a review case. Leave it empty when the policy never escalates.
 - Rules are the judgment a language model applies at run time, for what no table decides.
 - An example's input names every required Input field; its output names the Output fields the \
 policy settles for that input, and agrees with the tables and guardrails."""

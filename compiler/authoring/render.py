@@ -16,6 +16,8 @@ import json
 import re
 from collections.abc import Sequence
 
+import yaml
+
 from specwright.compiler.authoring.draft_model import (
     DraftExample,
     DraftField,
@@ -43,6 +45,8 @@ def render_spec(draft: DraftSpec, name: str, *, policy: str = "") -> str:
     out: list[str] = ["---", f"name: {name}", f"title: {_yaml(draft.title)}"]
     if draft.owner.strip():
         out.append(f"owner: {_yaml(draft.owner.strip())}")
+    if draft.review_when.strip():
+        out.append(f"review when: {_yaml_expression(draft.review_when)}")
     out += ["---", "", f"# {_one_line(draft.title)}", ""]
     out += [*_prose(draft.purpose), ""]
     out += ["## Input", "", *field_table(draft.inputs), ""]
@@ -194,6 +198,16 @@ def _prose(text: str) -> list[str]:
 def _yaml(text: str) -> str:
     text = _one_line(text)
     return text if _PLAIN_YAML.match(text) else json.dumps(text, ensure_ascii=False)
+
+
+def _yaml_expression(expression: str) -> str:
+    """A CEL condition as a YAML scalar: plain when YAML reads it back as the same text."""
+    text = _one_line(expression)
+    try:
+        plain = yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        plain = False
+    return text if plain else json.dumps(text, ensure_ascii=False)
 
 
 def _comment(text: str) -> str:

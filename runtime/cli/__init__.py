@@ -18,8 +18,10 @@ _COMMANDS: dict[str, str] = {
     "logs": "logs_cmd",
     "promote": "labels_cmd",
     "rollback": "labels_cmd",
+    "reviews": "reviews_cmd",
     "run": "serve_cmd",
     "serve": "serve_cmd",
+    "stats": "reviews_cmd",
     "suggest-tests": "author_cmd",
     "test": "test_cmd",
 }

@@ -132,7 +132,7 @@ def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int,
 
 @click.group()
 def keys() -> None:
-    """Caller and admin API keys (stored hashed under the data directory)."""
+    """Caller, reviewer and admin API keys (stored hashed under the data directory)."""
 
 
 def _keystore(project: Path) -> Keys:
@@ -141,6 +141,8 @@ def _keystore(project: Path) -> Keys:
 
 @keys.command("create")
 @click.option("--admin", "role", flag_value="admin", help="May also read the execution log.")
+@click.option("--reviewer", "role", flag_value="reviewer",
+              help="May also work the review queue (/reviews).")
 @click.option("--caller", "role", flag_value="caller", default=True, help="May call the specs.")
 @click.option("--name", default=None, help="A name to recognise the key by.")
 @click.option("--rate", type=click.IntRange(0), default=None,
@@ -150,8 +152,9 @@ def _keystore(project: Path) -> Keys:
 def keys_create(role: str, name: str | None, rate: int | None, project: Path) -> None:
     """Create a key and print it once (only its hash is stored)."""
     try:
-        key, token = _keystore(project).create("admin" if role == "admin" else "caller", name,
-                                               rate)
+        key, token = _keystore(project).create(
+            "admin" if role == "admin" else "reviewer" if role == "reviewer" else "caller", name,
+            rate)
     except (RuntimeError, OSError) as exc:  # a damaged key file or an unwritable data dir
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {key.role} key {key.id} ({key.name}). It is shown only now:", err=True)

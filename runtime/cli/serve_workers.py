@@ -18,8 +18,10 @@ import ctypes
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 WORKER_ENV = "SPECWRIGHT_SERVE_WORKER"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # observe.metrics.MULTIPROC_ENV, without its import
 LOG_FORMAT = "%(levelname)s:  %(name)s: %(message)s"
 WORKER_LOG_FORMAT = "%(levelname)s:  [%(process)d] %(name)s: %(message)s"  # whose warning
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -45,6 +48,10 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
     from specwright.runtime.cli.supervisor import Supervisor, bind_sockets
     from specwright.runtime.config import load_settings, proxy_options
 
+    # Every worker writes its metrics under one directory of this server (``observe/metrics.py``);
+    # set before any worker imports prometheus_client, removed when the server stops.
+    metrics_dir = tempfile.mkdtemp(prefix="specwright-metrics-")
+    os.environ[MULTIPROC_ENV] = metrics_dir
     os.environ[WORKER_ENV] = json.dumps({
         "project": str(project.resolve()), "mock": mock, "log_level": log_level,
         "parent": os.getpid(), "host": host,
@@ -57,6 +64,7 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
         sockets = bind_sockets(host, port, workers, config.backlog)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", host, port, exc.strerror or exc)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         return STARTUP_FAILURE
     bound = sockets[0].getsockname()[1]
     log.info("listening on http://%s:%s with %d workers (parent process [%d])", host, bound,
@@ -66,6 +74,8 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
     finally:
         for sock in set(sockets):
             sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        os.environ.pop(MULTIPROC_ENV, None)
 
 
 def worker_app() -> FastAPI:

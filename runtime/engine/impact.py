@@ -23,7 +23,6 @@ from pydantic import ValidationError
 from specwright.compiler.errors import TableError
 from specwright.runtime.engine.catalog import LoadedRevision
 from specwright.runtime.engine.failures import status_of, table_failure, validation_details
-from specwright.runtime.engine.run_plan import ESCALATION_VALUES
 from specwright.runtime.errors import GuardrailViolation, InputInvalid, OutputInvalid
 
 STATUS = "status"  # the pseudo-field of a run's status in transitions
@@ -122,7 +121,7 @@ def replay(revision: LoadedRevision, raw_input: Any,
     results = plan.check_guardrails(scope, cel_input, plan.cel.output_values(output))
     if any(not r.passed for r in results):
         return Outcome(status_of(GuardrailViolation("")), output)
-    escalated = any(output.get(n) in ESCALATION_VALUES for n in plan.escalation_fields)
+    escalated = plan.review.applies(input_json, output)
     return Outcome("escalated" if escalated else "ok", output)
 
 

@@ -13,8 +13,10 @@
 5. Build the ``RunRecord`` (sensitive fields redacted) and ``await store.write`` *before* the
    caller gets an answer: a 200 the caller saw is always in the log.
 
-Status ``escalated``: when an ``one of`` output field's value is ``escalate`` or ``escalated``,
-the decision hands the case to a human. It is still a 200; only the logged status differs.
+Status ``escalated``: the answer meets the spec's ``review when`` (or, when the spec declares
+none, an ``one of`` output field's value is ``escalate`` or ``escalated``): the run opens a review
+case whose id is the run's id (``specwright.runtime.reviews``). It is still a 200 with the usual
+answer; the logged status and the ``X-Specwright-Review`` header differ.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from specwright.runtime.engine.failures import (
 )
 from specwright.runtime.engine.prompting import build_request
 from specwright.runtime.engine.redaction import redact
-from specwright.runtime.engine.run_plan import ESCALATION_VALUES, Decided
+from specwright.runtime.engine.run_plan import Decided
 from specwright.runtime.engine.sensitive import scrub_echoes, sensitive_values
 from specwright.runtime.errors import (
     GuardrailViolation,
@@ -58,6 +60,8 @@ from specwright.runtime.errors import (
 )
 from specwright.runtime.logstore.ulid import new_run_id
 from specwright.runtime.models.base import Model, Problem
+from specwright.runtime.observe import tracing
+from specwright.runtime.observe.tracing import RunMarks
 from specwright.runtime.records import Attempt, EncodedColumns, RunRecord, RunStatus
 
 log = logging.getLogger("specwright.pipeline")
@@ -92,10 +96,12 @@ class _State:
     guardrails: list[dict[str, Any]] = field(default_factory=list)
     attempts: tuple[Attempt, ...] = ()
     encoded: EncodedColumns | None = None  # JSON texts the plan remembered (records.py)
+    marks: RunMarks | None = None  # step times, only while tracing is on (observe/tracing.py)
 
 
-def is_escalated(revision: LoadedRevision, output: dict[str, Any]) -> bool:
-    return any(output.get(name) in ESCALATION_VALUES for name in revision.plan.escalation_fields)
+def is_escalated(revision: LoadedRevision, input_json: Any, output: dict[str, Any]) -> bool:
+    """The run opens a review case (``review_rule.py``): its id is the run's id."""
+    return revision.plan.review.applies(input_json, output)
 
 
 async def execute(
@@ -107,17 +113,22 @@ async def execute(
     deadline_s: float | None = None,
     run_id: str | None = None,
     key_id: str | None = None,
+    trace_parent: str | None = None,
 ) -> RunResult:
-    """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning."""
+    """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning.
+    ``trace_parent``: the caller's W3C ``traceparent``, used only when tracing is on."""
     created = time.time()
     t0 = time.perf_counter()
     run_id = run_id or new_run_id(created)
     state = _State(input=raw_input)
+    tracer = tracing.ACTIVE
+    if tracer is not None:
+        state.marks = RunMarks(time.time_ns(), trace_parent)
     logged_error: dict[str, Any] | None = None
     try:
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
         output = await _decide(revision, raw_input, model, state, deadline, run_id)
-        status: RunStatus = "escalated" if is_escalated(revision, output) else "ok"
+        status: RunStatus = "escalated" if is_escalated(revision, state.input, output) else "ok"
         code, body = 200, output
     except RuntimeFailure as exc:
         status, code, body = status_of(exc), exc.status, error_body(exc)
@@ -162,8 +173,13 @@ async def execute(
         encoded=state.encoded,
         key_id=key_id,
     )
+    written = time.time_ns() if tracer is not None else 0
     try:
         await store.write(record)
+        if tracer is not None and state.marks is not None:
+            end = time.time_ns()
+            state.marks.steps.append(("log.write", written, end))
+            tracer.record(record, state.marks, end)
     except RuntimeFailure as exc:
         # The cause (which may name the database's user, host and port) goes to the server's
         # log; the caller learns only that the log is unavailable (public_failure).
@@ -190,23 +206,31 @@ async def _decide(
     run_id: str,
 ) -> dict[str, Any]:
     """Steps 1 to 4 of the module docstring; ``state`` gathers what the log needs."""
-    plan = revision.plan
+    plan, marks = revision.plan, state.marks
     input_json = _validated_input(revision, raw_input)  # 1. validate
     state.input = input_json
+    if marks is not None:
+        mark = _step(marks, "validate", marks.start)
     cel_input = plan.cel.input_values(input_json)  # to_cel_values over the fields read
     scope = plan.cel.scope(cel_input)  # input converted into CEL once, for tables and guardrails
     try:
         tables = plan.decide_tables(scope, cel_input, state.trace)  # 2. the decision tables
     except TableError as exc:
         raise table_failure(exc) from None
+    if marks is not None:
+        mark = _step(marks, "tables", mark)
     checker = _Checker(revision, tables.results, scope, cel_input)
     merged = tables.results
     if revision.compiled.model_decided:  # 3. the model, only for what the tables leave
         merged = await _ask_model(revision, input_json, checker, model_source, state, deadline,
                                   run_id)
         state.output = merged
+        if marks is not None:  # each model attempt is a span of its own
+            mark = time.time_ns()
     output_json, results = _checked_output(revision, merged, tables.memo, checker, scope,
                                            cel_input)  # 4. the output contract and guardrails
+    if marks is not None:
+        _step(marks, "guardrails", mark)
     state.output = output_json
     state.guardrails = [_guardrail_record(r) for r in results]
     state.encoded = _encoded(revision, tables.memo, state.guardrails)
@@ -220,6 +244,12 @@ async def _decide(
             ],
         )
     return output_json
+
+
+def _step(marks: RunMarks, name: str, start: int) -> int:
+    end = time.time_ns()
+    marks.steps.append((name, start, end))
+    return end
 
 
 def _validated_input(revision: LoadedRevision, raw_input: Any) -> dict[str, Any]:

@@ -28,9 +28,9 @@ from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTabl
 from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
 from specwright.runtime.engine.combined_cel import CombinedCel, combine
 from specwright.runtime.engine.redaction import has_sensitive
+from specwright.runtime.engine.review_rule import ReviewRule, build_review_rule
 from specwright.runtime.jsontext import dumps
 
-ESCALATION_VALUES = frozenset({"escalate", "escalated"})
 MEMO_LIMIT = 4096  # row combinations (and guardrail outcomes) remembered per revision
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -119,7 +119,7 @@ class RunPlan:
     source: str  # the spec file, for located table errors
     required: tuple[str, ...]  # output fields that must get a value
     row_lines: tuple[Mapping[int, int | None], ...]  # per table: row number -> spec line
-    escalation_fields: tuple[str, ...]  # ``one of`` outputs whose value may be ``escalate(d)``
+    review: ReviewRule  # which answered runs open a review case (``review_rule.py``)
     input_sensitive: bool  # some input field is redacted in the log
     output_sensitive: bool
     guardrails: tuple[CompiledGuardrail, ...]
@@ -256,7 +256,7 @@ def build_plan(compiled: CompiledSpec) -> RunPlan:
         source=spec.source,
         required=tuple(f.name for f in spec.outputs if f.required),
         row_lines=tuple({row.number: row.line for row in t.rows} for t in compiled.tables),
-        escalation_fields=tuple(f.name for f in spec.outputs if f.type.kind == "enum"),
+        review=build_review_rule(compiled),
         input_sensitive=has_sensitive(spec.inputs),
         output_sensitive=has_sensitive(spec.outputs),
         guardrails=tuple(compiled.guardrails),

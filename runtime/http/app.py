@@ -28,6 +28,7 @@ from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
+from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.docs_ui import install_docs
@@ -37,12 +38,16 @@ from specwright.runtime.http.keystores import open_keys
 from specwright.runtime.http.labels import router as labels_router
 from specwright.runtime.http.limits import BodyLimit
 from specwright.runtime.http.listing import router as specs_router
+from specwright.runtime.http.metrics_route import router as metrics_router
 from specwright.runtime.http.openapi_auth import install as install_openapi_auth
 from specwright.runtime.http.ready import router as ready_router
+from specwright.runtime.http.reviews import router as reviews_router
 from specwright.runtime.http.runs import router as runs_router
 from specwright.runtime.http.state import ServerState, get_state, log_route_warnings
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
+from specwright.runtime.logstore.reviews import ReviewLog
+from specwright.runtime.observe.tracing import configure_from_env as configure_tracing_from_env
 
 log = logging.getLogger("specwright.server")
 _frozen = False  # tune_gc_for_serving() done (once per process)
@@ -214,6 +219,7 @@ def create_app(
     (``serve --workers``: one worker says it for all). ``bind_host``: the interface the server
     listens on; on any but loopback every request needs an API key (``specwright.runtime.http.auth_gate``)."""
     root = root.resolve()
+    configure_tracing_from_env()  # OTLP when an endpoint is set; otherwise nothing is imported
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     for problem in catalog.load_errors if startup_warnings else ():
         log.warning("revision not served: %s", problem)
@@ -236,6 +242,9 @@ def create_app(
         if state.store is None:
             state.store = open_store(settings, root)
             await state.store.start()
+        assert state.store is not None
+        reviews = ReviewLog(state.store)
+        state.reviews = ReviewService(reviews, lambda: state.catalog, settings)
         state.started_at = time.time()
         retention = start_retention(settings, state.store)
         follower = await _follow_labels(app, state)
@@ -268,6 +277,10 @@ def create_app(
                 state.labels = None
             if isinstance(state.models, DefaultModels):
                 await state.models.aclose()
+            for task in list(app.state.specwright_webhooks):
+                task.cancel()  # undelivered resolutions stay in the log (docs/operations.md)
+            state.reviews = None
+            await reviews.close()
             if state.owns_store and state.store is not None:
                 await state.store.close()
                 state.store = None
@@ -282,6 +295,7 @@ def create_app(
     )
     app.state.specwright = state
     app.router.redirect_slashes = False  # http_errors redirects without echoing the Host header
+    app.state.specwright_webhooks = set()
     install_error_handlers(app)
     install_openapi_auth(app, state.gate)
     app.include_router(specs_router)
@@ -289,6 +303,8 @@ def create_app(
     app.include_router(ready_router)
     app.include_router(labels_router)
     app.include_router(impact_router)
+    app.include_router(reviews_router)
+    app.include_router(metrics_router)
     install_docs(app, app.title)
     sync_routes(app, catalog)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)

@@ -5,10 +5,11 @@ A key is ``sw_`` + 43 url-safe characters (32 random bytes). Only its SHA-256 is
 recognition; the key itself is shown once, by ``specwright keys create``. Presented keys are
 hashed and compared in constant time against every stored hash.
 
-Roles: a *caller* key may call the spec endpoints and read ``/specs``; an *admin* key may also
-read the execution log (``/runs``). Whether a request without a key is answered is decided by
-``specwright.runtime.http.auth_gate`` from how the server was started and where the request comes from, never
-from an empty key list. With PostgreSQL configured, keys live in the log database instead
+Roles: a *caller* key may call the spec endpoints and read ``/specs``; a *reviewer* key may also
+work the review queue (``/reviews``); an *admin* key may also read the execution log (``/runs``).
+Whether a request without a key is answered is decided by ``specwright.runtime.http.auth_gate``
+from how the server was started and where the request comes from, never from an empty key list.
+With PostgreSQL configured, keys live in the log database instead
 (``specwright.runtime.http.pg_keys``), so every replica agrees.
 
 The server re-reads the file when it changes. To keep a ``stat()`` off every request it looks
@@ -36,7 +37,10 @@ from specwright.runtime.config import Settings
 if TYPE_CHECKING:
     from specwright.runtime.http.auth_gate import AuthGate
 
-Role = Literal["admin", "caller"]
+Role = Literal["admin", "caller", "reviewer"]
+# What each role may do includes what the roles ranked below it may: a reviewer also calls specs,
+# an admin also reviews.
+ROLE_RANK: dict[str, int] = {"caller": 0, "reviewer": 1, "admin": 2}
 TOKEN_PREFIX = "sw_"
 KEYS_FILE = "keys.json"
 CHECK_INTERVAL_S = 1.0  # how stale the server's view of the key file may be, at most

@@ -28,7 +28,7 @@ from typing import Protocol
 from starlette.requests import HTTPConnection
 
 from specwright.runtime.errors import Forbidden, KeyRateLimited, Unauthorized
-from specwright.runtime.http.auth import ApiKey, Role, presented_token
+from specwright.runtime.http.auth import ROLE_RANK, ApiKey, Role, presented_token
 
 log = logging.getLogger("specwright.auth")
 
@@ -158,8 +158,10 @@ class AuthGate:
         key = self.keys.authenticate(token)
         if key is None:
             raise Unauthorized("the API key is unknown or revoked")
-        if role == "admin" and key.role != "admin":
-            raise Forbidden("this endpoint needs an admin key (specwright keys create --admin)")
+        if ROLE_RANK.get(key.role, -1) < ROLE_RANK[role]:
+            article = "an" if role == "admin" else "a"
+            raise Forbidden(f"this endpoint needs {article} {role} key "
+                            f"(specwright keys create --{role})")
         limit = key.rate_per_minute if key.rate_per_minute is not None else \
             self.default_rate_per_minute
         wait = self.limiter.take(key.id, limit)

@@ -45,6 +45,8 @@ from specwright.runtime.http.error_bodies import (
 from specwright.runtime.http.limits import receive_body, refuse
 from specwright.runtime.http.state import ServerState, get_state
 from specwright.runtime.jsontext import dumps_bytes
+from specwright.runtime.observe import tracing
+from specwright.runtime.observe.metrics import observe_run
 from specwright.runtime.records import RunRecord
 
 log = logging.getLogger("specwright.http")
@@ -55,7 +57,8 @@ LABEL_HEADER = "X-Specwright-Label"
 _RUN_HEADERS = {
     "X-Specwright-Run-Id": "Run id (ULID): GET /runs/{id} returns the logged run",
     "X-Specwright-Revision": "Revision that answered",
-    "X-Specwright-Status": "Run status: ok, or escalated (the decision hands the case to a human)",
+    "X-Specwright-Status": "Run status: ok, or escalated (the run opened a review case)",
+    "X-Specwright-Review": "Review case id (GET /reviews/{id}); only when the run opened one",
     "X-Specwright-Model": "provider:model that answered; absent when decision tables decided all",
     "X-Specwright-Cost-USD": "Model cost of the run in USD, or 'unknown' when a price is unknown",
     "X-Specwright-Mock": "'true' when the server runs with --mock",
@@ -86,6 +89,8 @@ def run_headers(run: RunRecord, *, mock: bool) -> list[tuple[bytes, bytes]]:
         (b"x-specwright-revision", str(run.revision).encode()),
         (b"x-specwright-status", run.status.encode("latin-1")),
     ]
+    if run.status == "escalated":  # the case id is the run id
+        headers.append((b"x-specwright-review", run.id.encode("latin-1")))
     if run.model:
         headers.append((b"x-specwright-model", run.model.encode("latin-1")))
     cost = run.cost_usd
@@ -116,6 +121,14 @@ def public_model(cls: type[BaseModel], fallback: str) -> type[BaseModel]:
     title = cls.model_config.get("title")
     name = title if isinstance(title, str) and title.isidentifier() else fallback
     return type(name, (cls,), {"__module__": cls.__module__, "__doc__": cls.__doc__})
+
+
+def _traceparent(scope: Scope) -> str | None:
+    """The caller's W3C trace context, read only while tracing is on."""
+    for key, value in scope["headers"]:
+        if key == b"traceparent":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
@@ -279,7 +292,9 @@ async def answer(
         store=store,
         deadline_s=state.settings.routing.deadline_s,
         key_id=None if key is None else key.id,
+        trace_parent=None if tracing.ACTIVE is None else _traceparent(request.scope),
     )
+    observe_run(result.run)
     return RunResponse(
         dumps_bytes(result.body), result.status_code, run_headers(result.run, mock=state.mock)
     )

@@ -2,10 +2,11 @@
 
 Two equivalent security schemes are always listed in ``components.securitySchemes``: ``bearer``
 (``Authorization: Bearer <key>``) and ``apiKey`` (``X-API-Key: <key>``), the two ways
-``specwright.runtime.http.auth.presented_token`` accepts a key. The spec endpoints and ``/runs`` require one of
-them whenever the server requires keys (``specwright.runtime.http.auth_gate``): the schema follows the gate as
-requests do (an open loopback server's operations declare no security requirement).
-``/healthz`` and ``/readyz`` are always open. Request handling is untouched: this only describes it.
+``specwright.runtime.http.auth.presented_token`` accepts a key. The spec endpoints, ``/reviews``,
+``/metrics`` and ``/runs`` require one of them whenever the server requires keys
+(``specwright.runtime.http.auth_gate``): the schema follows the gate as requests do (an open
+loopback server's operations declare no security requirement). ``/healthz`` and ``/readyz``
+are always open. Request handling is untouched: this only describes it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ SCHEMES: dict[str, dict[str, Any]] = {
         "scheme": "bearer",
         "description": "An API key (sw_...) sent as Authorization: Bearer <key>. "
                        "A caller key may call the spec endpoints and read /specs; "
-                       "/runs, moving a label and the impact preview need an admin key.",
+                       "/reviews needs a reviewer (or admin) key; /runs, moving a label and "
+                       "the impact preview need an admin key.",
     },
     "apiKey": {
         "type": "apiKey",
@@ -34,7 +36,7 @@ SCHEMES: dict[str, dict[str, Any]] = {
     },
 }
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]  # either one
-PROTECTED = ("/specs", "/runs")  # path prefixes that call specwright.runtime.http.auth.require
+PROTECTED = ("/specs", "/runs", "/reviews", "/metrics")  # path prefixes that call specwright.runtime.http.auth.require
 
 
 def secured(schema: dict[str, Any], *, keys_required: bool) -> dict[str, Any]:

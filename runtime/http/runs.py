@@ -7,11 +7,10 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
 from specwright.compiler.frontmatter import KEBAB_RE
-from specwright.runtime.engine.pipeline import LogUnavailable
-from specwright.runtime.errors import NotFound
+from specwright.runtime.errors import InvalidQuery, LogUnavailable, NotFound
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
 from specwright.runtime.http.state import get_state
@@ -70,6 +69,17 @@ class RunOut(BaseModel):
     output_tokens: int
     cost_usd: float | None = Field(description="Summed over attempts; null when a price is unknown")
     key_id: str | None = Field(None, description="The API key that made the run (its id)")
+    review: RunReviewOut | None = Field(
+        default=None, description="GET /runs/{id} only: the review case an escalated run opened")
+
+
+class RunReviewOut(BaseModel):
+    """The review case an escalated run opened, and its resolution once there is one."""
+
+    case_id: str
+    state: str = Field(description="open, claimed or resolved")
+    resolution: dict[str, Any] | None = Field(
+        default=None, description="output, note, reviewer, at, overridden, changed")
 
 
 class RunPageOut(BaseModel):
@@ -113,6 +123,22 @@ def epoch(value: float | dt.datetime | None) -> float | None:
     return when.timestamp()
 
 
+_MOMENT: TypeAdapter[float | dt.datetime] = TypeAdapter(Moment)
+
+
+def parse_time(value: str | None, name: str) -> float | None:
+    """A time given as text (a query string, a CLI option), read exactly as ``Moment`` is."""
+    if value is None or value == "":
+        return None
+    try:
+        return epoch(_MOMENT.validate_python(value))
+    except ValidationError:
+        raise InvalidQuery(
+            f"{name} must be epoch seconds (within 1e11) or an ISO 8601 time like "
+            f"2025-01-31T12:00:00Z, not {value[:40]!r}"
+        ) from None
+
+
 def _store(request: Request) -> LogStore:
     state = get_state(request.app)
     require(state.gate, request, "admin")
@@ -154,4 +180,13 @@ async def get_run(request: Request, run_id: str = Path(max_length=64)) -> RunOut
     run = await store.get(run_id) if is_run_id(run_id) else None
     if run is None:
         raise NotFound(f"no run {run_id!r} in the execution log")
-    return run_out(run)
+    out = run_out(run)
+    reviews = get_state(request.app).reviews
+    if run.status == "escalated" and reviews is not None:
+        case = await reviews.log.case(run.id)
+        if case is not None:
+            event = case.resolution
+            resolution = None if event is None else {
+                **event.data, "reviewer": event.actor, "at": event.at}
+            out.review = RunReviewOut(case_id=case.id, state=case.state, resolution=resolution)
+    return out

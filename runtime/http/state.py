@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
+from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.keystores import Keys
 from specwright.runtime.logstore.base import LogStore
@@ -38,6 +39,7 @@ class ServerState:
     watching: bool = False
     started_at: float = 0.0
     labels: Any = None  # the LabelFollower (http/label_follow.py) once the app has started
+    reviews: ReviewService | None = None  # the review queue, once the log is open
 
     def model_for(self, revision: LoadedRevision) -> Model:
         return self.models(revision)

@@ -133,3 +133,17 @@ def test_a_quote_the_policy_does_not_contain_is_a_problem() -> None:
 def test_fields_and_objects_have_defaults_for_hand_written_drafts() -> None:
     field = DraftField(name="sku", type="text")
     assert field.constraints == "" and DraftObject(name="Item", fields=[field]).fields == [field]
+
+
+def test_a_policy_that_escalates_gets_a_review_condition_that_compiles() -> None:
+    draft = good_draft()
+    draft["review_when"] = 'output.outcome == "refer"'  # the policy refers some returns
+    markdown = render_spec(DraftSpec.model_validate(draft), "return-request")
+    assert 'review when: output.outcome == "refer"\n' in markdown.split("---")[1]
+    compiled = compile_spec(markdown, "specs/return-request.md")
+    assert compiled.review is not None and compiled.review.cel == 'output.outcome == "refer"'
+    draft["review_when"] = '!(output.outcome == "approve")'  # YAML would read ! as a tag
+    markdown = render_spec(DraftSpec.model_validate(draft), "return-request")
+    assert compile_spec(markdown, "specs/return-request.md").review is not None
+    plain = render_spec(DraftSpec.model_validate(good_draft()), "return-request")
+    assert "review when" not in plain  # a policy that never escalates gets none

@@ -112,7 +112,8 @@ def test_impact_of_a_known_edit_is_exact(logged: tuple[Path, dict[str, dict[str,
     by_field = {(t["field"], t["before"], t["after"]): t for t in report["transitions"]}
     assert set(by_field) == {("decision", "accept", "hold"),
                              ("reason_code", "ok", "large_first_order"),
-                             ("needs_review", "false", "true")}
+                             ("needs_review", "false", "true"),
+                             ("status", "ok", "escalated")}  # review when: output.needs_review
     assert by_field[("decision", "accept", "hold")]["runs"] == len(expected)
     for t in report["transitions"]:
         assert set(t["run_ids"]) <= expected
@@ -148,8 +149,10 @@ def test_impact_shows_an_edit_that_breaks_a_guardrail(
     held = {rid for rid, x in by_id.items() if x["first_order"] and reaches_the_row(x)
             and x["order_total"] == 2500}
     by_field = {(t["field"], t["before"], t["after"]): t for t in report["transitions"]}
-    assert held and by_field[("status", "ok", "guardrail_failed")]["runs"] >= len(held)
-    assert set(by_field[("status", "ok", "guardrail_failed")]["run_ids"]) <= {
+    refused = [t for (f, _, after), t in by_field.items()
+               if f == "status" and after == "guardrail_failed"]  # held runs were escalated
+    assert held and sum(t["runs"] for t in refused) >= len(held)
+    assert {rid for t in refused for rid in t["run_ids"]} <= {
         rid for rid, x in by_id.items() if x["order_total"] == 2500}
 
 

@@ -20,9 +20,11 @@ BASE = {"errors", "records", "config", "jsontext", "hosts"}  # runtime's own mod
 # layer -> layers it must never import
 FORBIDDEN: dict[str, set[str]] = {
     "compiler": {"base", "models", "logstore", "engine", "project", "authoring", "testing",
-                 "http", "cli", "fakeserver"},
+                 "http", "cli", "fakeserver", "observe"},
     "base": {"models", "logstore", "engine", "project", "authoring", "testing", "http", "cli",
-             "fakeserver"},
+             "fakeserver", "observe"},
+    "observe": {"models", "logstore", "engine", "project", "authoring", "testing", "http", "cli",
+                "fakeserver"},
     "models": {"logstore", "engine", "project", "authoring", "testing", "http", "cli"},
     "logstore": {"models", "engine", "project", "authoring", "testing", "http", "cli"},
     "project": {"models", "logstore", "engine", "authoring", "testing", "http", "cli"},

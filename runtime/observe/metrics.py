@@ -1,0 +1,158 @@
+"""Prometheus metrics of a server, in the text format at ``GET /metrics`` (``prometheus-client``).
+
+What is counted comes from each run's record once it is logged (``observe_run``) and from review
+resolutions (``observe_resolution``): runs by spec, revision and status; run and model-call
+latency histograms; model attempts by model and purpose (call, retry, repair, fallback) and
+errors by cause; tokens and cost; hits per table row (spec, table, row line); guardrail
+violations; review cases opened, resolved, overridden, and their age when resolved.
+
+Cheap on the hot path: the label children a revision's runs use are looked up once per revision
+and kept (``_RevisionChildren``), so a run costs a dict lookup and one ``inc`` per series it
+touches (prometheus-client's own per-value lock, nothing more).
+
+With ``serve --workers N`` every worker writes its values to files under
+``PROMETHEUS_MULTIPROC_DIR`` (the supervisor creates the directory and removes it), and
+``/metrics`` on any worker adds up every worker's files: the numbers are the server's. The
+variable must be set before ``prometheus_client`` is imported (it picks its value class then).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from specwright.runtime.records import RunRecord
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_RUN_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60)
+_MODEL_BUCKETS = (.05, .1, .25, .5, 1, 2, 4, 8, 15, 30, 60)
+_AGE_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+RUNS = Counter("specwright_runs", "Runs answered, by spec, revision and status",
+               ("spec", "revision", "status"), registry=REGISTRY)
+RUN_SECONDS = Histogram("specwright_run_duration_seconds", "Whole-run latency",
+                        ("spec", "revision"), buckets=_RUN_BUCKETS, registry=REGISTRY)
+MODEL_SECONDS = Histogram("specwright_model_call_duration_seconds", "One model attempt",
+                          ("model",), buckets=_MODEL_BUCKETS, registry=REGISTRY)
+MODEL_ATTEMPTS = Counter("specwright_model_attempts", "Model attempts by purpose and status",
+                         ("model", "purpose", "status"), registry=REGISTRY)
+MODEL_ERRORS = Counter("specwright_model_errors", "Failed model attempts by cause",
+                       ("model", "cause"), registry=REGISTRY)
+TOKENS = Counter("specwright_model_tokens", "Tokens by model and direction",
+                 ("model", "direction"), registry=REGISTRY)
+COST = Counter("specwright_model_cost_usd", "Model cost in USD (known prices only)",
+               ("model",), registry=REGISTRY)
+ROW_HITS = Counter("specwright_table_row_hits", "Runs a decision-table row decided",
+                   ("spec", "table", "row_line"), registry=REGISTRY)
+VIOLATIONS = Counter("specwright_guardrail_violations", "Guardrails a run's output violated",
+                     ("spec", "guardrail"), registry=REGISTRY)
+REVIEWS_OPENED = Counter("specwright_review_cases_opened", "Review cases opened",
+                         ("spec",), registry=REGISTRY)
+REVIEWS_RESOLVED = Counter("specwright_review_cases_resolved", "Review cases resolved",
+                           ("spec",), registry=REGISTRY)
+REVIEWS_OVERRIDDEN = Counter("specwright_review_cases_overridden",
+                             "Resolved cases whose final output differs from the answer",
+                             ("spec",), registry=REGISTRY)
+REVIEW_AGE = Histogram("specwright_review_case_age_seconds", "A case's age when resolved",
+                       ("spec",), buckets=_AGE_BUCKETS, registry=REGISTRY)
+
+
+@dataclass(slots=True)
+class _RevisionChildren:
+    """The label children one revision's runs touch, found once."""
+
+    spec: str
+    revision: str
+    runs: dict[str, Any] = field(default_factory=dict)  # status -> child
+    seconds: Any = None
+    rows: dict[tuple[str, int | None], Any] = field(default_factory=dict)
+    violations: dict[str, Any] = field(default_factory=dict)
+    opened: Any = None
+
+    def run(self, status: str) -> Any:
+        child = self.runs.get(status)
+        if child is None:
+            child = self.runs[status] = RUNS.labels(self.spec, self.revision, status)
+        return child
+
+    def row(self, table: str, line: int | None) -> Any:
+        key = (table, line)
+        child = self.rows.get(key)
+        if child is None:
+            child = self.rows[key] = ROW_HITS.labels(self.spec, table, str(line))
+        return child
+
+    def violation(self, label: str) -> Any:
+        child = self.violations.get(label)
+        if child is None:
+            child = self.violations[label] = VIOLATIONS.labels(self.spec, label)
+        return child
+
+
+_children: dict[tuple[str, int], _RevisionChildren] = {}
+
+
+def _of(spec: str, revision: int) -> _RevisionChildren:
+    found = _children.get((spec, revision))
+    if found is None:
+        found = _RevisionChildren(spec, str(revision))
+        found.seconds = RUN_SECONDS.labels(spec, found.revision)
+        found.opened = REVIEWS_OPENED.labels(spec)
+        _children[(spec, revision)] = found
+    return found
+
+
+def observe_run(run: RunRecord) -> None:
+    """Count one logged run (called once per run, after the log write)."""
+    children = _of(run.spec, run.revision)
+    children.run(run.status).inc()
+    children.seconds.observe(run.latency_ms / 1000.0)
+    for entry in run.rule_trace:
+        table = entry["table"]
+        for line in entry["row_lines"]:
+            children.row(table, line).inc()
+    for guardrail in run.guardrails:
+        if not guardrail["passed"]:
+            children.violation(guardrail["label"]).inc()
+    if run.status == "escalated":
+        children.opened.inc()
+    for attempt in run.attempts:
+        _observe_attempt(attempt)
+
+
+def _observe_attempt(attempt: Any) -> None:
+    model = f"{attempt.provider}:{attempt.model}"
+    MODEL_ATTEMPTS.labels(model, attempt.purpose, attempt.status).inc()
+    MODEL_SECONDS.labels(model).observe(attempt.latency_ms / 1000.0)
+    if attempt.status != "ok":
+        MODEL_ERRORS.labels(model, attempt.error_class or "unknown").inc()
+    if attempt.input_tokens:
+        TOKENS.labels(model, "input").inc(attempt.input_tokens)
+    if attempt.output_tokens:
+        TOKENS.labels(model, "output").inc(attempt.output_tokens)
+    if attempt.cost_usd:
+        COST.labels(model).inc(attempt.cost_usd)
+
+
+def observe_resolution(spec: str, *, overridden: bool, age_s: float) -> None:
+    REVIEWS_RESOLVED.labels(spec).inc()
+    if overridden:
+        REVIEWS_OVERRIDDEN.labels(spec).inc()
+    REVIEW_AGE.labels(spec).observe(max(0.0, age_s))
+
+
+def exposition() -> bytes:
+    """The text format of every metric: this process's, or every worker's when multiprocess."""
+    path = os.environ.get(MULTIPROC_ENV)
+    if path:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=path)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
