@@ -15,7 +15,12 @@ from typing import Any
 
 import schemathesis
 
-DECISIONS = {"no_decision", "decision_conflict", "decision_error", "guardrail_failed"}
+# The spec's answer to this input, or (resolution_invalid) the Output model of the case's own
+# revision, which no request schema of /reviews/{id}/resolve can state.
+# label_refused: the label's history or the revision's state decides it (nothing to roll back to
+# yet, a revision that does not load), not the request's form.
+DECISIONS = {"no_decision", "decision_conflict", "decision_error", "guardrail_failed",
+             "resolution_invalid", "label_refused"}
 REFUSALS = {400, 413, 415, 422}
 TALLY = os.environ.get("SW_ST_TALLY")  # a JSON-lines file: one line per decision outcome
 

@@ -26,7 +26,8 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         ├── UnsupportedMediaType       415  the body is not sent as JSON
         ├── InputInvalid               422  the body fails the Input model
         │   ├── InvalidQuery               a run query is malformed
-        │   └── DuplicateKey               a JSON body names a key twice in one object
+        │   ├── DuplicateKey               a JSON body names a key twice in one object
+        │   └── ResolutionInvalid          a review's final output does not fit the spec
         ├── LabelRefused               422  a label cannot point there (names why)
         ├── KeyRateLimited             429  an API key is over its request limit (Retry-After)
         ├── GuardrailViolation         422  still violated after repair
@@ -172,6 +173,13 @@ class NotReady(RuntimeFailure):
     """``/readyz``: the server cannot answer runs now (its execution log is unavailable)."""
 
     status, type = 503, "not_ready"
+
+
+class ResolutionInvalid(InputInvalid):
+    """A reviewer's final output does not fit the Output model of the case's revision (which
+    revision, and so which model, depends on the case: no request schema can state it)."""
+
+    type = "resolution_invalid"
 
 
 class DuplicateKey(InputInvalid):

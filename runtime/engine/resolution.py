@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from specwright.compiler.evaluate import evaluate_guardrails, to_cel_values
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision
 from specwright.runtime.engine.failures import validation_details
-from specwright.runtime.errors import GuardrailViolation, InputInvalid, NotFound
+from specwright.runtime.errors import GuardrailViolation, NotFound, ResolutionInvalid
 
 
 def revision_of(catalog: Catalog, spec: str, revision: int) -> LoadedRevision:
@@ -34,7 +34,7 @@ def checked_resolution(
         final = revision.output_model.model_validate(output)
     except ValidationError as exc:
         details = validation_details(exc, ("body", "output"))
-        raise InputInvalid(
+        raise ResolutionInvalid(
             f"the final output does not match the {revision.name} r{revision.revision} output: "
             f"{len(details)} error(s)",
             details=details,

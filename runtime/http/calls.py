@@ -148,11 +148,15 @@ def _headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
 def _label(request: Request, header: str | None, pin: int | None) -> str | None:
     """The label asked for (``?label=`` or the header); a pin and a label together conflict."""
     query = request.query_params.get("label") if request.scope.get("query_string") else None
-    if query is not None and header is not None and query.strip() != header:
-        raise BadRequest(f"the query parameter label and the {LABEL_HEADER} header differ")
-    label = header if header is not None else (query.strip() if query is not None else None)
+    query = (query or "").strip() or None  # an empty label asks for none
+    header = (header or "").strip() or None
+    if query is not None and header is not None and query != header:
+        raise PinConflict(f"the query parameter label and the {LABEL_HEADER} header differ: "
+                          "ask for one label")
+    label = header if header is not None else query
     if label is not None and pin is not None:
-        raise BadRequest(f"ask for a revision or a label, not both ({LABEL_HEADER}: {label[:40]})")
+        raise PinConflict(f"ask for a revision or a label, not both ({LABEL_HEADER}: "
+                          f"{label[:40]})")
     if label is not None and not LABEL_NAME.fullmatch(label):
         raise BadRequest(f"{label[:40]!r} is not a label name: lower-case letters, digits, - and"
                          " _ (production, staging...)")

@@ -7,11 +7,12 @@ returns the typed report; admin role, since it reads the execution log.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from specwright.runtime.engine.catalog import LoadedRevision
 from specwright.runtime.engine.impact import (
@@ -22,7 +23,7 @@ from specwright.runtime.engine.impact import (
     parse_since,
     replay,
 )
-from specwright.runtime.errors import InputInvalid, LogUnavailable, NotFound
+from specwright.runtime.errors import LogUnavailable, NotFound, PinConflict
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
 from specwright.runtime.http.state import ServerState, get_state
@@ -34,6 +35,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or unknown API key"},
     403: {"model": ErrorBody, "description": "The impact preview needs an admin key"},
     404: {"model": ErrorBody, "description": "Unknown spec, revision or label"},
+    409: {"model": ErrorBody, "description": "Both a revision and a label given"},
     422: {"model": ErrorBody, "description": "Invalid request"},
     503: {"model": ErrorBody, "description": "The execution log is unavailable"},
 }
@@ -43,18 +45,15 @@ class ImpactRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     revision: int | None = Field(None, ge=1, description="Candidate (default: the latest)")
     label: str | None = Field(None, max_length=40, description="Candidate: this label's revision")
-    since: str = Field("7d", max_length=40, description="Logged runs since: 30m, 24h, 7d, a date")
+    since: Annotated[str, Field(pattern=r"^[0-9]{1,6}[smhdw]$")] | dt.datetime = Field(
+        "7d", description="Logged runs since: a duration back from now (30m, 24h, 7d, 2w) or a "
+                          "date-time (UTC when it has no offset)")
     inputs: list[dict[str, Any]] | None = Field(
         None, max_length=10_000,
         description="Inputs to replay instead of the log; compared with the revision served now")
     limit: int = Field(10_000, ge=1, le=100_000, description="At most this many logged runs")
     max_changed: int | None = Field(None, ge=0, description="over_limit is true above this")
 
-    @model_validator(mode="after")
-    def _one_candidate(self) -> ImpactRequest:
-        if self.revision is not None and self.label is not None:
-            raise ValueError("give revision or label, not both")
-        return self
 
 
 class TransitionOut(BaseModel):
@@ -85,6 +84,8 @@ def _candidate(state: ServerState, name: str, body: ImpactRequest) -> LoadedRevi
     entry = state.catalog.specs.get(name)
     if entry is None or entry.latest is None:
         raise NotFound(f'unknown spec "{name}"')
+    if body.label is not None and body.revision is not None:
+        raise PinConflict("give the candidate as a revision or a label, not both")
     if body.label is not None:
         found = state.catalog.label_target(name, body.label)
         if found is None:
@@ -115,11 +116,11 @@ async def impact(body: ImpactRequest, request: Request,
             return compare(candidate, cases, baseline=f"r{served.revision}",
                            recorded_model=False)
     else:
-        try:
-            since = parse_since(body.since, time.time())
-        except ValueError as exc:
-            raise InputInvalid(str(exc), details=[{"loc": ["body", "since"],
-                                                   "msg": str(exc)}]) from None
+        if isinstance(body.since, dt.datetime):
+            moment = body.since
+            since = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+        else:
+            since = parse_since(body.since, time.time())  # the pattern admits only durations
         if state.store is None:
             raise LogUnavailable("the execution log is not open (the app has not started)")
         runs = await scan_runs(state.store, name, since=since, limit=body.limit)

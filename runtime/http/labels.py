@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from specwright.runtime.engine.catalog import DEFAULT_LABEL
 from specwright.runtime.engine.labels import LABEL_NAME, promote, rollback
@@ -65,21 +65,31 @@ class HistoryOut(BaseModel):
     moves: list[MoveOut] = Field(description="Oldest first; append-only")
 
 
-class MoveRequest(BaseModel):
-    """Either a revision to promote (null: follow the latest again) or ``rollback: true``."""
-
+class _Move(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    revision: int | None = Field(None, ge=1, description="Revision to point the label at")
-    latest: bool = Field(False, description="Follow the latest revision again")
-    rollback: bool = Field(False, description="Move back to the label's previous target")
     reason: str = Field("", max_length=2000, description="Why (recorded in the history)")
 
-    @model_validator(mode="after")
-    def _one_action(self) -> MoveRequest:
-        chosen = [self.revision is not None, self.latest, self.rollback]
-        if sum(chosen) != 1:
-            raise ValueError("give exactly one of revision, latest: true, rollback: true")
-        return self
+
+class PromoteRevision(_Move):
+    """Point the label at this revision."""
+
+    revision: int = Field(ge=1, le=2**31 - 1, description="Revision to point the label at")
+
+
+class FollowLatest(_Move):
+    """Let the label follow the latest revision again."""
+
+    latest: Literal[True] = Field(description="Follow the latest revision again")
+
+
+class RollBack(_Move):
+    """Move the label back to its previous target."""
+
+    rollback: Literal[True] = Field(description="Move back to the label's previous target")
+
+
+# Exactly one action a request: the schema says so (each shape forbids the others' keys).
+MoveRequest = PromoteRevision | FollowLatest | RollBack
 
 
 class MoveResult(BaseModel):
@@ -134,10 +144,11 @@ async def move_label(body: MoveRequest, request: Request, name: str = Path(max_l
     actor = actor_of(key)
 
     def act(db: LabelDB) -> LabelMove:
-        if body.rollback:
+        if isinstance(body, RollBack):
             return rollback(db, follower.places, name, label=label, actor=actor,
                             reason=body.reason)[0]
-        return promote(db, follower.places, name, body.revision, label=label, actor=actor,
+        revision = body.revision if isinstance(body, PromoteRevision) else None
+        return promote(db, follower.places, name, revision, label=label, actor=actor,
                        reason=body.reason)[0]
 
     move = await follower.run(act)

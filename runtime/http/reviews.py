@@ -22,7 +22,7 @@ from specwright.runtime.engine.stats import SpecStats, spec_stats
 from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
-from specwright.runtime.http.runs import parse_time
+from specwright.runtime.http.runs import Moment, epoch
 from specwright.runtime.http.state import get_state
 from specwright.runtime.logstore.reviews import CaseQuery, CaseState, ReviewCase
 
@@ -121,7 +121,7 @@ async def list_reviews(
     spec: str | None = Query(None, max_length=200),
     state: CaseState | None = Query(None),  # noqa: B008 - a Literal alias: immutable
     older_than_s: float | None = Query(None, ge=0, description="Opened at least this long ago"),
-    since: str | None = Query(None, max_length=64, description="Opened at or after"),
+    since: Moment | None = Query(None, description="Opened at or after; epoch seconds or ISO 8601"),  # noqa: B008
     table: str | None = Query(None, max_length=200, description='e.g. "Decision: decision"'),
     row_line: int | None = Query(None, ge=1, description="Spec line of the row that fired"),
     limit: int = Query(50, ge=1, le=1000),
@@ -129,7 +129,7 @@ async def list_reviews(
 ) -> ReviewPageOut:
     service, _ = _service(request)
     query = CaseQuery(spec=spec, state=state, older_than_s=older_than_s,
-                      since=parse_time(since, "since"), table=table, row_line=row_line,
+                      since=epoch(since), table=table, row_line=row_line,
                       limit=limit, cursor=cursor or None)
     cases, next_cursor = await service.log.cases(query)
     return ReviewPageOut(cases=[case_out(c) for c in cases], next_cursor=next_cursor)
@@ -169,8 +169,7 @@ async def resolve_review(request: Request, body: ResolveIn,
 @router.get("/specs/{name}/stats", response_model=SpecStats, responses=_ERRORS,
             tags=["reviews"], summary="Runs, latency, row hits and reviewer overrides of a spec")
 async def get_stats(request: Request, name: str = Path(max_length=200),
-                    since: str | None = Query(None, max_length=64,
-                                              description="epoch seconds or ISO 8601")
+                    since: Moment | None = Query(None, description="epoch seconds or ISO 8601"),  # noqa: B008
                     ) -> SpecStats:
     service, _ = _service(request)
-    return await spec_stats(service.log, name, parse_time(since, "since"))
+    return await spec_stats(service.log, name, epoch(since))

@@ -196,4 +196,9 @@ async def test_impact_over_http(logged: tuple[Path, dict[str, dict[str, Any]]],
                          json={"revision": 1, "inputs": inputs(10)})
         assert r.status_code == 200 and r.json()["baseline"] == "r2"
         r = await c.post("/specs/order-validation/impact", json={"since": "yesterday"})
-        assert r.status_code == 422 and "neither a duration" in r.json()["message"]
+        assert r.status_code == 422 and r.json()["details"][0]["loc"][:2] == ["body", "since"]
+        r = await c.post("/specs/order-validation/impact",
+                         json={"since": "2026-01-01T00:00:00Z", "max_changed": 0})
+        assert r.status_code == 200 and r.json()["changed"] == len(expected)
+        r = await c.post("/specs/order-validation/impact", json={"revision": 1, "label": "x"})
+        assert r.status_code == 409  # each is valid alone: together they conflict

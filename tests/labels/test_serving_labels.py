@@ -113,7 +113,13 @@ async def test_label_endpoints_and_roles(tmp_path: Path, settings: Settings) -> 
         assert r.json() == {"label": "second"} and r.headers["X-Specwright-Revision"] == "2"
         r = await c.post("/specs/tiny/v1?label=staging&revision=1", json={"n": 1},
                          headers=as_caller)
-        assert r.status_code == 400
+        assert r.status_code == 409 and r.json()["type"] == "conflicting_revision_pins"
+        r = await c.post("/specs/tiny/v1", json={"n": 1},
+                         headers={**as_caller, "X-Specwright-Label": " "})  # empty: no label
+        assert r.status_code == 200
+        r = await c.post("/specs/tiny/labels/staging", json={"revision": 2, "latest": True},
+                         headers=as_admin)
+        assert r.status_code == 422  # one action a request, as the body's schema says
         r = await c.post("/specs/tiny/v1?label=Not%20a%20label", json={"n": 1},
                          headers=as_caller)
         assert r.status_code == 400 and "is not a label name" in r.json()["message"]
@@ -145,8 +151,9 @@ async def test_label_endpoints_and_roles(tmp_path: Path, settings: Settings) -> 
         assert all(m["moved_at"] > 0 for m in moves)
         doc = (await c.get("/openapi.json", headers=as_admin)).json()
         post = doc["paths"]["/specs/{name}/labels/{label}"]["post"]
-        assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-            "/MoveRequest")
+        shapes = post["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+        assert sorted(s["$ref"].rsplit("/", 1)[1] for s in shapes) == [
+            "FollowLatest", "PromoteRevision", "RollBack"]
         assert "/specs/{name}/history" in doc["paths"] and "/specs/{name}/impact" in doc["paths"]
 
 

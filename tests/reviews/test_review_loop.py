@@ -118,7 +118,7 @@ async def test_the_review_loop(project: Path, receiver: Receiver) -> None:
 
             bad = await c.post(f"/reviews/{case_id}/resolve", headers=as_reviewer,
                                json={"output": {"decision": "maybe"}, "note": ""})
-            assert bad.status_code == 422 and bad.json()["type"] == "invalid_input"
+            assert bad.status_code == 422 and bad.json()["type"] == "resolution_invalid"
             assert any(d["loc"] == ["body", "output", "decision"] for d in bad.json()["details"])
             unsafe = await c.post(f"/reviews/{case_id}/resolve", headers=as_reviewer, json={
                 "output": {"decision": "accept", "reason_code": "ok", "needs_review": False}})
