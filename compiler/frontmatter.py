@@ -16,10 +16,11 @@ import yaml
 
 from specwright.compiler import ir
 from specwright.compiler.errors import did_you_mean
+from specwright.compiler.frontmatter_sampling import SAMPLING_KEYS, read_sampling
 from specwright.compiler.limits import yaml_problem
 from specwright.compiler.report import Reporter
 
-KEYS = ("name", "title", "owner", "models", "routing", ir.REVIEW_LABEL)
+KEYS = ("name", "title", "owner", "models", "routing", ir.REVIEW_LABEL, *SAMPLING_KEYS)
 STRATEGIES = ("fallback", "weighted", "least-busy", "cheapest", "fastest")
 KEBAB_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODEL_REF_RE = re.compile(r"^[a-z][a-z0-9_.-]*:\S+$")
@@ -129,6 +130,9 @@ def read_front_matter(
             fm.owner = value.strip()
     fm.route = _read_route(data, nodes, first_line, report)
     fm.review = _read_review(data, nodes, first_line, report)
+    sampling = read_sampling(data, nodes, first_line, report)
+    if sampling:
+        fm.route = fm.route.model_copy(update=sampling)
     return fm
 
 

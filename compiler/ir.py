@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 from pydantic import Field as ModelField
 
 
@@ -86,6 +86,22 @@ class Route(Node):
     models: tuple[RouteModel, ...] = ()
     strategy: RoutingStrategy = "fallback"
     loc: Loc = Loc(line=1)
+    # Sampling from the front matter (None: the deployment's setting, else the default).
+    temperature: float | None = None
+    seed: int | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_sampling(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Unset sampling keys are left out of ``spec.json``: specs without them compile to the
+        same bytes as before the keys existed (no new revision for every spec)."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("temperature", "seed", "top_p", "max_tokens"):
+                if data.get(key) is None:
+                    data.pop(key, None)
+        return data
 
 
 class Rule(Node):

@@ -36,8 +36,21 @@ class Deployment(_Section):
     kind: Literal["openai", "anthropic", "openai-compatible"] = "openai-compatible"
     base_url: str | None = None
     api_key_env: str | None = None  # variable holding the key; None: no key needed (local)
-    structured: Literal["json_schema", "json_object"] = "json_schema"
+    # How the Output schema reaches the server (docs/models.md, "Servers"): OpenAI's
+    # ``json_schema``; ``json_object`` (schema in the prompt only); ``json_object_schema``
+    # (llama.cpp-family grammar: ``{"type": "json_object", "schema": ...}``); ``ollama_format``
+    # (Ollama's top-level ``format``).
+    structured: Literal[
+        "json_schema", "json_object", "json_object_schema", "ollama_format"
+    ] = "json_schema"
     context_window: int | None = None
+    # Sampling sent with every request to this deployment, unless the spec sets its own.
+    # Temperature defaults to 0 (decisions should be reproducible); ``max_tokens`` caps the bound
+    # each request derives from its Output schema.
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    seed: int | None = None
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    max_tokens: int | None = Field(default=None, gt=0)
 
 
 class Price(_Section):

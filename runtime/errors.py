@@ -68,7 +68,8 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
     ├── SpecCheckFailed                a generated check failed; the message is the report
     └── ScriptExhausted                a scripted model was called more often than scripted
     RuntimeError
-    └── NetworkBlocked                 a test tried to reach a non-loopback address
+    ├── NetworkBlocked                 a test tried to reach a non-loopback address
+    └── RealModelUnavailable           the real-model lane cannot run here (package, server)
 """
 
 from __future__ import annotations
@@ -226,6 +227,9 @@ class ProviderError(RuntimeFailure):
     """A model call failed. Raised by adapters only, mapped from the vendor's exception."""
 
     status, type = 502, "provider_error"
+    # The vendor's own error text (keys scrubbed): for the execution log and the server log only,
+    # never an HTTP body (``message`` is the safe summary).
+    vendor_detail: str | None = None
 
     def __init__(
         self,
@@ -424,3 +428,7 @@ class ScriptExhausted(AssertionError):
 
 class NetworkBlocked(RuntimeError):
     """A test tried to reach a non-loopback address."""
+
+
+class RealModelUnavailable(RuntimeError):
+    """The real model cannot be run here: a package is missing, or the server did not start."""

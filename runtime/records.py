@@ -39,6 +39,10 @@ class Attempt:
     cost_usd: float | None = None  # None when the price is unknown: never 0 for "unknown"
     error_class: str | None = None  # name of the SpecwrightError subclass
     error: str | None = None  # message, with keys never included
+    # The model's raw answer of this attempt (capped, sensitive output values redacted) and the
+    # results of the guardrails checked on it: why an answer was rejected stays explainable.
+    answer: str | None = None
+    guardrails: tuple[dict[str, Any], ...] | None = None
 
 
 class EncodedColumns(NamedTuple):

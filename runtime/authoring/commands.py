@@ -142,12 +142,15 @@ async def draft(
     if not text.strip():
         raise AuthoringError(f"the policy {policy_file} is empty")
     policy = Policy(text)
+    shown_draft = display_path(access.root, draft_path(target))
 
     def judge(data: dict[str, Any]) -> Judgement:
         checked, citation_problems = check_citations(DraftSpec.model_validate(data), policy)
         markdown = render_spec(checked, name, policy=policy_file.name)
         problems = [*_compile_problems(markdown, source), *citation_problems]
-        return Judgement(markdown, tuple(problems))
+        # An answer with problems is only ever written as the draft file: its diagnostics (in
+        # the log and in the repair request) name that file, as the CLI does.
+        return Judgement(markdown, _problems_for(shown_draft, source, tuple(problems)))
 
     request = ModelRequest(
         messages=(
@@ -160,7 +163,7 @@ async def draft(
     summary = {
         "command": "draft", "name": name, "policy": policy_file.name,
         "policy_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "policy_lines": len(policy.lines),
+        "policy_lines": len(text.splitlines()),  # a final newline ends a line, adds none
     }
     async with Session(access, "drafting", f"draft:{name}") as session:
         result = await repair_loop(session, request, judge, repairs=repairs, summary=summary,

@@ -34,6 +34,7 @@ from specwright.compiler.evaluate import (
     GuardrailResult,
     TableError,
 )
+from specwright.runtime.engine.attempt_answers import last_guardrails, redact_answers
 from specwright.runtime.engine.bounded import bounded_details, bounded_input, count_note
 from specwright.runtime.engine.catalog import LoadedRevision
 from specwright.runtime.engine.failures import (
@@ -59,7 +60,7 @@ from specwright.runtime.errors import (
     RuntimeFailure,
 )
 from specwright.runtime.logstore.ulid import new_run_id
-from specwright.runtime.models.base import Model, Problem
+from specwright.runtime.models.base import CheckResult, Model, Problem
 from specwright.runtime.observe import tracing
 from specwright.runtime.observe.tracing import RunMarks
 from specwright.runtime.records import Attempt, EncodedColumns, RunRecord, RunStatus
@@ -169,7 +170,7 @@ async def execute(
         mock=state.mock,
         rule_trace=tuple(state.trace),
         guardrails=tuple(state.guardrails),
-        attempts=state.attempts,
+        attempts=redact_answers(state.attempts, spec.outputs, plan.output_sensitive),
         encoded=state.encoded,
         key_id=key_id,
     )
@@ -295,7 +296,7 @@ class _Checker:
         plan = self.revision.plan
         results = plan.check_guardrails(self.scope, self.cel_input, plan.cel.output_values(out_json))
         self.last = (merged, out_json, results)
-        return [
+        return CheckResult([
             Problem(
                 f'guardrail violated: "{r.label}" (spec line {r.line})'
                 + (f": {r.error}" if r.error else ""),
@@ -303,7 +304,7 @@ class _Checker:
             )
             for r in results
             if not r.passed
-        ]
+        ], [_guardrail_record(r) for r in results])  # kept on the attempt, for the log
 
 
 async def _ask_model(
@@ -325,6 +326,10 @@ async def _ask_model(
     except RoutingExhausted as exc:
         state.attempts = tuple(getattr(exc, "attempts", ()) or ())
         if isinstance(exc, ModelsExhausted) and exc.guardrail_only:
+            # the log says which model answered last and what its answer's guardrails said
+            last = state.attempts[-1] if state.attempts else None
+            state.model = f"{last.provider}:{last.model}" if last else None
+            state.guardrails = last_guardrails(state.attempts)
             violated = exc.guardrail_labels
             line_of = {g.label: g.line for g in revision.compiled.guardrails}
             raise GuardrailViolation(

@@ -55,8 +55,15 @@ def build_request(
     deadline: float | None,
     run_id: str,
 ) -> ModelRequest:
+    route = revision.compiled.spec.route
     return ModelRequest(
         messages=render_messages(revision, input_data, decided),
+        # The spec's own sampling (front matter), else the deployment's (runtime/models/sampling.py);
+        # max_tokens None: the bound derived from the Output schema.
+        max_tokens=route.max_tokens,
+        temperature=route.temperature,
+        seed=route.seed,
+        top_p=route.top_p,
         # One dict per revision, never copied: adapters and lowering only read it, and its
         # identity is what the lowering cache keys on.
         output_schema=revision.request_schema,

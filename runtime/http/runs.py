@@ -47,6 +47,10 @@ class AttemptOut(BaseModel):
     cost_usd: float | None = None
     error_class: str | None = None
     error: str | None = None
+    answer: str | None = Field(None, description="The model's raw answer (capped, sensitive "
+                               "values redacted)")
+    guardrails: list[dict[str, Any]] | None = Field(
+        None, description="Guardrail results of this attempt's answer")
 
 
 class RunOut(BaseModel):

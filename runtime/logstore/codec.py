@@ -51,6 +51,8 @@ ATTEMPT_COLUMNS = (
     "cost_usd",
     "error_class",
     "error",
+    "answer",
+    "guardrails",
 )
 
 RunRow = tuple[Any, ...]
@@ -102,6 +104,8 @@ def run_to_rows(run: RunRecord) -> tuple[RunRow, list[AttemptRow]]:
             a.cost_usd,
             a.error_class,
             a.error,
+            a.answer,
+            None if a.guardrails is None else dumps(list(a.guardrails)),
         )
         for seq, a in enumerate(run.attempts)
     ]
@@ -176,6 +180,8 @@ def _row_to_attempt(row: Sequence[Any]) -> Attempt:
         cost_usd,
         error_class,
         error,
+        answer,
+        guardrails,
     ) = row
     return Attempt(
         provider=provider,
@@ -190,6 +196,8 @@ def _row_to_attempt(row: Sequence[Any]) -> Attempt:
         cost_usd=None if cost_usd is None else float(cost_usd),
         error_class=error_class,
         error=error,
+        answer=answer,
+        guardrails=None if guardrails is None else tuple(json.loads(guardrails)),
     )
 
 

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from specwright.runtime.errors import FatalProviderError, MalformedResponse, ModelNotConfigured
+from specwright.runtime.errors import (
+    FatalProviderError,
+    MalformedResponse,
+    ModelNotConfigured,
+    ProviderError,
+)
 from specwright.runtime.models.base import ModelRequest
 from specwright.runtime.models.idle_check import cheapen_idle_checks
 from specwright.runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
+from specwright.runtime.models.sampling import Sampling
 from specwright.runtime.models.shards import shard_pools
 
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key)-[A-Za-z0-9_\-*.]{6,}")
@@ -32,6 +39,37 @@ def scrub(message: str, secrets: Iterable[str] = ()) -> str:
             message = message.replace(secret, "[redacted]")
     message = _KEYLIKE.sub("[redacted]", message)
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+_DETERMINISTIC = re.compile(
+    r"\b\d+ validation errors?\b|\bnot supported\b|\bunsupported\b|literal_error", re.IGNORECASE)
+_SUMMARIES = {
+    "rate": "rate limited",
+    "quota": "the account's quota is used up",
+    "server": "the server failed",
+    "refused": "the server refused the request",
+    "context": "the prompt does not fit the model's context window",
+}
+log = logging.getLogger("specwright.models")
+
+
+def is_deterministic(message: str) -> bool:
+    """True for a 5xx that says the request itself is wrong (llama-cpp-python answers a body
+    it does not accept with a 500 and a validation error): retrying it gets the same answer."""
+    return bool(_DETERMINISTIC.search(message))
+
+
+def safe_summary(where: str, status: int, kind: str) -> str:
+    """What an HTTP error of a provider becomes in messages a caller may see: the status and a
+    fixed phrase, never the vendor's text (it can hold file paths, tracebacks, prompt parts)."""
+    return f"{where}: HTTP {status}: {_SUMMARIES[kind]}"
+
+
+def with_vendor_detail(error: ProviderError, detail: str) -> ProviderError:
+    """Keep the vendor's own text (keys scrubbed) for the execution log and the server log."""
+    error.vendor_detail = detail
+    log.warning("%s (server said: %s)", error.message, detail)
+    return error
 
 
 def is_context_error(code: object, message: str) -> bool:
@@ -153,8 +191,9 @@ class Endpoint:
     base_url: str
     key: str | None  # None: no key needed (local) or missing (then ``key_env`` is set)
     key_env: str | None
-    structured: str = "json_schema"  # openai-compatible: "json_schema" or "json_object"
+    structured: str = "json_schema"  # openai-compatible: how the schema is sent (config.py)
     timeout_s: float = 30.0
+    sampling: Sampling = Sampling()  # the deployment's temperature, seed, top_p, token caps
 
     @property
     def key_missing(self) -> bool:

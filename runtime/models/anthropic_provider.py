@@ -35,17 +35,21 @@ from specwright.runtime.models._support import (
     attempt_timeout,
     body_message,
     is_context_error,
+    is_deterministic,
     json_answer,
     lower_for,
     malformed,
     missing_key,
     retry_after,
+    safe_summary,
     scrub,
     token_count,
+    with_vendor_detail,
 )
 from specwright.runtime.models.base import Completion, ModelRequest, Usage
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
 from specwright.runtime.models.parsing import parse_json_object
+from specwright.runtime.models.sampling import Sampling, max_tokens_for
 
 __all__ = ["AnthropicProvider", "build", "map_error"]
 
@@ -56,7 +60,6 @@ try:  # the SDK's table of deprecated models: what ``messages.create`` warns abo
 except ImportError:  # a release of the SDK without that table has nothing to warn about
     _DEPRECATED_MODELS = {}
 
-DEFAULT_MAX_TOKENS = 4096
 _TOOL_DESCRIPTION = "Record your answer. Call this tool exactly once, with the complete answer."
 
 
@@ -88,7 +91,7 @@ class AnthropicProvider:
         tool = self._tool(request)
         system, messages = _split(request)
         body: dict[str, Any] = {
-            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+            "max_tokens": max_tokens_for(request, _NO_SAMPLING),  # bounded by the schema
             "messages": messages,
             "model": self.model,
             "tool_choice": {"type": "tool", "name": tool["name"], "disable_parallel_tool_use": True},
@@ -214,16 +217,25 @@ def map_error(
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         detail = scrub(exc.api_message or body_message(exc.body, exc.message), secrets)
-        text = f"{where}: HTTP {status}: {detail}"
         kw["http_status"] = status
+        error: ProviderError
         if status == 429:
-            return RateLimited(text, retry_after=retry_after(exc.response.headers), **kw)
-        if status in (408, 409) or status >= 500:  # 529: overloaded
-            return RetryableProviderError(text, **kw)
-        if status == 413 or (status == 400 and is_context_error(exc.error_code, detail)):
-            return ContextTooLong(text, **kw)
-        return FatalProviderError(text, **kw)
-    return FatalProviderError(f"{where}: {type(exc).__name__}: {scrub(str(exc), secrets)}", **kw)
+            error = RateLimited(safe_summary(where, status, "rate"),
+                                retry_after=retry_after(exc.response.headers), **kw)
+        elif status >= 500 and status != 529 and is_deterministic(detail):
+            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
+        elif status in (408, 409) or status >= 500:  # 529: overloaded
+            error = RetryableProviderError(safe_summary(where, status, "server"), **kw)
+        elif status == 413 or (status == 400 and is_context_error(exc.error_code, detail)):
+            error = ContextTooLong(safe_summary(where, status, "context"), **kw)
+        else:
+            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
+        return with_vendor_detail(error, detail)
+    return with_vendor_detail(
+        FatalProviderError(f"{where}: {type(exc).__name__}", **kw), scrub(str(exc), secrets))
+
+
+_NO_SAMPLING = Sampling()
 
 
 def build(endpoint: Endpoint, model: str, pool: ClientPool) -> AnthropicProvider:

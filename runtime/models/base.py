@@ -45,10 +45,12 @@ class ModelRequest:
     schema_name: str  # e.g. "carrier_selection_output"; providers need a name for the schema
     spec: str = ""  # spec name, for logs and cassettes
     check: Checker | None = None
-    max_tokens: int | None = None
-    temperature: float | None = None
+    max_tokens: int | None = None  # None: the bound derived from ``output_schema`` (sampling.py)
+    temperature: float | None = None  # None: the deployment's, else 0 (sampling.py)
     deadline: float | None = None  # absolute time.monotonic() by which the run must finish
     metadata: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None  # None: the deployment's, else not sent
+    top_p: float | None = None  # None: the deployment's, else not sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +84,16 @@ class Model(Protocol):
 #     - ``ReplayMiss`` (503) from a replaying cassette, unchanged: it must fail loudly.
 # * ``request.metadata["input"]``: the validated input as a JSON dict. ``MockModel`` uses it to
 #   answer with a spec example's output when the input matches that example.
+class CheckResult(list[str]):
+    """What a ``Checker`` may return instead of a plain list: the problems, plus the guardrail
+    results of the answer (``{"label", "passed", "line"}`` dicts), which the router keeps on the
+    attempt for the execution log. ``guardrails`` is None when the guardrails did not run (the
+    answer failed the Output model first)."""
+
+    guardrails: tuple[dict[str, Any], ...] | None
+
+    def __init__(self, problems: Sequence[str] = (),
+                 guardrails: Sequence[dict[str, Any]] | None = None) -> None:
+        super().__init__(problems)
+        self.guardrails = None if guardrails is None else tuple(guardrails)
+

@@ -9,8 +9,12 @@ recorded string as well).
 
 Two ways to use them:
 
-* whole route (what ``specwright test --record`` does): ``RecordingModel(router, path)`` records
-  the route's final answers; ``ReplayModel(path)`` replays them.
+* every attempt of a route (what ``specwright test --record`` does):
+  ``build_route(..., wrap=attempt_recorder(path))`` records each answer the router got, repairs
+  and rejected answers too, keyed by the request alone; ``wrap=attempt_replayer(path)`` replays
+  them under the real router, so a recorded failure replays as the same failure.
+  ``RecordingModel(router, path)`` / ``ReplayModel(path)`` record and replay a route's final
+  answers only (same keys).
 * per model, under the real router (its retries, repairs and fallbacks run unchanged):
   ``build_route(..., wrap=recorder(cassette, secrets))`` and
   ``build_route(..., wrap=replayer(cassette))``.
@@ -37,8 +41,8 @@ from specwright.runtime.models.lowering import Dialect, lower
 from specwright.runtime.records import Attempt
 
 __all__ = [
-    "Cassette", "RecordingModel", "ReplayModel", "cassette_path", "recorder", "replayer",
-    "request_key",
+    "Cassette", "RecordingModel", "ReplayModel", "attempt_recorder", "attempt_replayer",
+    "cassette_path", "recorder", "replayer", "request_key",
 ]
 
 FORMAT_VERSION = 1
@@ -142,7 +146,9 @@ class RecordingModel:
     ) -> None:
         self.inner = inner
         self.name = inner.name
-        self.dialect: Dialect | None = getattr(inner, "dialect", None)
+        # Entries of a route recording are keyed by the canonical schema (dialect None), so
+        # that whichever model of the route replays them finds them.
+        self.dialect: Dialect | None = getattr(inner, "dialect", None) if per_model else None
         self.cassette = Cassette.open(cassette)
         self.per_model = per_model
         self._secrets = tuple(s for s in secrets if s and len(s) >= 4)
@@ -217,6 +223,31 @@ def recorder(cassette: Cassette, secrets: Iterable[str] = ()) -> Callable[[str, 
     """A ``wrap`` for ``build_route`` that records every model of the route."""
     kept = tuple(secrets)
     return lambda ref, model: RecordingModel(model, cassette, secrets=kept, per_model=True)
+
+
+def attempt_recorder(
+    cassette: Cassette | Path | str, secrets: Iterable[str] = ()
+) -> Callable[[str, Model], Model]:
+    """A ``wrap`` for ``build_route`` that records every attempt of every model of the route,
+    keyed by the request alone (not the model): what ``specwright test --record`` writes.
+
+    Every answer the router got is kept, the rejected ones and the repairs' too, so a replay
+    under the real router (``attempt_replayer``) takes the same path and reaches the same
+    verdict, a failure included (a recording of the final answer alone has nothing to replay
+    for a run that failed).
+    """
+    kept = tuple(secrets)
+    opened = Cassette.open(cassette)
+    return lambda ref, model: RecordingModel(model, opened, secrets=kept)
+
+
+def attempt_replayer(
+    cassette: Cassette | Path | str, record_command: str = DEFAULT_RECORD_COMMAND
+) -> Callable[[str, Model], Model]:
+    """A ``wrap`` for ``build_route`` replaying ``attempt_recorder``'s recordings: each model of
+    the route answers from the cassette, whichever model recorded the answer."""
+    opened = Cassette.open(cassette)
+    return lambda ref, model: ReplayModel(opened, name=ref, record_command=record_command)
 
 
 def replayer(

@@ -1,16 +1,28 @@
 """OpenAI-compatible servers (Ollama, vLLM, llama.cpp, LM Studio, hosted gateways) by base_url.
 
-A deployment in ``specwright.toml`` names the server and how it takes structured output::
+A deployment in ``specwright.toml`` names the server and how it takes the Output schema::
 
     [deployments.local]
     kind = "openai-compatible"
-    base_url = "http://127.0.0.1:11434/v1"
-    structured = "json_schema"   # or "json_object" for servers without schema-constrained output
-    context_window = 32768
+    base_url = "http://127.0.0.1:8080/v1"
+    structured = "json_object_schema"   # see below
+    context_window = 4096
+    seed = 1234
 
-``json_schema`` sends ``response_format: json_schema`` with the ``compat`` lowering (constraint
-keywords kept: grammar engines honour them). ``json_object`` sends ``response_format:
-json_object`` and puts the schema in a system message. Errors map like OpenAI's.
+``structured`` (each server takes the schema its own way; docs/models.md has the table):
+
+* ``json_schema``: ``response_format: {type: json_schema, json_schema: {schema}}`` (OpenAI's
+  form: vLLM, llama.cpp's ``llama-server``, LM Studio, Ollama >= 0.5).
+* ``json_object_schema``: ``response_format: {type: json_object, schema}``, the llama.cpp-family
+  form (llama-cpp-python's server refuses ``json_schema`` with a 500); its grammar enforces the
+  schema.
+* ``ollama_format``: Ollama's own top-level ``format: <schema>``.
+* ``json_object``: ``response_format: {type: json_object}``: "some JSON" only.
+
+Except with ``json_schema``, the schema is also written into the (one) system message, so the
+model reads what the fields mean: several chat templates refuse a second system message.
+The ``compat`` lowering keeps constraint keywords (grammar engines honour them). Errors map
+like OpenAI's.
 """
 
 from __future__ import annotations
@@ -21,7 +33,15 @@ from specwright.runtime.models._support import ClientPool, Endpoint, missing_key
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
 from specwright.runtime.models.openai_provider import OpenAIProvider, client_for, schema_prompt
 
-__all__ = ["CompatProvider", "build"]
+__all__ = ["STRUCTURED", "CompatProvider", "build", "dialect_of"]
+
+STRUCTURED = ("json_schema", "json_object", "json_object_schema", "ollama_format")
+
+
+def dialect_of(structured: str) -> Dialect:
+    """How the schema is lowered for a way of sending it: only ``json_object`` shows it to the
+    model alone; every other way hands it to a grammar engine too."""
+    return "json_object" if structured == "json_object" else "compat"
 
 
 class CompatProvider(OpenAIProvider):
@@ -31,26 +51,41 @@ class CompatProvider(OpenAIProvider):
 
     def __init__(self, *args: Any, structured: str = "json_schema", **kw: Any) -> None:
         super().__init__(*args, **kw)
+        if structured not in STRUCTURED:
+            raise ValueError(f"structured = {structured!r}: use one of {', '.join(STRUCTURED)}")
         self.structured = structured
-        self.dialect: Dialect = "json_object" if structured == "json_object" else "compat"
-        self._temperature_ok = True
-        self._prompts: dict[int, tuple[LoweredSchema, dict[str, str]]] = {}
+        self.dialect: Dialect = dialect_of(structured)
+        self._prompts: dict[int, tuple[LoweredSchema, str]] = {}
 
     def _response_format(self, name: str, lowered: LoweredSchema) -> dict[str, Any]:
         if self.structured == "json_object":
             return {"type": "json_object"}
+        if self.structured == "json_object_schema":
+            return {"type": "json_object", "schema": lowered.schema}
         return super()._response_format(name, lowered)
+
+    def _body_format(self, body: dict[str, Any], response_format: dict[str, Any],
+                     lowered: LoweredSchema) -> None:
+        if self.structured == "ollama_format":
+            body["format"] = lowered.schema
+        else:
+            body["response_format"] = response_format
 
     def _messages(
         self, messages: list[dict[str, str]], lowered: LoweredSchema
     ) -> list[dict[str, str]]:
-        if self.structured != "json_object":
+        if self.structured == "json_schema":
             return messages
         hit = self._prompts.get(id(lowered))
         if hit is None or hit[0] is not lowered:
-            hit = (lowered, {"role": "system", "content": schema_prompt(lowered)})
+            if len(self._prompts) > 256:
+                self._prompts.clear()
+            hit = (lowered, schema_prompt(lowered))
             self._prompts[id(lowered)] = hit
-        return [hit[1], *messages]
+        if messages and messages[0]["role"] == "system":
+            first = {"role": "system", "content": f"{messages[0]['content']}\n\n{hit[1]}"}
+            return [first, *messages[1:]]
+        return [{"role": "system", "content": hit[1]}, *messages]
 
 
 def build(endpoint: Endpoint, model: str, pool: ClientPool) -> CompatProvider:
@@ -58,11 +93,11 @@ def build(endpoint: Endpoint, model: str, pool: ClientPool) -> CompatProvider:
         return CompatProvider(
             endpoint.provider, model, None,
             missing=missing_key(endpoint.provider, endpoint.key_env or ""),
-            structured=endpoint.structured,
+            structured=endpoint.structured, sampling=endpoint.sampling,
         )
     return CompatProvider(
         endpoint.provider, model, client_for(endpoint, pool),
         timeout_s=endpoint.timeout_s,
         secrets=(endpoint.key,) if endpoint.key else (),
-        structured=endpoint.structured,
+        structured=endpoint.structured, sampling=endpoint.sampling,
     )

@@ -32,17 +32,21 @@ from specwright.runtime.models._support import (
     attempt_timeout,
     body_message,
     is_context_error,
+    is_deterministic,
     json_answer,
     lower_for,
     malformed,
     missing_key,
     retry_after,
+    safe_summary,
     scrub,
     token_count,
+    with_vendor_detail,
 )
 from specwright.runtime.models.base import Completion, ModelRequest, Usage
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
 from specwright.runtime.models.parsing import parse_json_object
+from specwright.runtime.models.sampling import Accepts, Sampling, max_tokens_for, sampling_body
 
 __all__ = ["OpenAIProvider", "build", "map_error"]
 
@@ -64,6 +68,7 @@ class OpenAIProvider:
         timeout_s: float = 30.0,
         missing: ModelNotConfigured | None = None,
         secrets: tuple[str, ...] = (),
+        sampling: Sampling | None = None,
     ) -> None:
         self.provider = provider
         self.model = model
@@ -72,7 +77,12 @@ class OpenAIProvider:
         self._timeout = timeout_s
         self._missing = missing
         self._secrets = secrets
-        self._temperature_ok = not _REASONING.match(model)
+        reasoning = bool(_REASONING.match(model))
+        # reasoning models take neither temperature nor top_p, and spend output tokens on
+        # thinking: they get only an explicit bound, never the one derived from the schema
+        self.accepts = Accepts(temperature=not reasoning, top_p=not reasoning)
+        self._derive_bound = not reasoning
+        self.sampling = sampling or Sampling()
         self._formats: dict[int, tuple[LoweredSchema, dict[str, Any]]] = {}
 
     async def complete(self, request: ModelRequest) -> Completion:
@@ -80,11 +90,8 @@ class OpenAIProvider:
             raise ModelNotConfigured(self._missing.message if self._missing else self.name)
         lowered, response_format = self._format(request)
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": self._messages(messages, lowered),
-            "response_format": response_format,
-        }
+        body: dict[str, Any] = {"model": self.model, "messages": self._messages(messages, lowered)}
+        self._body_format(body, response_format, lowered)
         # What ``chat.completions.create`` sends, posted by the same client without its
         # parameter transform: the SDK walks every parameter against its TypedDicts on each call,
         # and for the plain JSON values below the walk changes nothing
@@ -95,10 +102,9 @@ class OpenAIProvider:
             "timeout": attempt_timeout(request, self._timeout),
             "security": {"bearer_auth": True},
         }
-        if request.max_tokens is not None:
-            body[self.max_tokens_param] = request.max_tokens
-        if request.temperature is not None and self._temperature_ok:
-            body["temperature"] = request.temperature
+        if self._derive_bound or request.max_tokens is not None or self.sampling.max_tokens:
+            body[self.max_tokens_param] = max_tokens_for(request, self.sampling)
+        body.update(sampling_body(request, self.sampling, self.accepts))
         try:
             response = await self._client.post(
                 "/chat/completions", cast_to=object, body=body, options=options
@@ -132,6 +138,11 @@ class OpenAIProvider:
         self, messages: list[dict[str, str]], lowered: LoweredSchema
     ) -> list[dict[str, str]]:
         return messages
+
+    def _body_format(self, body: dict[str, Any], response_format: dict[str, Any],
+                     lowered: LoweredSchema) -> None:
+        """Where the schema goes in the body (OpenAI: ``response_format``)."""
+        body["response_format"] = response_format
 
     def _completion(self, response: Any, lowered: LoweredSchema) -> Completion:
         try:
@@ -203,18 +214,25 @@ def map_error(
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         detail = scrub(body_message(exc.body, exc.message), secrets)
-        text = f"{where}: HTTP {status}: {detail}"
         kw["http_status"] = status
+        error: ProviderError
         if status == 429:
             if exc.code == "insufficient_quota":
-                return FatalProviderError(text, **kw)
-            return RateLimited(text, retry_after=retry_after(exc.response.headers), **kw)
-        if status in (408, 409) or status >= 500:
-            return RetryableProviderError(text, **kw)
-        if status in (400, 413, 422) and is_context_error(exc.code, detail):
-            return ContextTooLong(text, **kw)
-        return FatalProviderError(text, **kw)
-    return FatalProviderError(f"{where}: {type(exc).__name__}: {scrub(str(exc), secrets)}", **kw)
+                error = FatalProviderError(safe_summary(where, status, "quota"), **kw)
+            else:
+                error = RateLimited(safe_summary(where, status, "rate"),
+                                    retry_after=retry_after(exc.response.headers), **kw)
+        elif status >= 500 and is_deterministic(detail):
+            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
+        elif status in (408, 409) or status >= 500:
+            error = RetryableProviderError(safe_summary(where, status, "server"), **kw)
+        elif status in (400, 413, 422) and is_context_error(exc.code, detail):
+            error = ContextTooLong(safe_summary(where, status, "context"), **kw)
+        else:
+            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
+        return with_vendor_detail(error, detail)
+    return with_vendor_detail(
+        FatalProviderError(f"{where}: {type(exc).__name__}", **kw), scrub(str(exc), secrets))
 
 
 def client_for(endpoint: Endpoint, pool: ClientPool) -> openai.AsyncOpenAI:
@@ -239,7 +257,7 @@ def build(endpoint: Endpoint, model: str, pool: ClientPool) -> OpenAIProvider:
         )
     return OpenAIProvider(
         endpoint.provider, model, client_for(endpoint, pool),
-        timeout_s=endpoint.timeout_s, secrets=secrets,
+        timeout_s=endpoint.timeout_s, secrets=secrets, sampling=endpoint.sampling,
     )
 
 

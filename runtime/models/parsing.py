@@ -42,7 +42,9 @@ def _constant(name: str) -> Any:
     raise ParseError(f"{name} is not a JSON number")
 
 
-_decoder = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
+# strict=False: a raw newline or tab inside a JSON string is taken as written (small models
+# write multi-line reasons that way); it is still one object, parsed whole.
+_decoder = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, strict=False)
 
 
 def _loads(text: str) -> Any:

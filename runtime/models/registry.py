@@ -28,6 +28,7 @@ from specwright.runtime.models.lowering import Dialect, unsupported
 from specwright.runtime.models.pricing import PriceBook, split_ref
 from specwright.runtime.models.route_strategies import Candidate
 from specwright.runtime.models.router import Router
+from specwright.runtime.models.sampling import Sampling
 
 __all__ = [
     "KINDS", "ClientPool", "Endpoint", "build_model", "build_route", "check_route",
@@ -91,6 +92,8 @@ def endpoint_for(provider: str, settings: Settings, env: Mapping[str, str]) -> E
         provider=provider, kind=dep.kind, base_url=base_url, key=key,
         key_env=dep.api_key_env, structured=dep.structured,
         timeout_s=settings.routing.request_timeout_s,
+        sampling=Sampling(temperature=dep.temperature, seed=dep.seed, top_p=dep.top_p,
+                          max_tokens=dep.max_tokens, context_window=dep.context_window),
     )
 
 
@@ -180,7 +183,9 @@ def dialect_for(ref: str, settings: Settings) -> Dialect | None:
     if dep is None:
         return None
     if dep.kind == "openai-compatible":
-        return "json_object" if dep.structured == "json_object" else "compat"
+        from specwright.runtime.models.compat_provider import dialect_of
+
+        return dialect_of(dep.structured)
     return "openai" if dep.kind == "openai" else "anthropic" if dep.kind == "anthropic" else None
 
 

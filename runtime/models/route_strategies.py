@@ -16,7 +16,7 @@ from typing import Any
 from specwright.runtime.models.base import Model, ModelRequest
 from specwright.runtime.models.pricing import ModelPrice
 
-__all__ = ["STRATEGIES", "Candidate", "estimate_tokens"]
+__all__ = ["STRATEGIES", "Candidate", "estimate_tokens", "output_tokens"]
 
 EMA_ALPHA = 0.3
 
@@ -119,6 +119,11 @@ def estimate_tokens(request: ModelRequest) -> tuple[int, int]:
         _out_cache[id(schema)] = hit
     chars = sum(len(m.content) for m in request.messages)
     return chars // 4 + hit[1], hit[2]
+
+
+def output_tokens(schema: dict[str, Any]) -> int:
+    """Output tokens an answer to ``schema`` takes, roughly, from the schema's shape."""
+    return _output_tokens(schema, 0)
 
 
 def _output_tokens(node: Any, depth: int) -> int:

@@ -54,6 +54,7 @@ from specwright.runtime.records import Attempt, AttemptPurpose
 __all__ = ["Router"]
 
 _MAX_ECHO = 8000  # characters of a previous answer sent back in a repair
+_MAX_ANSWER = 4000  # characters of an attempt's answer kept in the execution log
 
 
 class Router:
@@ -162,16 +163,19 @@ class Router:
             if error is None:
                 c.succeeded(latency)
                 problems = request.check(comp.data) if request.check is not None else ()
-                if not problems:
-                    run.record(c, purpose, started_at, latency, comp.usage, None)
-                    return run.completion(comp, c)
-                run.record(c, purpose, started_at, latency, comp.usage, tuple(problems))
                 echo = comp.text or json.dumps(comp.data)
+                seen = getattr(problems, "guardrails", None)
+                if not problems:
+                    run.record(c, purpose, started_at, latency, comp.usage, None, echo, seen)
+                    return run.completion(comp, c)
+                run.record(c, purpose, started_at, latency, comp.usage, tuple(problems), echo,
+                           seen)
             elif isinstance(error, OutputInvalid):  # UnparseableOutput carries text and usage
                 c.succeeded(latency)
-                run.record(c, purpose, started_at, latency, getattr(error, "usage", None), error)
-                problems = [f"the answer could not be read as one JSON object: {error.message}"]
                 echo = getattr(error, "text", "")
+                run.record(c, purpose, started_at, latency, getattr(error, "usage", None), error,
+                           echo)
+                problems = [f"the answer could not be read as one JSON object: {error.message}"]
             elif isinstance(error, RetryableProviderError):
                 run.record(c, purpose, started_at, latency, None, error)
                 opened = c.failed(now, s.cooldown_failures, s.cooldown_s)
@@ -224,6 +228,7 @@ class _Run:
     def record(
         self, c: Candidate, purpose: AttemptPurpose, started_at: float, latency_s: float,
         usage: Usage | None, error: Exception | tuple[str, ...] | None,
+        answer: str | None = None, guardrails: tuple[dict[str, object], ...] | None = None,
     ) -> None:
         error_class = message = None
         if isinstance(error, tuple):
@@ -233,6 +238,9 @@ class _Run:
         elif error is not None:
             error_class = type(error).__name__
             message = getattr(error, "message", None) or str(error)
+            vendor = getattr(error, "vendor_detail", None)
+            if vendor:  # the server's own words: in the log, never in an HTTP error body
+                message = f"{message} (server said: {vendor})"
         self.attempts.append(Attempt(
             provider=c.provider, model=c.model_name, purpose=purpose, started_at=started_at,
             latency_ms=latency_s * 1000.0, status="ok" if error is None else "error",
@@ -241,6 +249,8 @@ class _Run:
             cached_tokens=usage.cached_tokens if usage else None,
             cost_usd=cost_of(c.price, usage) if usage else 0.0,
             error_class=error_class, error=message,
+            answer=None if answer is None else answer[:_MAX_ANSWER],
+            guardrails=guardrails,
         ))
 
     def completion(self, comp: Completion, c: Candidate) -> Completion:

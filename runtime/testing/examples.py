@@ -171,24 +171,26 @@ def run_on_route(
     """
     from specwright.runtime.config import load_settings
     from specwright.runtime.models._support import ClientPool
-    from specwright.runtime.models.cassette import RecordingModel, ReplayModel
+    from specwright.runtime.models.cassette import attempt_recorder, attempt_replayer
     from specwright.runtime.models.registry import build_route
 
     path = cassette_file(suite)
-    if mode == "replay":
-        replay = ReplayModel(path)
-        return asyncio.run(execute(suite.revision, dict(example.input), model=lambda: replay,
-                                   store=_Runs()))
     settings = load_settings(suite.project_root)
     env = dict(os.environ)
+    # Every attempt is recorded and replayed under the real router (its repairs and fallbacks
+    # included), so a replay reaches the verdict the recording reached, a failure included.
+    if mode == "replay":
+        wrap = attempt_replayer(path)
+    elif mode == "record":
+        wrap = attempt_recorder(path, _secrets(env))
+    else:
+        wrap = None
 
     async def go() -> RunResult:
         pool = ClientPool()
         try:
             route: Model = build_route(suite.compiled.spec.route, settings, env, pool=pool,
-                                       overrides=overrides)
-            if mode == "record":
-                route = RecordingModel(route, path, secrets=_secrets(env))
+                                       overrides=overrides, wrap=wrap)
             return await execute(suite.revision, dict(example.input), model=lambda: route,
                                  store=_Runs())
         finally:
@@ -210,8 +212,10 @@ def check_example_model(suite: SpecSuite, title: str) -> None:
     result = run_on_route(suite, example, mode)
     body = result.body if isinstance(result.body, dict) else {}
     if mode == "replay" and body.get("type") == "replay_miss":
-        pytest.skip(f"{NO_RECORDING} of this example in {path.name} for {', '.join(fields)} "
-                    f"(the spec or the example changed since it was recorded): {record}")
+        missing = body.get("details") or {}
+        pytest.skip(f"{NO_RECORDING} in {path.name} for a request of this example "
+                    f"(key {str(missing.get('key', '?'))[:12]}; its prompt, schema or an earlier "
+                    f"answer differs from what was recorded) for {', '.join(fields)}: {record}")
     if not result.ok:
         raise fail(f"{_heading(suite, example)} did not get an answer ({mode}): "
                    f"the run ended in {result.run.status}", f"  {_error(result)}")

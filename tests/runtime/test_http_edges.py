@@ -132,9 +132,9 @@ class _BrokenStore:
         return getattr(self.inner, name)
 
     async def query(self, query: object) -> object:
-        from specwright.runtime.logstore import LogStoreError
+        from specwright.runtime.errors import LogUnavailable
 
-        raise LogStoreError("cannot read the execution log at postgresql://u@db:5432/x: gone")
+        raise LogUnavailable("cannot read the execution log at postgresql://u@db:5432/x: gone")
 
 
 async def test_readyz_fails_while_the_log_cannot_answer_and_healthz_stays_live(

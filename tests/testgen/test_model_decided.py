@@ -69,7 +69,30 @@ def test_a_stale_recording_is_skipped_not_passed(suite: testing.SpecSuite) -> No
     _record(suite, "Small domestic parcel", {"carrier": "usps", "reason": "Cheapest."})
     with pytest.raises(pytest.skip.Exception) as skipped:
         testing.check_example_model(suite, HAZMAT)
-    assert str(skipped.value).startswith("no recording of this example in carrier-selection.json")
+    assert str(skipped.value).startswith(
+        "no recording in carrier-selection.json for a request of this example (key ")
+
+
+def test_a_recorded_failure_replays_as_the_same_failure_not_a_skip(
+    suite: testing.SpecSuite,
+) -> None:
+    """Every attempt is recorded (the rejected answers and the repairs too): a run that failed
+    when recorded fails the same way on replay, instead of a miss reported as a stale recording."""
+    seen: list[str] = []
+
+    def reply(request: ModelRequest) -> dict[str, Any]:
+        seen.append(request.messages[-1].role)
+        return {"carrier": "usps", "reason": "USPS is cheapest."}  # hazmat: a guardrail fails
+
+    fakes = {m.ref: ScriptedModel(reply, name=m.ref) for m in suite.compiled.spec.route.models}
+    recorded = run_on_route(suite, suite.example(HAZMAT), "record", overrides=fakes)
+    assert recorded.status_code == 422 and recorded.run.status == "guardrail_failed"
+    replayed = run_on_route(suite, suite.example(HAZMAT), "replay")
+    assert (replayed.status_code, replayed.run.status) == (422, "guardrail_failed")
+    assert [a.purpose for a in replayed.run.attempts] == [a.purpose for a in recorded.run.attempts]
+    assert replayed.body["details"] == recorded.body["details"]
+    with pytest.raises(testing.SpecCheckFailed, match="guardrail_failed"):
+        testing.check_example_model(suite, HAZMAT)
 
 
 def test_live_without_keys_fails_rather_than_passing(
