@@ -20,12 +20,9 @@ import anthropic
 from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
-    MalformedResponse,
     ModelNotConfigured,
     ParseError,
     ProviderError,
-    RateLimited,
-    RetryableProviderError,
     UnparseableOutput,
 )
 from specwright.runtime.models._support import (
@@ -34,19 +31,23 @@ from specwright.runtime.models._support import (
     Endpoint,
     attempt_timeout,
     body_message,
-    is_context_error,
-    is_deterministic,
     json_answer,
     lower_for,
     malformed,
     missing_key,
-    retry_after,
-    safe_summary,
-    scrub,
     token_count,
-    with_vendor_detail,
 )
 from specwright.runtime.models.base import Completion, ModelRequest, Usage
+from specwright.runtime.models.error_map import (
+    RATE_LIMITED,
+    REFUSED,
+    RETRYABLE,
+    StatusRule,
+    VendorErrors,
+    context_error,
+    deterministic,
+    map_vendor_error,
+)
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
 from specwright.runtime.models.parsing import parse_json_object
 from specwright.runtime.models.sampling import Sampling, max_tokens_for
@@ -200,39 +201,38 @@ def _split(request: ModelRequest) -> tuple[str, list[dict[str, Any]]]:
     return "\n\n".join(system), messages
 
 
+def _anthropic_code(exc: anthropic.APIStatusError) -> object:
+    return getattr(exc, "error_code", None)
+
+
+def _anthropic_message(exc: anthropic.APIStatusError) -> str:
+    return getattr(exc, "api_message", None) or body_message(exc.body, exc.message)
+
+
+ANTHROPIC_ERRORS = VendorErrors(
+    timeout=anthropic.APITimeoutError,
+    connection=anthropic.APIConnectionError,
+    response_validation=anthropic.APIResponseValidationError,
+    status=anthropic.APIStatusError,
+    code_of=_anthropic_code,
+    message_of=_anthropic_message,
+    rules=(
+        RATE_LIMITED,
+        # 529 is "overloaded": always worth another try, whatever its text says
+        StatusRule(lambda s: s >= 500 and s != 529, FatalProviderError, "refused", deterministic),
+        RETRYABLE,
+        StatusRule(lambda s: s == 413, ContextTooLong, "context"),
+        StatusRule(lambda s: s == 400, ContextTooLong, "context", context_error),
+        REFUSED,
+    ),
+)
+
+
 def map_error(
     exc: anthropic.AnthropicError, provider: str, model: str, secrets: tuple[str, ...] = ()
 ) -> ProviderError:
     """Map an ``anthropic`` SDK exception into Specwright's tree (keys scrubbed from messages)."""
-    where = f"{provider}:{model}"
-    kw: dict[str, Any] = {"provider": provider, "model": model}
-    if isinstance(exc, anthropic.APITimeoutError):
-        return RetryableProviderError(f"{where}: the request timed out", **kw)
-    if isinstance(exc, anthropic.APIConnectionError):
-        cause = type(exc.__cause__).__name__ if exc.__cause__ else "connection error"
-        return RetryableProviderError(f"{where}: could not connect ({cause})", **kw)
-    if isinstance(exc, anthropic.APIResponseValidationError):  # only with strict validation on
-        return MalformedResponse(
-            f"{where}: malformed response: the body does not match the API's schema", **kw)
-    if isinstance(exc, anthropic.APIStatusError):
-        status = exc.status_code
-        detail = scrub(exc.api_message or body_message(exc.body, exc.message), secrets)
-        kw["http_status"] = status
-        error: ProviderError
-        if status == 429:
-            error = RateLimited(safe_summary(where, status, "rate"),
-                                retry_after=retry_after(exc.response.headers), **kw)
-        elif status >= 500 and status != 529 and is_deterministic(detail):
-            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
-        elif status in (408, 409) or status >= 500:  # 529: overloaded
-            error = RetryableProviderError(safe_summary(where, status, "server"), **kw)
-        elif status == 413 or (status == 400 and is_context_error(exc.error_code, detail)):
-            error = ContextTooLong(safe_summary(where, status, "context"), **kw)
-        else:
-            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
-        return with_vendor_detail(error, detail)
-    return with_vendor_detail(
-        FatalProviderError(f"{where}: {type(exc).__name__}", **kw), scrub(str(exc), secrets))
+    return map_vendor_error(exc, ANTHROPIC_ERRORS, provider, model, secrets)
 
 
 _NO_SAMPLING = Sampling()

@@ -17,12 +17,9 @@ from openai import RequestOptions
 from specwright.runtime.errors import (
     ContextTooLong,
     FatalProviderError,
-    MalformedResponse,
     ModelNotConfigured,
     ParseError,
     ProviderError,
-    RateLimited,
-    RetryableProviderError,
     UnparseableOutput,
 )
 from specwright.runtime.models._support import (
@@ -31,19 +28,24 @@ from specwright.runtime.models._support import (
     Endpoint,
     attempt_timeout,
     body_message,
-    is_context_error,
-    is_deterministic,
     json_answer,
     lower_for,
     malformed,
     missing_key,
-    retry_after,
-    safe_summary,
-    scrub,
     token_count,
-    with_vendor_detail,
 )
 from specwright.runtime.models.base import Completion, ModelRequest, Usage
+from specwright.runtime.models.error_map import (
+    RATE_LIMITED,
+    REFUSED,
+    RETRYABLE,
+    StatusRule,
+    VendorErrors,
+    context_error,
+    deterministic,
+    map_vendor_error,
+    server_error,
+)
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
 from specwright.runtime.models.parsing import parse_json_object
 from specwright.runtime.models.sampling import Accepts, Sampling, max_tokens_for, sampling_body
@@ -197,42 +199,41 @@ class OpenAIProvider:
         return usage, content or "", choice["finish_reason"], refusal
 
 
+def _openai_code(exc: openai.APIStatusError) -> object:
+    return exc.code
+
+
+def _openai_message(exc: openai.APIStatusError) -> str:
+    return body_message(exc.body, exc.message)
+
+
+def _no_quota(code: object, detail: str) -> bool:
+    return code == "insufficient_quota"
+
+
+OPENAI_ERRORS = VendorErrors(
+    timeout=openai.APITimeoutError,
+    connection=openai.APIConnectionError,
+    response_validation=openai.APIResponseValidationError,
+    status=openai.APIStatusError,
+    code_of=_openai_code,
+    message_of=_openai_message,
+    rules=(
+        StatusRule(lambda s: s == 429, FatalProviderError, "quota", _no_quota),
+        RATE_LIMITED,
+        StatusRule(server_error, FatalProviderError, "refused", deterministic),
+        RETRYABLE,
+        StatusRule(lambda s: s in (400, 413, 422), ContextTooLong, "context", context_error),
+        REFUSED,
+    ),
+)
+
+
 def map_error(
     exc: openai.OpenAIError, provider: str, model: str, secrets: tuple[str, ...] = ()
 ) -> ProviderError:
     """Map an ``openai`` SDK exception into Specwright's tree (keys scrubbed from messages)."""
-    where = f"{provider}:{model}"
-    kw: dict[str, Any] = {"provider": provider, "model": model}
-    if isinstance(exc, openai.APITimeoutError):
-        return RetryableProviderError(f"{where}: the request timed out", **kw)
-    if isinstance(exc, openai.APIConnectionError):
-        cause = type(exc.__cause__).__name__ if exc.__cause__ else "connection error"
-        return RetryableProviderError(f"{where}: could not connect ({cause})", **kw)
-    if isinstance(exc, openai.APIResponseValidationError):  # only with strict validation on
-        return MalformedResponse(
-            f"{where}: malformed response: the body does not match the API's schema", **kw)
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        detail = scrub(body_message(exc.body, exc.message), secrets)
-        kw["http_status"] = status
-        error: ProviderError
-        if status == 429:
-            if exc.code == "insufficient_quota":
-                error = FatalProviderError(safe_summary(where, status, "quota"), **kw)
-            else:
-                error = RateLimited(safe_summary(where, status, "rate"),
-                                    retry_after=retry_after(exc.response.headers), **kw)
-        elif status >= 500 and is_deterministic(detail):
-            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
-        elif status in (408, 409) or status >= 500:
-            error = RetryableProviderError(safe_summary(where, status, "server"), **kw)
-        elif status in (400, 413, 422) and is_context_error(exc.code, detail):
-            error = ContextTooLong(safe_summary(where, status, "context"), **kw)
-        else:
-            error = FatalProviderError(safe_summary(where, status, "refused"), **kw)
-        return with_vendor_detail(error, detail)
-    return with_vendor_detail(
-        FatalProviderError(f"{where}: {type(exc).__name__}", **kw), scrub(str(exc), secrets))
+    return map_vendor_error(exc, OPENAI_ERRORS, provider, model, secrets)
 
 
 def client_for(endpoint: Endpoint, pool: ClientPool) -> openai.AsyncOpenAI:
