@@ -42,16 +42,29 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
                   log_level: str) -> int:
     """Serve with ``workers`` processes until SIGINT or SIGTERM; the exit status (3 when a
     worker could not start, or the port could not be bound, as for a single process)."""
+    # Every worker writes its metrics under one directory of this server (``observe/metrics.py``);
+    # set before any worker imports prometheus_client, removed when the server stops.
+    metrics_dir = tempfile.mkdtemp(prefix="specwright-metrics-")
+    before = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = metrics_dir
+    try:
+        return _supervise(host, port, workers, project, mock, log_level)
+    finally:  # whatever happened: no later process of this one inherits a removed directory
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if before is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = before
+
+
+def _supervise(host: str, port: int, workers: int, project: Path, mock: bool,
+               log_level: str) -> int:
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
 
     from specwright.runtime.cli.supervisor import Supervisor, bind_sockets
     from specwright.runtime.config import load_settings, proxy_options
 
-    # Every worker writes its metrics under one directory of this server (``observe/metrics.py``);
-    # set before any worker imports prometheus_client, removed when the server stops.
-    metrics_dir = tempfile.mkdtemp(prefix="specwright-metrics-")
-    os.environ[MULTIPROC_ENV] = metrics_dir
     os.environ[WORKER_ENV] = json.dumps({
         "project": str(project.resolve()), "mock": mock, "log_level": log_level,
         "parent": os.getpid(), "host": host,
@@ -64,7 +77,6 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
         sockets = bind_sockets(host, port, workers, config.backlog)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", host, port, exc.strerror or exc)
-        shutil.rmtree(metrics_dir, ignore_errors=True)
         return STARTUP_FAILURE
     bound = sockets[0].getsockname()[1]
     log.info("listening on http://%s:%s with %d workers (parent process [%d])", host, bound,
@@ -74,8 +86,6 @@ def serve_workers(*, host: str, port: int, workers: int, project: Path, mock: bo
     finally:
         for sock in set(sockets):
             sock.close()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        os.environ.pop(MULTIPROC_ENV, None)
 
 
 def worker_app() -> FastAPI:

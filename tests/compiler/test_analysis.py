@@ -51,8 +51,8 @@ def test_a_threshold_changed_in_one_of_three_parallel_tables_fails_compile() -> 
     edited = ORDER.replace(HOLD_ROW, HOLD_ROW.replace("> 1000 ", "> 500  "))
     assert edited != ORDER
     assert _errors(edited) == [
-        f'{SOURCE}:52:1: error: the tables can break guardrail "Held orders always go to a person" '
-        "(line 86): order_total=501, item_count=1, payment_status=authorized, "
+        f'{SOURCE}:53:1: error: the tables can break guardrail "Held orders always go to a person" '
+        "(line 87): order_total=501, item_count=1, payment_status=authorized, "
         'shipping_country="XX", address_verified=yes, fraud_score=0, first_order=yes gives '
         "decision=hold, needs_review=no (Decision: decision row 7; Decision: needs_review row 9)"
     ]
@@ -81,7 +81,7 @@ def test_the_guardrail_counterexample_reproduces_at_run_time() -> None:
 def test_a_gap_fails_compile_with_the_input_no_row_matches() -> None:
     edited = ORDER.replace(CATCH_ALL, "")
     assert _errors(edited)[0] == (
-        f"{SOURCE}:42:4: error: Decision: decision has a gap: no row matches "
+        f"{SOURCE}:43:4: error: Decision: decision has a gap: no row matches "
         'payment_status=authorized, item_count=1, shipping_country="XX", fraud_score=0, '
         "address_verified=yes, order_total=999.99: add a row for it (or a last row of - cells "
         "for everything else)"
@@ -96,8 +96,8 @@ def test_a_guardrail_the_tables_break_on_every_path_fails_compile() -> None:
     )
     errors = _errors(edited)
     assert errors[0] == (
-        f'{SOURCE}:46:1: error: the tables can break guardrail "A refused order always says why" '
-        "(line 87): payment_status=declined gives decision=reject, reason_code=ok "
+        f'{SOURCE}:47:1: error: the tables can break guardrail "A refused order always says why" '
+        "(line 88): payment_status=declined gives decision=reject, reason_code=ok "
         "(Decision: decision row 1; Decision: reason_code row 1)"
     )
 
@@ -115,7 +115,7 @@ def test_unused_rows_are_warnings_naming_the_rows() -> None:
     )
     compiled = compile_spec(shadowed, SOURCE)
     assert [(w.line, w.message) for w in compiled.warnings] == [
-        (54, "Decision: decision, row 9 is never used: rows 2, 3, 4, 5 take every input it "
+        (55, "Decision: decision, row 9 is never used: rows 2, 3, 4, 5 take every input it "
              "matches: the first matching row wins; remove it, or move it above them"),
     ]
     never = ORDER.replace(
@@ -137,7 +137,7 @@ def test_a_guardrail_outside_the_analysed_cel_is_named_in_a_warning() -> None:
     )
     warnings = compile_spec(edited, SOURCE).warnings
     assert [(w.line, w.col, w.message) for w in warnings] == [
-        (87, 21, 'guardrail "Codes are short" is not checked exactly against the tables: the '
+        (88, 21, 'guardrail "Codes are short" is not checked exactly against the tables: the '
                  "analysis does not read the function size(); the generated tests still check it "
                  "on samples")
     ]
@@ -157,7 +157,7 @@ def test_a_guardrail_outside_the_analysed_cel_is_named_in_a_warning() -> None:
 )
 def test_numbers_written_as_in_prose_are_located_errors(cell: str, message: str) -> None:
     edited = ORDER.replace(HOLD_ROW, HOLD_ROW.replace("> 1000     ", cell.ljust(11)))
-    assert f"{SOURCE}:52:105: error: Decision: decision, row 7, column order_total: {message}" in (
+    assert f"{SOURCE}:53:105: error: Decision: decision, row 7, column order_total: {message}" in (
         _errors(edited)
     )
 
@@ -168,7 +168,7 @@ def test_a_currency_sign_on_a_plain_number_is_an_error() -> None:
         "| -              | -          | -                      | >= $80      |",
         1,
     )
-    assert f"{SOURCE}:49:58: error: Decision: decision, row 4, column fraud_score: '>= $80' has a " \
+    assert f"{SOURCE}:50:58: error: Decision: decision, row 4, column fraud_score: '>= $80' has a " \
            "currency sign, but the field is a whole number, not money: write 80" in _errors(edited)
 
 
@@ -224,5 +224,5 @@ def test_a_table_too_large_to_analyse_says_so(monkeypatch: pytest.MonkeyPatch) -
         (line, f"Decision: {name} is too large to check for gaps and unused rows exactly (its "
                "rows match inputs in more than 3 different ways); the generated tests still "
                "sample it")
-        for line, name in ((42, "decision"), (55, "reason_code"), (68, "needs_review"))
+        for line, name in ((43, "decision"), (56, "reason_code"), (69, "needs_review"))
     ]

@@ -52,7 +52,7 @@ async def test_an_edit_with_analysis_errors_is_not_served(tmp_path: Path) -> Non
         detail = await shows("the tables can break guardrail")
         assert detail["compiles"] is False and detail["latest_revision"] == 1
         diagnostic = detail["diagnostics"][0]  # type: ignore[index]
-        assert (diagnostic["line"], diagnostic["severity"]) == (52, "error")
+        assert (diagnostic["line"], diagnostic["severity"]) == (53, "error")
         assert "needs_review=no" in diagnostic["message"]
         r = await c.post("/specs/order-validation/v1", json=ORDER)
         assert r.status_code == 200 and r.json()["decision"] == "accept"

@@ -77,7 +77,7 @@ async def test_a_503_names_no_database_user_host_port_or_name(
         schema = re.search(r"search_path%3D(\w+)", pg_url)
         assert schema is not None
         with psycopg.connect(PG_URL or "", autocommit=True) as conn:  # the log loses its tables
-            conn.execute(f'DROP TABLE "{schema[1]}".attempts, "{schema[1]}".runs')
+            conn.execute(f'DROP TABLE "{schema[1]}".attempts, "{schema[1]}".runs CASCADE')
         answers = [await c.post("/specs/triage/v1", json=TRIAGE_INPUT),
                    await c.get("/runs"), await c.get("/readyz")]
     for r in answers:
