@@ -50,6 +50,7 @@ from specwright.runtime.observe.metrics import observe_run
 from specwright.runtime.records import RunRecord
 
 log = logging.getLogger("specwright.http")
+LABEL_PATTERN = f"^({LABEL_NAME.pattern})?$"  # what the OpenAPI document declares: empty is none
 
 REVISION_HEADER = "X-Specwright-Revision"
 LABEL_HEADER = "X-Specwright-Label"
@@ -148,8 +149,8 @@ def _headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
 def _label(request: Request, header: str | None, pin: int | None) -> str | None:
     """The label asked for (``?label=`` or the header); a pin and a label together conflict."""
     query = request.query_params.get("label") if request.scope.get("query_string") else None
-    query = (query or "").strip() or None  # an empty label asks for none
-    header = (header or "").strip() or None
+    query = query or None  # an empty label asks for none
+    header = header or None
     if query is not None and header is not None and query != header:
         raise PinConflict(f"the query parameter label and the {LABEL_HEADER} header differ: "
                           "ask for one label")
@@ -222,13 +223,15 @@ class SpecRoute(APIRoute):
                 inspect.Parameter(
                     "label", inspect.Parameter.KEYWORD_ONLY, default=None,
                     annotation=Annotated[str, Query(
+                        pattern=LABEL_PATTERN,
                         description="Run the revision this label points at (default: the "
                         "production label's revision when it is of this major, else the latest)")],
                 ),
                 inspect.Parameter(
                     "x_specwright_label", inspect.Parameter.KEYWORD_ONLY, default=None,
                     annotation=Annotated[str, Header(
-                        alias=LABEL_HEADER, description="Same as ?label=")],
+                        alias=LABEL_HEADER, pattern=LABEL_PATTERN,
+                        description="Same as ?label= (empty: no label)")],
                 ),
             ]
         )

@@ -24,6 +24,7 @@ from specwright.runtime.logstore.labels import LabelDB, LabelMove
 router = APIRouter()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not JSON"},
     401: {"model": ErrorBody, "description": "Missing or unknown API key"},
     403: {"model": ErrorBody, "description": "Moving a label needs an admin key"},
     404: {"model": ErrorBody, "description": "Unknown spec"},

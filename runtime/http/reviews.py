@@ -30,6 +30,7 @@ log = logging.getLogger("specwright.http")
 router = APIRouter()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not JSON"},
     401: {"model": ErrorBody, "description": "Missing or unknown API key"},
     403: {"model": ErrorBody, "description": "Not a reviewer or admin key"},
     404: {"model": ErrorBody, "description": "Unknown case"},
