@@ -33,6 +33,7 @@ router = APIRouter()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not JSON"},
+    413: {"model": ErrorBody, "description": "The body is larger than the server accepts"},
     401: {"model": ErrorBody, "description": "Missing or unknown API key"},
     403: {"model": ErrorBody, "description": "The impact preview needs an admin key"},
     404: {"model": ErrorBody, "description": "Unknown spec, revision or label"},
