@@ -121,12 +121,7 @@ class KeyStore:
         return self._active
 
     def authenticate(self, token: str) -> ApiKey | None:
-        digest = hash_token(token)
-        found: ApiKey | None = None
-        for key in self.active():  # no early exit: time does not depend on which key matched
-            if hmac.compare_digest(digest, key.sha256):
-                found = key
-        return found
+        return match_token(self.active(), token)
 
     def create(self, role: Role, name: str | None = None,
                rate_per_minute: int | None = None) -> tuple[ApiKey, str]:
@@ -179,6 +174,16 @@ def presented_token(conn: HTTPConnection) -> str | None:
             return value.strip()
     key = conn.headers.get("x-api-key")
     return key.strip() if key else None
+
+
+def match_token(keys: tuple[ApiKey, ...], token: str) -> ApiKey | None:
+    """The key among ``keys`` whose hash is the token's, compared in constant time."""
+    digest = hash_token(token)
+    found: ApiKey | None = None
+    for key in keys:  # no early exit: time does not depend on which key matched
+        if hmac.compare_digest(digest, key.sha256):
+            found = key
+    return found
 
 
 def require(gate: AuthGate, conn: HTTPConnection, role: Role) -> ApiKey | None:

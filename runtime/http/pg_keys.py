@@ -11,7 +11,6 @@ before and is logged; revocations made meanwhile take effect once the database a
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 import time
@@ -19,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from specwright.runtime.http.auth import CHECK_INTERVAL_S, ApiKey, Role, hash_token, new_key
+from specwright.runtime.http.auth import CHECK_INTERVAL_S, ApiKey, Role, match_token, new_key
 from specwright.runtime.logstore.postgres import PostgresLogStore, redact_url
 
 log = logging.getLogger("specwright.auth")
@@ -80,12 +79,7 @@ class PostgresKeyStore:
         return self._active
 
     def authenticate(self, token: str) -> ApiKey | None:
-        digest = hash_token(token)
-        found: ApiKey | None = None
-        for key in self.active():  # no early exit: time does not depend on which key matched
-            if hmac.compare_digest(digest, key.sha256):
-                found = key
-        return found
+        return match_token(self.active(), token)
 
     def create(self, role: Role, name: str | None = None,
                rate_per_minute: int | None = None) -> tuple[ApiKey, str]:
