@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "runtime"))  # rt_support
 
 from specwright.runtime.config import Settings  # noqa: E402
 

@@ -4,45 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import httpx
-from fastapi import FastAPI
+from rt_support import EXTRA, TINY, running  # noqa: F401 - running is re-exported to the label tests
 
 from specwright.runtime.config import Settings
 from specwright.runtime.project.compile_all import compile_project
-
-TINY = """\
----
-name: tiny
-title: Tiny
----
-
-# Tiny
-
-Label a number.
-
-## Input
-
-| field | type    | constraints | description |
-|-------|---------|-------------|-------------|
-| n     | integer | 0..100      | A number    |
-{extra}
-## Output
-
-| field | type                         | description |
-|-------|------------------------------|-------------|
-| label | one of: first, second, third | The label   |
-
-## Decision: label
-
-| n | label   |
-|---|---------|
-| - | {label} |
-"""
-EXTRA = "| m     | integer | 0..9        | Required    |\n"
 
 
 def tiny_text(label: str, *, breaking: bool = False) -> str:
@@ -57,14 +25,6 @@ def compile_tiny(root: Path, label: str, settings: Settings, *, breaking: bool =
     (outcome,) = result.outcomes
     assert outcome.revision is not None, result.all_diagnostics
     return outcome.revision
-
-
-@asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 async def wait_for(what: str, cond: Callable[[], Awaitable[bool]], timeout_s: float) -> None:

@@ -166,6 +166,39 @@ class ScriptedStandIn:
         return Completion(data=data, model=self.name, attempts=(attempt,), cost_usd=0.0001)
 
 
+# A one-table spec for hot-reload and label tests: {label} decides, {extra} may add a required
+# input (a breaking change: a new contract major).
+TINY = """\
+---
+name: tiny
+title: Tiny
+---
+
+# Tiny
+
+Label a number.
+
+## Input
+
+| field | type    | constraints | description |
+|-------|---------|-------------|-------------|
+| n     | integer | 0..100      | A number    |
+{extra}
+## Output
+
+| field | type                         | description |
+|-------|------------------------------|-------------|
+| label | one of: first, second, third | The label   |
+
+## Decision: label
+
+| n | label   |
+|---|---------|
+| - | {label} |
+"""
+EXTRA = "| m     | integer | 0..9        | Required    |\n"
+
+
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan running, and an httpx client on it (no network)."""

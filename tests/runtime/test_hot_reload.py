@@ -13,41 +13,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-from rt_support import running
+from rt_support import EXTRA, TINY, running
 
 from specwright.runtime.config import Settings
 from specwright.runtime.http.app import create_app
 from specwright.runtime.project.compile_all import compile_project
 
-TINY = """\
----
-name: tiny
-title: Tiny
----
-
-# Tiny
-
-Label a number.
-
-## Input
-
-| field | type    | constraints | description |
-|-------|---------|-------------|-------------|
-| n     | integer | 0..100      | A number    |
-{extra}
-## Output
-
-| field | type                         | description |
-|-------|------------------------------|-------------|
-| label | one of: first, second, third | The label   |
-
-## Decision: label
-
-| n | label   |
-|---|---------|
-| - | {label} |
-"""
-EXTRA = "| m     | integer | 0..9        | Required    |\n"
 DEADLINE_S = 60.0
 
 
