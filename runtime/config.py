@@ -51,6 +51,14 @@ class Deployment(_Section):
     seed: int | None = None
     top_p: float | None = Field(default=None, gt=0, le=1)
     max_tokens: int | None = Field(default=None, gt=0)
+    # Rate limits of each model of this deployment (docs/models.md, "Rate limits"): calls are
+    # scheduled to stay under them. None: learned from the provider's x-ratelimit-* /
+    # anthropic-ratelimit-* headers (a lower advertised limit always wins).
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    # The burst each limit allows, in seconds' worth of it (providers also enforce per-minute
+    # limits over shorter windows).
+    rate_limit_burst_s: float = Field(default=0.25, gt=0, le=60)
 
 
 class Price(_Section):

@@ -19,7 +19,7 @@ _COMMANDS: dict[str, str] = {
     "promote": "labels_cmd",
     "rollback": "labels_cmd",
     "reviews": "reviews_cmd",
-    "run": "serve_cmd",
+    "run": "run_cmd",
     "serve": "serve_cmd",
     "stats": "reviews_cmd",
     "suggest-tests": "author_cmd",

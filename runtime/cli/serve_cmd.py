@@ -1,13 +1,11 @@
-"""``specwright serve``, ``specwright run`` and ``specwright keys``."""
+"""``specwright serve`` and ``specwright keys``."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import IO
 
 import click
 
@@ -88,48 +86,6 @@ def _warn_stale_specs(settings: Settings, project: Path) -> None:
         logging.getLogger("specwright.server").warning(message)
 
 
-@click.command("run")
-@click.argument("spec")
-@click.option("--input", "input_path", required=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="JSON lines: one input object per line.")
-@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Result JSON lines (default: standard output).")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True)
-@click.option("--major", type=click.IntRange(1), default=None,
-              help="Contract major (default: the newest).")
-@click.option("--mock", is_flag=True, help="Answer model-decided fields offline.")
-@project_option
-def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int,
-        major: int | None, mock: bool, project: Path) -> None:
-    """Run a batch of inputs through SPEC; every run is logged. Exit 1 if any line failed."""
-    from specwright.runtime.engine.batch import count_lines, run_batch
-
-    settings = project_settings(project)
-    try:
-        total = count_lines(input_path)
-        out: IO[str] = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
-    except OSError as exc:
-        raise click.ClickException(f"cannot open {exc.filename}: {exc.strerror}") from None
-    try:
-        with click.progressbar(length=total, label=f"{spec}", file=sys.stderr) as bar:
-            summary = asyncio.run(run_batch(
-                settings, project, spec, input_path, out, concurrency=concurrency, major=major,
-                mock=mock, progress=bar.update,
-            ))
-    except SpecwrightError as exc:
-        raise click.ClickException(" ".join(str(exc).split())) from None
-    finally:
-        if output_path:
-            out.close()
-    for problem in summary.problems[:100]:
-        click.echo(problem, err=True)
-    if len(summary.problems) > 100:
-        click.echo(f"... and {len(summary.problems) - 100} more", err=True)
-    click.echo(f"{summary.total} lines: {summary.ok} ok, {summary.failed} failed", err=True)
-    sys.exit(summary.exit_code)
-
-
 @click.group()
 def keys() -> None:
     """Caller, reviewer and admin API keys (stored hashed under the data directory)."""
@@ -193,4 +149,4 @@ def keys_revoke(key_id: str, project: Path) -> None:
     click.echo(f"revoked {key.id} ({key.name})")
 
 
-COMMANDS = [serve, run, keys]
+COMMANDS = [serve, keys]

@@ -13,11 +13,19 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from specwright.runtime.config import Settings
+from specwright.runtime.engine.bulk import (
+    OK_STATUSES,
+    LineResult,
+    Pacer,
+    Progress,
+    limiters_of,
+)
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, load_catalog
 from specwright.runtime.engine.json_input import parse_json_body
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
@@ -25,8 +33,7 @@ from specwright.runtime.engine.pipeline import execute
 from specwright.runtime.errors import InvalidJson, NotFound
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
-
-OK_STATUSES = frozenset({"ok", "escalated"})
+from specwright.runtime.logstore.bulk import job_id, open_bulk_db
 
 
 @dataclass(slots=True)
@@ -35,10 +42,12 @@ class BatchSummary:
     ok: int = 0
     failed: int = 0
     problems: list[str] = field(default_factory=list)  # "line 3: invalid_input: ..."
+    skipped: int = 0  # lines already done by an earlier, interrupted run of the same file
+    stopped: bool = False  # interrupted: some lines were not started
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.failed == 0 else 1
+        return 0 if self.failed == 0 and not self.stopped else 1
 
 
 def resolve_revision(catalog: Catalog, spec: str, major: int | None) -> LoadedRevision:
@@ -71,27 +80,35 @@ async def run_lines(
     *,
     store: LogStore,
     models: ModelFactory,
-    concurrency: int,
+    concurrency: int | Callable[[], int],
     deadline_s: float | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[LineResult], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> BatchSummary:
+    """Run ``lines``; ``concurrency`` may be a function, asked before each line starts (the
+    rate-limit pacing of ``bulk.py``). Once ``stop`` is set no new line starts, the lines in
+    flight finish and are reported: an interrupted batch loses nothing."""
     summary = BatchSummary()
+    width = concurrency if callable(concurrency) else (lambda: concurrency)
 
-    async def one(number: int, text: str) -> dict[str, Any]:
+    async def one(number: int, text: str) -> tuple[dict[str, Any], float | None]:
         try:
             raw = parse_json_body(text.encode("utf-8", "surrogateescape"), "application/json")
         except InvalidJson as exc:
             return {"line": number, "run_id": None, "status": "invalid_json",
-                    "error": {"type": exc.type, "message": exc.message, "details": exc.details}}
+                    "error": {"type": exc.type, "message": exc.message,
+                              "details": exc.details}}, 0.0
         result = await execute(revision, raw, model=lambda: models(revision), store=store,
                                deadline_s=deadline_s)
         key = "output" if result.ok else "error"
         return {"line": number, "run_id": result.run.id, "status": result.run.status,
-                key: result.body}
+                key: result.body}, result.run.cost_usd
 
-    def finish(row: dict[str, Any]) -> None:
+    def finish(done: tuple[dict[str, Any], float | None]) -> None:
+        row, cost = done
         summary.total += 1
-        if row["status"] in OK_STATUSES and "output" in row:
+        ok = row["status"] in OK_STATUSES and "output" in row
+        if ok:
             summary.ok += 1
         else:
             summary.failed += 1
@@ -102,13 +119,16 @@ async def run_lines(
             )
         out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
         if progress is not None:
-            progress(1)
+            progress(LineResult(row["line"], row["run_id"], row["status"], ok, cost))
 
-    window: deque[asyncio.Task[dict[str, Any]]] = deque()
+    window: deque[asyncio.Task[tuple[dict[str, Any], float | None]]] = deque()
     try:
         for number, text in lines:
+            if stop is not None and stop.is_set():
+                summary.stopped = True
+                break
             window.append(asyncio.create_task(one(number, text)))
-            if len(window) >= concurrency:
+            while window and (len(window) >= max(1, width()) or window[0].done()):
                 finish(await window.popleft())
         while window:
             finish(await window.popleft())
@@ -136,30 +156,83 @@ async def run_batch(
     input_path: Path,
     out: IO[str],
     *,
-    concurrency: int = 4,
+    concurrency: int | None = 4,
     major: int | None = None,
     mock: bool = False,
     model_factory: ModelFactory | None = None,
     store: LogStore | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[LineResult], None] | None = None,
+    stop: asyncio.Event | None = None,
+    resume: bool = False,
+    retry_failed: bool = False,
+    on_start: Callable[[int], None] | None = None,
 ) -> BatchSummary:
-    """Run every line of ``input_path`` through ``spec``; the store is opened here if not given."""
+    """Run every line of ``input_path`` through ``spec``; the store is opened here if not given.
+
+    ``concurrency`` None: paced to the route's rate limits (``bulk.Pacer``). ``resume``: lines of
+    this file already logged by an earlier run are skipped (``failed`` ones too unless
+    ``retry_failed``), and every finished line is recorded for the next resume (the log
+    database's ``bulk_lines``). ``on_start(skipped)`` is called once the skipped lines are known.
+    """
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     revision = resolve_revision(catalog, spec, major)
     models = model_factory or DefaultModels(settings, mock=mock)
     own = store is None
     log = store or open_store(settings, root)
+    tracker: Progress | None = None
+    if resume:
+        thread = ThreadPoolExecutor(1, thread_name_prefix="specwright-bulk")
+        try:
+            tracker = await asyncio.get_running_loop().run_in_executor(
+                thread, _open_progress, settings, root, revision, input_path, retry_failed,
+                thread)
+        except BaseException:
+            thread.shutdown(wait=False)
+            raise
     if own:
         await log.start()
+    lines: Iterator[tuple[int, str]] = input_lines(input_path)
+    skipped = 0
+    if tracker is not None:
+        skipped = sum(1 for n, _ in input_lines(input_path) if tracker.skips(n))
+        lines = tracker.remaining(lines)
+    if on_start is not None:
+        on_start(skipped)
+    report = progress
+    if tracker is not None:
+        record = tracker.record
+
+        def report(result: LineResult) -> None:
+            record(result)
+            if progress is not None:
+                progress(result)
+
+    pacer = Pacer(lambda: limiters_of(models(revision)), fixed=concurrency)
     try:
-        return await run_lines(revision, input_lines(input_path), out, store=log, models=models,
-                               concurrency=max(1, concurrency),
-                               deadline_s=settings.routing.deadline_s, progress=progress)
+        summary = await run_lines(revision, lines, out, store=log, models=models,
+                                  concurrency=pacer, deadline_s=settings.routing.deadline_s,
+                                  progress=report, stop=stop)
+        summary.skipped = skipped
+        return summary
     finally:
+        if tracker is not None:
+            await tracker.close()
         if isinstance(models, DefaultModels):
             await models.aclose()
         if own:
             await log.close()
 
 
-__all__ = ["BatchSummary", "count_lines", "run_batch", "run_lines"]
+def _open_progress(settings: Settings, root: Path, revision: LoadedRevision, input_path: Path,
+                   retry_failed: bool, thread: ThreadPoolExecutor) -> Progress:
+    db = open_bulk_db(settings, root)
+    try:
+        job = job_id(revision.name, revision.major, input_path)
+        db.start(job, revision.name, str(input_path), count_lines(input_path))
+        return Progress(db, job, thread, db.done(job), retry_failed=retry_failed)
+    except BaseException:
+        db.close()
+        raise
+
+
+__all__ = ["BatchSummary", "LineResult", "count_lines", "run_batch", "run_lines"]

@@ -108,8 +108,16 @@ class FakeConfig:
     hang_s: float = 300.0  # a "timeout" fault closes the connection after this long
     answer: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     bad_answer: Mapping[str, Any] | None = None  # merged into a valid answer for "bad_answer"
+    # Rate limits per api:model (limits.py): None: not limited. A request over one gets a 429
+    # with the vendor's headers; burst: seconds' worth of a limit admitted at once.
+    rpm: float | None = None
+    tpm: float | None = None
+    rate_burst_s: float = 1.0
 
     def __post_init__(self) -> None:
+        if (self.rpm is not None and self.rpm <= 0) or (self.tpm is not None and self.tpm <= 0) \
+                or self.rate_burst_s <= 0:
+            raise ValueError("rpm, tpm and rate_burst_s must be positive")
         if self.latency_ms < 0 or self.jitter_ms < 0 or self.hang_s < 0 or self.retry_after_s < 0:
             raise ValueError("latency, jitter, hang and retry-after must not be negative")
         if self.faults.rates.get("bad_answer") and self.bad_answer is None:
@@ -122,8 +130,10 @@ class FakeConfig:
             if key == "faults":
                 kw["faults"] = FaultMix.parse(value) if isinstance(value, str) else FaultMix(
                     {fault_kind(k): float(v) for k, v in dict(value).items()})
-            elif key in ("latency_ms", "jitter_ms", "retry_after_s", "hang_s"):
+            elif key in ("latency_ms", "jitter_ms", "retry_after_s", "hang_s", "rate_burst_s"):
                 kw[key] = float(value)
+            elif key in ("rpm", "tpm"):
+                kw[key] = None if value is None else float(value)
             elif key == "seed":
                 kw[key] = int(value)
             elif key in ("answer", "bad_answer"):
@@ -139,6 +149,7 @@ class FakeConfig:
             "retry_after_s": self.retry_after_s, "hang_s": self.hang_s,
             "answer": dict(self.answer),
             "bad_answer": None if self.bad_answer is None else dict(self.bad_answer),
+            "rpm": self.rpm, "tpm": self.tpm, "rate_burst_s": self.rate_burst_s,
         }
 
 

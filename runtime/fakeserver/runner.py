@@ -139,6 +139,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         retry_after_s=args.retry_after, hang_s=args.hang_s,
         answer=json.loads(args.answer) if args.answer else {},
         bad_answer=json.loads(args.bad_answer) if args.bad_answer else None,
+        rpm=args.rpm, tpm=args.tpm, rate_burst_s=args.rate_burst_s,
     )
 
 
@@ -163,6 +164,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--answer", default="", help="JSON object merged into every valid answer")
     p.add_argument("--bad-answer", default="",
                    help="JSON object merged into the answer of a bad_answer fault")
+    p.add_argument("--rpm", type=float, default=None,
+                   help="requests a minute per model; over it: 429 with the vendor's headers")
+    p.add_argument("--tpm", type=float, default=None, help="tokens a minute per model")
+    p.add_argument("--rate-burst-s", type=float, default=1.0,
+                   help="seconds' worth of a limit admitted at once")
     return p
 
 

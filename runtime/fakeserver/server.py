@@ -22,12 +22,19 @@ from typing import Any
 from specwright.runtime.fakeserver import answers
 from specwright.runtime.fakeserver.config import FakeConfig
 from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
+from specwright.runtime.fakeserver.limits import RateLimiter, requested_tokens
 from specwright.runtime.hosts import is_loopback
 
 MODEL_PATHS = {
     "/v1/chat/completions": "openai", "/chat/completions": "openai",
     "/v1/messages": "anthropic", "/messages": "anthropic",
 }
+
+
+def _limits_of(config: FakeConfig) -> RateLimiter:
+    return RateLimiter(config.rpm, config.tpm, config.rate_burst_s)
+
+
 @dataclass(slots=True)
 class FakeStats:
     """Counters since start (or the last reset). Keys of the per-model maps are ``api:model``."""
@@ -59,6 +66,7 @@ class FakeServer:
         self.host, self.port = host, port
         self.stats = FakeStats()
         self._rng = random.Random(self.config.seed)
+        self.limits = _limits_of(self.config)
         self._answers = answers.AnswerCache()
         self._server: asyncio.Server | None = None
         self.connections: set[Connection] = set()
@@ -101,11 +109,14 @@ class FakeServer:
         return self.config.hang_s
 
     def configure(self, config: FakeConfig) -> None:
-        self.config = config
+        old, self.config = self.config, config
+        if (old.rpm, old.tpm, old.rate_burst_s) != (config.rpm, config.tpm, config.rate_burst_s):
+            self.limits = _limits_of(config)
 
     def reset(self) -> None:
         self.stats = FakeStats()
         self._rng = random.Random(self.config.seed)
+        self.limits = _limits_of(self.config)
 
     # ------------------------------------------------------------------------------ requests
 
@@ -126,6 +137,15 @@ class FakeServer:
         cfg = self.config
         model = str(request.get("model", ""))
         key = f"{api}:{model}"
+        limit_headers: tuple[tuple[str, str], ...] = ()
+        if self.limits.active:
+            admitted, limit_headers = self.limits.admit(
+                api, key, requested_tokens(request, len(body)))
+            if not admitted:
+                self.stats.requests += 1
+                self.stats.outcomes["over_limit"] += 1
+                return Reply(http_response(429, answers.error_body(
+                    api, 429, "rate limit reached for requests (fake)"), limit_headers))
         outcome = cfg.faults.draw(self._rng)
         self.last_outcome = outcome
         self._n += 1
@@ -142,6 +162,7 @@ class FakeServer:
         if outcome in ("rate_limit", "server_error"):
             status = 429 if outcome == "rate_limit" else 500
             headers = (("retry-after", f"{cfg.retry_after_s:g}"),) if status == 429 else ()
+            headers += limit_headers
             message = "rate limit reached (fake)" if status == 429 else "internal error (fake)"
             return Reply(http_response(status, answers.error_body(api, status, message), headers),
                          delay=delay)
@@ -170,7 +191,7 @@ class FakeServer:
             return Reply(http_response(200, raw[: len(raw) // 2]), delay=delay)
         stats.input_tokens[key] += usage[0]
         stats.output_tokens[key] += usage[1]
-        return Reply(http_response(200, payload), delay=delay)
+        return Reply(http_response(200, payload, limit_headers), delay=delay)
 
     def _control(self, method: str, path: str, body: bytes) -> Reply:
         if path == "/healthz":

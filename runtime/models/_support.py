@@ -18,6 +18,7 @@ from specwright.runtime.errors import (
     ProviderError,
 )
 from specwright.runtime.models.base import ModelRequest
+from specwright.runtime.models.header_capture import capture_headers
 from specwright.runtime.models.idle_check import cheapen_idle_checks
 from specwright.runtime.models.lowering import Dialect, LoweredSchema, UnsupportedSchema, lower
 from specwright.runtime.models.sampling import Sampling
@@ -223,6 +224,7 @@ class ClientPool:
         if client is None:
             client = self._clients[key] = build()
             cheapen_idle_checks(client)  # see runtime/models/idle_check.py
+            capture_headers(client)  # rate-limit headers for the scheduler (rate_limits.py)
             shard_pools(client)  # after: the pools it adds share the cheaper checks
         return cast(T, client)
 

@@ -26,9 +26,11 @@ from specwright.runtime.models._support import ClientPool, Endpoint
 from specwright.runtime.models.base import Completion, Model, ModelRequest
 from specwright.runtime.models.lowering import Dialect, unsupported
 from specwright.runtime.models.pricing import PriceBook, split_ref
+from specwright.runtime.models.rate_limits import LIMITERS, Limits
 from specwright.runtime.models.route_strategies import Candidate
 from specwright.runtime.models.router import Router
 from specwright.runtime.models.sampling import Sampling
+from specwright.runtime.models.throttle import ThrottledModel
 
 __all__ = [
     "KINDS", "ClientPool", "Endpoint", "build_model", "build_route", "check_route",
@@ -110,6 +112,20 @@ def build_model(
     return _factory(endpoint.kind)(endpoint, model, pool or ClientPool())
 
 
+def limits_of(ref: str, settings: Settings) -> Limits:
+    """The configured rate limits of ``ref``'s deployment (none for a built-in provider)."""
+    dep = _deployments(settings).get(split_ref(ref)[0])
+    if dep is None:
+        return Limits()
+    return Limits(dep.requests_per_minute, dep.tokens_per_minute, dep.rate_limit_burst_s)
+
+
+def throttled(model: Model, ref: str, settings: Settings) -> Model:
+    """``model`` behind its (deployment, model)'s process-wide limiter (``rate_limits.py``)."""
+    provider, name = split_ref(ref)
+    return ThrottledModel(model, LIMITERS.get(provider, name, limits_of(ref, settings)))
+
+
 class UnavailableModel:
     """Stands in for a model that cannot be built; calling it raises ModelNotConfigured."""
 
@@ -159,7 +175,8 @@ def build_route(
             model = overrides[rm.ref]
         else:
             try:
-                model = build_model(rm.ref, settings, env, pool=pool)
+                model = throttled(build_model(rm.ref, settings, env, pool=pool), rm.ref,
+                                  settings)
             except ModelNotConfigured as exc:
                 model = UnavailableModel(rm.ref, exc.message)
         if wrap is not None:

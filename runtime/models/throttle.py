@@ -1,0 +1,82 @@
+"""A ``Model`` that waits for its deployment's ``Limiter`` before each call, and teaches it
+what the provider's headers said after.
+
+The registry wraps every provider adapter in one (``build_route``), so the server and
+``specwright run`` share each (deployment, model)'s schedule: the router's retries, repairs and
+fallbacks all pass through it. Tokens are estimated before the call (prompt characters / 4 plus
+the answer's token bound: what the provider counts against a tokens-per-minute limit) and
+corrected with the usage the answer reports.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from specwright.runtime.errors import RateLimited
+from specwright.runtime.models.base import Completion, Model, ModelRequest
+from specwright.runtime.models.header_capture import CURRENT, Seen
+from specwright.runtime.models.rate_limit_headers import Observed, observe
+from specwright.runtime.models.rate_limits import Limiter
+from specwright.runtime.models.sampling import Sampling, max_tokens_for
+
+__all__ = ["ThrottledModel", "estimate_tokens"]
+
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(request: ModelRequest, sampling: Sampling) -> tuple[int, int]:
+    """(prompt tokens: characters / 4, schema included; the answer's token bound). Providers
+    count both against a tokens-per-minute limit when they admit a call."""
+    chars = sum(len(m.content) for m in request.messages) + len(json.dumps(request.output_schema))
+    return chars // CHARS_PER_TOKEN, max_tokens_for(request, sampling)
+
+
+class ThrottledModel:
+    """``inner``, called no faster than ``limiter`` admits."""
+
+    def __init__(self, inner: Model, limiter: Limiter) -> None:
+        self.inner = inner
+        self.limiter = limiter
+        self.name = inner.name
+        self._sampling: Sampling = getattr(inner, "sampling", None) or Sampling()
+
+    def __getattr__(self, name: str) -> Any:  # dialect, accepts... of the adapter
+        return getattr(self.inner, name)
+
+    async def complete(self, request: ModelRequest) -> Completion:
+        limiter = self.limiter
+        prompt, bound = estimate_tokens(request, self._sampling)
+        estimate = prompt + bound
+        await limiter.acquire(estimate)
+        seen = Seen()
+        token = CURRENT.set(seen)
+        started = time.monotonic()
+        try:
+            completion = await self.inner.complete(request)
+        except RateLimited as exc:
+            learned = self._learn(seen)
+            if not learned or learned.retry_after is None:  # a 429 without headers we read
+                limiter.rate_limited += 1
+                limiter.pause(1.0 if exc.retry_after is None else exc.retry_after)
+            limiter.settle(estimate, 0)
+            raise
+        except BaseException:
+            self._learn(seen)  # any other failure keeps its estimate charged
+            raise
+        finally:
+            CURRENT.reset(token)
+        self._learn(seen)
+        limiter.observe_latency(time.monotonic() - started)
+        # the prompt as the provider counted it, and the bound it admitted the call with
+        limiter.settle(estimate, (completion.usage.input_tokens or prompt) + bound)
+        return completion
+
+    def _learn(self, seen: Seen) -> Observed | None:
+        if seen.headers is None:
+            return None
+        observed = observe(seen.headers, status=seen.status)
+        if observed is not None:
+            self.limiter.learn(observed)
+        return observed
