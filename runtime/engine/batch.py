@@ -34,6 +34,7 @@ from specwright.runtime.errors import InvalidJson, NotFound
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
 from specwright.runtime.logstore.bulk import job_id, open_bulk_db
+from specwright.runtime.models.rate_limits import Limiter
 
 
 @dataclass(slots=True)
@@ -207,7 +208,10 @@ async def run_batch(
             if progress is not None:
                 progress(result)
 
-    pacer = Pacer(lambda: limiters_of(models(revision)), fixed=concurrency)
+    def limiters() -> list[Limiter]:  # a rules-only spec has no model, hence no limits
+        return limiters_of(models(revision)) if revision.compiled.model_decided else []
+
+    pacer = Pacer(limiters, fixed=concurrency)
     try:
         summary = await run_lines(revision, lines, out, store=log, models=models,
                                   concurrency=pacer, deadline_s=settings.routing.deadline_s,

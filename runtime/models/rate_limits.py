@@ -148,12 +148,21 @@ class Limiter:
         if observed.retry_after is not None:
             self.rate_limited += 1
             self.pause(observed.retry_after)
+        refused = observed.retry_after is not None
+        new_requests, new_tokens = self.requests is None or refused, self.tokens is None or refused
         self.requests = _adopt(self.requests, self.configured.requests_per_minute,
                                observed.limit_requests, observed.window_requests_s,
                                self.configured.burst_s)
         self.tokens = _adopt(self.tokens, self.configured.tokens_per_minute,
                              observed.limit_tokens, observed.window_tokens_s,
                              self.configured.burst_s)
+        now = self._clock()
+        # A limit just learned, or a refusal, puts the schedule where the provider's is (its
+        # budget is whole again at ``reset``): calls sent before it was known used some of it.
+        if new_requests and self.requests is not None and observed.reset_requests_s:
+            self.requests.tat = max(self.requests.tat, now + observed.reset_requests_s)
+        if new_tokens and self.tokens is not None and observed.reset_tokens_s:
+            self.tokens.tat = max(self.tokens.tat, now + observed.reset_tokens_s)
         if observed.remaining_requests == 0 and observed.reset_requests_s:
             self.pause(observed.reset_requests_s)
         if observed.remaining_tokens == 0 and observed.reset_tokens_s:
