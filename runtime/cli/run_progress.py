@@ -48,7 +48,9 @@ class RunProgress:
 
     def __enter__(self) -> RunProgress:
         self._progress.__enter__()
-        self._task = self._progress.add_task(self._label, total=self.total, **self._fields())
+        rate, failed, cost = self._fields()
+        self._task = self._progress.add_task(self._label, total=self.total, rate=rate,
+                                             failed=failed, cost=cost)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -70,12 +72,13 @@ class RunProgress:
         else:
             self.cost += result.cost_usd
         if self._task is not None:
-            self._progress.update(self._task, advance=1, **self._fields())
+            rate, failed, cost = self._fields()
+            self._progress.update(self._task, advance=1, rate=rate, failed=failed, cost=cost)
 
-    def _fields(self) -> dict[str, str]:
+    def _fields(self) -> tuple[str, str, str]:
         speed = None
         if self._task is not None:
             speed = self._progress.tasks[self._task].speed
         rate = f"{speed:.1f}/s" if speed else "-/s"
         cost = f"${self.cost:.4f}" + ("" if self.cost_known else " + unknown")
-        return {"rate": rate, "failed": str(self.failed), "cost": cost}
+        return rate, str(self.failed), cost

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.bulk import (
@@ -35,6 +35,12 @@ from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
 from specwright.runtime.logstore.bulk import job_id, open_bulk_db
 from specwright.runtime.models.rate_limits import Limiter
+
+
+class TextSink(Protocol):
+    """Where result lines go: a text file, standard output, a ``StringIO``."""
+
+    def write(self, text: str, /) -> int: ...
 
 
 @dataclass(slots=True)
@@ -77,7 +83,7 @@ def count_lines(path: Path) -> int:
 async def run_lines(
     revision: LoadedRevision,
     lines: Iterator[tuple[int, str]],
-    out: IO[str],
+    out: TextSink,
     *,
     store: LogStore,
     models: ModelFactory,
@@ -155,7 +161,7 @@ async def run_batch(
     root: Path,
     spec: str,
     input_path: Path,
-    out: IO[str],
+    out: TextSink,
     *,
     concurrency: int | None = 4,
     major: int | None = None,

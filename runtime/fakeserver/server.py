@@ -161,7 +161,8 @@ class FakeServer:
             return Reply(action="reset", delay=delay)
         if outcome in ("rate_limit", "server_error"):
             status = 429 if outcome == "rate_limit" else 500
-            headers = (("retry-after", f"{cfg.retry_after_s:g}"),) if status == 429 else ()
+            headers: tuple[tuple[str, str], ...] = (
+                (("retry-after", f"{cfg.retry_after_s:g}"),) if status == 429 else ())
             headers += limit_headers
             message = "rate limit reached (fake)" if status == 429 else "internal error (fake)"
             return Reply(http_response(status, answers.error_body(api, status, message), headers),

@@ -38,7 +38,7 @@ def capture_headers(sdk_client: Any) -> bool:
     """Add the hook to ``sdk_client``'s httpx client; False where it has none (left as is)."""
     http = getattr(sdk_client, "_client", None)
     hooks = getattr(http, "event_hooks", None)
-    if not isinstance(hooks, dict):
+    if http is None or not isinstance(hooks, dict):
         return False
     responses = list(hooks.get("response", []))
     if _hook not in responses:

@@ -41,6 +41,7 @@ class Limits:
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
     burst_s: float = DEFAULT_BURST_S
+    pause_cap_s: float = 30.0  # the longest hold a header may ask for (routing.retry_after_cap_s)
 
 
 class Gcra:
@@ -117,19 +118,27 @@ class Limiter:
     def limited(self) -> bool:
         return self.requests is not None or self.tokens is not None
 
-    async def acquire(self, estimated_tokens: int) -> None:
-        """Wait until a call estimated at ``estimated_tokens`` may be sent."""
+    async def acquire(self, estimated_tokens: int, deadline: float | None = None) -> bool:
+        """Wait until a call estimated at ``estimated_tokens`` may be sent. False, at once and
+        with nothing booked, when it would have to wait past ``deadline`` (a ``clock`` time; a
+        call that need not wait always goes, the router judges its deadline)."""
         now = self._clock()
         at = max(now, self.paused_until)
-        if self.requests is not None:
-            at = max(at, self.requests.reserve(now, 1.0))
-        if self.tokens is not None:
-            at = max(at, self.tokens.reserve(now, float(estimated_tokens)))
+        booked_requests = self.requests.reserve(now, 1.0) if self.requests is not None else now
+        booked_tokens = (self.tokens.reserve(now, float(estimated_tokens))
+                         if self.tokens is not None else now)
+        at = max(at, booked_requests, booked_tokens)
+        if deadline is not None and at > now and at > deadline:
+            if self.requests is not None:
+                self.requests.refund(1.0)
+            if self.tokens is not None:
+                self.tokens.refund(float(estimated_tokens))
+            return False
         self.admitted += 1
         while True:  # a pause learned while waiting (a 429 elsewhere) holds this call too
             wait = at - self._clock()
             if wait <= 0:
-                return
+                return True
             self.waited_s += wait
             await self._sleep(wait)
             at = max(at, self.paused_until)
@@ -140,8 +149,10 @@ class Limiter:
             self.tokens.refund(float(estimated_tokens - actual_tokens))
 
     def pause(self, seconds: float) -> None:
-        """Hold every call for ``seconds`` (a 429's retry-after, or "remaining 0 until reset")."""
-        self.paused_until = max(self.paused_until, self._clock() + max(0.0, seconds))
+        """Hold every call for ``seconds`` (a 429's retry-after, or "remaining 0 until reset"),
+        at most ``pause_cap_s``."""
+        hold = min(max(0.0, seconds), self.configured.pause_cap_s)
+        self.paused_until = max(self.paused_until, self._clock() + hold)
 
     def learn(self, observed: Observed) -> None:
         """Adopt what the provider's headers say (see ``rate_limit_headers.Observed``)."""
@@ -159,10 +170,11 @@ class Limiter:
         now = self._clock()
         # A limit just learned, or a refusal, puts the schedule where the provider's is (its
         # budget is whole again at ``reset``): calls sent before it was known used some of it.
+        cap = self.configured.pause_cap_s
         if new_requests and self.requests is not None and observed.reset_requests_s:
-            self.requests.tat = max(self.requests.tat, now + observed.reset_requests_s)
+            self.requests.tat = max(self.requests.tat, now + min(observed.reset_requests_s, cap))
         if new_tokens and self.tokens is not None and observed.reset_tokens_s:
-            self.tokens.tat = max(self.tokens.tat, now + observed.reset_tokens_s)
+            self.tokens.tat = max(self.tokens.tat, now + min(observed.reset_tokens_s, cap))
         if observed.remaining_requests == 0 and observed.reset_requests_s:
             self.pause(observed.reset_requests_s)
         if observed.remaining_tokens == 0 and observed.reset_tokens_s:
@@ -189,21 +201,23 @@ def _adopt(current: Gcra | None, configured: float | None, advertised: int | Non
 
 
 class LimiterRegistry:
-    """One ``Limiter`` per (deployment, model) for the whole process."""
+    """One ``Limiter`` per (deployment, model, endpoint) for the whole process."""
 
     def __init__(self) -> None:
-        self._limiters: dict[tuple[str, str], Limiter] = {}
+        self._limiters: dict[tuple[str, str, str], Limiter] = {}
 
-    def get(self, provider: str, model: str, limits: Limits) -> Limiter:
-        key = (provider, model)
+    def get(self, provider: str, model: str, base_url: str, limits: Limits) -> Limiter:
+        key = (provider, model, base_url)
         limiter = self._limiters.get(key)
         if limiter is None or limiter.configured != limits:
             limiter = self._limiters[key] = Limiter(f"{provider}:{model}", limits)
         return limiter
 
     def find(self, ref: str) -> Limiter | None:
+        """The limiter of ``ref`` (the latest endpoint's, if it moved)."""
         provider, _, model = ref.partition(":")
-        return self._limiters.get((provider, model))
+        found = [lim for (p, m, _), lim in self._limiters.items() if (p, m) == (provider, model)]
+        return found[-1] if found else None
 
     def clear(self) -> None:
         self._limiters.clear()

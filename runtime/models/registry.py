@@ -26,7 +26,7 @@ from specwright.runtime.models._support import ClientPool, Endpoint
 from specwright.runtime.models.base import Completion, Model, ModelRequest
 from specwright.runtime.models.lowering import Dialect, unsupported
 from specwright.runtime.models.pricing import PriceBook, split_ref
-from specwright.runtime.models.rate_limits import LIMITERS, Limits
+from specwright.runtime.models.rate_limits import LIMITERS, Limiter, Limits
 from specwright.runtime.models.route_strategies import Candidate
 from specwright.runtime.models.router import Router
 from specwright.runtime.models.sampling import Sampling
@@ -114,16 +114,27 @@ def build_model(
 
 def limits_of(ref: str, settings: Settings) -> Limits:
     """The configured rate limits of ``ref``'s deployment (none for a built-in provider)."""
+    cap = settings.routing.retry_after_cap_s
     dep = _deployments(settings).get(split_ref(ref)[0])
     if dep is None:
-        return Limits()
-    return Limits(dep.requests_per_minute, dep.tokens_per_minute, dep.rate_limit_burst_s)
+        return Limits(pause_cap_s=cap)
+    return Limits(dep.requests_per_minute, dep.tokens_per_minute, dep.rate_limit_burst_s, cap)
 
 
-def throttled(model: Model, ref: str, settings: Settings) -> Model:
-    """``model`` behind its (deployment, model)'s process-wide limiter (``rate_limits.py``)."""
+def throttled(model: Model, ref: str, settings: Settings, env: Mapping[str, str],
+              clock: Callable[[], float] | None = None,
+              sleep: Callable[[float], Awaitable[object]] | None = None) -> Model:
+    """``model`` behind its (deployment, model)'s process-wide limiter (``rate_limits.py``);
+    a route built with its own ``clock`` or ``sleep`` (tests) gets a limiter of its own on them."""
     provider, name = split_ref(ref)
-    return ThrottledModel(model, LIMITERS.get(provider, name, limits_of(ref, settings)))
+    limits = limits_of(ref, settings)
+    if clock is not None or sleep is not None:
+        kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
+        if sleep is not None:
+            kw["sleep"] = sleep
+        return ThrottledModel(model, Limiter(ref, limits, **kw))
+    base_url = endpoint_for(provider, settings, env).base_url
+    return ThrottledModel(model, LIMITERS.get(provider, name, base_url, limits))
 
 
 class UnavailableModel:
@@ -176,7 +187,7 @@ def build_route(
         else:
             try:
                 model = throttled(build_model(rm.ref, settings, env, pool=pool), rm.ref,
-                                  settings)
+                                  settings, env, clock, sleep)
             except ModelNotConfigured as exc:
                 model = UnavailableModel(rm.ref, exc.message)
         if wrap is not None:

@@ -49,7 +49,11 @@ class ThrottledModel:
         limiter = self.limiter
         prompt, bound = estimate_tokens(request, self._sampling)
         estimate = prompt + bound
-        await limiter.acquire(estimate)
+        if not await limiter.acquire(estimate, request.deadline):
+            raise RateLimited(
+                f"{self.name}: its rate limit leaves no room for this call before the run's "
+                "deadline", provider=getattr(self.inner, "provider", ""),
+                model=getattr(self.inner, "model", ""))
         seen = Seen()
         token = CURRENT.set(seen)
         started = time.monotonic()

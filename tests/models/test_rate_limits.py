@@ -124,3 +124,17 @@ async def test_a_429_pauses_every_call_of_the_model_and_remaining_zero_waits_for
     limiter.learn(Observed(remaining_requests=0, reset_requests_s=2.0))
     await vt.run([limiter.acquire(10)])
     assert vt.now == pytest.approx(5.0)
+
+
+async def test_a_call_that_could_only_go_after_its_deadline_is_refused_at_once() -> None:
+    vt = VirtualTime()
+    limiter = Limiter("p:m", Limits(requests_per_minute=60, burst_s=1.0), clock=vt.clock,
+                      sleep=vt.sleep)
+    assert await vt.run([limiter.acquire(1, deadline=5.0)]) == [True]  # the burst: now
+    assert await vt.run([limiter.acquire(1, deadline=5.0)]) == [True]  # at 1 s
+    assert vt.now == pytest.approx(1.0)
+    assert await vt.run([limiter.acquire(1, deadline=1.5)]) == [False]  # would be 2 s
+    assert vt.now == pytest.approx(1.0)  # not waited for
+    # the refused booking was given back: the next call goes at 2 s, not 3 s
+    assert await vt.run([limiter.acquire(1, deadline=5.0)]) == [True]
+    assert vt.now == pytest.approx(2.0)

@@ -23,6 +23,7 @@ from specwright.runtime.models.registry import (
     configured_secrets,
     register_kind,
 )
+from specwright.runtime.models.throttle import ThrottledModel
 
 DEPLOYMENTS = {"local": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:11434/v1"},
                "nourl": {"kind": "openai-compatible"}}
@@ -72,7 +73,8 @@ async def test_build_route_never_crashes_start_up() -> None:
     assert isinstance(first, UnavailableModel)
     with pytest.raises(ModelNotConfigured, match="unknown provider"):
         await first.complete(request())
-    assert isinstance(second, OpenAIProvider)
+    # every adapter is called through its model's rate-limit scheduler
+    assert isinstance(second, ThrottledModel) and isinstance(second.inner, OpenAIProvider)
     with pytest.raises(ModelNotConfigured, match="no key for openai"):
         await second.complete(request())
 
