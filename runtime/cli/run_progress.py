@@ -18,6 +18,7 @@ from rich.progress import (
 )
 
 from specwright.runtime.engine.bulk import LineResult
+from specwright.runtime.models.batch_api import BatchStatus
 
 
 class RunProgress:
@@ -63,6 +64,14 @@ class RunProgress:
             self._progress.update(self._task, completed=skipped)
             self._progress.reset(self._task, total=self.total - skipped, completed=0,
                                  description=f"{self._label} (resumed, {skipped} done before)")
+
+    def batch_status(self, status: BatchStatus) -> None:
+        """A provider batch being processed: its counts in the description."""
+        if self._task is not None:
+            state = "ended" if status.ended else "processing"
+            self._progress.update(self._task, description=(
+                f"{self._label}: batch {state}, {status.succeeded + status.failed}/"
+                f"{status.total} answered"))
 
     def advance(self, result: LineResult) -> None:
         if not result.ok:

@@ -99,31 +99,12 @@ async def run_lines(
     width = concurrency if callable(concurrency) else (lambda: concurrency)
 
     async def one(number: int, text: str) -> tuple[dict[str, Any], float | None]:
-        try:
-            raw = parse_json_body(text.encode("utf-8", "surrogateescape"), "application/json")
-        except InvalidJson as exc:
-            return {"line": number, "run_id": None, "status": "invalid_json",
-                    "error": {"type": exc.type, "message": exc.message,
-                              "details": exc.details}}, 0.0
-        result = await execute(revision, raw, model=lambda: models(revision), store=store,
-                               deadline_s=deadline_s)
-        key = "output" if result.ok else "error"
-        return {"line": number, "run_id": result.run.id, "status": result.run.status,
-                key: result.body}, result.run.cost_usd
+        return await run_line(revision, number, text, models=models, store=store,
+                              deadline_s=deadline_s)
 
     def finish(done: tuple[dict[str, Any], float | None]) -> None:
         row, cost = done
-        summary.total += 1
-        ok = row["status"] in OK_STATUSES and "output" in row
-        if ok:
-            summary.ok += 1
-        else:
-            summary.failed += 1
-            err = row.get("error") or {}
-            summary.problems.append(
-                f"line {row['line']}: {row['status']}: {err.get('message', '')}"
-                + _field_errors(err.get("details"))
-            )
+        ok = summarize(summary, row)
         out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
         if progress is not None:
             progress(LineResult(row["line"], row["run_id"], row["status"], ok, cost))
@@ -143,6 +124,38 @@ async def run_lines(
         for task in window:
             task.cancel()
     return summary
+
+
+async def run_line(revision: LoadedRevision, number: int, text: str, *, models: ModelFactory,
+                   store: LogStore, deadline_s: float | None) -> tuple[dict[str, Any],
+                                                                       float | None]:
+    """One input line through the pipeline: its result row and the run's cost."""
+    try:
+        raw = parse_json_body(text.encode("utf-8", "surrogateescape"), "application/json")
+    except InvalidJson as exc:
+        return {"line": number, "run_id": None, "status": "invalid_json",
+                "error": {"type": exc.type, "message": exc.message, "details": exc.details}}, 0.0
+    result = await execute(revision, raw, model=lambda: models(revision), store=store,
+                           deadline_s=deadline_s)
+    key = "output" if result.ok else "error"
+    return {"line": number, "run_id": result.run.id, "status": result.run.status,
+            key: result.body}, result.run.cost_usd
+
+
+def summarize(summary: BatchSummary, row: dict[str, Any]) -> bool:
+    """Count one result row in ``summary``; True when the line answered."""
+    summary.total += 1
+    ok = row["status"] in OK_STATUSES and "output" in row
+    if ok:
+        summary.ok += 1
+    else:
+        summary.failed += 1
+        err = row.get("error") or {}
+        summary.problems.append(
+            f"line {row['line']}: {row['status']}: {err.get('message', '')}"
+            + _field_errors(err.get("details"))
+        )
+    return ok
 
 
 def _field_errors(details: Any) -> str:
@@ -191,7 +204,7 @@ async def run_batch(
         thread = ThreadPoolExecutor(1, thread_name_prefix="specwright-bulk")
         try:
             tracker = await asyncio.get_running_loop().run_in_executor(
-                thread, _open_progress, settings, root, revision, input_path, retry_failed,
+                thread, open_progress, settings, root, revision, input_path, retry_failed,
                 thread)
         except BaseException:
             thread.shutdown(wait=False)
@@ -233,7 +246,7 @@ async def run_batch(
             await log.close()
 
 
-def _open_progress(settings: Settings, root: Path, revision: LoadedRevision, input_path: Path,
+def open_progress(settings: Settings, root: Path, revision: LoadedRevision, input_path: Path,
                    retry_failed: bool, thread: ThreadPoolExecutor) -> Progress:
     db = open_bulk_db(settings, root)
     try:

@@ -113,6 +113,7 @@ class FakeConfig:
     rpm: float | None = None
     tpm: float | None = None
     rate_burst_s: float = 1.0
+    batch_s: float = 0.0  # a batch (either provider's batch API) ends this long after creation
 
     def __post_init__(self) -> None:
         if (self.rpm is not None and self.rpm <= 0) or (self.tpm is not None and self.tpm <= 0) \
@@ -130,7 +131,8 @@ class FakeConfig:
             if key == "faults":
                 kw["faults"] = FaultMix.parse(value) if isinstance(value, str) else FaultMix(
                     {fault_kind(k): float(v) for k, v in dict(value).items()})
-            elif key in ("latency_ms", "jitter_ms", "retry_after_s", "hang_s", "rate_burst_s"):
+            elif key in ("latency_ms", "jitter_ms", "retry_after_s", "hang_s", "rate_burst_s",
+                         "batch_s"):
                 kw[key] = float(value)
             elif key in ("rpm", "tpm"):
                 kw[key] = None if value is None else float(value)
@@ -150,6 +152,7 @@ class FakeConfig:
             "answer": dict(self.answer),
             "bad_answer": None if self.bad_answer is None else dict(self.bad_answer),
             "rpm": self.rpm, "tpm": self.tpm, "rate_burst_s": self.rate_burst_s,
+            "batch_s": self.batch_s,
         }
 
 

@@ -99,7 +99,7 @@ class FakeServerThread:
         return done.result(timeout)
 
     def stats(self) -> dict[str, Any]:
-        return self.call(self.server.stats.as_dict)
+        return self.call(self.server.stats_dict)
 
     def reset(self) -> None:
         self.call(self.server.reset)
@@ -139,7 +139,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         retry_after_s=args.retry_after, hang_s=args.hang_s,
         answer=json.loads(args.answer) if args.answer else {},
         bad_answer=json.loads(args.bad_answer) if args.bad_answer else None,
-        rpm=args.rpm, tpm=args.tpm, rate_burst_s=args.rate_burst_s,
+        rpm=args.rpm, tpm=args.tpm, rate_burst_s=args.rate_burst_s, batch_s=args.batch_s,
     )
 
 
@@ -169,6 +169,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tpm", type=float, default=None, help="tokens a minute per model")
     p.add_argument("--rate-burst-s", type=float, default=1.0,
                    help="seconds' worth of a limit admitted at once")
+    p.add_argument("--batch-s", type=float, default=0.0,
+                   help="how long a batch (OpenAI Batch API, Anthropic Message Batches) runs")
     return p
 
 
@@ -193,4 +195,4 @@ async def _serve(server: FakeServer) -> None:
     print(f"fakeserver listening on {server.url}", flush=True)
     await stop.wait()
     await server.close()
-    print(json.dumps(server.stats.as_dict()), flush=True)
+    print(json.dumps(server.stats_dict()), flush=True)

@@ -1,7 +1,7 @@
 """The fake model server: raw asyncio HTTP/1.1 with keep-alive, on loopback only.
 
 Endpoints: ``POST /v1/chat/completions`` (OpenAI and compatible servers), ``POST /v1/messages``
-(Anthropic); the same without ``/v1``. Control: ``GET /healthz``, ``GET /_fake/stats``,
+(Anthropic); the same without ``/v1``; both providers' batch endpoints (``batches.py``). Control: ``GET /healthz``, ``GET /_fake/stats``,
 ``POST /_fake/reset`` (zero the counters, reseed), ``GET|POST /_fake/config`` (read or change the
 configuration while serving, e.g. ``{"faults": "429=0.2", "latency_ms": 50}``).
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from specwright.runtime.fakeserver import answers
+from specwright.runtime.fakeserver.batches import FakeBatches
 from specwright.runtime.fakeserver.config import FakeConfig
 from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
 from specwright.runtime.fakeserver.limits import RateLimiter, requested_tokens
@@ -53,6 +54,7 @@ class FakeStats:
         }
 
 
+
 class FakeServer:
     """Serve until ``close``. ``async with FakeServer(config) as fake: fake.url ...``"""
 
@@ -67,6 +69,7 @@ class FakeServer:
         self.stats = FakeStats()
         self._rng = random.Random(self.config.seed)
         self.limits = _limits_of(self.config)
+        self.batches = FakeBatches(self._batch_answer, lambda: self.config.batch_s)
         self._answers = answers.AnswerCache()
         self._server: asyncio.Server | None = None
         self.connections: set[Connection] = set()
@@ -108,6 +111,10 @@ class FakeServer:
     def hang_s(self) -> float:
         return self.config.hang_s
 
+    def stats_dict(self) -> dict[str, Any]:
+        """The counters, and how many batches were created (either provider's batch API)."""
+        return {**self.stats.as_dict(), "batches_created": self.batches.created}
+
     def configure(self, config: FakeConfig) -> None:
         old, self.config = self.config, config
         if (old.rpm, old.tpm, old.rate_burst_s) != (config.rpm, config.tpm, config.rate_burst_s):
@@ -123,11 +130,27 @@ class FakeServer:
     def respond(self, method: str, path: str, body: bytes) -> Reply:
         api = MODEL_PATHS.get(path)
         if api is None:
-            return self._control(method, path, body)
+            batch_reply = self.batches.handle(method, path, body)
+            return batch_reply if batch_reply is not None else self._control(method, path, body)
         if method != "POST":
             return error_reply(405, f"{method} is not allowed on {path}")
         if self.captured is not None:
             self.captured.append(body)
+        return self._model_reply(api, body, limited=True)
+
+    def _batch_answer(self, api: str, body: bytes) -> tuple[int, Any]:
+        """One request of a batch, answered like the endpoint would (no rate limit)."""
+        reply = self._model_reply(api, body, limited=False)
+        if reply.action != "send":
+            return 500, answers.error_body(api, 500, "the request failed (fake)")
+        head, _, payload = reply.data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        try:
+            return status, json.loads(payload)
+        except ValueError:
+            return 500, answers.error_body(api, 500, "the answer was cut off (fake)")
+
+    def _model_reply(self, api: str, body: bytes, *, limited: bool) -> Reply:
         try:
             request = json.loads(body)
         except ValueError:
@@ -138,7 +161,7 @@ class FakeServer:
         model = str(request.get("model", ""))
         key = f"{api}:{model}"
         limit_headers: tuple[tuple[str, str], ...] = ()
-        if self.limits.active:
+        if limited and self.limits.active:
             admitted, limit_headers = self.limits.admit(
                 api, key, requested_tokens(request, len(body)))
             if not admitted:
@@ -198,7 +221,7 @@ class FakeServer:
         if path == "/healthz":
             return Reply(http_response(200, {"ok": True}))
         if path == "/_fake/stats" and method == "GET":
-            return Reply(http_response(200, self.stats.as_dict()))
+            return Reply(http_response(200, self.stats_dict()))
         if path == "/_fake/reset" and method == "POST":
             self.reset()
             return Reply(http_response(200, {"ok": True}))
