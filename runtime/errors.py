@@ -57,7 +57,8 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
     ├── RevisionLoadError              a revision directory cannot be served (reported)
     ├── RemoteError                    an error in the log writer process, carried back
     ├── NativeUnsupported              these values need the CEL program, not the fast path
-    └── NotNativeExpression            this expression stays in CEL (no fast path for it)
+    ├── NotNativeExpression            this expression stays in CEL (no fast path for it)
+    └── RequestCaptured                an adapter's request body is recorded for a batch, not sent
     ValueError
     ├── ParseError                     a model's text is not exactly one JSON object
     └── UnsupportedSchema              a schema a provider's structured output cannot express
@@ -405,6 +406,11 @@ class NativeUnsupported(Exception):  # noqa: N818 - a signal, not an error: "ask
 
 class NotNativeExpression(Exception):  # noqa: N818 - a signal: the expression stays in CEL
     """An expression the native fast path does not compile (found once, when a revision loads)."""
+
+
+class RequestCaptured(Exception):  # noqa: N818 - a signal, not an error
+    """Stops an adapter's call once the request body it would post is recorded (the items of
+    a provider batch, ``runtime/models/batch_api/capture.py``)."""
 
 
 class ParseError(ValueError):

@@ -129,11 +129,13 @@ def test_a_killed_batch_run_is_resumed_by_the_same_command(tmp_path: Path) -> No
         root, src = project_for(tmp_path, fake.url, lines, "anthropic:claude-haiku-4-5")
         settings = load_settings(root)
         out = root / "out.jsonl"
-        argv = [sys.executable, "-m", "specwright.runtime.cli", "run", "carrier-selection",
+        argv = [str(Path(sys.executable).with_name("specwright")), "run", "carrier-selection",
                 "--input", str(src), "--output", str(out), "--project", str(root),
                 "--batch-api", "--batch-poll-s", "0.05", "--no-progress"]
         env = {**os.environ, **KEYS}
-        first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        log = root / "first.log"
+        with log.open("wb") as sink:
+            first = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=sink)
         job = job_id("carrier-selection", 1, src)
         try:
             recorded = None
@@ -149,7 +151,7 @@ def test_a_killed_batch_run_is_resumed_by_the_same_command(tmp_path: Path) -> No
                     if recorded is not None:
                         break
                 time.sleep(0.1)
-            assert recorded is not None, first.communicate(timeout=5)
+            assert recorded is not None, log.read_text()
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)

@@ -12,13 +12,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from specwright.runtime.errors import RequestCaptured
 from specwright.runtime.models.base import Completion, Model, ModelRequest
 
 __all__ = ["AnswerClient", "read_answer", "request_body"]
-
-
-class _Captured(Exception):  # noqa: N818 - control flow inside this module only
-    """Raised by an ``AnswerClient`` without an answer, once it has the body."""
 
 
 class AnswerClient:
@@ -33,7 +30,7 @@ class AnswerClient:
                    options: Any = None) -> Any:
         self.path, self.body = path, body
         if self.answer is None:
-            raise _Captured
+            raise RequestCaptured
         return self.answer
 
 
@@ -48,7 +45,7 @@ async def request_body(adapter: Model, request: ModelRequest) -> dict[str, Any]:
     client = AnswerClient()
     try:
         await _twin(adapter, client).complete(request)
-    except _Captured:  # the body is recorded: the call stops before anything is sent
+    except RequestCaptured:  # the body is recorded: the call stops before anything is sent
         if client.body is not None:
             return dict(client.body)
     raise RuntimeError(f"{adapter.name} posted nothing for this request")
