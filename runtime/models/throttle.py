@@ -26,10 +26,19 @@ __all__ = ["ThrottledModel", "estimate_tokens"]
 CHARS_PER_TOKEN = 4
 
 
+_SCHEMA_CHARS: dict[int, tuple[object, int]] = {}  # id(schema) -> (schema, its JSON length)
+
+
 def estimate_tokens(request: ModelRequest, sampling: Sampling) -> tuple[int, int]:
     """(prompt tokens: characters / 4, schema included; the answer's token bound). Providers
     count both against a tokens-per-minute limit when they admit a call."""
-    chars = sum(len(m.content) for m in request.messages) + len(json.dumps(request.output_schema))
+    schema = request.output_schema
+    hit = _SCHEMA_CHARS.get(id(schema))
+    if hit is None or hit[0] is not schema:  # a revision's schema is one shared dict
+        if len(_SCHEMA_CHARS) > 256:
+            _SCHEMA_CHARS.clear()
+        hit = _SCHEMA_CHARS[id(schema)] = (schema, len(json.dumps(schema)))
+    chars = sum(len(m.content) for m in request.messages) + hit[1]
     return chars // CHARS_PER_TOKEN, max_tokens_for(request, sampling)
 
 
@@ -47,7 +56,9 @@ class ThrottledModel:
 
     async def complete(self, request: ModelRequest) -> Completion:
         limiter = self.limiter
-        prompt, bound = estimate_tokens(request, self._sampling)
+        # tokens are estimated only under a tokens-per-minute limit (they cost a little CPU)
+        prompt, bound = (estimate_tokens(request, self._sampling) if limiter.tokens is not None
+                         else (0, 0))
         estimate = prompt + bound
         if not await limiter.acquire(estimate, request.deadline):
             raise RateLimited(
