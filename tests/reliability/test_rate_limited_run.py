@@ -64,11 +64,13 @@ async def test_the_fake_refuses_calls_over_its_limits_with_each_vendors_headers(
         assert fake.stats.outcomes["over_limit"] == 2
 
 
-async def test_a_bulk_run_stays_under_the_learned_limit(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with FakeServerThread(FakeConfig(rpm=RPM, latency_ms=10)) as fake:
+@pytest.mark.parametrize(("limit", "value"), [("rpm", RPM), ("tpm", 4_800_000)])
+async def test_a_bulk_run_stays_under_the_learned_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, value: float) -> None:
+    """Requests a minute, or tokens a minute (about 1,200 a call here: 4,000 calls a minute)."""
+    for name, key in KEYS.items():
+        monkeypatch.setenv(name, key)
+    with FakeServerThread(FakeConfig(**{limit: value}, latency_ms=10)) as fake:
         root = make_project(tmp_path / "proj", fake.url, routing={
             "max_retries": 3, "retry_after_cap_s": 5.0, "deadline_s": 60.0,
             "request_timeout_s": 10.0})
@@ -83,8 +85,9 @@ async def test_a_bulk_run_stays_under_the_learned_limit(tmp_path: Path,
     assert summary.ok == LINES and summary.failed == 0
     assert stats["outcomes"].get("over_limit", 0) == 0
     limiter = LIMITERS.find("anthropic:claude-haiku-4-5")
-    assert limiter is not None and limiter.requests is not None
-    assert limiter.requests.per_minute == RPM  # learned from x-ratelimit headers
+    assert limiter is not None
+    schedule = limiter.requests if limit == "rpm" else limiter.tokens
+    assert schedule is not None and schedule.per_minute == value  # learned from the headers
     ids = [json.loads(line)["run_id"] for line in out.getvalue().splitlines()]
     runs = await logged_runs(settings, root, ids)
     assert len(runs) == len(set(ids)) == LINES
