@@ -9,6 +9,7 @@ line is logged once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rel_support import CARRIER_DOMESTIC, KEYS, logged_runs, make_project
+from rel_support import CARRIER_DOMESTIC, KEYS, Server, logged_runs, make_project, post_all
 
 from specwright.runtime.config import load_settings
 from specwright.runtime.engine.batch import run_batch
@@ -118,3 +119,28 @@ async def test_a_429_without_limit_headers_pauses_the_model(tmp_path: Path,
     limiter = LIMITERS.find("anthropic:claude-haiku-4-5")
     assert limiter is not None and limiter.requests is not None
     assert limiter.requests.per_minute == 3000 and limiter.rate_limited > 0
+
+
+async def test_the_server_schedules_its_calls_under_a_configured_limit(tmp_path: Path) -> None:
+    """``specwright serve`` with 32 callers at once and a limit of 3,000 a minute: the calls
+    wait in the scheduler, none is refused by the provider, every request answers 200."""
+    with FakeServerThread(FakeConfig(rpm=3000, latency_ms=5)) as fake:
+        root = make_project(tmp_path / "proj", fake.url, routing={
+            "max_retries": 3, "retry_after_cap_s": 5.0, "deadline_s": 60.0,
+            "request_timeout_s": 10.0})
+        toml = root / "specwright.toml"
+        toml.write_text(toml.read_text().replace(
+            'api_key_env = "FAKE_ANTHROPIC_KEY"\n',
+            'api_key_env = "FAKE_ANTHROPIC_KEY"\nrequests_per_minute = 3000\n'))
+        server = Server(root)
+        try:
+            await asyncio.to_thread(server.wait_ready)
+            bodies = [{**CARRIER_DOMESTIC, "order_id": f"S-{i}"} for i in range(200)]
+            answers = await post_all(f"{server.url}/specs/carrier-selection/v1", bodies,
+                                     concurrency=32)
+        finally:
+            server.stop()
+        stats = fake.stats()
+    assert Counter(a.status for a in answers) == {200: 200}
+    assert stats["outcomes"].get("over_limit", 0) == 0
+    assert stats["by_model"] == {"anthropic:claude-haiku-4-5": 200}
