@@ -27,6 +27,7 @@ from specwright.runtime.engine.batch import (
     input_lines,
     open_progress,
     resolve_revision,
+    run_batch,
     run_line,
     summarize,
 )
@@ -81,15 +82,22 @@ async def run_batch_api(
     ``on_submitted`` is called once a new batch is recorded."""
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     revision = resolve_revision(catalog, spec, major)
+    if not revision.compiled.model_decided:  # the tables decide everything: nothing to batch
+        return await run_batch(settings, root, spec, input_path, out, major=major,
+                               progress=progress, stop=stop, resume=True, on_start=on_start)
     models = DefaultModels(settings, mock=False)
     thread = ThreadPoolExecutor(1, thread_name_prefix="specwright-bulk")
     loop = asyncio.get_running_loop()
-    tracker = await loop.run_in_executor(thread, open_progress, settings, root, revision,
-                                         input_path, False, thread)
+    try:
+        tracker = await loop.run_in_executor(thread, open_progress, settings, root, revision,
+                                             input_path, False, thread)
+    except BaseException:
+        thread.shutdown(wait=False)
+        raise
     log = open_store(settings, root)
-    await log.start()
     summary = BatchSummary()
     try:
+        await log.start()
         router = models(revision)
         if not isinstance(router, Router):
             raise ModelNotConfigured(f"{spec} has no model route to batch")
@@ -135,7 +143,7 @@ async def run_batch_api(
     finally:
         await tracker.close()
         await models.aclose()
-        await log.close()
+        await log.close()  # a store that did not start closes as a no-op
 
 
 async def _run_all(revision: LoadedRevision, lines: list[tuple[int, str]],
