@@ -50,9 +50,11 @@ class _Batch:
 class FakeBatches:
     """Files and batches of one fake server (in memory)."""
 
-    def __init__(self, answer: Answer, batch_s: Callable[[], float]) -> None:
+    def __init__(self, answer: Answer, batch_s: Callable[[], float],
+                 base_url: Callable[[], str] = str) -> None:
         self._answer = answer
         self._batch_s = batch_s
+        self._base_url = base_url  # results_url is absolute, as Anthropic sends it
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, _Batch] = {}
         self.created = 0  # batches created (both APIs)
@@ -142,7 +144,8 @@ class FakeBatches:
             "created_at": _rfc3339(batch.created), "expires_at": _rfc3339(batch.created + 86400),
             "ended_at": _rfc3339(time.time()) if ended else None,
             "cancel_initiated_at": None, "archived_at": None,
-            "results_url": f"/v1/messages/batches/{batch.id}/results" if ended else None,
+            "results_url": (f"{self._base_url()}/v1/messages/batches/{batch.id}/results"
+                            if ended else None),
         }
 
     # ---------------------------------------------------------------------------- both

@@ -69,7 +69,8 @@ class FakeServer:
         self.stats = FakeStats()
         self._rng = random.Random(self.config.seed)
         self.limits = _limits_of(self.config)
-        self.batches = FakeBatches(self._batch_answer, lambda: self.config.batch_s)
+        self.batches = FakeBatches(self._batch_answer, lambda: self.config.batch_s,
+                                   lambda: self.url)
         self._answers = answers.AnswerCache()
         self._server: asyncio.Server | None = None
         self.connections: set[Connection] = set()

@@ -15,12 +15,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 from rel_support import CARRIER_DOMESTIC, KEYS, compile_here, make_project
 
 from specwright.runtime.config import Settings, load_settings
 from specwright.runtime.engine.batch_api_run import run_batch_api
-from specwright.runtime.fakeserver import FakeConfig, FakeServerThread, FaultMix
+from specwright.runtime.fakeserver import FakeConfig, FakeServer, FakeServerThread, FaultMix
 from specwright.runtime.logstore import RunQuery, open_store
 from specwright.runtime.logstore.bulk import BatchState, job_id, open_bulk_db
 from specwright.runtime.models.pricing import PriceBook
@@ -166,3 +167,40 @@ def test_a_killed_batch_run_is_resumed_by_the_same_command(tmp_path: Path) -> No
     assert len(runs) == lines
     assert Counter(json.loads(x)["line"] for x in out.read_text().splitlines()) == Counter(
         range(1, lines + 1))
+
+
+async def test_the_fakes_batch_endpoints_speak_each_vendors_wire_format() -> None:
+    chat = {"model": "m", "messages": [{"role": "user", "content": "hi"}],
+            "response_format": {"type": "json_schema", "json_schema": {
+                "name": "o", "schema": {"type": "object", "properties": {
+                    "a": {"type": "string"}}, "required": ["a"]}}}}
+    async with FakeServer(FakeConfig()) as fake, httpx.AsyncClient(base_url=fake.url) as http:
+        line = {"custom_id": "line-1", "method": "POST", "url": "/v1/chat/completions",
+                "body": chat}
+        upload = await http.post("/v1/files", data={"purpose": "batch"},
+                                 files={"file": ("b.jsonl", json.dumps(line) + "\n")})
+        batch = (await http.post("/v1/batches", json={
+            "input_file_id": upload.json()["id"], "endpoint": "/v1/chat/completions",
+            "completion_window": "24h"})).json()
+        assert batch["object"] == "batch" and batch["status"] == "completed"
+        assert batch["request_counts"] == {"total": 1, "completed": 1, "failed": 0}
+        output = (await http.get(f"/v1/files/{batch['output_file_id']}/content")).text
+        row = json.loads(output)
+        assert row["custom_id"] == "line-1" and row["error"] is None
+        assert row["response"]["status_code"] == 200
+        assert row["response"]["body"]["object"] == "chat.completion"
+
+        params = {"model": "m", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}],
+                  "tools": [{"name": "answer", "input_schema": {"type": "object"}}],
+                  "tool_choice": {"type": "tool", "name": "answer"}}
+        created = (await http.post("/v1/messages/batches", json={
+            "requests": [{"custom_id": "line-2", "params": params}]})).json()
+        assert created["type"] == "message_batch"
+        got = (await http.get(f"/v1/messages/batches/{created['id']}")).json()
+        assert got["processing_status"] == "ended"
+        assert set(got["request_counts"]) == {"processing", "succeeded", "errored", "canceled",
+                                              "expired"}
+        assert got["results_url"] == f"{fake.url}/v1/messages/batches/{created['id']}/results"
+        result = json.loads((await http.get(got["results_url"])).text)
+        assert result["custom_id"] == "line-2" and result["result"]["type"] == "succeeded"
+        assert result["result"]["message"]["type"] == "message"
