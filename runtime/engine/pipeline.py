@@ -97,7 +97,7 @@ class _State:
     guardrails: list[dict[str, Any]] = field(default_factory=list)
     attempts: tuple[Attempt, ...] = ()
     encoded: EncodedColumns | None = None  # JSON texts the plan remembered (records.py)
-    marks: RunMarks | None = None  # step times, only while tracing is on (observe/tracing.py)
+    marks: RunMarks | None = None  # step times, only when the run is traced (observe/tracing.py)
 
 
 def is_escalated(revision: LoadedRevision, input_json: Any, output: dict[str, Any]) -> bool:
@@ -117,14 +117,14 @@ async def execute(
     trace_parent: str | None = None,
 ) -> RunResult:
     """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning.
-    ``trace_parent``: the caller's W3C ``traceparent``, used only when tracing is on."""
+    ``trace_parent``: the caller's W3C ``traceparent``, read only when tracing is on."""
     created = time.time()
     t0 = time.perf_counter()
     run_id = run_id or new_run_id(created)
     state = _State(input=raw_input)
     tracer = tracing.ACTIVE
-    if tracer is not None:
-        state.marks = RunMarks(time.time_ns(), trace_parent)
+    if tracer is not None:  # None when the run is not sampled: it notes nothing more
+        state.marks = tracer.begin(trace_parent)
     logged_error: dict[str, Any] | None = None
     try:
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
@@ -174,13 +174,14 @@ async def execute(
         encoded=state.encoded,
         key_id=key_id,
     )
-    written = time.time_ns() if tracer is not None else 0
+    marks = state.marks
+    written = time.time_ns() if marks is not None else 0
     try:
         await store.write(record)
-        if tracer is not None and state.marks is not None:
+        if tracer is not None and marks is not None:
             end = time.time_ns()
-            state.marks.steps.append(("log.write", written, end))
-            tracer.record(record, state.marks, end)
+            marks.steps.append(("log.write", written, end))
+            tracer.record(record, marks, end)
     except RuntimeFailure as exc:
         # The cause (which may name the database's user, host and port) goes to the server's
         # log; the caller learns only that the log is unavailable (public_failure).

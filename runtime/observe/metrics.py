@@ -7,8 +7,10 @@ errors by cause; tokens and cost; hits per table row (spec, table, row line); gu
 violations; review cases opened, resolved, overridden, and their age when resolved.
 
 Cheap on the hot path: the label children a revision's runs use are looked up once per revision
-and kept (``_RevisionChildren``), so a run costs a dict lookup and one ``inc`` per series it
-touches (prometheus-client's own per-value lock, nothing more).
+and kept (``_RevisionChildren``), and so are the children a rule trace or a guardrail outcome
+touches, keyed by the JSON text the run plan remembers for it (the same string object run after
+run): a run costs a few dict lookups and one ``inc`` per series it touches (prometheus-client's
+own per-value lock, nothing more).
 
 With ``serve --workers N`` every worker writes its values to files under
 ``PROMETHEUS_MULTIPROC_DIR`` (the supervisor creates the directory and removes it), and
@@ -31,6 +33,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _RUN_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60)
 _MODEL_BUCKETS = (.05, .1, .25, .5, 1, 2, 4, 8, 15, 30, 60)
+_REMEMBERED = 256  # rule traces / guardrail outcomes remembered per revision
 _AGE_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -75,6 +78,29 @@ class _RevisionChildren:
     rows: dict[tuple[str, int | None], Any] = field(default_factory=dict)
     violations: dict[str, Any] = field(default_factory=dict)
     opened: Any = None
+    by_trace: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # trace JSON -> rows
+    by_outcome: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # guardrails JSON
+
+    def rows_of(self, run: RunRecord) -> tuple[Any, ...]:
+        """The row-hit children of the run's rule trace."""
+        text = run.encoded.rule_trace if run.encoded is not None else None
+        found = self.by_trace.get(text) if text is not None else None
+        if found is None:
+            found = tuple(self.row(entry["table"], line) for entry in run.rule_trace
+                          for line in entry["row_lines"])
+            if text is not None and len(self.by_trace) < _REMEMBERED:
+                self.by_trace[text] = found
+        return found
+
+    def violations_of(self, run: RunRecord) -> tuple[Any, ...]:
+        """The violation children of the guardrails the run's output failed."""
+        text = run.encoded.guardrails if run.encoded is not None else None
+        found = self.by_outcome.get(text) if text is not None else None
+        if found is None:
+            found = tuple(self.violation(g["label"]) for g in run.guardrails if not g["passed"])
+            if text is not None and len(self.by_outcome) < _REMEMBERED:
+                self.by_outcome[text] = found
+        return found
 
     def run(self, status: str) -> Any:
         child = self.runs.get(status)
@@ -114,13 +140,10 @@ def observe_run(run: RunRecord) -> None:
     children = _of(run.spec, run.revision)
     children.run(run.status).inc()
     children.seconds.observe(run.latency_ms / 1000.0)
-    for entry in run.rule_trace:
-        table = entry["table"]
-        for line in entry["row_lines"]:
-            children.row(table, line).inc()
-    for guardrail in run.guardrails:
-        if not guardrail["passed"]:
-            children.violation(guardrail["label"]).inc()
+    for row in children.rows_of(run):
+        row.inc()
+    for violation in children.violations_of(run):
+        violation.inc()
     if run.status == "escalated":
         children.opened.inc()
     for attempt in run.attempts:
