@@ -23,6 +23,7 @@ from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.engine.stats import spec_stats
+from specwright.runtime.engine.webhook_queue import WebhookQueue
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.reviews import CASE_STATES, CaseQuery, ReviewCase, ReviewLog
 
@@ -120,7 +121,13 @@ def reviews_resolve(case_id: str, output_text: str, note: str, reviewer: str | N
     async def act(service: ReviewService) -> tuple[ReviewCase, bool | None]:
         case = await service.resolve(case_id, output, note, _reviewer(reviewer))
         hook = service.webhook(case)
-        return case, (None if hook is None else await service.notify(case, hook))
+        if hook is None:
+            return case, None
+        queue = WebhookQueue(service.log, service.settings)
+        try:  # a running server may make some of the attempts: the lease decides
+            return case, await queue.until_done(case.id, hook)
+        finally:
+            await queue.aclose()
 
     case, delivered = run_with_service(project, act)
     click.echo(f"case {case.id} resolved"

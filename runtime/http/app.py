@@ -29,6 +29,7 @@ from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.review_service import ReviewService
+from specwright.runtime.engine.webhook_queue import WebhookQueue
 from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.docs_ui import install_docs
@@ -245,6 +246,10 @@ def create_app(
         assert state.store is not None
         reviews = ReviewLog(state.store)
         state.reviews = ReviewService(reviews, lambda: state.catalog, settings)
+        deliveries = None
+        if settings.webhooks:  # resolutions queued in the log, by this server or another
+            state.webhooks = WebhookQueue(reviews, settings)
+            deliveries = asyncio.create_task(state.webhooks.serve())
         state.started_at = time.time()
         retention = start_retention(settings, state.store)
         follower = await _follow_labels(app, state)
@@ -267,7 +272,7 @@ def create_app(
         finally:
             if stop_sighup is not None:
                 stop_sighup()
-            for task in (retention, watcher, follower):
+            for task in (retention, watcher, follower, deliveries):
                 if task is not None:
                     task.cancel()
                     with suppress(asyncio.CancelledError):
@@ -277,8 +282,7 @@ def create_app(
                 state.labels = None
             if isinstance(state.models, DefaultModels):
                 await state.models.aclose()
-            for task in list(app.state.specwright_webhooks):
-                task.cancel()  # undelivered resolutions stay in the log (docs/operations.md)
+            state.webhooks = None  # deliveries not made yet stay queued in the log
             state.reviews = None
             await reviews.close()
             if state.owns_store and state.store is not None:
@@ -295,7 +299,6 @@ def create_app(
     )
     app.state.specwright = state
     app.router.redirect_slashes = False  # http_errors redirects without echoing the Host header
-    app.state.specwright_webhooks = set()
     install_error_handlers(app)
     install_openapi_auth(app, state.gate)
     app.include_router(specs_router)
