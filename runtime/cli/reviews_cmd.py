@@ -186,13 +186,25 @@ def stats(spec: str, since: str | None, as_json: bool, project: Path) -> None:
                + " ".join(f"{k}={v}" for k, v in found.by_status.items()))
     click.echo("latency ms: " + " ".join(
         f"{k}={'-' if v is None else f'{v:.2f}'}" for k, v in lat.items()))
-    click.echo("reviews: " + " ".join(f"{k}={v}" for k, v in found.reviews.items()))
+    waited = found.oldest_open_age_s
+    click.echo("reviews: " + " ".join(f"{k}={v}" for k, v in found.reviews.items())
+               + ("" if waited is None else f" oldest_open_age={_age(waited)}"))
     click.echo(f"{'table':<28} {'row':>4} {'line':>5} {'hits':>7} {'escal.':>7} "
                f"{'resolved':>8} {'overr.':>7} {'rate':>6}")
     for r in found.rows:
         rate = "-" if r.override_rate is None else f"{r.override_rate:.0%}"
         click.echo(f"{r.table[:28]:<28} {r.row:>4} {r.line or '-':>5} {r.hits:>7} "
                    f"{r.escalated:>7} {r.resolved:>8} {r.overridden:>7} {rate:>6}")
+
+
+def _age(seconds: float) -> str:
+    """3d 4h, 2h 5m, 7m 3s, 12s: the two largest units."""
+    left, parts = int(seconds), list[str]()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return " ".join(parts[:2])
 
 
 COMMANDS = [reviews, stats]

@@ -4,7 +4,8 @@ What is counted comes from each run's record once it is logged (``observe_run``)
 resolutions (``observe_resolution``): runs by spec, revision and status; run and model-call
 latency histograms; model attempts by model and purpose (call, retry, repair, fallback) and
 errors by cause; tokens and cost; hits per table row (spec, table, row line); guardrail
-violations; review cases opened, resolved, overridden, and their age when resolved.
+violations; review cases opened, resolved, overridden, and their age when resolved. The open
+cases and the oldest one's age are read from the log at scrape time (``OpenReviews``).
 
 Cheap on the hot path: the label children a revision's runs use are looked up once per revision
 and kept (``_RevisionChildren``), and so are the children a rule trace or a guardrail outcome
@@ -25,7 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from specwright.runtime.records import RunRecord
 
@@ -171,11 +174,38 @@ def observe_resolution(spec: str, *, overridden: bool, age_s: float) -> None:
     REVIEW_AGE.labels(spec).observe(max(0.0, age_s))
 
 
-def exposition() -> bytes:
-    """The text format of every metric: this process's, or every worker's when multiprocess."""
+class OpenReviews(Collector):
+    """Open review cases by spec, as the log says at scrape time (not counted by any worker,
+    so every worker answers the same): how many, and how long the oldest has waited."""
+
+    def __init__(self, cases: dict[str, tuple[int, float]], now: float) -> None:
+        self.cases, self.now = cases, now  # spec -> (open cases, oldest opened at); (0, now)
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        count = GaugeMetricFamily("specwright_review_open_cases",
+                                  "Review cases not resolved yet (claimed or not)", labels=["spec"])
+        age = GaugeMetricFamily("specwright_review_oldest_open_age_seconds",
+                                "Age of the oldest review case not resolved yet (0: none)",
+                                labels=["spec"])
+        for spec, (n, oldest) in sorted(self.cases.items()):
+            count.add_metric([spec], n)
+            age.add_metric([spec], max(0.0, self.now - oldest) if n else 0.0)
+        return [count, age]
+
+
+def exposition(*extra: Collector) -> bytes:
+    """The text format of every metric: this process's, or every worker's when multiprocess,
+    then what ``extra`` collectors compute at scrape time."""
     path = os.environ.get(MULTIPROC_ENV)
     if path:
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=path)
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+        text = generate_latest(registry)
+    else:
+        text = generate_latest(REGISTRY)
+    if extra:
+        scraped = CollectorRegistry()
+        for collector in extra:
+            scraped.register(collector)
+        text += generate_latest(scraped)
+    return text
