@@ -2,7 +2,7 @@
 
 order-validation (every output decided by tables, no model) runs through
 ``specwright.runtime.engine.pipeline.execute`` with a durable SQLite log (writer thread), in
-interleaved rounds:
+interleaved rounds (modes in a shuffled order each round):
 
 * ``plain``: the run alone (no metrics, tracing off): the baseline;
 * ``metrics``: plus ``observe_run`` of every run (what ``/specs/...`` does in the server);
@@ -20,7 +20,8 @@ The whole-run ratios carry the noise of a shared machine (a few percent), which 
 what is measured; so the observing work is also measured alone, in a loop over the last logged
 run (``observe_run``; a tracer's per-run decision and, when sampled, its spans, with the batch
 processor flushed in the loop so its export work is counted), and reported as a share of the
-median ``plain`` run.
+median ``plain`` run. Alone is a lower bound: in a hot loop the same few objects stay in the
+CPU's caches, which between two runs they do not. The verdict is the whole-run ratio's.
 
     python bench/observe_overhead.py [--rounds 7] [--runs 4000] [--json out.json]
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sys
 import tempfile
 import time
@@ -108,7 +110,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
             await measure(mode, 512)  # warm up
         tune_gc_for_serving()
         for r in range(args.rounds):
-            order = list(MODES) if r % 2 == 0 else list(MODES)[::-1]
+            order = list(MODES)
+            random.Random(r).shuffle(order)  # no mode always next to a WAL checkpoint or GC
             cpu = {mode: await measure(mode, args.runs) for mode in order}
             for mode in MODES:
                 ratios.setdefault(mode, []).append(cpu[mode] / cpu["plain"])
@@ -161,10 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     share = {m: median(raw[f"{m} alone"]) / plain for m in MODES[1:]}
     print(table(("measured alone", "CPU us/run", "share of a plain run"),
                 [(m, f"{median(raw[f'{m} alone']):.2f}", f"{share[m]:.1%}") for m in MODES[1:]]))
-    met = {mode: share[mode] <= TARGET - 1 for mode in MODES[1:]}
+    met = {mode: median(raw[mode]) <= TARGET for mode in MODES[1:]}
     for mode in MODES[1:]:
-        print(f"{mode}: {median(raw[mode]):.3f} x plain, {share[mode]:.1%} measured alone "
-              f"(target <= {TARGET - 1:.0%}): {verdict(met[mode])}")
+        print(f"{mode}: {median(raw[mode]):.3f} x plain (target <= {TARGET}): "
+              f"{verdict(met[mode])}; measured alone {share[mode]:.1%} of a plain run")
     if args.json:
         write_json(args.json, {"rows": {m: {"cpu_us": median(raw[f"{m} us"]),
                                             "ratio": median(raw[m])} for m in MODES},
