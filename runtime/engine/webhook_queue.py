@@ -37,6 +37,7 @@ log = logging.getLogger("specwright.webhooks")
 
 LEASE_MARGIN_S = 30.0  # a lease outlives one attempt's timeout by this much
 POLL_S = 5.0  # how often a server looks for deliveries queued by others
+STOP_GRACE_S = 5.0  # how long a stopping server lets an attempt under way finish
 
 
 def payload(case: ReviewCase) -> dict[str, Any]:
@@ -65,6 +66,7 @@ class WebhookQueue:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{new_run_id()}"
         self._wake: asyncio.Event | None = None
         self._client: httpx.AsyncClient | None = None
+        self._stopping = False
 
     @property
     def specs(self) -> list[str]:
@@ -88,6 +90,7 @@ class WebhookQueue:
             return None
         number = held.attempts + 1
         entry: dict[str, Any] = {"attempt": number, "ok": False}
+        logged = False
         try:
             case = await self.reviews.case(held.case_id)
             if case is None or case.resolution is None:
@@ -95,10 +98,13 @@ class WebhookQueue:
             else:
                 entry = await attempt(hook, payload(case), number, self._http())
             await self.reviews.add(held.case_id, "delivery", None, entry)
+            logged = True
         finally:
+            if not logged:  # interrupted: the attempt is not counted, and is due again now
+                number, entry = held.attempts, {"ok": False}
             done = bool(entry["ok"]) or number >= hook.max_attempts
-            kept = await self.queue.release(held.case_id, self.holder, number,
-                                            self.clock() + backoff_s(hook, number), done)
+            due = self.clock() + (backoff_s(hook, number) if logged else 0.0)
+            kept = await self.queue.release(held.case_id, self.holder, number, due, done)
         if not kept:
             log.warning("webhook delivery of case %s: the lease ran out during attempt %d; "
                         "another server took it over", held.case_id, number)
@@ -111,6 +117,8 @@ class WebhookQueue:
         """Attempt every delivery due now, once; how many attempts were made."""
         made = 0
         for delivery in await self.queue.due(self.specs, self.clock()):
+            if self._stopping:
+                break
             made += await self.attempt_one(delivery) is not None
         return made
 
@@ -136,7 +144,7 @@ class WebhookQueue:
         """Deliver until cancelled (the server's background task)."""
         self._wake = asyncio.Event()
         try:
-            while True:
+            while not self._stopping:
                 self._wake.clear()
                 try:
                     await self.run_due()
@@ -152,6 +160,14 @@ class WebhookQueue:
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
             await self.aclose()
+
+    async def stop(self, task: asyncio.Task[None], grace_s: float = STOP_GRACE_S) -> None:
+        """End ``serve`` (running as ``task``) after the attempt under way, if any; cancel it
+        when that takes longer than ``grace_s``. Deliveries not made stay queued in the log."""
+        self._stopping = True
+        self.nudge()
+        with suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, grace_s)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

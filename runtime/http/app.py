@@ -272,7 +272,9 @@ def create_app(
         finally:
             if stop_sighup is not None:
                 stop_sighup()
-            for task in (retention, watcher, follower, deliveries):
+            if deliveries is not None and state.webhooks is not None:
+                await state.webhooks.stop(deliveries)  # an attempt under way is finished
+            for task in (retention, watcher, follower):
                 if task is not None:
                     task.cancel()
                     with suppress(asyncio.CancelledError):

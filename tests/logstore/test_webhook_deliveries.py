@@ -35,12 +35,16 @@ class Receiver:
 
     def __init__(self, status: int = 200) -> None:
         self.status, self.got = status, []
+        self.arrived, self.release = threading.Event(), threading.Event()
+        self.release.set()  # answers at once unless a test holds it
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.got.append((dict(self.headers), body))
+                receiver.arrived.set()
+                receiver.release.wait(10)
                 self.send_response(receiver.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -165,3 +169,30 @@ async def test_a_delivery_gives_up_after_max_attempts(
         await q.reviews.close()
     assert delivery is not None and (delivery.attempts, delivery.done) == (3, True)
     assert len(receiver.got) == 3
+
+
+@pytest.mark.parametrize("grace_s", [5.0, 0.05])
+async def test_a_stopping_server_finishes_the_attempt_under_way_or_does_not_count_it(
+    store: LogStore, make_run: Callable[..., RunRecord], receiver: Receiver, grace_s: float
+) -> None:
+    case_id, _ = await resolved_case(store, make_run)
+    receiver.release.clear()  # the receiver holds the attempt until told
+    q = WebhookQueue(ReviewLog(store), settings_for(receiver.url))
+    task = asyncio.create_task(q.serve())
+    try:
+        assert await asyncio.to_thread(receiver.arrived.wait, 10)
+        stopping = asyncio.create_task(q.stop(task, grace_s))
+        await asyncio.sleep(0.2)  # past the short grace: that attempt is cancelled
+        receiver.release.set()
+        await stopping
+        assert task.done()
+        delivery = await q.queue.get(case_id)
+        case = await q.reviews.case(case_id)
+    finally:
+        await q.reviews.close()
+    assert delivery is not None and case is not None
+    logged = [e.data for e in case.events if e.kind == "delivery"]
+    if grace_s > 1:  # finished, logged and counted
+        assert (delivery.attempts, delivery.done) == (1, True) and logged[0]["ok"] is True
+    else:  # interrupted: neither logged nor counted, due again at once
+        assert (delivery.attempts, delivery.done, logged) == (0, False, [])

@@ -5,6 +5,7 @@ every attempt (the failed ones of the first server too) on the case."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 import sqlite3
@@ -121,3 +122,57 @@ async def test_a_restarted_server_resumes_the_delivery(
     with sqlite3.connect(project / ".specwright" / "runs.sqlite3") as db:
         assert db.execute("SELECT attempts, done, holder FROM webhook_deliveries").fetchall() == [
             (len(attempts), 1, None)]
+
+
+async def test_the_cli_resolve_follows_the_schedule_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from specwright.runtime.cli import main
+
+    statuses = [503, 200]
+    got: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+            self.rfile.read(int(self.headers["content-length"]))
+            got.append(statuses[min(len(got), 1)])
+            self.send_response(got[-1])
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    project = tmp_path / "proj"
+    (project / "specs").mkdir(parents=True)
+    shutil.copy(REPO / "specs" / "order-validation.md", project / "specs")
+    shutil.copytree(REPO / "generated" / "order-validation",
+                    project / "generated" / "order-validation")
+    (project / "specwright.toml").write_text(
+        f'[webhooks.order-validation]\nurl = "http://127.0.0.1:{receiver.server_address[1]}/h"\n'
+        f'secret_env = "{SECRET_ENV}"\nbackoff_base_s = 0.05\n')
+    monkeypatch.setenv(SECRET_ENV, "cli-secret")
+    try:
+        app = create_app(load_settings(project), project)
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://t") as c:
+                r = await c.post("/specs/order-validation/v1", json=PENDING)
+                case_id = r.headers["x-specwright-review"]
+        result = await asyncio.to_thread(CliRunner().invoke, main, [
+            "reviews", "resolve", case_id, "--output", json.dumps(FINAL), "--reviewer", "ana",
+            "--project", str(project)])
+        shown = await asyncio.to_thread(CliRunner().invoke, main, [
+            "reviews", "show", case_id, "--project", str(project)])
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    assert result.exit_code == 0 and "webhook acknowledged" in result.output, result.output
+    assert got == [503, 200]
+    events = json.loads(shown.output)["events"]
+    assert [(e["data"]["attempt"], e["data"]["ok"]) for e in events if e["kind"] == "delivery"] == [
+        (1, False), (2, True)]
