@@ -128,8 +128,13 @@ def _field_names(inputs: tuple[Field, ...], outputs: tuple[Field, ...]) -> dict[
 
 
 def _pool(inputs: tuple[Field, ...], outputs: tuple[Field, ...]) -> Any:
-    from google.protobuf import descriptor_pb2, descriptor_pool, struct_pb2, timestamp_pb2
-    from google.protobuf import wrappers_pb2
+    from google.protobuf import (
+        descriptor_pb2,
+        descriptor_pool,
+        struct_pb2,
+        timestamp_pb2,
+        wrappers_pb2,
+    )
 
     pool = descriptor_pool.DescriptorPool()
     for module in (wrappers_pb2, timestamp_pb2, struct_pb2):
