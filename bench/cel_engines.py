@@ -266,8 +266,8 @@ def messages(specs: list[CompiledSpec]) -> list[list[str]]:
 def ENV_TYPED(spec: Any, expression: str) -> str:  # noqa: N802 - reads as the checker's env
     from specwright.compiler.cel_check import _env
 
-    _env(tuple(spec.inputs), tuple(spec.outputs)).compile(expression)
-    return "(accepted)"
+    kind = _env(tuple(spec.inputs), tuple(spec.outputs)).compile(expression).return_type()
+    return f"(accepted: its type is {kind.name().lower()})"
 
 
 # ----------------------------------------------------------------------------- parts 3 and 4
