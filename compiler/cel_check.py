@@ -219,6 +219,10 @@ def _message_text(message: str, fields: dict[str, list[str]]) -> str:
             return (f"the two results of `? :` must have one type, not {names[1]} and "
                     f"{names[2]}" + ("" if operands[0] == "bool" else
                                      f", and the condition must be yes/no, not {names[0]}"))
+        if function in ("_==_", "_!=_") and "null_type" in operands:
+            other = next((n for n, t in zip(names, operands, strict=True) if t != "null_type"), "")
+            return (f"`{_OPERATORS[function]}` compares {other} with null, but it is never null "
+                    "(a required field, or one with a default): drop the null check")
         if function in _OPERATORS:
             return f"`{_OPERATORS[function]}` does not apply to {_and(names)}{_hint(function, operands)}"
         return f"{function}() does not take {_and(names)}"

@@ -73,6 +73,8 @@ def test_what_cel_runs_is_accepted(expression: str) -> None:
         ("input.rush || input.count", 11, "`||` does not apply to yes/no and an integer"),
         ("input.rush ? 1 : 'a'", 11, "the two results of `? :` must have one type, not an "
          "integer and text"),
+        ("input.count == null || input.count > 1", 12, "`==` compares an integer with null, but "
+         "it is never null (a required field, or one with a default): drop the null check"),
         ("input.placed_at > 5", 16, "`>` does not apply to a date and time and an integer"),
     ],
 )
