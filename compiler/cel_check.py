@@ -9,7 +9,8 @@ It needs those types as protobuf messages. ``_pool`` writes one message per obje
 (``Input``, ``Output``, one per nested object or list item) into a private descriptor pool:
 text, enum and date -> ``string``; integer -> ``int64``; number and money -> ``double``; yes/no ->
 ``bool``; date and time -> ``google.protobuf.Timestamp``; a list -> a repeated field; an object
-with fields -> a message, without -> ``google.protobuf.Struct``. An optional field without a
+with fields -> a message, without -> ``google.protobuf.Struct``; a kind not listed here -> any
+value (``google.protobuf.Value``), so a new kind is never refused by a guess. An optional field without a
 default is a wrapper (``google.protobuf.DoubleValue`` ...), so ``input.x != null`` types as it
 runs: the value is null when the field is absent.
 
@@ -117,10 +118,10 @@ def _field_names(inputs: tuple[Field, ...], outputs: tuple[Field, ...]) -> dict[
 
     def walk(name: str, fields: Sequence[Field]) -> None:
         names[f"{PACKAGE}.{name}"] = [f.name for f in fields]
-        for f in fields:
+        for number, f in enumerate(fields, start=1):
             ftype = f.type.items if f.type.kind == "list" and f.type.items else f.type
             if ftype.kind == "object" and ftype.fields:
-                walk(f"{name}_{f.name}", ftype.fields)
+                walk(_nested(name, number), ftype.fields)
 
     walk("Input", inputs)
     walk("Output", outputs)
@@ -168,7 +169,13 @@ def _message(file: Any, name: str, fields: Sequence[Field]) -> None:
                 entry.type, entry.type_name = Proto.TYPE_MESSAGE, ".google.protobuf.ListValue"
                 continue
             nullable = False
-        _typed(file, entry, ftype, nullable, f"{name}_{field.name}")
+        _typed(file, entry, ftype, nullable, _nested(name, number))
+
+
+def _nested(parent: str, number: int) -> str:
+    """The message of an object field: named by its parent and field number, so two paths never
+    share a name (``Input_4_2``)."""
+    return f"{parent}_{number}"
 
 
 def _typed(file: Any, entry: Any, ftype: FieldType, nullable: bool, name: str) -> None:
@@ -185,8 +192,10 @@ def _typed(file: Any, entry: Any, ftype: FieldType, nullable: bool, name: str) -
     elif ftype.kind == "object" and ftype.fields:
         _message(file, name, ftype.fields)
         entry.type, entry.type_name = Proto.TYPE_MESSAGE, f".{PACKAGE}.{name}"
-    else:  # an object without declared fields: any keys
+    elif ftype.kind == "object":  # without declared fields: any keys
         entry.type, entry.type_name = Proto.TYPE_MESSAGE, ".google.protobuf.Struct"
+    else:  # a kind this module does not know yet: any value, left to the samples
+        entry.type, entry.type_name = Proto.TYPE_MESSAGE, ".google.protobuf.Value"
 
 
 def _translate(expression: str, text: str, fields: dict[str, list[str]]) -> Problems:
@@ -197,6 +206,8 @@ def _translate(expression: str, text: str, fields: dict[str, list[str]]) -> Prob
         if _tolerated(message):
             continue
         offset = sum(len(t) + 1 for t in lines[: line - 1]) + col - 1
+        if expression[offset : offset + 1] == "." and _NO_FIELD.search(message):
+            offset += 1  # at the field's name, not at the dot before it
         found.append((offset, _message_text(message, fields)))
     if not found and not _ERROR.search(text):
         found.append((0, text.splitlines()[0] if text else "the checker refused it"))

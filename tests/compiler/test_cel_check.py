@@ -64,8 +64,8 @@ def test_what_cel_runs_is_accepted(expression: str) -> None:
          "(CEL does not mix them in arithmetic: write 1.0, not 1, next to a number)"),
         ("size(input.total) > 0", 4, "size() does not take a number"),
         ("input.items.exists(i, i.sku > 3)", 28, "`>` does not apply to text and an integer"),
-        ("input.items.exists(i, i.qyt > 0)", 23, 'no field qyt here (did you mean "qty"?)'),
-        ("input.address.zip == 'x'", 13, "no field zip here: the fields are country"),
+        ("input.items.exists(i, i.qyt > 0)", 24, 'no field qyt here (did you mean "qty"?)'),
+        ("input.address.zip == 'x'", 14, "no field zip here: the fields are country"),
         ("input.items.length() > 0", 18, 'unknown function length() (did you mean "size"?)'),
         ("input.code + 1 == 'a'", 11, "`+` does not apply to text and an integer "
          "(an optional field may be null: compare it with null first)"),
@@ -94,3 +94,20 @@ def test_every_generated_expression_of_the_example_specs_passes() -> None:
         assert expressions
         for expression in expressions:
             assert problems(expression, spec.inputs, spec.outputs) == [], (path.name, expression)
+
+
+def test_nested_objects_whose_paths_read_alike_get_their_own_types() -> None:
+    inner = k.ft("object", fields=(k.f("x", "integer"),))
+    fields = (
+        k.f("a_b", k.ft("object", fields=(k.f("y", "text"),))),
+        k.f("a", k.ft("object", fields=(k.f("b", inner),))),
+    )
+    assert problems('input.a_b.y == "t" && input.a.b.x > 0', fields, ()) == []
+    assert problems("input.a.b.y > 0", fields, ()) == [(10, "no field y here: the fields are x")]
+
+
+def test_a_kind_the_checker_does_not_know_is_any_value() -> None:
+    unknown = k.ft("text").model_copy(update={"kind": "duration"})
+    fields = (k.f("wait", unknown), k.f("n", "integer"))
+    assert problems("input.wait > duration('24h') && input.wait != 3", fields, ()) == []
+    assert problems("input.n + input.wait > 1", fields, ()) == []
