@@ -44,6 +44,9 @@ class Deployment(_Section):
         "json_schema", "json_object", "json_object_schema", "ollama_format"
     ] = "json_schema"
     context_window: int | None = None
+    # Anthropic: mark the static part of the prompt as a cache breakpoint (docs/models.md,
+    # "Prompt caching"); other kinds cache prefixes by themselves.
+    prompt_cache: bool = True
     # Sampling sent with every request to this deployment, unless the spec sets its own.
     # Temperature defaults to 0 (decisions should be reproducible); ``max_tokens`` caps the bound
     # each request derives from its Output schema.
@@ -59,6 +62,7 @@ class Price(_Section):
     input: float
     output: float
     cached: float | None = None
+    cache_write: float | None = None  # a prompt-cache write (Anthropic); None: the input price
 
 
 class RoutingSettings(_Section):
