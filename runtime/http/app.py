@@ -28,6 +28,7 @@ from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
+from specwright.runtime.engine.cost_controls import CostControls
 from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
@@ -245,6 +246,7 @@ def create_app(
         assert state.store is not None
         reviews = ReviewLog(state.store)
         state.reviews = ReviewService(reviews, lambda: state.catalog, settings)
+        state.controls = CostControls.open(settings, state.store)
         state.started_at = time.time()
         retention = start_retention(settings, state.store)
         follower = await _follow_labels(app, state)
@@ -281,6 +283,9 @@ def create_app(
                 task.cancel()  # undelivered resolutions stay in the log (docs/operations.md)
             state.reviews = None
             await reviews.close()
+            if state.controls is not None:
+                await state.controls.close()
+                state.controls = None
             if state.owns_store and state.store is not None:
                 await state.store.close()
                 state.store = None
