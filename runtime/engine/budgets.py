@@ -112,10 +112,10 @@ def _refusal(budget: Budget, kind: str, limit: float, used: float, now: float) -
     what, unit = _WHAT[kind]
     owner = f'spec "{budget.name}"' if budget.scope == "spec" else f'API key "{budget.name}"'
     observe_budget_refusal(budget.scope, budget.name, kind)
+    state = "is used up" if used >= limit else "would be passed by this run"
     return BudgetExceeded(
-        f"the daily {what} budget of {owner} is used up: {used:g} of {limit:g} {unit} used "
-        f"today (UTC), and another run would pass it; it resets at "
-        f"{resets.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"the daily {what} budget of {owner} {state}: {used:g} of {limit:g} {unit} used today "
+        f"(UTC); it resets at {resets.strftime('%Y-%m-%dT%H:%M:%SZ')}",
         {"budget": budget.id, "limit": {kind: limit}, "used": used,
          "resets_at": resets.strftime("%Y-%m-%dT%H:%M:%SZ")},
         retry_after,
