@@ -27,8 +27,8 @@ from starlette.types import Receive, Scope, Send
 from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
-from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.cost_controls import CostControls
+from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.calls import serve_spec_request, sync_routes

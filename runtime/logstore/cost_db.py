@@ -24,7 +24,6 @@ from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.logstore.base import LogStore
 
 
-
 def _db_errors() -> tuple[type[Exception], ...]:
     try:
         import psycopg
