@@ -3,13 +3,14 @@ by the real compiler into a project of its own."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from specwright.runtime.config import Settings
 
 QUOTE = """\
 ---
-name: quote
+name: {name}
 title: Quote
 {front}---
 
@@ -39,11 +40,16 @@ Write a one-line note for a quote.
 """
 
 
-def quote_project(root: Path, front: str = "answer cache: 1h\n") -> Path:
+def unique_name() -> str:
+    """A spec name no earlier test run used: PostgreSQL tests share one database."""
+    return f"quote-{secrets.token_hex(4)}"
+
+
+def quote_project(root: Path, front: str = "answer cache: 1h\n", name: str = "quote") -> Path:
     from specwright.runtime.project.compile_all import compile_project
 
     (root / "specs").mkdir(parents=True)
-    (root / "specs" / "quote.md").write_text(QUOTE.format(front=front), "utf-8")
+    (root / "specs" / f"{name}.md").write_text(QUOTE.format(front=front, name=name), "utf-8")
     result = compile_project(root, Settings(), write=True)
     problems = [str(d) for o in result.outcomes for d in o.errors]
     assert not problems, problems

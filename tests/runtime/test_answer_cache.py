@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cost_support import quote_project
+from cost_support import quote_project, unique_name
 from rt_support import ScriptedStandIn, logged, running
 
 from specwright.runtime.config import Settings
@@ -124,13 +124,14 @@ async def test_a_failed_run_is_not_recorded(tmp_path: Path) -> None:
     assert len(flaky.inner.requests) == 1
 
 
-async def _shared(root: Path, settings: Settings) -> None:
+async def _shared(tmp_path: Path, settings: Settings) -> None:
+    name = unique_name()
+    root = quote_project(tmp_path / "p", name=name)
     model_a, model_b = ScriptedStandIn([NOTE]), ScriptedStandIn([{"note": "other replica"}])
     app_a, app_b = _app(root, model_a, settings), _app(root, model_b, settings)
-    amount = int.from_bytes(os.urandom(2), "big") % 1000  # a fresh input on a shared database
     async with running(app_a) as a, running(app_b) as b:
-        first = await a.post("/specs/quote/v1", json={"amount": amount})
-        second = await b.post("/specs/quote/v1", json={"amount": amount})
+        first = await a.post(f"/specs/{name}/v1", json={"amount": 7})
+        second = await b.post(f"/specs/{name}/v1", json={"amount": 7})
         assert first.headers["X-Specwright-Cache"] == "miss"
         assert second.headers["X-Specwright-Cache"] == "hit"
         assert second.json() == first.json()
@@ -140,10 +141,10 @@ async def _shared(root: Path, settings: Settings) -> None:
 
 
 async def test_two_apps_on_one_sqlite_file_share_the_cache(tmp_path: Path) -> None:
-    await _shared(quote_project(tmp_path / "p"), Settings())
+    await _shared(tmp_path, Settings())
 
 
 @pytest.mark.skipif(not PG_URL, reason="set SPECWRIGHT_TEST_POSTGRES_URL to run against "
                     "PostgreSQL")
 async def test_two_apps_on_one_postgres_database_share_the_cache(tmp_path: Path) -> None:
-    await _shared(quote_project(tmp_path / "p"), Settings(database_url=PG_URL))
+    await _shared(tmp_path, Settings(database_url=PG_URL))

@@ -5,10 +5,13 @@ show in /metrics; a cached answer or a new day is served again."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
-from cost_support import quote_project
+import pytest
+
+from cost_support import quote_project, unique_name
 from rt_support import ScriptedStandIn, running
 
 from specwright.runtime.config import Settings
@@ -117,3 +120,25 @@ async def test_a_key_budget_is_per_key_and_a_cached_answer_is_still_served(
         assert _metric(metrics, "specwright_budget_used_tokens", scope="key",
                        name=first_key.id) == 15
     assert len(model.requests) == 2
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_replicas_spend_one_budget(tmp_path: Path, database: str) -> None:
+    url = os.environ.get("SPECWRIGHT_TEST_POSTGRES_URL")
+    if database == "postgres" and not url:
+        pytest.skip("set SPECWRIGHT_TEST_POSTGRES_URL to run against PostgreSQL")
+    name = unique_name()
+    root = quote_project(tmp_path / "p", "", name=name)
+    settings = Settings(database_url=url if database == "postgres" else None,
+                        budgets={"specs": {name: {"tokens_per_day": 30}}})
+    model_a, model_b = ScriptedStandIn([NOTE]), ScriptedStandIn([NOTE])
+    app_a = create_app(settings, root, model_factory=lambda rev: model_a)
+    app_b = create_app(settings, root, model_factory=lambda rev: model_b)
+    async with running(app_a) as a, running(app_b) as b:
+        _start(app_a, [LATE])
+        _start(app_b, [LATE])
+        assert (await a.post(f"/specs/{name}/v1", json={"amount": 1})).status_code == 200
+        assert (await b.post(f"/specs/{name}/v1", json={"amount": 2})).status_code == 200
+        for client in (a, b):  # 30 of 30 used, by two processes
+            r = await client.post(f"/specs/{name}/v1", json={"amount": 3})
+            assert r.status_code == 429 and r.json()["details"]["used"] == 30
