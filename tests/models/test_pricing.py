@@ -100,3 +100,25 @@ def test_a_cache_write_price_can_be_overridden() -> None:
         input=1.0, output=5.0, cached=0.1, cache_write=2.0)}))
     assert book.cost("anthropic:claude-haiku-4-5", Usage(100, 0, 0, 100)) == pytest.approx(
         200 / 1e6)
+
+
+async def test_the_router_logs_cache_reads_and_writes_per_attempt_and_prices_them() -> None:
+    """A scripted model reporting usage the way Anthropic does (reads and writes of the prompt
+    cache within the input tokens): each attempt keeps both counts, the completion sums them."""
+    from specwright.runtime.models.base import Message, ModelRequest
+    from specwright.runtime.models.fake import ScriptedModel, no_sleep, server_error
+    from specwright.runtime.models.router import Router
+
+    model = ScriptedModel([server_error(), {"carrier": "ups"}], name="fake:cached",
+                          usage=Usage(1000, 20, 600, 300))
+    book = PriceBook(settings(prices={"fake:cached": {"input": 1.0, "output": 5.0,
+                                                      "cached": 0.1, "cache_write": 1.25}}))
+    router = Router.of([model], prices=book, sleep=no_sleep)
+    request = ModelRequest(messages=(Message("user", "x"),), output_schema={"type": "object"},
+                           schema_name="out")
+    completion = await router.complete(request)
+    failed, ok = completion.attempts
+    assert failed.cached_tokens is None and failed.cost_usd == 0.0  # a transport failure
+    assert (ok.input_tokens, ok.cached_tokens, ok.cache_write_tokens) == (1000, 600, 300)
+    assert ok.cost_usd == pytest.approx((100 * 1.0 + 600 * 0.1 + 300 * 1.25 + 20 * 5.0) / 1e6)
+    assert completion.usage == Usage(1000, 20, 600, 300)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cost_support import quote_project, unique_name
 from rt_support import ScriptedStandIn, running
 
