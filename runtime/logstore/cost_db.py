@@ -9,11 +9,15 @@ small and go on a connection and a thread of their own, never through group comm
   produced it, and when it expires. An expired row is ignored and overwritten by the next answer.
 * ``budget_usage``: (scope, UTC day) -> tokens, cost and runs, added to atomically
   (``INSERT ... ON CONFLICT DO UPDATE``), so concurrent replicas never lose an addition.
+
+Every ``SWEEP_EVERY`` answers recorded, a process deletes the expired answers (an indexed range)
+and budget rows older than ``KEEP_DAYS``: neither table grows with time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +37,10 @@ def _db_errors() -> tuple[type[Exception], ...]:
 
 
 _DB_ERRORS = _db_errors()
+
+
+SWEEP_EVERY = 256
+KEEP_DAYS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,7 @@ class CostLog:
         self._p = "?" if self.backend == "sqlite" else "%s"
         self._conn: Any = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="logstore-costs")
+        self._remembered = 0
 
     async def close(self) -> None:
         await self._call(self._close_sync)
@@ -137,6 +146,17 @@ class CostLog:
             "output = excluded.output, created_at = excluded.created_at, "
             "expires_at = excluded.expires_at",
             (key, spec, revision, e.run_id, e.model, e.output, e.created_at, e.expires_at))
+        self._remembered += 1
+        if self._remembered % SWEEP_EVERY == 1:
+            self._sweep_sync(e.created_at)
+
+    def _sweep_sync(self, now: float) -> None:
+        """Delete expired answers and budget rows of days long gone."""
+        p = self._p
+        conn = self._connection()
+        conn.execute(f"DELETE FROM answer_cache WHERE expires_at <= {p}", (now,))
+        oldest = dt.datetime.fromtimestamp(now - KEEP_DAYS * 86400, dt.UTC).strftime("%Y-%m-%d")
+        conn.execute(f"DELETE FROM budget_usage WHERE day < {p}", (oldest,))
 
     def _use_sync(self, scopes: tuple[str, ...], day: str) -> dict[str, DayUse]:
         if not scopes:

@@ -5,6 +5,7 @@ and two apps on one database share it."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,29 @@ async def test_two_apps_on_one_sqlite_file_share_the_cache(tmp_path: Path) -> No
                     "PostgreSQL")
 async def test_two_apps_on_one_postgres_database_share_the_cache(tmp_path: Path) -> None:
     await _shared(tmp_path, Settings(database_url=PG_URL))
+
+
+async def test_expired_answers_and_old_budget_days_are_swept(tmp_path: Path) -> None:
+    from specwright.runtime.logstore import open_store
+    from specwright.runtime.logstore.cost_db import SWEEP_EVERY, CachedAnswer, CostLog
+
+    store = open_store(Settings(data_dir=str(tmp_path / "data"), log_writer="thread"), tmp_path)
+    await store.start()
+    db = CostLog(store)
+    try:
+        now = 1_800_000_000.0
+        await db.add_use(["spec:old"], "2020-01-01", 10, 0.0)
+        await db.add_use(["spec:new"], "2027-01-14", 10, 0.0)
+        await db.remember("gone", "s", 1, CachedAnswer("r0", None, "{}", now - 100, now - 1))
+        assert await db.answer("gone", now) is None  # expired: never served
+        for i in range(SWEEP_EVERY):  # the next sweep comes with the next 256th answer
+            await db.remember(f"k{i}", "s", 1, CachedAnswer(f"r{i}", None, "{}", now, now + 60))
+        conn = sqlite3.connect(getattr(store, "path"))  # noqa: B009 - the SQLite store's file
+        keys = {k for (k,) in conn.execute("SELECT key FROM answer_cache")}
+        conn.close()
+        assert "gone" not in keys and len(keys) == SWEEP_EVERY
+        assert set(await db.use(["spec:old", "spec:new"], "2020-01-01")) == set()
+        assert (await db.use(["spec:new"], "2027-01-14"))["spec:new"].tokens == 10
+    finally:
+        await db.close()
+        await store.close()
