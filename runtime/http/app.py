@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
+from specwright.runtime.engine.cost_controls import CostControls
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.engine.webhook_queue import WebhookQueue
@@ -246,6 +247,7 @@ def create_app(
         assert state.store is not None
         reviews = ReviewLog(state.store)
         state.reviews = ReviewService(reviews, lambda: state.catalog, settings)
+        state.controls = CostControls.open(settings, state.store)
         deliveries = None
         if settings.webhooks:  # resolutions queued in the log, by this server or another
             state.webhooks = WebhookQueue(reviews, settings)
@@ -287,6 +289,9 @@ def create_app(
             state.webhooks = None  # deliveries not made yet stay queued in the log
             state.reviews = None
             await reviews.close()
+            if state.controls is not None:
+                await state.controls.close()
+                state.controls = None
             if state.owns_store and state.store is not None:
                 await state.store.close()
                 state.store = None

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision
+from specwright.runtime.engine.cost_controls import CostControls
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.engine.webhook_queue import WebhookQueue
@@ -42,6 +43,7 @@ class ServerState:
     labels: Any = None  # the LabelFollower (http/label_follow.py) once the app has started
     reviews: ReviewService | None = None  # the review queue, once the log is open
     webhooks: WebhookQueue | None = None  # delivering resolutions, when webhooks are set
+    controls: CostControls | None = None  # answer cache and budgets, once the log is open
 
     def model_for(self, revision: LoadedRevision) -> Model:
         return self.models(revision)

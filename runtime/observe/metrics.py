@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -68,6 +68,40 @@ REVIEWS_OVERRIDDEN = Counter("specwright_review_cases_overridden",
                              ("spec",), registry=REGISTRY)
 REVIEW_AGE = Histogram("specwright_review_case_age_seconds", "A case's age when resolved",
                        ("spec",), buckets=_AGE_BUCKETS, registry=REGISTRY)
+# Cost controls (docs/models.md): daily budgets, their use today, refusals; the answer cache.
+BUDGET_LIMIT_TOKENS = Gauge("specwright_budget_limit_tokens", "Daily token budget",
+                            ("scope", "name"), registry=REGISTRY, multiprocess_mode="max")
+BUDGET_USED_TOKENS = Gauge("specwright_budget_used_tokens", "Tokens used today (UTC) of a budget",
+                           ("scope", "name"), registry=REGISTRY, multiprocess_mode="mostrecent")
+BUDGET_LIMIT_USD = Gauge("specwright_budget_limit_usd", "Daily cost budget in USD",
+                         ("scope", "name"), registry=REGISTRY, multiprocess_mode="max")
+BUDGET_USED_USD = Gauge("specwright_budget_used_usd", "USD used today (UTC) of a budget",
+                        ("scope", "name"), registry=REGISTRY, multiprocess_mode="mostrecent")
+BUDGET_REFUSALS = Counter("specwright_budget_refusals", "Runs refused by a budget",
+                          ("scope", "name", "budget"), registry=REGISTRY)
+ANSWER_CACHE = Counter("specwright_answer_cache_lookups", "Answer cache lookups by result",
+                       ("spec", "result"), registry=REGISTRY)
+
+
+def observe_budget(scope: str, name: str, limit_tokens: int | None, limit_usd: float | None,
+                   used: Any) -> None:
+    """A budget's limits, and its use today when known (``used``: tokens, cost_usd)."""
+    if limit_tokens is not None:
+        BUDGET_LIMIT_TOKENS.labels(scope, name).set(limit_tokens)
+        if used is not None:
+            BUDGET_USED_TOKENS.labels(scope, name).set(used.tokens)
+    if limit_usd is not None:
+        BUDGET_LIMIT_USD.labels(scope, name).set(limit_usd)
+        if used is not None:
+            BUDGET_USED_USD.labels(scope, name).set(used.cost_usd)
+
+
+def observe_budget_refusal(scope: str, name: str, budget: str) -> None:
+    BUDGET_REFUSALS.labels(scope, name, budget).inc()
+
+
+def observe_answer_cache(spec: str, result: str) -> None:
+    ANSWER_CACHE.labels(spec, result).inc()
 
 
 @dataclass(slots=True)
@@ -163,6 +197,10 @@ def _observe_attempt(attempt: Any) -> None:
         TOKENS.labels(model, "input").inc(attempt.input_tokens)
     if attempt.output_tokens:
         TOKENS.labels(model, "output").inc(attempt.output_tokens)
+    if attempt.cached_tokens:  # of the input tokens: read from the provider's prompt cache
+        TOKENS.labels(model, "cache_read").inc(attempt.cached_tokens)
+    if attempt.cache_write_tokens:  # ... and written to it
+        TOKENS.labels(model, "cache_write").inc(attempt.cache_write_tokens)
     if attempt.cost_usd:
         COST.labels(model).inc(attempt.cost_usd)
 
