@@ -145,7 +145,8 @@ class BatchRouteModel:
                 else attempt.cost_usd + rest.cost_usd)
         usage = Usage(rest.usage.input_tokens + (attempt.input_tokens or 0),
                       rest.usage.output_tokens + (attempt.output_tokens or 0),
-                      rest.usage.cached_tokens + (attempt.cached_tokens or 0))
+                      rest.usage.cached_tokens + (attempt.cached_tokens or 0),
+                      rest.usage.cache_write_tokens + (attempt.cache_write_tokens or 0))
         return replace(rest, attempts=(attempt, *rest.attempts), cost_usd=cost, usage=usage)
 
     async def _read(self, item: ItemResult, request: ModelRequest, started: float
@@ -171,7 +172,8 @@ class BatchRouteModel:
         attempt = Attempt(
             **base, status="ok" if not problems else "error",
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-            cached_tokens=usage.cached_tokens, cost_usd=self._cost(usage),
+            cached_tokens=usage.cached_tokens, cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=self._cost(usage),
             error_class=None if not problems else (
                 "GuardrailViolation" if all(guardrail_of(p) for p in problems)
                 else "OutputInvalid"),
