@@ -160,7 +160,10 @@ def _report(summary: BatchSummary) -> None:
     if summary.skipped:
         line += f" ({summary.skipped} done by an earlier run, skipped)"
     click.echo(line, err=True)
-    if summary.stopped:
+    if summary.budget_spent is not None:
+        click.echo(f"stopped: {summary.budget_spent}; run the same command again once the "
+                   "budget allows to go on", err=True)
+    elif summary.stopped:
         click.echo("interrupted: run the same command again to resume", err=True)
 
 

@@ -27,10 +27,11 @@ from specwright.runtime.engine.bulk import (
     limiters_of,
 )
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, load_catalog
+from specwright.runtime.engine.cost_controls import CostControls
 from specwright.runtime.engine.json_input import parse_json_body
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.pipeline import execute
-from specwright.runtime.errors import InvalidJson, NotFound
+from specwright.runtime.errors import BudgetExceeded, InvalidJson, NotFound
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
 from specwright.runtime.logstore.bulk import job_id, open_bulk_db
@@ -51,6 +52,7 @@ class BatchSummary:
     problems: list[str] = field(default_factory=list)  # "line 3: invalid_input: ..."
     skipped: int = 0  # lines already done by an earlier, interrupted run of the same file
     stopped: bool = False  # interrupted: some lines were not started
+    budget_spent: str | None = None  # the budget that stopped the batch (its message)
 
     @property
     def exit_code(self) -> int:
@@ -91,19 +93,24 @@ async def run_lines(
     deadline_s: float | None = None,
     progress: Callable[[LineResult], None] | None = None,
     stop: asyncio.Event | None = None,
+    controls: CostControls | None = None,
 ) -> BatchSummary:
     """Run ``lines``; ``concurrency`` may be a function, asked before each line starts (the
     rate-limit pacing of ``bulk.py``). Once ``stop`` is set no new line starts, the lines in
-    flight finish and are reported: an interrupted batch loses nothing."""
+    flight finish and are reported: an interrupted batch loses nothing. ``controls``: the
+    answer cache and the budgets, as for a served run; once a budget refuses a line no new
+    line starts (every later one would be refused too), and a resume the next day goes on."""
     summary = BatchSummary()
     width = concurrency if callable(concurrency) else (lambda: concurrency)
 
     async def one(number: int, text: str) -> tuple[dict[str, Any], float | None]:
         return await run_line(revision, number, text, models=models, store=store,
-                              deadline_s=deadline_s)
+                              deadline_s=deadline_s, controls=controls)
 
     def finish(done: tuple[dict[str, Any], float | None]) -> None:
         row, cost = done
+        if row["status"] == BudgetExceeded.type and summary.budget_spent is None:
+            summary.budget_spent = row["error"]["message"]
         ok = summarize(summary, row)
         out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
         if progress is not None:
@@ -112,7 +119,7 @@ async def run_lines(
     window: deque[asyncio.Task[tuple[dict[str, Any], float | None]]] = deque()
     try:
         for number, text in lines:
-            if stop is not None and stop.is_set():
+            if (stop is not None and stop.is_set()) or summary.budget_spent is not None:
                 summary.stopped = True
                 break
             window.append(asyncio.create_task(one(number, text)))
@@ -127,16 +134,22 @@ async def run_lines(
 
 
 async def run_line(revision: LoadedRevision, number: int, text: str, *, models: ModelFactory,
-                   store: LogStore, deadline_s: float | None) -> tuple[dict[str, Any],
-                                                                       float | None]:
-    """One input line through the pipeline: its result row and the run's cost."""
+                   store: LogStore, deadline_s: float | None,
+                   controls: CostControls | None = None) -> tuple[dict[str, Any],
+                                                                  float | None]:
+    """One input line through the pipeline: its result row and the run's cost. A line a
+    budget refuses is not logged (as over HTTP) and has no run id."""
     try:
         raw = parse_json_body(text.encode("utf-8", "surrogateescape"), "application/json")
     except InvalidJson as exc:
         return {"line": number, "run_id": None, "status": "invalid_json",
                 "error": {"type": exc.type, "message": exc.message, "details": exc.details}}, 0.0
-    result = await execute(revision, raw, model=lambda: models(revision), store=store,
-                           deadline_s=deadline_s)
+    try:
+        result = await execute(revision, raw, model=lambda: models(revision), store=store,
+                               deadline_s=deadline_s, controls=controls)
+    except BudgetExceeded as exc:
+        return {"line": number, "run_id": None, "status": exc.type,
+                "error": {"type": exc.type, "message": exc.message, "details": exc.details}}, 0.0
     key = "output" if result.ok else "error"
     return {"line": number, "run_id": result.run.id, "status": result.run.status,
             key: result.body}, result.run.cost_usd
@@ -223,7 +236,8 @@ async def run_batch(
         record = tracker.record
 
         def report(result: LineResult) -> None:
-            record(result)
+            if result.status != BudgetExceeded.type:  # not logged: a resume runs it again
+                record(result)
             if progress is not None:
                 progress(result)
 
@@ -231,13 +245,15 @@ async def run_batch(
         return limiters_of(models(revision)) if revision.compiled.model_decided else []
 
     pacer = Pacer(limiters, fixed=concurrency)
+    controls = CostControls.open(settings, log)
     try:
         summary = await run_lines(revision, lines, out, store=log, models=models,
                                   concurrency=pacer, deadline_s=settings.routing.deadline_s,
-                                  progress=report, stop=stop)
+                                  progress=report, stop=stop, controls=controls)
         summary.skipped = skipped
         return summary
     finally:
+        await controls.close()
         if tracker is not None:
             await tracker.close()
         if isinstance(models, DefaultModels):
