@@ -69,12 +69,14 @@ def analyse(
     model = SpecModel(spec, tables, (tree for _, tree in trees))
     sources = {(t.field, t.loc.line): t for t in spec.tables}
     terms: dict[str, TableTerms] = {}
-    for table in tables:
-        found = model.table(table)
-        terms[table.name] = found
-        if table.hit_policy != "collect":
-            model.solver.add(*model.outputs(found))
     for checked, tree in unproven:
+        # Only the tables the guardrail reads: another table's outputs are free variables that
+        # nothing else mentions, so its constraints could never change an answer.
+        for table in tables:
+            if table.name not in terms and set(table.outputs) & checked.output_reads:
+                found = terms[table.name] = model.table(table)
+                if table.hit_policy != "collect":
+                    model.solver.add(*model.outputs(found))
         try:
             findings += _guardrail(model, checked, tree, tables, terms, sources)
         except NotAnalysable as exc:
