@@ -41,9 +41,10 @@ from specwright.compiler.smt_cel import Node, Op, Ref
 if TYPE_CHECKING:
     import cel
 
-# Combinations of column classes kept before giving up (then z3 decides): far above the tables
-# written by hand, a bound on time for generated ones.
+# Combinations of column classes kept, and table rows evaluated over them, before giving up
+# (then z3 decides): far above the tables written by hand, a bound on time for generated ones.
 MAX_STATES = 20_000
+MAX_ROW_RUNS = 2_000_000
 
 _KINDS = frozenset({"boolean", "integer", "number", "money", "enum", "text", "date"})
 _COMPARE = frozenset({"==", "!=", "<", "<=", ">", ">="})
@@ -77,8 +78,9 @@ def proven(
         if classes is None:
             return False
         columns.append(classes)
-    states = _states(columns, [len(t.rows) for t in involved], [n in literals for n in names])
-    if states is None:
+    sizes = [len(t.rows) for t in involved]
+    states = _states(columns, sizes, [n in literals for n in names])
+    if states is None or len(states) * sum(sizes) > MAX_ROW_RUNS:
         return False
     required = [f.name for f in spec.outputs if f.required]
     for choice in states.values():

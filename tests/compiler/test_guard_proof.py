@@ -191,3 +191,16 @@ def test_the_example_specs_compile_without_importing_z3() -> None:
         "assert 'z3' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_table_too_large_to_run_every_combination_is_left_to_z3() -> None:
+    rows = "".join(f"{i} | x\n" for i in range(0, 20)) + "- | y"
+    for cel, holds in (('output.out != "x" || input.a < 12', False),
+                       ('output.out != "x" || input.a < 21', True)):
+        spec = _spec(rows, cel)
+        tables = _tables(spec)
+        (guard,) = compile_guardrails(spec, Reporter(spec.source))
+        tree = parse_cel(guard.compiled.cel)
+        assert proven(spec, tables, guard.compiled, tree, guard.output_reads) is holds, cel
+        with mock.patch("specwright.compiler.guard_proof.MAX_ROW_RUNS", 10):
+            assert not proven(spec, tables, guard.compiled, tree, guard.output_reads)
