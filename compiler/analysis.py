@@ -5,7 +5,9 @@ For every guardrail that reads only inputs and table-decided outputs, it looks f
 and the outputs they decide violate the guardrail: an error, because at run time that call fails
 with ``guardrail_failed``. Guardrails may combine fields (``output.refund <= input.total * 0.5``),
 which is why this needs a solver; gaps, unused rows (``coverage.py``) and overlaps
-(``overlap.py``) are per-column questions, answered exactly without one. Each finding carries a canonical counterexample
+(``overlap.py``) are per-column questions, answered exactly without one, and so is a guardrail
+that tests each field against literals and holds (``guard_proof.py``: z3 is asked only when that
+cannot prove it). Each finding carries a canonical counterexample
 (``smt_model.SpecModel.explain``) as a full JSON input, so tests can replay it with the runtime's
 evaluator. A guardrail outside the analysed CEL subset is named in a warning, never skipped
 silently; the generated tests still sample it.
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from specwright.compiler.errors import NotAnalysable
+from specwright.compiler.guard_proof import proven
 from specwright.compiler.guardrails import CheckedGuardrail
 from specwright.compiler.ir import CompiledTable, DecisionTable, Loc, Spec
 from specwright.compiler.smt_cel import Node, parse_cel
@@ -51,22 +54,29 @@ def analyse(
         if checked.reads_all_output or not reads or not reads <= decided:
             continue  # reads model-decided outputs: the tables alone do not decide it
         try:
-            trees.append((checked, parse_cel(checked.compiled.cel)))
+            tree = parse_cel(checked.compiled.cel)
         except NotAnalysable as exc:
             findings.append(_inexact(spec, checked, str(exc)))
-    if not trees:
+            continue
+        trees.append((checked, tree))
+    # Proven without a solver: no finding. The others' trees still shape the model's literals
+    # (and so the counterexamples), so every tree goes to it.
+    unproven = [(c, t) for c, t in trees if not proven(spec, tables, c.compiled, t, c.output_reads)]
+    if not unproven:
         return findings  # nothing for the solver: z3 is not even imported
     from specwright.compiler.smt_model import SpecModel  # z3: a large import, only when needed
 
     model = SpecModel(spec, tables, (tree for _, tree in trees))
     sources = {(t.field, t.loc.line): t for t in spec.tables}
     terms: dict[str, TableTerms] = {}
-    for table in tables:
-        found = model.table(table)
-        terms[table.name] = found
-        if table.hit_policy != "collect":
-            model.solver.add(*model.outputs(found))
-    for checked, tree in trees:
+    for checked, tree in unproven:
+        # Only the tables the guardrail reads: another table's outputs are free variables that
+        # nothing else mentions, so its constraints could never change an answer.
+        for table in tables:
+            if table.name not in terms and set(table.outputs) & checked.output_reads:
+                found = terms[table.name] = model.table(table)
+                if table.hit_policy != "collect":
+                    model.solver.add(*model.outputs(found))
         try:
             findings += _guardrail(model, checked, tree, tables, terms, sources)
         except NotAnalysable as exc:

@@ -7,8 +7,8 @@
 * the front matter's ``review when`` (``guardrails.compile_condition``): checked like a guardrail;
 * examples (``examples.py``, ``validate.py``): validated, and the tables and guardrails held to them
   with the runtime's own evaluator (``evaluate.py``);
-* the exact analysis (``analysis.py``, with z3): gaps, rows never used, guardrails the tables can
-  break (z3 is imported only when a guardrail reads table-decided outputs).
+* the exact analysis (``analysis.py``): gaps, rows never used, guardrails the tables can break
+  (``guard_proof.py`` proves most without a solver; z3 is imported only for the others).
 
 Every diagnostic is located at ``spec.source`` and the line and column of the offending header,
 cell, expression or example; all of them are reported at once, sorted by position.

@@ -41,7 +41,15 @@ def _preload_compiler() -> None:
     the parent, before worker processes are forked: every forked worker then starts with it
     instead of importing it again (~0.3 s of CPU per worker)."""
     # Imported for their side effect only: loaded modules are inherited by forked workers.
-    from specwright.compiler import check, models_gen, parse, prompt, schema, testgen  # noqa: F401
+    from specwright.compiler import (  # noqa: F401
+        analysis,
+        check,
+        models_gen,
+        parse,
+        prompt,
+        schema,
+        testgen,
+    )
     from specwright.compiler.cel_engine import engine
 
     engine()  # the CEL extension, which specwright.compiler.evaluate loads on first use
