@@ -246,7 +246,7 @@ def test_unknown_key_without_close_match_lists_keys() -> None:
     d = one_error(doc(front="name: demo\ncolour: red"))
     assert (
         d.message
-        == 'unknown front matter key "colour" (keys are: name, title, owner, models, routing, review when, temperature, seed, top_p, max_tokens)'
+        == 'unknown front matter key "colour" (keys are: name, title, owner, models, routing, review when, temperature, seed, top_p, max_tokens, answer cache)'
     )
 
 
