@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.guardrails import CheckedGuardrail
+from specwright.compiler.hitpolicy import gathers
 from specwright.compiler.ir import CompiledTable, DecisionTable, Loc, Spec
 from specwright.compiler.smt_cel import Node, parse_cel
 
@@ -43,7 +44,7 @@ def analyse(
     spec: Spec, tables: Sequence[CompiledTable], guardrails: Sequence[CheckedGuardrail]
 ) -> list[Finding]:
     """Every finding about ``tables`` (compiled cleanly) and the guardrails over them."""
-    decided = {n for t in tables if t.hit_policy != "collect" for n in t.outputs}
+    decided = {n for t in tables if not gathers(t) for n in t.outputs}
     findings: list[Finding] = []
     trees: list[tuple[CheckedGuardrail, Node]] = []
     for checked in guardrails:
@@ -64,7 +65,7 @@ def analyse(
     for table in tables:
         found = model.table(table)
         terms[table.name] = found
-        if table.hit_policy != "collect":
+        if not gathers(table):
             model.solver.add(*model.outputs(found))
     for checked, tree in trees:
         try:

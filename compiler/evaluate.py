@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from specwright.compiler.cel_engine import engine
 from specwright.compiler.errors import TableConflict, TableError, TableNoMatch
+from specwright.compiler.hitpolicy import gather, gathers, ranked
 from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
 from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
 
@@ -177,8 +178,9 @@ def evaluate_table(
     """Evaluate ``table`` on CEL input values (from ``to_cel_values``) and apply its hit policy.
 
     ``required`` names the output fields that must get a value: when no row matches and the table
-    decides one of them, ``TableNoMatch`` is raised (``collect`` tables never raise: no match is an
-    empty list). A ``unique`` table matching several rows, or an ``any`` table whose matching rows
+    decides one of them, ``TableNoMatch`` is raised (gathering tables never raise: no match is an
+    empty list; but ``collect sum``/``min``/``max`` of no values is no value, and raises when
+    required). The hit policies are ``specwright.compiler.hitpolicy``. A ``unique`` table matching several rows, or an ``any`` table whose matching rows
     disagree, raises ``TableConflict``. ``source`` (the spec path) only improves messages.
     """
     where = (
@@ -193,22 +195,15 @@ def evaluate_table(
         raise TableError(message, table.name, table.line) from exc
     matched = [row for row, hit in zip(table.rows, flags, strict=True) if hit is True]
     policy = table.hit_policy
-    if policy == "collect":
-        results = {
-            name: [row.results[name] for row in matched if name in row.results]
-            for name in table.outputs
-        }
-        return TableOutcome(tuple(row.number for row in matched), results)
+    if gathers(table):
+        matched = ranked(table, matched)
+        results = gather(table, matched)
+        if table.aggregation is None or results or not set(required) & set(table.outputs):
+            return TableOutcome(tuple(row.number for row in matched), results)
+        raise _no_match(table, where, input_values)  # sum/min/max of no values, but required
     if not matched:
         if set(required) & set(table.outputs):
-            shown = ", ".join(
-                f"{n} absent"
-                if input_values.get(n) is None
-                else f"{n}={format_value(input_values[n])}"
-                for n in table.inputs
-            )
-            message = f"no row of {where} matches {shown or 'this input'}"
-            raise TableNoMatch(message, table.name, table.line)
+            raise _no_match(table, where, input_values)
         return TableOutcome((), {})
     if policy == "unique" and len(matched) > 1:
         numbers = tuple(row.number for row in matched)
@@ -226,11 +221,17 @@ def evaluate_table(
             raise TableConflict(message, table.name, table.line, numbers)
         return TableOutcome(tuple(row.number for row in matched), dict(matched[0].results))
     if policy == "priority":
-        rank = {value: i for i, value in enumerate(table.priority)}
-        first = table.outputs[0]
-        chosen = min(matched, key=lambda row: rank.get(str(row.results.get(first)), len(rank)))
+        chosen = ranked(table, matched)[0]
         return TableOutcome((chosen.number,), dict(chosen.results))
     return TableOutcome((matched[0].number,), dict(matched[0].results))
+
+
+def _no_match(table: CompiledTable, where: str, input_values: Mapping[str, Any]) -> TableNoMatch:
+    shown = ", ".join(
+        f"{n} absent" if input_values.get(n) is None else f"{n}={format_value(input_values[n])}"
+        for n in table.inputs
+    )
+    return TableNoMatch(f"no row of {where} matches {shown or 'this input'}", table.name, table.line)
 
 
 def _and(numbers: Sequence[int]) -> str:

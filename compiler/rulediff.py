@@ -5,7 +5,9 @@
 * guardrails added, removed or changed (by label), rules added, removed or reworded (by number);
 * for every table whose rows or hit policy changed, the input regions where what it decides
   changes (``regions.py``: exact, with z3): ``first_order=yes, 500 < order_total <= 1000:
-  decision accept → hold``.
+  decision accept → hold``; tables merged or split (a removed table and an added one deciding
+  the same output) are compared the same way, output by output, and when nothing changes the
+  diff says so (``decides the same``).
 
 ``rule_changes`` is pure: the caller reads the earlier revision's ``spec.json``. Each change is a
 ``RuleChange``; ``as_change`` gives the manifest entry (kind ``behaviour``).
@@ -28,7 +30,7 @@ ARROW = "→"
 @dataclass(frozen=True)
 class RuleChange:
     what: str  # table added/removed, hit policy, row added/removed/changed, guardrail ..., rule ...,
-    #            decides differently, not analysed
+    #            decides differently, decides the same, not analysed
     path: str  # "Decision: decision, row 7", "guardrail 'Held orders...'", "rule 2"
     message: str
     detail: dict[str, Any] = field(default_factory=dict)  # structured, for --json
@@ -60,12 +62,33 @@ def rule_changes(old: CompiledSpec, new: CompiledSpec, *, regions: bool = True) 
             if table_changes:
                 changed.append((before, after))
     found += _guardrails(old, new) + _rules(old, new)
-    if regions and changed:
+    # tables merged or split (three one-output tables become one multi-output table): compare
+    # each removed table with each added one that decides some of the same outputs
+    moved = [
+        (before, after)
+        for before in old.tables
+        if before.name not in new_tables
+        for after in new.tables
+        if after.name not in old_tables and set(before.outputs) & set(after.outputs)
+    ]
+    if regions and (changed or moved):
         from specwright.compiler.regions import decided_differently  # z3: only when a table changed
 
         for before, after in changed:
             found += decided_differently(old, new, before, after)
+        for before, after in moved:
+            differences = decided_differently(old, new, before, after)
+            found += differences or [_same_decisions(before, after)]
     return found
+
+
+def _same_decisions(before: CompiledTable, after: CompiledTable) -> RuleChange:
+    shared = [o for o in after.outputs if o in before.outputs]
+    return RuleChange(
+        "decides the same", after.name,
+        f"{after.name} decides {', '.join(shared)} as '{before.name}' did, for every input",
+        {"table": after.name, "old_table": before.name, "outputs": shared},
+    )
 
 
 def rule_changes_of(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any]) -> list[RuleChange]:

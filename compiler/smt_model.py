@@ -21,6 +21,7 @@ from typing import Any
 import z3
 
 from specwright.compiler.evaluate import display, is_nullable
+from specwright.compiler.hitpolicy import gathers, preferred
 from specwright.compiler.ir import CompiledTable, Field, Spec
 from specwright.compiler.smt_cel import Node, Ref, literals_of, parse_cel
 from specwright.compiler.smt_terms import Translator, Var
@@ -62,7 +63,7 @@ class SpecModel:
             if ("input", field.name) in used:
                 self._add("input", field, is_nullable(field))
         for table in tables:
-            if table.hit_policy == "collect":
+            if gathers(table):
                 continue
             for name in table.outputs:
                 field = next(f for f in spec.outputs if f.name == name)
@@ -89,11 +90,7 @@ class SpecModel:
             value, err = self.translator.condition(self.conditions[(table.name, table.line, row.number)])
             matches.append(value)
             errors.append(err)
-        order = list(range(len(table.rows)))
-        if table.hit_policy == "priority":
-            rank = {v: i for i, v in enumerate(table.priority)}
-            first = table.outputs[0]
-            order.sort(key=lambda i: rank.get(str(table.rows[i].results.get(first)), len(rank)))
+        order = preferred(table)
         fires: list[z3.BoolRef] = [z3.BoolVal(False)] * len(order)
         earlier: list[z3.BoolRef] = []
         for i in order:
@@ -102,7 +99,7 @@ class SpecModel:
         matched = z3.Or(*matches) if matches else z3.BoolVal(False)
         defined = [z3.Not(e) for e in errors]
         required = any(f.required for f in self.spec.outputs if f.name in table.outputs)
-        if required and table.hit_policy != "collect":
+        if required and not gathers(table):
             defined.append(matched)
         n = len(matches)
         for i in range(n):

@@ -3,7 +3,8 @@
 A table's header names Input fields (condition columns) and Output fields (result columns); a name
 that is both may be written ``input.x`` or ``output.x``. Condition cells are FEEL unary tests
 (``feel.py``); result cells are literals of the output field's type. ``-`` in a result cell means
-"this row sets nothing here": under ``collect`` the row adds no item; otherwise the output takes
+"this row sets nothing here": under ``collect`` (and ``rule order``, ``output order``) the row
+adds no item, which only a table with one result column allows; otherwise the output takes
 its default, or stays unset (null), which only an optional output allows.
 """
 
@@ -17,6 +18,7 @@ from specwright.compiler.coverage import coverage
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import cel_program, display, is_nullable
 from specwright.compiler.feel import (
+    ORDERED,
     SCALAR,
     FeelError,
     UnaryTests,
@@ -25,6 +27,7 @@ from specwright.compiler.feel import (
     strip_cell,
     type_tests,
 )
+from specwright.compiler.hitpolicy import GATHERING
 from specwright.compiler.ir import (
     CompiledRow,
     CompiledTable,
@@ -139,11 +142,14 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
             )
             return None
         return ftype
-    if table.hit_policy == "collect":
+    if table.aggregation is not None:
+        return _check_aggregated(col, table.aggregation, where, report)
+    if table.hit_policy in GATHERING:
         if ftype.kind != "list" or ftype.items is None or ftype.items.kind not in SCALAR:
             report.at_loc(
                 col.cell.loc,
-                f"{where}: a collect table gathers the results of every "
+                f"{where}: a{'n' if table.hit_policy[0] == 'o' else ''} {table.hit_policy} "
+                f"table gathers the results of every "
                 f"matching row into a list, but {col.name} is {_kind(ftype)}: "
                 "declare it as a list of values (list of text, list of one of: ...)",
             )
@@ -159,6 +165,32 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
     return ftype
 
 
+NUMERIC = tuple(sorted(ORDERED - {"date", "datetime"}))
+_AGGREGATED = {"count": ("integer",), "sum": NUMERIC, "min": NUMERIC, "max": NUMERIC}
+
+
+def _check_aggregated(col: _Col, how: str, where: str, report: Reporter) -> FieldType | None:
+    """``collect sum/min/max/count``: the output is one value, and so is every result cell."""
+    ftype = col.field.type
+    if ftype.kind not in _AGGREGATED[how]:
+        want = "a whole number" if how == "count" else "a number, whole number or money"
+        report.at_loc(
+            col.cell.loc,
+            f"{where}: a collect {how} table gives one value, {want}, but {col.name} is "
+            f"{_kind(ftype)}: declare it as "
+            + ("integer" if how == "count" else "integer, number or money"),
+        )
+        return None
+    return ftype
+
+
+def _value_order(ftype: FieldType) -> tuple[str, ...] | None:
+    """An enum's values (or a list of enum's), highest rank first; None when it has no order."""
+    if ftype.kind == "list" and ftype.items is not None:
+        ftype = ftype.items
+    return ftype.values if ftype.kind == "enum" else None
+
+
 def _kind(ftype: FieldType) -> str:
     if ftype.kind == "list":
         return "a list" + (f" of {ftype.items.kind}" if ftype.items else "")
@@ -166,41 +198,60 @@ def _kind(ftype: FieldType) -> str:
 
 
 def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTable | None:
-    name = f"Decision: {table.field}"
+    heading_fields = (table.field, *table.more_fields)
+    name = f"Decision: {', '.join(heading_fields)}"
     output_names = [f.name for f in spec.outputs]
     ok = True
-    if table.field not in output_names:
-        where = (
-            "an Input field; a table decides an Output field"
-            if any(f.name == table.field for f in spec.inputs)
-            else "not an Output field" + did_you_mean(table.field, output_names)
-        )
-        report.at_loc(table.loc, f"{name}: {table.field} is {where}")
-        ok = False
+    for field_name in heading_fields:
+        if field_name not in output_names:
+            where = (
+                "an Input field; a table decides an Output field"
+                if any(f.name == field_name for f in spec.inputs)
+                else "not an Output field" + did_you_mean(field_name, output_names)
+            )
+            report.at_loc(table.loc, f"{name}: {field_name} is {where}")
+            ok = False
     columns = _columns(spec, table, name, report)
     if columns is None:
         return None
     types = [_check_column(col, table, name, report) for col in columns]
     results = [col for col in columns if not col.is_input]
     conditions = [col for col in columns if col.is_input]
-    if ok and table.field not in [col.name for col in results]:
-        report.at_loc(table.loc, f"{name} has no column {table.field}: add a result column for it")
-        ok = False
+    for field_name in heading_fields:
+        if ok and field_name not in [col.name for col in results]:
+            report.at_loc(
+                table.loc, f"{name} has no column {field_name}: add a result column for it"
+            )
+            ok = False
     if not table.rows:
         report.at_loc(table.loc, f"{name} has no rows")
         ok = False
     heading = next((col for col in results if col.name == table.field), None)
-    if table.hit_policy == "priority" and heading and heading.field.type.kind != "enum":
+    ranked_by = _value_order(heading.field.type) if heading else None
+    if table.hit_policy in ("priority", "output order") and heading and ranked_by is None:
         report.at_loc(
             table.loc,
-            f"{name} (priority): the winning row is the one whose {table.field} "
+            f"{name} ({table.hit_policy}): the winning row is the one whose {table.field} "
             f"comes first in its 'one of' list, but {table.field} is {_kind(heading.field.type)}",
+        )
+        ok = False
+    if table.aggregation is not None and len(results) > 1:
+        report.at_loc(
+            table.loc,
+            f"{name} (collect {table.aggregation}): a table that adds up its rows has one "
+            f"result column, it has {len(results)} ({', '.join(c.name for c in results)}): "
+            "give the other outputs their own table (DMN defines no operator for several outputs)",
         )
         ok = False
     if not ok or any(t is None for t in types):
         return None
     typed = {id(col): t for col, t in zip(columns, types, strict=True) if t is not None}
-    results.sort(key=lambda col: col.name != table.field)  # the heading field first
+    # the heading's fields first, in its order, then any other result column
+    results.sort(
+        key=lambda col: heading_fields.index(col.name)
+        if col.name in heading_fields
+        else len(heading_fields)
+    )
     rows = _rows(table, name, columns, conditions, results, typed, report)
     if rows is None:
         return None
@@ -211,7 +262,13 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
     except ValueError as exc:  # a compiler bug, not the expert's: say so rather than crash
         report.at_loc(table.loc, f"{name}: the compiled CEL does not parse ({exc}): please report")
         return None
-    priority = heading.field.type.values if heading and table.hit_policy == "priority" else ()
+    ranking = table.hit_policy in ("priority", "output order")
+    priority = ranked_by or () if ranking else ()
+    ranks = tuple(
+        (col.name, order)
+        for col in results[1:]
+        if ranking and (order := _value_order(col.field.type)) is not None
+    )
     compiled = CompiledTable(
         name=name,
         line=table.loc.line,
@@ -221,6 +278,8 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         rows=tuple(compiled_rows),
         cel=cel,
         priority=priority,
+        ranks=ranks,
+        aggregation=table.aggregation,
     )
     cols = [Column(c.name, c.field.type, is_nullable(c.field)) for c in conditions]
     if table.hit_policy in ("unique", "any"):
@@ -271,7 +330,13 @@ def _rows(
         values: dict[str, Any] = {}
         for col in results:
             value = _result(
-                cells[id(col)], col, typed[id(col)], table, f"{where}, column {col.name}", report
+                cells[id(col)],
+                col,
+                typed[id(col)],
+                table,
+                f"{where}, column {col.name}",
+                report,
+                aligned=len(results) > 1,
             )
             if value is not _SKIP:
                 values[col.name] = value
@@ -294,7 +359,13 @@ _SKIP = object()
 
 
 def _result(
-    cell: TableCell, col: _Col, ftype: FieldType, table: DecisionTable, where: str, report: Reporter
+    cell: TableCell,
+    col: _Col,
+    ftype: FieldType,
+    table: DecisionTable,
+    where: str,
+    report: Reporter,
+    aligned: bool = False,
 ) -> Any:
     try:
         lit = parse_result(cell.text, ftype)
@@ -303,8 +374,16 @@ def _result(
         return _SKIP
     if lit is not None:
         return json_value(lit)
-    if table.hit_policy == "collect":
-        return _SKIP  # the row adds no item to this list
+    if table.hit_policy in GATHERING and table.aggregation is None and aligned:
+        report.at_loc(
+            cell.loc,
+            f"{where}: '-' would leave a hole: a {table.hit_policy} table with several result "
+            "columns gives lists whose items line up row by row: write "
+            f"{expected(ftype)}, or give {col.name} its own table",
+        )
+        return _SKIP
+    if table.hit_policy in GATHERING:
+        return _SKIP  # the row adds no item to this list (or no value to add up)
     if col.field.required:
         report.at_loc(
             cell.loc,

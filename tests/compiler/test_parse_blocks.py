@@ -170,7 +170,8 @@ def test_unknown_hit_policy() -> None:
     text = doc("## Decision: service (random)\n\n" + TABLE)
     assert (
         one_error(text).message
-        == 'unknown hit policy "random" (hit policies are: first, unique, any, collect, priority)'
+        == 'unknown hit policy "random" (hit policies are: first, unique, any, collect, '
+        "priority, rule order, output order, collect sum, collect min, collect max, collect count)"
     )
 
 
