@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from specwright.compiler.evaluate import cel_program, display
-from specwright.compiler.hitpolicy import gathers, preferred
+from specwright.compiler.hitpolicy import needs_a_row as _needs_a_row
+from specwright.compiler.hitpolicy import preferred
 from specwright.compiler.ir import CompiledTable, Loc
 from specwright.compiler.overlap import Column, RowFacts, representatives
 
@@ -94,7 +95,7 @@ def coverage(
         )]
     states = found
     findings: list[CoverageFinding] = []
-    if required and not gathers(table) and 0 in states:
+    if required and _needs_a_row(table) and 0 in states:
         values = _minimal(classes, states[0], columns)
         shown = ", ".join(
             f"{c.name} absent" if v is None else f"{c.name}={display(v, c.type)}"

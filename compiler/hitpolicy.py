@@ -24,7 +24,16 @@ from typing import Any
 
 from specwright.compiler.ir import CompiledRow, CompiledTable
 
-__all__ = ["GATHERING", "aggregate", "gather", "gathers", "preferred", "rank_key", "ranked"]
+__all__ = [
+    "GATHERING",
+    "aggregate",
+    "gather",
+    "gathers",
+    "needs_a_row",
+    "preferred",
+    "rank_key",
+    "ranked",
+]
 
 GATHERING = ("collect", "rule order", "output order")
 
@@ -32,6 +41,13 @@ GATHERING = ("collect", "rule order", "output order")
 def gathers(table: CompiledTable) -> bool:
     """True for the multi-hit policies: every matching row contributes, none is chosen."""
     return table.hit_policy in GATHERING
+
+
+def needs_a_row(table: CompiledTable) -> bool:
+    """Whether an input no row matches leaves the table's output without a value: true for the
+    single-hit policies and for ``collect sum``/``min``/``max``; a gathering table gives an empty
+    list and ``collect count`` gives 0."""
+    return not gathers(table) or table.aggregation in ("sum", "min", "max")
 
 
 def rank_key(table: CompiledTable, results: Mapping[str, Any]) -> tuple[int, ...]:

@@ -212,7 +212,9 @@ def expect(table: CompiledTable, cells: list[list[Cell | None]], prepared: Prepa
     ]
     numbers = tuple(r.number for r in matching)
     policy = table.hit_policy
-    if gathers(table) or not matching:
+    if gathers(table):  # every matching row, in the policy's order (output order: by rank)
+        return Expectation(tuple(r.number for r in ranked(table, matching)))
+    if not matching:
         return Expectation(numbers)
     if policy == "unique":
         return Expectation(numbers, conflict=len(matching) > 1)
