@@ -79,17 +79,14 @@ def ranked(table: CompiledTable, rows: Iterable[CompiledRow]) -> list[CompiledRo
     return rows
 
 
-def gather(table: CompiledTable, matched: Sequence[CompiledRow]) -> dict[str, Any]:
-    """The outputs of a multi-hit table from its matching rows (already ``ranked``)."""
+def gather(table: CompiledTable, results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The outputs of a multi-hit table from its matching rows' results (already ``ranked``)."""
     if table.aggregation is not None:
         name = table.outputs[0]
-        values = [row.results[name] for row in matched if row.results.get(name) is not None]
+        values = [r[name] for r in results if r.get(name) is not None]
         value = aggregate(table.aggregation, values)
         return {} if value is None else {name: value}
-    return {
-        name: [row.results[name] for row in matched if name in row.results]
-        for name in table.outputs
-    }
+    return {name: [r[name] for r in results if name in r] for name in table.outputs}
 
 
 def aggregate(how: str, values: Sequence[Any]) -> Any:

@@ -196,6 +196,19 @@ class CompiledRow(Node):
     cells: tuple[str, ...]  # the condition cells as written, for traces and reviews
     condition: str  # CEL, true when the row matches
     results: dict[str, Any]  # output field -> JSON value
+    # output field -> the arithmetic that computes it (``result_expr``), canonical text
+    computed: dict[str, str] = {}
+
+    @model_serializer(mode="wrap")
+    def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _drop_empty(handler(self), ("computed",))
+
+    @property
+    def written(self) -> dict[str, Any]:
+        """The results as written: values, and ``"= <expression>"`` for computed cells."""
+        if not self.computed:
+            return self.results
+        return {**self.results, **{k: f"= {v}" for k, v in self.computed.items()}}
 
 
 class CompiledTable(Node):
@@ -216,11 +229,14 @@ class CompiledTable(Node):
     # left to right: ``outputs[0]`` by ``priority`` first, then these, in order.
     ranks: tuple[tuple[str, tuple[str, ...]], ...] = ()
     aggregation: Aggregation | None = None  # collect only: sum, min, max or count of the values
+    # the outputs some row computes (``CompiledRow.computed``), with their types: the value is
+    # checked against them on every run
+    computed: dict[str, FieldType] = {}
 
     @model_serializer(mode="wrap")
     def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
         """Tables without the newer keys serialise as before (same ``spec.json`` bytes)."""
-        return _drop_empty(handler(self), ("ranks", "aggregation"))
+        return _drop_empty(handler(self), ("ranks", "aggregation", "computed"))
 
 
 class CompiledGuardrail(Node):

@@ -44,9 +44,9 @@ def decided_differently(
     outputs = [o for o in after.outputs if o in before.outputs]
     used = set(before.inputs) | set(after.inputs)
     shown = [v for v in model.inputs() if v.name in used]
-    cases_was = [*zip(was.fires, [r.results for r in before.rows], strict=True),
+    cases_was = [*zip(was.fires, [r.written for r in before.rows], strict=True),
                  (z3.Not(was.matched), None)]
-    cases_now = [*zip(now.fires, [r.results for r in after.rows], strict=True),
+    cases_now = [*zip(now.fires, [r.written for r in after.rows], strict=True),
                  (z3.Not(now.matched), None)]
     found: list[RuleChange] = []
     for fires_was, results_was in cases_was:

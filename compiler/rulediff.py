@@ -109,7 +109,7 @@ def _conditions(table: CompiledTable, row: CompiledRow) -> dict[str, str]:
 def _describe(table: CompiledTable, row: CompiledRow) -> str:
     tests = [f"{name} {_cell(text)}" for name, text in _conditions(table, row).items()
              if text not in ("-", "")]
-    results = ", ".join(f"{k}={display(v)}" for k, v in row.results.items())
+    results = ", ".join(f"{k}={display(v)}" for k, v in row.written.items())
     return f"if {' and '.join(tests) or 'any input'}: {results}"
 
 
@@ -122,7 +122,7 @@ def _cell(text: str) -> str:
 
 def _signature(table: CompiledTable, row: CompiledRow) -> tuple[Any, ...]:
     return (tuple(sorted(_conditions(table, row).items())), tuple(sorted(
-        (k, repr(v)) for k, v in row.results.items())))
+        (k, repr(v)) for k, v in row.written.items())))
 
 
 def _table(before: CompiledTable, after: CompiledTable) -> list[RuleChange]:
@@ -166,8 +166,8 @@ def _row_changed(
         a, b = old_cells.get(column, "-"), new_cells.get(column, "-")
         if a != b:
             cells.append({"column": column, "old": a, "new": b})
-    for column in [*new.results, *(c for c in old.results if c not in new.results)]:
-        was, now = old.results.get(column), new.results.get(column)
+    for column in [*new.written, *(c for c in old.written if c not in new.written)]:
+        was, now = old.written.get(column), new.written.get(column)
         if was != now:
             cells.append({"column": column, "old": display(was), "new": display(now)})
     shown = "; ".join(f"{c['column']} {c['old']} {ARROW} {c['new']}" for c in cells)

@@ -15,7 +15,7 @@ from typing import Any
 
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
 from specwright.compiler.coverage import coverage
-from specwright.compiler.errors import did_you_mean
+from specwright.compiler.errors import ResultExprError, did_you_mean
 from specwright.compiler.evaluate import cel_program, display, is_nullable
 from specwright.compiler.feel import (
     ORDERED,
@@ -34,11 +34,13 @@ from specwright.compiler.ir import (
     DecisionTable,
     Field,
     FieldType,
+    Loc,
     Spec,
     TableCell,
 )
 from specwright.compiler.overlap import Column, RowFacts, find_overlaps
 from specwright.compiler.report import Reporter
+from specwright.compiler.result_expr import check_result, is_expression, parse_expression
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +254,8 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         if col.name in heading_fields
         else len(heading_fields)
     )
-    rows = _rows(table, name, columns, conditions, results, typed, report)
+    inputs = {f.name: f for f in spec.inputs}
+    rows = _rows(table, name, columns, conditions, results, typed, inputs, report)
     if rows is None:
         return None
     compiled_rows, facts = rows
@@ -280,6 +283,14 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         priority=priority,
         ranks=ranks,
         aggregation=table.aggregation,
+        computed={
+            # added up: each item is checked for its kind only, the total by the output model
+            col.name: FieldType(kind=typed[id(col)].kind)
+            if table.aggregation is not None
+            else typed[id(col)]
+            for col in results
+            if any(col.name in row.computed for row in compiled_rows)
+        },
     )
     cols = [Column(c.name, c.field.type, is_nullable(c.field)) for c in conditions]
     if table.hit_policy in ("unique", "any"):
@@ -290,7 +301,28 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
             report.at_loc(finding.loc, finding.message)
         else:
             report.warn(finding.loc, finding.message)
+    if compiled.computed:
+        _check_bounds(spec, table, compiled, columns, report)
     return compiled
+
+
+def _check_bounds(
+    spec: Spec, table: DecisionTable, compiled: CompiledTable, columns: list[_Col], report: Reporter
+) -> None:
+    """Computed cells against their output's constraints (``result_bounds``: z3, exact)."""
+    from specwright.compiler.result_bounds import bound_findings
+
+    cells = {
+        (row.number, col.name): cell.loc
+        for row in table.rows
+        for col, cell in zip(columns, row.cells, strict=True)
+        if not col.is_input
+    }
+    for severity, loc, message in bound_findings(spec, compiled, cells):
+        if severity == "error":
+            report.at_loc(loc, message)
+        else:
+            report.warn(loc, message)
 
 
 def _rows(
@@ -300,6 +332,7 @@ def _rows(
     conditions: list[_Col],
     results: list[_Col],
     typed: dict[int, FieldType],
+    inputs: dict[str, Field],
     report: Reporter,
 ) -> tuple[list[CompiledRow], list[RowFacts]] | None:
     before = report.count
@@ -328,7 +361,16 @@ def _rows(
             tests.append(cell_tests)
             conds.append(cell_to_cel(cell_tests, f"input.{col.name}", is_nullable(col.field)))
         values: dict[str, Any] = {}
+        computed: dict[str, str] = {}
         for col in results:
+            if is_expression(cells[id(col)].text):
+                found = _computed(
+                    cells[id(col)], col, typed[id(col)], inputs, f"{where}, column {col.name}",
+                    report,
+                )
+                if found is not None:
+                    computed[col.name] = found
+                continue
             value = _result(
                 cells[id(col)],
                 col,
@@ -349,13 +391,37 @@ def _rows(
                 cells=texts,
                 condition=condition,
                 results=values,
+                computed=computed,
             )
         )
-        facts.append(RowFacts(row.number, row.loc, tuple(conds), tuple(tests), values))
+        shown = {**values, **{k: f"= {v}" for k, v in computed.items()}}
+        facts.append(RowFacts(row.number, row.loc, tuple(conds), tuple(tests), shown))
     return (compiled, facts) if report.count == before else None
 
 
 _SKIP = object()
+
+
+def _computed(
+    cell: TableCell,
+    col: _Col,
+    ftype: FieldType,
+    inputs: dict[str, Field],
+    where: str,
+    report: Reporter,
+) -> str | None:
+    """A result cell ``= <arithmetic>``: its canonical text, or None (reported, located at the
+    part of the expression that is wrong)."""
+    text = cell.text
+    start = text.index("=") + 1
+    source = text[start:].strip()
+    lead = len(text[start:]) - len(text[start:].lstrip())
+    try:
+        return check_result(parse_expression(source), inputs, ftype, col.name)
+    except ResultExprError as exc:
+        column = cell.loc.col + start + lead + exc.offset
+        report.at_loc(Loc(line=cell.loc.line, col=column), f"{where}: {exc}")
+        return None
 
 
 def _result(

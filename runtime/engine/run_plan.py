@@ -99,6 +99,7 @@ def _single_hit(table: CompiledTable, row_flags: Sequence[Any]) -> int | None:
     ``1`` as True, so the flag found must be True itself)."""
     if (
         gathers(table)
+        or table.computed  # results computed from the input: not remembered by row flags
         or len(row_flags) != len(table.rows)
         or row_flags.count(True) != 1
     ):

@@ -219,7 +219,7 @@ def expect(table: CompiledTable, cells: list[list[Cell | None]], prepared: Prepa
     if policy == "unique":
         return Expectation(numbers, conflict=len(matching) > 1)
     if policy == "any":
-        return Expectation(numbers, conflict=any(r.results != matching[0].results for r in matching))
+        return Expectation(numbers, conflict=any(r.written != matching[0].written for r in matching))
     if policy == "priority":
         return Expectation((ranked(table, matching)[0].number,))
     return Expectation(numbers[:1])

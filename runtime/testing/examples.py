@@ -80,7 +80,7 @@ def _traced_outputs(suite: SpecSuite, run: RunRecord) -> dict[str, Any]:
     for table in suite.compiled.tables:
         rows = [r for r in table.rows if r.number in _trace_rows(run, table.name)]
         if gathers(table):
-            out.update(gather(table, ranked(table, rows)))
+            out.update(gather(table, [r.results for r in ranked(table, rows)]))
         elif rows:
             out.update(rows[0].results)
     return out
