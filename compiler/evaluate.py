@@ -38,6 +38,7 @@ __all__ = [
     "cel_error",
     "cel_program",
     "display",
+    "display_result",
     "evaluate_guardrails",
     "evaluate_table",
     "format_value",
@@ -155,6 +156,14 @@ def display(value: Any, ftype: FieldType | None = None) -> str:
         items = ftype.items if ftype else None
         return "[" + ", ".join(display(v, items) for v in value) + "]"
     return format_value(value)
+
+
+def display_result(name: str, value: Any) -> str:
+    """``name=value`` as in diagnostics; a computed result (``CompiledRow.written``) reads
+    ``name = <expression>``."""
+    if isinstance(value, str) and value.startswith("= "):
+        return f"{name} {value}"
+    return f"{name}={display(value)}"
 
 
 # ----------------------------------------------------------------------------- CEL programs

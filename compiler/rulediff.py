@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from specwright.compiler.contract import Change
-from specwright.compiler.evaluate import display
+from specwright.compiler.evaluate import display, display_result
 from specwright.compiler.ir import CompiledRow, CompiledSpec, CompiledTable
 
 ARROW = "→"
@@ -109,7 +109,7 @@ def _conditions(table: CompiledTable, row: CompiledRow) -> dict[str, str]:
 def _describe(table: CompiledTable, row: CompiledRow) -> str:
     tests = [f"{name} {_cell(text)}" for name, text in _conditions(table, row).items()
              if text not in ("-", "")]
-    results = ", ".join(f"{k}={display(v)}" for k, v in row.written.items())
+    results = ", ".join(display_result(k, v) for k, v in row.written.items())
     return f"if {' and '.join(tests) or 'any input'}: {results}"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
 from specwright.compiler.coverage import coverage
 from specwright.compiler.errors import ResultExprError, did_you_mean
-from specwright.compiler.evaluate import cel_program, display, is_nullable
+from specwright.compiler.evaluate import cel_program, display_result, is_nullable
 from specwright.compiler.feel import (
     ORDERED,
     SCALAR,
@@ -480,4 +480,4 @@ def _report_overlaps(
 
 
 def _show(results: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={display(v)}" for k, v in results.items())
+    return ", ".join(display_result(k, v) for k, v in results.items())
