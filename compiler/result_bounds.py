@@ -5,18 +5,31 @@ if some input the Input section allows fires that row (under the table's hit pol
 the value negative. For linear expressions z3 decides it (``smt_model``) and the error names such
 an input; an expression outside the linear subset (``round``, a product of two fields) gets a
 warning saying it is checked on every run instead. Runs always check (``evaluate.row_results``).
+``to_smt`` gives the analysis (``smt_model``) the expression as its tree, so guardrails over
+computed outputs are proved too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.evaluate import display, to_cel_values
 from specwright.compiler.ir import CompiledTable, FieldType, Loc, Spec
-from specwright.compiler.result_expr import compute, problem_with, to_smt
+from specwright.compiler.result_expr import (
+    Bin,
+    Expr,
+    Name,
+    Neg,
+    Num,
+    compute,
+    parsed,
+    problem_with,
+)
+from specwright.compiler.smt_cel import Lit, Node, Op, Ref
 
 
 def bound_findings(
@@ -102,3 +115,46 @@ def _bounded(ftype: object) -> bool:
 def _number(value: object) -> str:
     exact = Fraction(str(value))
     return str(exact.numerator) if exact.denominator == 1 else str(value)
+
+
+def to_smt(canonical: str) -> Node:
+    """The expression as the analysis's tree (``smt_cel``): linear arithmetic, ``min``, ``max``
+    and ``abs`` as conditionals, ``round`` exactly (``smt_terms``: with an integer); a product
+    of two fields or a division by one raises ``NotAnalysable`` (not linear)."""
+    return _smt(parsed(canonical))
+
+
+def _smt(expr: Expr) -> Node:
+    if isinstance(expr, Num):
+        value = Decimal(expr.text)
+        return Lit(int(value) if value == value.to_integral_value() else float(value))
+    if isinstance(expr, Name):
+        return Ref("input", expr.name)
+    if isinstance(expr, Neg):
+        return Op("neg", (_smt(expr.inner),))
+    if isinstance(expr, Bin):
+        if expr.op == "*" and not (_constant(expr.left) or _constant(expr.right)):
+            raise NotAnalysable("a product of two fields (not linear)")
+        if expr.op == "/" and not _constant(expr.right):
+            raise NotAnalysable("a division by a field (not linear)")
+        return Op(expr.op, (_smt(expr.left), _smt(expr.right)))
+    args = [_smt(a) for a in expr.args]
+    if expr.fn == "round":
+        return Op("round", (args[0], Lit(int(expr.args[1].text) if len(expr.args) == 2 else 0)))  # type: ignore[union-attr]
+    if expr.fn == "abs":
+        return Op("?:", (Op("<", (args[0], Lit(0))), Op("neg", (args[0],)), args[0]))
+    node = args[0]
+    for other in args[1:]:
+        keep = "<" if expr.fn == "min" else ">"
+        node = Op("?:", (Op(keep, (node, other)), node, other))
+    return node
+
+
+def _constant(expr: Expr) -> bool:
+    if isinstance(expr, Num):
+        return True
+    if isinstance(expr, Neg):
+        return _constant(expr.inner)
+    if isinstance(expr, Bin):
+        return _constant(expr.left) and _constant(expr.right)
+    return False

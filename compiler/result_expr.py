@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from specwright.compiler.errors import NotAnalysable, ResultExprError, did_you_mean
+from specwright.compiler.errors import ResultExprError, did_you_mean
 from specwright.compiler.ir import Field, FieldType
-from specwright.compiler.smt_cel import Lit, Node, Op, Ref
 
 __all__ = [
     "Expr",
@@ -33,10 +32,10 @@ __all__ = [
     "compute",
     "is_expression",
     "parse_expression",
+    "parsed",
     "problem_with",
     "render",
     "to_json",
-    "to_smt",
 ]
 
 NUMERIC = ("integer", "number", "money")
@@ -239,13 +238,14 @@ def _render(expr: Expr, outer: int) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed(canonical: str) -> Expr:
+def parsed(canonical: str) -> Expr:
+    """A compiled (canonical) expression, parsed once."""
     return parse_expression(canonical)
 
 
 def compute(canonical: str, input_values: Mapping[str, Any]) -> Decimal:
     """The exact value of a compiled result expression over CEL input values."""
-    return _value(_parsed(canonical), input_values)
+    return _value(parsed(canonical), input_values)
 
 
 def _value(expr: Expr, values: Mapping[str, Any]) -> Decimal:
@@ -301,49 +301,3 @@ def problem_with(value: Decimal, ftype: FieldType) -> str | None:
         if bound is not None and not holds(value, Decimal(repr(bound))):
             return f"must be {op} {bound}"
     return None
-
-
-# ----------------------------------------------------------------------------- exact analysis
-
-
-def to_smt(canonical: str) -> Node:
-    """The expression as the analysis's tree (``smt_cel``): linear arithmetic, ``min``, ``max``
-    and ``abs`` as conditionals, ``round`` exactly (``smt_terms``: with an integer); a product
-    of two fields or a division by one raises ``NotAnalysable`` (not linear)."""
-    return _smt(_parsed(canonical))
-
-
-def _smt(expr: Expr) -> Node:
-    if isinstance(expr, Num):
-        value = Decimal(expr.text)
-        return Lit(int(value) if value == value.to_integral_value() else float(value))
-    if isinstance(expr, Name):
-        return Ref("input", expr.name)
-    if isinstance(expr, Neg):
-        return Op("neg", (_smt(expr.inner),))
-    if isinstance(expr, Bin):
-        if expr.op == "*" and not (_constant(expr.left) or _constant(expr.right)):
-            raise NotAnalysable("a product of two fields (not linear)")
-        if expr.op == "/" and not _constant(expr.right):
-            raise NotAnalysable("a division by a field (not linear)")
-        return Op(expr.op, (_smt(expr.left), _smt(expr.right)))
-    args = [_smt(a) for a in expr.args]
-    if expr.fn == "round":
-        return Op("round", (args[0], Lit(int(expr.args[1].text) if len(expr.args) == 2 else 0)))  # type: ignore[union-attr]
-    if expr.fn == "abs":
-        return Op("?:", (Op("<", (args[0], Lit(0))), Op("neg", (args[0],)), args[0]))
-    node = args[0]
-    for other in args[1:]:
-        keep = "<" if expr.fn == "min" else ">"
-        node = Op("?:", (Op(keep, (node, other)), node, other))
-    return node
-
-
-def _constant(expr: Expr) -> bool:
-    if isinstance(expr, Num):
-        return True
-    if isinstance(expr, Neg):
-        return _constant(expr.inner)
-    if isinstance(expr, Bin):
-        return _constant(expr.left) and _constant(expr.right)
-    return False

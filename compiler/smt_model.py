@@ -24,7 +24,7 @@ from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.evaluate import display, is_nullable
 from specwright.compiler.hitpolicy import gathers, preferred
 from specwright.compiler.ir import CompiledTable, Field, Spec
-from specwright.compiler.result_expr import to_smt
+from specwright.compiler.result_bounds import to_smt
 from specwright.compiler.smt_cel import Node, Ref, literals_of, parse_cel
 from specwright.compiler.smt_terms import Translator, Var
 

@@ -15,10 +15,9 @@ from typing import Any
 
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
 from specwright.compiler.coverage import coverage
-from specwright.compiler.errors import ResultExprError, did_you_mean
+from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import cel_program, display_result, is_nullable
 from specwright.compiler.feel import (
-    ORDERED,
     SCALAR,
     FeelError,
     UnaryTests,
@@ -34,13 +33,18 @@ from specwright.compiler.ir import (
     DecisionTable,
     Field,
     FieldType,
-    Loc,
     Spec,
     TableCell,
 )
 from specwright.compiler.overlap import Column, RowFacts, find_overlaps
 from specwright.compiler.report import Reporter
-from specwright.compiler.result_expr import check_result, is_expression, parse_expression
+from specwright.compiler.result_columns import (
+    check_aggregated,
+    check_bounds,
+    computed_cell,
+    value_order,
+)
+from specwright.compiler.result_expr import is_expression
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +149,9 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
             return None
         return ftype
     if table.aggregation is not None:
-        return _check_aggregated(col, table.aggregation, where, report)
+        return check_aggregated(
+            col.field, col.cell, table.aggregation, _kind(ftype), where, report
+        )
     if table.hit_policy in GATHERING:
         if ftype.kind != "list" or ftype.items is None or ftype.items.kind not in SCALAR:
             report.at_loc(
@@ -165,32 +171,6 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
         )
         return None
     return ftype
-
-
-NUMERIC = tuple(sorted(ORDERED - {"date", "datetime"}))
-_AGGREGATED = {"count": ("integer",), "sum": NUMERIC, "min": NUMERIC, "max": NUMERIC}
-
-
-def _check_aggregated(col: _Col, how: str, where: str, report: Reporter) -> FieldType | None:
-    """``collect sum/min/max/count``: the output is one value, and so is every result cell."""
-    ftype = col.field.type
-    if ftype.kind not in _AGGREGATED[how]:
-        want = "a whole number" if how == "count" else "a number, whole number or money"
-        report.at_loc(
-            col.cell.loc,
-            f"{where}: a collect {how} table gives one value, {want}, but {col.name} is "
-            f"{_kind(ftype)}: declare it as "
-            + ("integer" if how == "count" else "integer, number or money"),
-        )
-        return None
-    return ftype
-
-
-def _value_order(ftype: FieldType) -> tuple[str, ...] | None:
-    """An enum's values (or a list of enum's), highest rank first; None when it has no order."""
-    if ftype.kind == "list" and ftype.items is not None:
-        ftype = ftype.items
-    return ftype.values if ftype.kind == "enum" else None
 
 
 def _kind(ftype: FieldType) -> str:
@@ -229,7 +209,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         report.at_loc(table.loc, f"{name} has no rows")
         ok = False
     heading = next((col for col in results if col.name == table.field), None)
-    ranked_by = _value_order(heading.field.type) if heading else None
+    ranked_by = value_order(heading.field.type) if heading else None
     if table.hit_policy in ("priority", "output order") and heading and ranked_by is None:
         report.at_loc(
             table.loc,
@@ -270,7 +250,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
     ranks = tuple(
         (col.name, order)
         for col in results[1:]
-        if ranking and (order := _value_order(col.field.type)) is not None
+        if ranking and (order := value_order(col.field.type)) is not None
     )
     compiled = CompiledTable(
         name=name,
@@ -302,27 +282,14 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         else:
             report.warn(finding.loc, finding.message)
     if compiled.computed:
-        _check_bounds(spec, table, compiled, columns, report)
+        cells = {
+            (row.number, col.name): cell.loc
+            for row in table.rows
+            for col, cell in zip(columns, row.cells, strict=True)
+            if not col.is_input
+        }
+        check_bounds(spec, compiled, cells, report)
     return compiled
-
-
-def _check_bounds(
-    spec: Spec, table: DecisionTable, compiled: CompiledTable, columns: list[_Col], report: Reporter
-) -> None:
-    """Computed cells against their output's constraints (``result_bounds``: z3, exact)."""
-    from specwright.compiler.result_bounds import bound_findings
-
-    cells = {
-        (row.number, col.name): cell.loc
-        for row in table.rows
-        for col, cell in zip(columns, row.cells, strict=True)
-        if not col.is_input
-    }
-    for severity, loc, message in bound_findings(spec, compiled, cells):
-        if severity == "error":
-            report.at_loc(loc, message)
-        else:
-            report.warn(loc, message)
 
 
 def _rows(
@@ -364,9 +331,9 @@ def _rows(
         computed: dict[str, str] = {}
         for col in results:
             if is_expression(cells[id(col)].text):
-                found = _computed(
-                    cells[id(col)], col, typed[id(col)], inputs, f"{where}, column {col.name}",
-                    report,
+                found = computed_cell(
+                    cells[id(col)], col.name, typed[id(col)], inputs,
+                    f"{where}, column {col.name}", report,
                 )
                 if found is not None:
                     computed[col.name] = found
@@ -400,28 +367,6 @@ def _rows(
 
 
 _SKIP = object()
-
-
-def _computed(
-    cell: TableCell,
-    col: _Col,
-    ftype: FieldType,
-    inputs: dict[str, Field],
-    where: str,
-    report: Reporter,
-) -> str | None:
-    """A result cell ``= <arithmetic>``: its canonical text, or None (reported, located at the
-    part of the expression that is wrong)."""
-    text = cell.text
-    start = text.index("=") + 1
-    source = text[start:].strip()
-    lead = len(text[start:]) - len(text[start:].lstrip())
-    try:
-        return check_result(parse_expression(source), inputs, ftype, col.name)
-    except ResultExprError as exc:
-        column = cell.loc.col + start + lead + exc.offset
-        report.at_loc(Loc(line=cell.loc.line, col=column), f"{where}: {exc}")
-        return None
 
 
 def _result(
