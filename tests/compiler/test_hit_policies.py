@@ -306,3 +306,37 @@ def test_heading_names_every_output_with_did_you_mean() -> None:
         f"{SOURCE}:19:4: error: Decision: routing, review_level has no column review_level: "
         "add a result column for it"
     ]
+
+
+# ----------------------------------------------------------------------------- exact analysis
+
+
+def test_gaps_unused_rows_and_guardrails_of_a_multi_output_table() -> None:
+    no_catch_all = routing_table("first").replace(
+        "| -    | -      | -           | accept  | none    |\n", ""
+    )
+    assert errors(SCALAR_OUTPUTS, no_catch_all) == [
+        f"{SOURCE}:19:4: error: Decision: routing, review_level has a gap: no row matches "
+        "age=18, risk=low, dept_review=no: add a row for it (or a last row of - cells for "
+        "everything else)"
+    ]
+    shadowed = (
+        no_catch_all
+        + "| < 10 | -      | -           | decline | level_1 |\n"
+        + "| -    | -      | -           | accept  | none    |\n"
+    )
+    spec = compiled(SCALAR_OUTPUTS, shadowed)
+    assert [w.message for w in spec.warnings] == [
+        "Decision: routing, review_level, row 4 is never used: row 1 takes every input it "
+        "matches: the first matching row wins; remove it, or move it above them"
+    ]
+    guardrail = (
+        "\n## Guardrails\n\n- A department review is a level 2 review: "
+        '`output.routing != "refer" || output.review_level == "level_2"`\n'
+    )
+    text = routing_table("priority") + guardrail
+    assert errors(SCALAR_OUTPUTS, text) == [
+        f"{SOURCE}:25:1: error: the tables can break guardrail \"A department review is a level "
+        '2 review" (line 30): age=18, risk=high, dept_review=no gives routing=refer, '
+        "review_level=level_1 (Decision: routing, review_level row 3)"
+    ]
