@@ -125,13 +125,19 @@ def _signature(table: CompiledTable, row: CompiledRow) -> tuple[Any, ...]:
         (k, repr(v)) for k, v in row.written.items())))
 
 
+def _policy(table: CompiledTable) -> str:
+    """The hit policy as the heading writes it: ``first``, ``collect sum``."""
+    return f"{table.hit_policy} {table.aggregation}" if table.aggregation else table.hit_policy
+
+
 def _table(before: CompiledTable, after: CompiledTable) -> list[RuleChange]:
     name = after.name
     found: list[RuleChange] = []
-    if before.hit_policy != after.hit_policy:
+    was, now = _policy(before), _policy(after)
+    if was != now:
         found.append(RuleChange(
-            "hit policy", name, f"{name}: hit policy {before.hit_policy} {ARROW} {after.hit_policy}",
-            {"table": name, "old": before.hit_policy, "new": after.hit_policy},
+            "hit policy", name, f"{name}: hit policy {was} {ARROW} {now}",
+            {"table": name, "old": was, "new": now},
         ))
     old_sigs = [_signature(before, r) for r in before.rows]
     new_sigs = [_signature(after, r) for r in after.rows]

@@ -18,6 +18,7 @@ from specwright.compiler import compile_spec
 from specwright.compiler.errors import SpecError, TableConflict
 from specwright.compiler.evaluate import evaluate_table, to_cel_values
 from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.rulediff import rule_changes
 
 SOURCE = "specs/routing.md"
 
@@ -339,4 +340,13 @@ def test_gaps_unused_rows_and_guardrails_of_a_multi_output_table() -> None:
         f"{SOURCE}:25:1: error: the tables can break guardrail \"A department review is a level "
         '2 review" (line 30): age=18, risk=high, dept_review=no gives routing=refer, '
         "review_level=level_1 (Decision: routing, review_level row 3)"
+    ]
+
+
+def test_the_diff_names_a_changed_collect_operator() -> None:
+    changes = rule_changes(holidays("collect sum"), holidays("collect max"))
+    assert [c.message for c in changes] == [
+        "Decision: days: hit policy collect sum → collect max",
+        "Decision: days: the inputs it now decides differently for are not analysed (a collect "
+        "table gathers every matching row)",
     ]
