@@ -246,7 +246,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         report.at_loc(table.loc, f"{name}: the compiled CEL does not parse ({exc}): please report")
         return None
     ranking = table.hit_policy in ("priority", "output order")
-    priority = ranked_by or () if ranking else ()
+    priority = (ranked_by or ()) if ranking else ()
     ranks = tuple(
         (col.name, order)
         for col in results[1:]
