@@ -191,8 +191,10 @@ def evaluate_table(
     ``required`` names the output fields that must get a value: when no row matches and the table
     decides one of them, ``TableNoMatch`` is raised (gathering tables never raise: no match is an
     empty list; but ``collect sum``/``min``/``max`` of no values is no value, and raises when
-    required). The hit policies are ``specwright.compiler.hitpolicy``. A ``unique`` table matching several rows, or an ``any`` table whose matching rows
-    disagree, raises ``TableConflict``. ``source`` (the spec path) only improves messages.
+    required). The hit policies are ``specwright.compiler.hitpolicy``. A ``unique`` table
+    matching several rows, or an ``any`` table whose matching rows disagree, raises
+    ``TableConflict``; a computed result its output does not allow raises ``TableError``.
+    ``source`` (the spec path) only improves messages.
     """
     where = (
         f"'{table.name}' ({source}:{table.line})"
