@@ -61,7 +61,7 @@ def rule_changes(old: CompiledSpec, new: CompiledSpec, *, regions: bool = True) 
             found += table_changes
             if table_changes:
                 changed.append((before, after))
-    found += _guardrails(old, new) + _rules(old, new)
+    found += _deciders(old, new) + _guardrails(old, new) + _rules(old, new)
     # tables merged or split (three one-output tables become one multi-output table): compare
     # each removed table with each added one that decides some of the same outputs
     moved = [
@@ -79,6 +79,27 @@ def rule_changes(old: CompiledSpec, new: CompiledSpec, *, regions: bool = True) 
         for before, after in moved:
             differences = decided_differently(old, new, before, after)
             found += differences or [_same_decisions(before, after)]
+    return found
+
+
+def _deciders(old: CompiledSpec, new: CompiledSpec) -> list[RuleChange]:
+    """Outputs that moved between the language model and the tables."""
+    found: list[RuleChange] = []
+    for name in new.table_decided:
+        if name in old.model_decided:
+            table = next(t.name for t in new.tables if name in t.outputs)
+            found.append(RuleChange(
+                "now decided by a table", name,
+                f"{name}: now decided by '{table}' (it was asked of the language model)",
+                {"field": name, "table": table},
+            ))
+    for name in new.model_decided:
+        if name in old.table_decided:
+            found.append(RuleChange(
+                "now decided by the model", name,
+                f"{name}: now asked of the language model (no table decides it)",
+                {"field": name},
+            ))
     return found
 
 

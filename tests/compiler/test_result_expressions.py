@@ -12,6 +12,7 @@ from specwright.compiler import compile_spec
 from specwright.compiler.errors import SpecError, TableError
 from specwright.compiler.evaluate import evaluate_table, to_cel_values
 from specwright.compiler.ir import CompiledSpec
+from specwright.compiler.rulediff import rule_changes
 
 SOURCE = "specs/refunds.md"
 INPUTS = """
@@ -220,3 +221,18 @@ def test_a_scorecard_adds_up_computed_points() -> None:
         spec.spec.inputs, {"plan": "yearly", "amount_charged": 1, "fee": 0, "unused_months": 3}
     )
     assert evaluate_table(spec.tables[0], values).results == {"score": 14.5}
+
+
+def test_the_diff_says_when_an_output_moves_from_the_model_to_a_table() -> None:
+    both = compiled('| - | = input.amount_charged | 0 |\n')
+    alone = text("").split("## Decision")[0] + (
+        "## Decision: refund\n\n| plan | refund |\n|---|---|\n| - | = input.amount_charged |\n"
+    )
+    before = compile_spec(alone, SOURCE)
+    assert before.model_decided == ("months",)
+    moved = [c.message for c in rule_changes(before, both) if c.what.startswith("now decided")]
+    assert moved == [
+        "months: now decided by 'Decision: refund, months' (it was asked of the language model)"
+    ]
+    back = [c.message for c in rule_changes(both, before) if c.what.startswith("now decided")]
+    assert back == ["months: now asked of the language model (no table decides it)"]
