@@ -191,11 +191,11 @@ def rows_logstore(out: str, res: dict[str, Any] | None) -> list[Row]:
 
 def rows_table_shape(out: str, res: dict[str, Any] | None) -> list[Row]:
     if not res:
-        return [["10. order-validation, one table vs three", "failed", "", ""]]
+        return [["12. order-validation, one table vs three", "failed", "", ""]]
     rows: list[Row] = []
     for path, r in res["paths"].items():
         target, ok = ("< 1x", verdict(r["ratio"] < 1.0)) if path == "runtime" else ("", "")
-        rows.append([f"10. order-validation decision, one table / three, {path}",
+        rows.append([f"12. order-validation decision, one table / three, {path}",
                      f"{r['ratio']:.2f}x ({r['one_us']:.0f} vs {r['three_us']:.0f} us)",
                      target, ok])
     return rows
