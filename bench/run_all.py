@@ -44,8 +44,9 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
                                ["--workers", WORKERS, "--rounds", "1", "--rates", "100", "200"]),
     "compile_bench": ("compile_bench", [], ["--sizes", "200", "1000", "--rounds", "1"]),
     "logstore_bench": ("logstore_bench", [], ["--rounds", "2", "--seconds", "2"]),
+    "table_shape_bench": ("table_shape_bench", [], ["--rounds", "2", "--calls", "1000"]),
 }
-MINE = {"pipeline_overhead", "http_e2e", "rules_only_http", "many_in_flight"}
+MINE = {"pipeline_overhead", "http_e2e", "rules_only_http", "many_in_flight", "table_shape_bench"}
 
 
 def run_bench(name: str, script: str, args: list[str], workdir: Path
@@ -188,11 +189,24 @@ def rows_logstore(out: str, res: dict[str, Any] | None) -> list[Row]:
     return rows or [["6. execution log", "see output", "", ""]]
 
 
+def rows_table_shape(out: str, res: dict[str, Any] | None) -> list[Row]:
+    if not res:
+        return [["12. order-validation, one table vs three", "failed", "", ""]]
+    rows: list[Row] = []
+    for path, r in res["paths"].items():
+        target, ok = ("< 1x", verdict(r["ratio"] < 1.0)) if path == "runtime" else ("", "")
+        rows.append([f"12. order-validation decision, one table / three, {path}",
+                     f"{r['ratio']:.2f}x ({r['one_us']:.0f} vs {r['three_us']:.0f} us)",
+                     target, ok])
+    return rows
+
+
 SUMMARY: dict[str, Callable[[str, dict[str, Any] | None], list[Row]]] = {
     "pipeline_overhead": rows_pipeline, "router_overhead": rows_router, "http_e2e": rows_e2e,
     "rules_only_http": rows_rules, "rules_only_http_workers": rows_rules,
     "many_in_flight": rows_inflight, "many_in_flight_workers": rows_inflight,
     "compile_bench": rows_compile, "logstore_bench": rows_logstore,
+    "table_shape_bench": rows_table_shape,
 }
 
 

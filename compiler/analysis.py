@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.guard_proof import proven
 from specwright.compiler.guardrails import CheckedGuardrail
+from specwright.compiler.hitpolicy import gathers
 from specwright.compiler.ir import CompiledTable, DecisionTable, Loc, Spec
 from specwright.compiler.smt_cel import Node, parse_cel
 
@@ -46,7 +47,7 @@ def analyse(
     spec: Spec, tables: Sequence[CompiledTable], guardrails: Sequence[CheckedGuardrail]
 ) -> list[Finding]:
     """Every finding about ``tables`` (compiled cleanly) and the guardrails over them."""
-    decided = {n for t in tables if t.hit_policy != "collect" for n in t.outputs}
+    decided = {n for t in tables if not gathers(t) for n in t.outputs}
     findings: list[Finding] = []
     trees: list[tuple[CheckedGuardrail, Node]] = []
     for checked in guardrails:
@@ -67,7 +68,7 @@ def analyse(
     from specwright.compiler.smt_model import SpecModel  # z3: a large import, only when needed
 
     model = SpecModel(spec, tables, (tree for _, tree in trees))
-    sources = {(t.field, t.loc.line): t for t in spec.tables}
+    sources = {t.loc.line: t for t in spec.tables}  # a table's heading line names it
     terms: dict[str, TableTerms] = {}
     for checked, tree in unproven:
         # Only the tables the guardrail reads: another table's outputs are free variables that
@@ -75,8 +76,12 @@ def analyse(
         for table in tables:
             if table.name not in terms and set(table.outputs) & checked.output_reads:
                 found = terms[table.name] = model.table(table)
-                if table.hit_policy != "collect":
+                if not gathers(table):
                     model.solver.add(*model.outputs(found))
+        opaque = sorted(set(model.opaque) & checked.output_reads)
+        if opaque:  # a computed result the analysis cannot read: say so, never skip silently
+            findings.append(_inexact(spec, checked, model.opaque[opaque[0]]))
+            continue
         try:
             findings += _guardrail(model, checked, tree, tables, terms, sources)
         except NotAnalysable as exc:
@@ -95,7 +100,7 @@ def _guardrail(
     tree: Node,
     tables: Sequence[CompiledTable],
     terms: dict[str, TableTerms],
-    sources: dict[tuple[str, int], DecisionTable],
+    sources: dict[int, DecisionTable],
 ) -> list[Finding]:
     import z3
 
@@ -109,6 +114,13 @@ def _guardrail(
         return []
     read: set[str] = {name for root, name in refs(tree) if root == "input"}
     read |= {n for t in involved for n in t.inputs}
+    read |= {  # the inputs computed results read
+        field
+        for (name, line, _, _), node in model.computed.items()
+        if any((t.name, t.line) == (name, line) for t in involved)
+        for root, field in refs(node)
+        if root == "input"
+    }
     shown = [v for v in model.inputs() if v.name in read]
     values, kept, point = model.explain(goal, shown)
     outputs = [model.vars[("output", f.name)] for f in model.spec.outputs
@@ -119,7 +131,7 @@ def _guardrail(
                 if z3.is_true(point.eval(f, model_completion=True))]
         fired += [(table, n) for n in rows[:1]]
     first_table, first_row = fired[0] if fired else (involved[0], 0)
-    source = sources.get((first_table.name.removeprefix("Decision: "), first_table.line))
+    source = sources.get(first_table.line)
     loc = _loc(source, first_row) if source is not None else Loc(line=guardrail.line)
     used = "; ".join(f"{t.name} row {n}" for t, n in fired)
     return [Finding(

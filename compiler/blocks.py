@@ -15,7 +15,12 @@ from specwright.compiler.limits import MAX_CELL_CHARS, MAX_TABLE_ROWS
 from specwright.compiler.report import SNAKE_RE, Reporter, Text, snake_case
 from specwright.compiler.sections import Block, ListItem, Section, list_items, read_table
 
-HIT_POLICIES = ("first", "unique", "any", "collect", "priority")
+HIT_POLICIES = (
+    "first", "unique", "any", "collect", "priority", "rule order", "output order",
+    "collect sum", "collect min", "collect max", "collect count",
+)
+# DMN's short forms of the collect operators: C+ sum, C< min, C> max, C# count
+_OPERATORS = {"c+": "collect sum", "c<": "collect min", "c>": "collect max", "c#": "collect count"}
 DECISION_RE = re.compile(r"^decision\b\s*:?\s*", re.IGNORECASE)
 LISTS = ("bullet_list", "ordered_list")
 QUIET = ("html_block", "hr")  # comments and rules are allowed anywhere
@@ -84,7 +89,8 @@ def read_decision(section: Section, lines: list[str], report: Reporter) -> ir.De
     heading = section.heading
     m = DECISION_RE.match(heading.text)
     rest = heading.sub(m.end() if m else 0).strip()
-    field, policy = _decision_heading(rest, heading, report)
+    fields, policy = _decision_heading(rest, heading, report)
+    field = fields[0] if fields and None not in fields else None
     blocks = section.all_blocks()
     tables = [b for b in blocks if b.kind == "table"]
     if not tables:
@@ -135,30 +141,46 @@ def read_decision(section: Section, lines: list[str], report: Reporter) -> ir.De
         rows.append(ir.TableRow(number=number, cells=cells, loc=ir.Loc(line=row.line, col=1)))
     if field is None:
         return None
+    base, _, operator = policy.partition(" ")
+    if base != "collect":
+        base, operator = policy, ""
     return ir.DecisionTable(
         field=field,
-        hit_policy=cast(ir.HitPolicy, policy),
+        more_fields=tuple(f for f in fields[1:] if f is not None),
+        aggregation=cast(ir.Aggregation, operator) if operator else None,
+        hit_policy=cast(ir.HitPolicy, base),
         columns=tuple(ir.TableCell(text=c.text, loc=_loc(c)) for c in table.header.cells),
         rows=tuple(rows),
         loc=_loc(heading),
     )
 
 
-def _decision_heading(rest: Text, heading: Text, report: Reporter) -> tuple[str | None, str]:
-    m = re.match(r"`?([^\s(`,—–]+)`?", rest.text)
+def _decision_heading(
+    rest: Text, heading: Text, report: Reporter
+) -> tuple[list[str | None], str]:
+    """The output fields the heading names (``decision, reason_code``) and its hit policy.
+
+    After a comma, a hit policy word is the hit policy (``## Decision: service, collect``), any
+    other name is one more output field; write a field that is spelled like a hit policy in
+    backticks."""
+    m = _FIELD_RE.match(rest.text)
     if not m:
         report.at(heading, 'name the output field this table decides, like "## Decision: service"')
-        return None, "first"
-    field: str | None = m.group(1)
-    if field and not SNAKE_RE.match(field):
-        report.at(
-            rest.sub(m.start(1)),
-            f'"{field}" is not a field name: write the output field, like "{snake_case(field)}"',
-        )
-        field = None
+        return [None], "first"
+    fields = [_field_name(rest, m, report)]
     tail = rest.sub(m.end()).strip()
+    while tail.text.startswith(","):
+        after = tail.sub(1).strip()
+        nm = _FIELD_RE.match(after.text)
+        policy_next = _policy_word(after.text.split("(")[0]) is not None or re.match(
+            r"hit\s*policy\b", after.text, re.IGNORECASE
+        )
+        if nm is None or policy_next:
+            break
+        fields.append(_field_name(after, nm, report))
+        tail = after.sub(nm.end()).strip()
     if not tail.text:
-        return field, "first"
+        return fields, "first"
     if tail.text.startswith("(") and tail.text.endswith(")"):
         tail = tail.sub(1, len(tail.text) - 1).strip()
     elif tail.text[0] in "—–-,:":
@@ -166,14 +188,36 @@ def _decision_heading(rest: Text, heading: Text, report: Reporter) -> tuple[str 
     pm = re.match(r"hit\s*policy\s*:?\s*", tail.text, re.IGNORECASE)
     if pm:
         tail = tail.sub(pm.end()).strip()
+    policy = _policy_word(tail.text)
+    if policy is not None:
+        return fields, policy
     word = " ".join(tail.text.lower().split())
-    if word in HIT_POLICIES:
-        return field, word
     hint = (
         did_you_mean(word, list(HIT_POLICIES)) or f" (hit policies are: {', '.join(HIT_POLICIES)})"
     )
     report.at(tail if tail.text else heading, f'unknown hit policy "{tail.text}"{hint}')
-    return field, "first"
+    return fields, "first"
+
+
+_FIELD_RE = re.compile(r"`?([^\s(`,—–]+)`?")
+
+
+def _field_name(rest: Text, m: re.Match[str], report: Reporter) -> str | None:
+    field = m.group(1)
+    if not SNAKE_RE.match(field):
+        report.at(
+            rest.sub(m.start(1)),
+            f'"{field}" is not a field name: write the output field, like "{snake_case(field)}"',
+        )
+        return None
+    return field
+
+
+def _policy_word(text: str) -> str | None:
+    """The hit policy ``text`` names (``Collect Sum``, ``C+``, ``rule order``), or None."""
+    word = " ".join(text.lower().split())
+    word = _OPERATORS.get(word.replace(" ", ""), word)
+    return word if word in HIT_POLICIES else None
 
 
 # ----------------------------------------------------------------------------- guardrails

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from specwright.compiler.evaluate import cel_program, display
+from specwright.compiler.hitpolicy import needs_a_row as _needs_a_row
+from specwright.compiler.hitpolicy import preferred
 from specwright.compiler.ir import CompiledTable, Loc
 from specwright.compiler.overlap import Column, RowFacts, representatives
 
@@ -93,7 +95,7 @@ def coverage(
         )]
     states = found
     findings: list[CoverageFinding] = []
-    if required and table.hit_policy != "collect" and 0 in states:
+    if required and _needs_a_row(table) and 0 in states:
         values = _minimal(classes, states[0], columns)
         shown = ", ".join(
             f"{c.name} absent" if v is None else f"{c.name}={display(v, c.type)}"
@@ -147,12 +149,7 @@ def coverage(
 
 def _order(table: CompiledTable) -> list[int]:
     """Row indexes in the order the hit policy prefers them (priority: by rank, then row)."""
-    order = list(range(len(table.rows)))
-    if table.hit_policy == "priority":
-        rank = {v: i for i, v in enumerate(table.priority)}
-        first = table.outputs[0]
-        order.sort(key=lambda i: rank.get(str(table.rows[i].results.get(first)), len(rank)))
-    return order
+    return preferred(table)
 
 
 def _minimal(

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from specwright.compiler.cel_engine import engine
 from specwright.compiler.errors import TableConflict, TableError, TableNoMatch
+from specwright.compiler.hitpolicy import gather, gathers, ranked
 from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
 from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
+from specwright.compiler.result_expr import compute, problem_with, to_json
 
 if TYPE_CHECKING:
     import cel
@@ -36,10 +38,12 @@ __all__ = [
     "cel_error",
     "cel_program",
     "display",
+    "display_result",
     "evaluate_guardrails",
     "evaluate_table",
     "format_value",
     "is_nullable",
+    "row_results",
     "to_cel_value",
     "to_cel_values",
 ]
@@ -154,6 +158,14 @@ def display(value: Any, ftype: FieldType | None = None) -> str:
     return format_value(value)
 
 
+def display_result(name: str, value: Any) -> str:
+    """``name=value`` as in diagnostics; a computed result (``CompiledRow.written``) reads
+    ``name = <expression>``."""
+    if isinstance(value, str) and value.startswith("= "):
+        return f"{name} {value}"
+    return f"{name}={display(value)}"
+
+
 # ----------------------------------------------------------------------------- CEL programs
 
 
@@ -177,9 +189,12 @@ def evaluate_table(
     """Evaluate ``table`` on CEL input values (from ``to_cel_values``) and apply its hit policy.
 
     ``required`` names the output fields that must get a value: when no row matches and the table
-    decides one of them, ``TableNoMatch`` is raised (``collect`` tables never raise: no match is an
-    empty list). A ``unique`` table matching several rows, or an ``any`` table whose matching rows
-    disagree, raises ``TableConflict``. ``source`` (the spec path) only improves messages.
+    decides one of them, ``TableNoMatch`` is raised (gathering tables never raise: no match is an
+    empty list; but ``collect sum``/``min``/``max`` of no values is no value, and raises when
+    required). The hit policies are ``specwright.compiler.hitpolicy``. A ``unique`` table
+    matching several rows, or an ``any`` table whose matching rows disagree, raises
+    ``TableConflict``; a computed result its output does not allow raises ``TableError``.
+    ``source`` (the spec path) only improves messages.
     """
     where = (
         f"'{table.name}' ({source}:{table.line})"
@@ -193,22 +208,15 @@ def evaluate_table(
         raise TableError(message, table.name, table.line) from exc
     matched = [row for row, hit in zip(table.rows, flags, strict=True) if hit is True]
     policy = table.hit_policy
-    if policy == "collect":
-        results = {
-            name: [row.results[name] for row in matched if name in row.results]
-            for name in table.outputs
-        }
-        return TableOutcome(tuple(row.number for row in matched), results)
+    if gathers(table):
+        matched = ranked(table, matched)
+        results = gather(table, [row_results(table, row, input_values, where) for row in matched])
+        if table.aggregation is None or results or not set(required) & set(table.outputs):
+            return TableOutcome(tuple(row.number for row in matched), results)
+        raise _no_match(table, where, input_values)  # sum/min/max of no values, but required
     if not matched:
         if set(required) & set(table.outputs):
-            shown = ", ".join(
-                f"{n} absent"
-                if input_values.get(n) is None
-                else f"{n}={format_value(input_values[n])}"
-                for n in table.inputs
-            )
-            message = f"no row of {where} matches {shown or 'this input'}"
-            raise TableNoMatch(message, table.name, table.line)
+            raise _no_match(table, where, input_values)
         return TableOutcome((), {})
     if policy == "unique" and len(matched) > 1:
         numbers = tuple(row.number for row in matched)
@@ -216,29 +224,63 @@ def evaluate_table(
         message = f"{where} is unique but rows {_and(numbers)} {both} match"
         raise TableConflict(message, table.name, table.line, numbers)
     if policy == "any":
-        different = [row for row in matched if row.results != matched[0].results]
+        first = row_results(table, matched[0], input_values, where)
+        different = [
+            row for row in matched[1:] if row_results(table, row, input_values, where) != first
+        ]
         if different:
             numbers = (matched[0].number, different[0].number)
             message = (
                 f"{where}: rows {numbers[0]} and {numbers[1]} both match but give different "
-                f"results ({_results(matched[0])} vs {_results(different[0])})"
+                f"results ({_results(first)} vs "
+                f"{_results(row_results(table, different[0], input_values, where))})"
             )
             raise TableConflict(message, table.name, table.line, numbers)
-        return TableOutcome(tuple(row.number for row in matched), dict(matched[0].results))
-    if policy == "priority":
-        rank = {value: i for i, value in enumerate(table.priority)}
-        first = table.outputs[0]
-        chosen = min(matched, key=lambda row: rank.get(str(row.results.get(first)), len(rank)))
-        return TableOutcome((chosen.number,), dict(chosen.results))
-    return TableOutcome((matched[0].number,), dict(matched[0].results))
+        return TableOutcome(tuple(row.number for row in matched), first)
+    chosen = ranked(table, matched)[0] if policy == "priority" else matched[0]
+    return TableOutcome((chosen.number,), row_results(table, chosen, input_values, where))
+
+
+def row_results(
+    table: CompiledTable, row: CompiledRow, input_values: Mapping[str, Any], where: str = ""
+) -> dict[str, Any]:
+    """The row's results for this input: its values, and what its computed cells give
+    (``result_expr``: exact, and checked against the output's type and constraints)."""
+    if not row.computed:
+        return dict(row.results)
+    results = dict(row.results)
+    for name, expression in row.computed.items():
+        ftype = table.computed[name]
+        try:
+            value = compute(expression, input_values)
+        except ArithmeticError as exc:
+            problem = str(exc)
+        else:
+            found = problem_with(value, ftype)
+            if found is None:
+                results[name] = to_json(value, ftype)
+                continue
+            problem = f"{name} = {value} {found}"
+        where = where or f"'{table.name}' (line {table.line})"
+        message = f"{where}, row {row.number} (line {row.line}): = {expression}: {problem}"
+        raise TableError(message, table.name, table.line, (row.number,))
+    return results
+
+
+def _no_match(table: CompiledTable, where: str, input_values: Mapping[str, Any]) -> TableNoMatch:
+    shown = ", ".join(
+        f"{n} absent" if input_values.get(n) is None else f"{n}={format_value(input_values[n])}"
+        for n in table.inputs
+    )
+    return TableNoMatch(f"no row of {where} matches {shown or 'this input'}", table.name, table.line)
 
 
 def _and(numbers: Sequence[int]) -> str:
     return ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
 
 
-def _results(row: CompiledRow) -> str:
-    return ", ".join(f"{k}={format_value(v)}" for k, v in row.results.items())
+def _results(results: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={format_value(v)}" for k, v in results.items())
 
 
 # ----------------------------------------------------------------------------- guardrails

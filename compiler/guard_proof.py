@@ -63,6 +63,8 @@ def proven(
     involved = [t for t in tables if set(t.outputs) & reads]
     if not involved or any(t.hit_policy not in _POLICIES for t in involved):
         return False
+    if any(set(t.computed) & reads for t in involved):
+        return False  # a computed result takes values no class representative stands for
     inputs = {f.name: f for f in spec.inputs}
     outputs = {f.name: f for f in spec.outputs}
     literals: dict[str, list[Any]] = {}

@@ -113,7 +113,9 @@ class Rule(Node):
     loc: Loc
 
 
-HitPolicy = Literal["first", "unique", "any", "collect", "priority"]
+HitPolicy = Literal["first", "unique", "any", "collect", "priority", "rule order", "output order"]
+# DMN's collect operators (C+, C<, C>, C#): the matching rows' values reduced to one value.
+Aggregation = Literal["sum", "min", "max", "count"]
 
 
 class TableCell(Node):
@@ -133,6 +135,22 @@ class DecisionTable(Node):
     columns: tuple[TableCell, ...]  # header cells: Input field names, then Output field names
     rows: tuple[TableRow, ...]
     loc: Loc
+    # "## Decision: decision, reason_code": the output fields named after the first one.
+    more_fields: tuple[str, ...] = ()
+    aggregation: Aggregation | None = None  # "collect sum", ...: only with hit policy collect
+
+    @model_serializer(mode="wrap")
+    def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Tables without the newer keys serialise as before (same ``spec.json`` bytes)."""
+        return _drop_empty(handler(self), ("more_fields", "aggregation"))
+
+
+def _drop_empty(data: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(data, dict):
+        for key in keys:
+            if data.get(key) in (None, (), [], {}):
+                data.pop(key, None)
+    return data
 
 
 class Guardrail(Node):
@@ -178,6 +196,19 @@ class CompiledRow(Node):
     cells: tuple[str, ...]  # the condition cells as written, for traces and reviews
     condition: str  # CEL, true when the row matches
     results: dict[str, Any]  # output field -> JSON value
+    # output field -> the arithmetic that computes it (``result_expr``), canonical text
+    computed: dict[str, str] = {}
+
+    @model_serializer(mode="wrap")
+    def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _drop_empty(handler(self), ("computed",))
+
+    @property
+    def written(self) -> dict[str, Any]:
+        """The results as written: values, and ``"= <expression>"`` for computed cells."""
+        if not self.computed:
+            return self.results
+        return {**self.results, **{k: f"= {v}" for k, v in self.computed.items()}}
 
 
 class CompiledTable(Node):
@@ -193,6 +224,19 @@ class CompiledTable(Node):
     # ``priority`` tables only: the values of ``outputs[0]`` (the heading field, an enum), highest
     # priority first (the Output enum's declared order). The matching row whose value ranks first wins.
     priority: tuple[str, ...] = ()
+    # ``priority`` and ``output order`` tables: every further output with a declared value order
+    # (an enum, or a list of one), as (field, values highest first). DMN compares the outputs
+    # left to right: ``outputs[0]`` by ``priority`` first, then these, in order.
+    ranks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    aggregation: Aggregation | None = None  # collect only: sum, min, max or count of the values
+    # the outputs some row computes (``CompiledRow.computed``), with their types: the value is
+    # checked against them on every run
+    computed: dict[str, FieldType] = {}
+
+    @model_serializer(mode="wrap")
+    def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Tables without the newer keys serialise as before (same ``spec.json`` bytes)."""
+        return _drop_empty(handler(self), ("ranks", "aggregation", "computed"))
 
 
 class CompiledGuardrail(Node):

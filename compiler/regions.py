@@ -18,6 +18,7 @@ import z3
 
 from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.evaluate import display
+from specwright.compiler.hitpolicy import gathers
 from specwright.compiler.ir import CompiledSpec, CompiledTable
 from specwright.compiler.rulediff import ARROW, RuleChange
 from specwright.compiler.smt_model import SpecModel
@@ -31,8 +32,9 @@ def decided_differently(
     old: CompiledSpec, new: CompiledSpec, before: CompiledTable, after: CompiledTable
 ) -> list[RuleChange]:
     name = after.name
-    if "collect" in (before.hit_policy, after.hit_policy):
-        return [_not_analysed(name, "a collect table gathers lists")]
+    if gathers(before) or gathers(after):
+        policy = after.hit_policy if gathers(after) else before.hit_policy
+        return [_not_analysed(name, f"a {policy} table gathers every matching row")]
     earlier = before.model_copy(update={"name": f"(earlier) {before.name}"})
     try:
         model = SpecModel(new.spec, [earlier, after])
@@ -42,9 +44,9 @@ def decided_differently(
     outputs = [o for o in after.outputs if o in before.outputs]
     used = set(before.inputs) | set(after.inputs)
     shown = [v for v in model.inputs() if v.name in used]
-    cases_was = [*zip(was.fires, [r.results for r in before.rows], strict=True),
+    cases_was = [*zip(was.fires, [r.written for r in before.rows], strict=True),
                  (z3.Not(was.matched), None)]
-    cases_now = [*zip(now.fires, [r.results for r in after.rows], strict=True),
+    cases_now = [*zip(now.fires, [r.written for r in after.rows], strict=True),
                  (z3.Not(now.matched), None)]
     found: list[RuleChange] = []
     for fires_was, results_was in cases_was:

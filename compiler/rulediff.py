@@ -5,7 +5,9 @@
 * guardrails added, removed or changed (by label), rules added, removed or reworded (by number);
 * for every table whose rows or hit policy changed, the input regions where what it decides
   changes (``regions.py``: exact, with z3): ``first_order=yes, 500 < order_total <= 1000:
-  decision accept → hold``.
+  decision accept → hold``; tables merged or split (a removed table and an added one deciding
+  the same output) are compared the same way, output by output, and when nothing changes the
+  diff says so (``decides the same``).
 
 ``rule_changes`` is pure: the caller reads the earlier revision's ``spec.json``. Each change is a
 ``RuleChange``; ``as_change`` gives the manifest entry (kind ``behaviour``).
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from specwright.compiler.contract import Change
-from specwright.compiler.evaluate import display
+from specwright.compiler.evaluate import display, display_result
 from specwright.compiler.ir import CompiledRow, CompiledSpec, CompiledTable
 
 ARROW = "→"
@@ -28,7 +30,7 @@ ARROW = "→"
 @dataclass(frozen=True)
 class RuleChange:
     what: str  # table added/removed, hit policy, row added/removed/changed, guardrail ..., rule ...,
-    #            decides differently, not analysed
+    #            decides differently, decides the same, not analysed
     path: str  # "Decision: decision, row 7", "guardrail 'Held orders...'", "rule 2"
     message: str
     detail: dict[str, Any] = field(default_factory=dict)  # structured, for --json
@@ -59,13 +61,55 @@ def rule_changes(old: CompiledSpec, new: CompiledSpec, *, regions: bool = True) 
             found += table_changes
             if table_changes:
                 changed.append((before, after))
-    found += _guardrails(old, new) + _rules(old, new)
-    if regions and changed:
+    found += _deciders(old, new) + _guardrails(old, new) + _rules(old, new)
+    # tables merged or split (three one-output tables become one multi-output table): compare
+    # each removed table with each added one that decides some of the same outputs
+    moved = [
+        (before, after)
+        for before in old.tables
+        if before.name not in new_tables
+        for after in new.tables
+        if after.name not in old_tables and set(before.outputs) & set(after.outputs)
+    ]
+    if regions and (changed or moved):
         from specwright.compiler.regions import decided_differently  # z3: only when a table changed
 
         for before, after in changed:
             found += decided_differently(old, new, before, after)
+        for before, after in moved:
+            differences = decided_differently(old, new, before, after)
+            found += differences or [_same_decisions(before, after)]
     return found
+
+
+def _deciders(old: CompiledSpec, new: CompiledSpec) -> list[RuleChange]:
+    """Outputs that moved between the language model and the tables."""
+    found: list[RuleChange] = []
+    for name in new.table_decided:
+        if name in old.model_decided:
+            table = next(t.name for t in new.tables if name in t.outputs)
+            found.append(RuleChange(
+                "now decided by a table", name,
+                f"{name}: now decided by '{table}' (it was asked of the language model)",
+                {"field": name, "table": table},
+            ))
+    for name in new.model_decided:
+        if name in old.table_decided:
+            found.append(RuleChange(
+                "now decided by the model", name,
+                f"{name}: now asked of the language model (no table decides it)",
+                {"field": name},
+            ))
+    return found
+
+
+def _same_decisions(before: CompiledTable, after: CompiledTable) -> RuleChange:
+    shared = [o for o in after.outputs if o in before.outputs]
+    return RuleChange(
+        "decides the same", after.name,
+        f"{after.name} decides {', '.join(shared)} as '{before.name}' did, for every input",
+        {"table": after.name, "old_table": before.name, "outputs": shared},
+    )
 
 
 def rule_changes_of(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any]) -> list[RuleChange]:
@@ -86,7 +130,7 @@ def _conditions(table: CompiledTable, row: CompiledRow) -> dict[str, str]:
 def _describe(table: CompiledTable, row: CompiledRow) -> str:
     tests = [f"{name} {_cell(text)}" for name, text in _conditions(table, row).items()
              if text not in ("-", "")]
-    results = ", ".join(f"{k}={display(v)}" for k, v in row.results.items())
+    results = ", ".join(display_result(k, v) for k, v in row.written.items())
     return f"if {' and '.join(tests) or 'any input'}: {results}"
 
 
@@ -99,16 +143,22 @@ def _cell(text: str) -> str:
 
 def _signature(table: CompiledTable, row: CompiledRow) -> tuple[Any, ...]:
     return (tuple(sorted(_conditions(table, row).items())), tuple(sorted(
-        (k, repr(v)) for k, v in row.results.items())))
+        (k, repr(v)) for k, v in row.written.items())))
+
+
+def _policy(table: CompiledTable) -> str:
+    """The hit policy as the heading writes it: ``first``, ``collect sum``."""
+    return f"{table.hit_policy} {table.aggregation}" if table.aggregation else table.hit_policy
 
 
 def _table(before: CompiledTable, after: CompiledTable) -> list[RuleChange]:
     name = after.name
     found: list[RuleChange] = []
-    if before.hit_policy != after.hit_policy:
+    was, now = _policy(before), _policy(after)
+    if was != now:
         found.append(RuleChange(
-            "hit policy", name, f"{name}: hit policy {before.hit_policy} {ARROW} {after.hit_policy}",
-            {"table": name, "old": before.hit_policy, "new": after.hit_policy},
+            "hit policy", name, f"{name}: hit policy {was} {ARROW} {now}",
+            {"table": name, "old": was, "new": now},
         ))
     old_sigs = [_signature(before, r) for r in before.rows]
     new_sigs = [_signature(after, r) for r in after.rows]
@@ -143,8 +193,8 @@ def _row_changed(
         a, b = old_cells.get(column, "-"), new_cells.get(column, "-")
         if a != b:
             cells.append({"column": column, "old": a, "new": b})
-    for column in [*new.results, *(c for c in old.results if c not in new.results)]:
-        was, now = old.results.get(column), new.results.get(column)
+    for column in [*new.written, *(c for c in old.written if c not in new.written)]:
+        was, now = old.written.get(column), new.written.get(column)
         if was != now:
             cells.append({"column": column, "old": display(was), "new": display(now)})
     shown = "; ".join(f"{c['column']} {c['old']} {ARROW} {c['new']}" for c in cells)

@@ -32,7 +32,7 @@ class Ref:
 
 @dataclass(frozen=True, slots=True)
 class Op:
-    op: str  # ! neg && || ?: == != < <= > >= in + - * / list
+    op: str  # ! neg && || ?: == != < <= > >= in + - * / list round (computed results only)
     args: tuple[Node, ...]
 
 

@@ -20,8 +20,11 @@ from typing import Any
 
 import z3
 
+from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.evaluate import display, is_nullable
+from specwright.compiler.hitpolicy import gathers, preferred
 from specwright.compiler.ir import CompiledTable, Field, Spec
+from specwright.compiler.result_bounds import to_smt
 from specwright.compiler.smt_cel import Node, Ref, literals_of, parse_cel
 from specwright.compiler.smt_terms import Translator, Var
 
@@ -56,13 +59,30 @@ class SpecModel:
                 for name, value in row.results.items():
                     literals.setdefault(("output", name), []).append(value)
         self.literals = literals
-        used = {ref for tree in [*self.conditions.values(), *trees] for ref in refs(tree)}
+        # computed result cells (``= input.total * 0.5``): their inputs are variables too; one
+        # outside the linear subset leaves its output opaque (``opaque``: output -> why)
+        self.computed: dict[tuple[str, int, int, str], Node] = {}
+        self.opaque: dict[str, str] = {}
+        for table in tables:
+            for row in table.rows:
+                for name, expression in row.computed.items():
+                    try:
+                        self.computed[(table.name, table.line, row.number, name)] = to_smt(
+                            expression
+                        )
+                    except NotAnalysable as exc:
+                        self.opaque.setdefault(name, f"{str(exc)} in = {expression}")
+        used = {
+            ref
+            for tree in [*self.conditions.values(), *trees, *self.computed.values()]
+            for ref in refs(tree)
+        }
         self.vars: dict[tuple[str, str], Var] = {}
         for field in spec.inputs:
             if ("input", field.name) in used:
                 self._add("input", field, is_nullable(field))
         for table in tables:
-            if table.hit_policy == "collect":
+            if gathers(table):
                 continue
             for name in table.outputs:
                 field = next(f for f in spec.outputs if f.name == name)
@@ -89,11 +109,7 @@ class SpecModel:
             value, err = self.translator.condition(self.conditions[(table.name, table.line, row.number)])
             matches.append(value)
             errors.append(err)
-        order = list(range(len(table.rows)))
-        if table.hit_policy == "priority":
-            rank = {v: i for i, v in enumerate(table.priority)}
-            first = table.outputs[0]
-            order.sort(key=lambda i: rank.get(str(table.rows[i].results.get(first)), len(rank)))
+        order = preferred(table)
         fires: list[z3.BoolRef] = [z3.BoolVal(False)] * len(order)
         earlier: list[z3.BoolRef] = []
         for i in order:
@@ -102,13 +118,13 @@ class SpecModel:
         matched = z3.Or(*matches) if matches else z3.BoolVal(False)
         defined = [z3.Not(e) for e in errors]
         required = any(f.required for f in self.spec.outputs if f.name in table.outputs)
-        if required and table.hit_policy != "collect":
+        if required and not gathers(table):
             defined.append(matched)
         n = len(matches)
         for i in range(n):
             for j in range(i + 1, n):
                 if table.hit_policy == "unique" or (
-                    table.hit_policy == "any" and table.rows[i].results != table.rows[j].results
+                    table.hit_policy == "any" and table.rows[i].written != table.rows[j].written
                 ):
                     defined.append(z3.Not(z3.And(matches[i], matches[j])))
         return TableTerms(
@@ -125,6 +141,17 @@ class SpecModel:
                 continue
             field = var.field
             for row, fires in zip(table.rows, terms.fires, strict=True):
+                if name in row.computed:
+                    node = self.computed.get((table.name, table.line, row.number, name))
+                    try:  # opaque (the output left free for this row) when not analysable
+                        if node is None:
+                            continue
+                        term = self.translator.number(self.translator.term(node))
+                    except NotAnalysable as exc:
+                        self.opaque.setdefault(name, f"{exc} in = {row.computed[name]}")
+                        continue
+                    ties.append(z3.Implies(fires, var.when_present(var.number() == term.v)))
+                    continue
                 value = row.results.get(name, field.default if field.has_default else None)
                 ties.append(z3.Implies(fires, var.fix(value)))
             none = field.default if field.has_default else None

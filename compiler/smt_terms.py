@@ -247,7 +247,7 @@ class Translator:
         if op == "?:":
             c = self.boolean(self.term(args[0]))
             yes, no = self.term(args[1]), self.term(args[2])
-            if yes.kind == "num" or no.kind == "num":
+            if self.numeric(yes) or self.numeric(no):
                 y, n = self.number(yes), self.number(no)
             else:
                 y, n = self.boolean(yes), self.boolean(no)
@@ -258,6 +258,14 @@ class Translator:
         if op == "neg":
             inner = self.number(self.term(args[0]))
             return Term("num", -inner.v, inner.err)
+        if op == "round":  # a computed result's round(x, places): halves away from zero, exact
+            inner = self.number(self.term(args[0]))
+            places = args[1].value if isinstance(args[1], Lit) else 0
+            scale = z3.RealVal(10 ** int(places))
+            half = z3.RealVal(Fraction(1, 2))
+            x = inner.v * scale
+            whole = z3.If(x >= 0, z3.ToInt(x + half), -z3.ToInt(-x + half))
+            return Term("num", z3.ToReal(whole) / scale, inner.err)
         if op in ("+", "-", "*", "/"):
             return self.arithmetic(op, args[0], args[1])
         if op == "in":
@@ -269,6 +277,15 @@ class Translator:
                 "bool", z3.Or(*(t.v for t in tests)) if tests else NO, either(*(t.err for t in tests))
             )
         return self.compare(op, self.term(args[0]), self.term(args[1]))
+
+    @staticmethod
+    def numeric(term: Term) -> bool:
+        """Whether ``term`` is a number (so a conditional over it is a number too)."""
+        if term.kind == "ref":
+            return term.var is not None and term.var.kind in _NUMERIC
+        if term.kind == "lit":
+            return isinstance(term.v, int | float) and not isinstance(term.v, bool)
+        return term.kind == "num"
 
     def boolean(self, term: Term) -> Term:
         if term.kind == "bool":

@@ -3,7 +3,8 @@
 A table's header names Input fields (condition columns) and Output fields (result columns); a name
 that is both may be written ``input.x`` or ``output.x``. Condition cells are FEEL unary tests
 (``feel.py``); result cells are literals of the output field's type. ``-`` in a result cell means
-"this row sets nothing here": under ``collect`` the row adds no item; otherwise the output takes
+"this row sets nothing here": under ``collect`` (and ``rule order``, ``output order``) the row
+adds no item, which only a table with one result column allows; otherwise the output takes
 its default, or stays unset (null), which only an optional output allows.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
 from specwright.compiler.coverage import coverage
 from specwright.compiler.errors import did_you_mean
-from specwright.compiler.evaluate import cel_program, display, is_nullable
+from specwright.compiler.evaluate import cel_program, display_result, is_nullable
 from specwright.compiler.feel import (
     SCALAR,
     FeelError,
@@ -25,6 +26,7 @@ from specwright.compiler.feel import (
     strip_cell,
     type_tests,
 )
+from specwright.compiler.hitpolicy import GATHERING
 from specwright.compiler.ir import (
     CompiledRow,
     CompiledTable,
@@ -36,6 +38,13 @@ from specwright.compiler.ir import (
 )
 from specwright.compiler.overlap import Column, RowFacts, find_overlaps
 from specwright.compiler.report import Reporter
+from specwright.compiler.result_columns import (
+    check_aggregated,
+    check_bounds,
+    computed_cell,
+    value_order,
+)
+from specwright.compiler.result_expr import is_expression
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +148,16 @@ def _check_column(col: _Col, table: DecisionTable, name: str, report: Reporter) 
             )
             return None
         return ftype
-    if table.hit_policy == "collect":
+    if table.aggregation is not None:
+        return check_aggregated(
+            col.field, col.cell, table.aggregation, _kind(ftype), where, report
+        )
+    if table.hit_policy in GATHERING:
         if ftype.kind != "list" or ftype.items is None or ftype.items.kind not in SCALAR:
             report.at_loc(
                 col.cell.loc,
-                f"{where}: a collect table gathers the results of every "
+                f"{where}: a{'n' if table.hit_policy[0] == 'o' else ''} {table.hit_policy} "
+                f"table gathers the results of every "
                 f"matching row into a list, but {col.name} is {_kind(ftype)}: "
                 "declare it as a list of values (list of text, list of one of: ...)",
             )
@@ -166,42 +180,62 @@ def _kind(ftype: FieldType) -> str:
 
 
 def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTable | None:
-    name = f"Decision: {table.field}"
+    heading_fields = (table.field, *table.more_fields)
+    name = f"Decision: {', '.join(heading_fields)}"
     output_names = [f.name for f in spec.outputs]
     ok = True
-    if table.field not in output_names:
-        where = (
-            "an Input field; a table decides an Output field"
-            if any(f.name == table.field for f in spec.inputs)
-            else "not an Output field" + did_you_mean(table.field, output_names)
-        )
-        report.at_loc(table.loc, f"{name}: {table.field} is {where}")
-        ok = False
+    for field_name in heading_fields:
+        if field_name not in output_names:
+            where = (
+                "an Input field; a table decides an Output field"
+                if any(f.name == field_name for f in spec.inputs)
+                else "not an Output field" + did_you_mean(field_name, output_names)
+            )
+            report.at_loc(table.loc, f"{name}: {field_name} is {where}")
+            ok = False
     columns = _columns(spec, table, name, report)
     if columns is None:
         return None
     types = [_check_column(col, table, name, report) for col in columns]
     results = [col for col in columns if not col.is_input]
     conditions = [col for col in columns if col.is_input]
-    if ok and table.field not in [col.name for col in results]:
-        report.at_loc(table.loc, f"{name} has no column {table.field}: add a result column for it")
-        ok = False
+    for field_name in heading_fields:
+        if ok and field_name not in [col.name for col in results]:
+            report.at_loc(
+                table.loc, f"{name} has no column {field_name}: add a result column for it"
+            )
+            ok = False
     if not table.rows:
         report.at_loc(table.loc, f"{name} has no rows")
         ok = False
     heading = next((col for col in results if col.name == table.field), None)
-    if table.hit_policy == "priority" and heading and heading.field.type.kind != "enum":
+    ranked_by = value_order(heading.field.type) if heading else None
+    if table.hit_policy in ("priority", "output order") and heading and ranked_by is None:
         report.at_loc(
             table.loc,
-            f"{name} (priority): the winning row is the one whose {table.field} "
+            f"{name} ({table.hit_policy}): the winning row is the one whose {table.field} "
             f"comes first in its 'one of' list, but {table.field} is {_kind(heading.field.type)}",
+        )
+        ok = False
+    if table.aggregation is not None and len(results) > 1:
+        report.at_loc(
+            table.loc,
+            f"{name} (collect {table.aggregation}): a table that adds up its rows has one "
+            f"result column, it has {len(results)} ({', '.join(c.name for c in results)}): "
+            "give the other outputs their own table (DMN defines no operator for several outputs)",
         )
         ok = False
     if not ok or any(t is None for t in types):
         return None
     typed = {id(col): t for col, t in zip(columns, types, strict=True) if t is not None}
-    results.sort(key=lambda col: col.name != table.field)  # the heading field first
-    rows = _rows(table, name, columns, conditions, results, typed, report)
+    # the heading's fields first, in its order, then any other result column
+    results.sort(
+        key=lambda col: heading_fields.index(col.name)
+        if col.name in heading_fields
+        else len(heading_fields)
+    )
+    inputs = {f.name: f for f in spec.inputs}
+    rows = _rows(table, name, columns, conditions, results, typed, inputs, report)
     if rows is None:
         return None
     compiled_rows, facts = rows
@@ -211,7 +245,13 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
     except ValueError as exc:  # a compiler bug, not the expert's: say so rather than crash
         report.at_loc(table.loc, f"{name}: the compiled CEL does not parse ({exc}): please report")
         return None
-    priority = heading.field.type.values if heading and table.hit_policy == "priority" else ()
+    ranking = table.hit_policy in ("priority", "output order")
+    priority = (ranked_by or ()) if ranking else ()
+    ranks = tuple(
+        (col.name, order)
+        for col in results[1:]
+        if ranking and (order := value_order(col.field.type)) is not None
+    )
     compiled = CompiledTable(
         name=name,
         line=table.loc.line,
@@ -221,6 +261,16 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         rows=tuple(compiled_rows),
         cel=cel,
         priority=priority,
+        ranks=ranks,
+        aggregation=table.aggregation,
+        computed={
+            # added up: each item is checked for its kind only, the total by the output model
+            col.name: FieldType(kind=typed[id(col)].kind)
+            if table.aggregation is not None
+            else typed[id(col)]
+            for col in results
+            if any(col.name in row.computed for row in compiled_rows)
+        },
     )
     cols = [Column(c.name, c.field.type, is_nullable(c.field)) for c in conditions]
     if table.hit_policy in ("unique", "any"):
@@ -231,6 +281,14 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
             report.at_loc(finding.loc, finding.message)
         else:
             report.warn(finding.loc, finding.message)
+    if compiled.computed:
+        cells = {
+            (row.number, col.name): cell.loc
+            for row in table.rows
+            for col, cell in zip(columns, row.cells, strict=True)
+            if not col.is_input
+        }
+        check_bounds(spec, compiled, cells, report)
     return compiled
 
 
@@ -241,6 +299,7 @@ def _rows(
     conditions: list[_Col],
     results: list[_Col],
     typed: dict[int, FieldType],
+    inputs: dict[str, Field],
     report: Reporter,
 ) -> tuple[list[CompiledRow], list[RowFacts]] | None:
     before = report.count
@@ -269,9 +328,24 @@ def _rows(
             tests.append(cell_tests)
             conds.append(cell_to_cel(cell_tests, f"input.{col.name}", is_nullable(col.field)))
         values: dict[str, Any] = {}
+        computed: dict[str, str] = {}
         for col in results:
+            if is_expression(cells[id(col)].text):
+                found = computed_cell(
+                    cells[id(col)], col.name, typed[id(col)], inputs,
+                    f"{where}, column {col.name}", report,
+                )
+                if found is not None:
+                    computed[col.name] = found
+                continue
             value = _result(
-                cells[id(col)], col, typed[id(col)], table, f"{where}, column {col.name}", report
+                cells[id(col)],
+                col,
+                typed[id(col)],
+                table,
+                f"{where}, column {col.name}",
+                report,
+                aligned=len(results) > 1,
             )
             if value is not _SKIP:
                 values[col.name] = value
@@ -284,9 +358,11 @@ def _rows(
                 cells=texts,
                 condition=condition,
                 results=values,
+                computed=computed,
             )
         )
-        facts.append(RowFacts(row.number, row.loc, tuple(conds), tuple(tests), values))
+        shown = {**values, **{k: f"= {v}" for k, v in computed.items()}}
+        facts.append(RowFacts(row.number, row.loc, tuple(conds), tuple(tests), shown))
     return (compiled, facts) if report.count == before else None
 
 
@@ -294,7 +370,13 @@ _SKIP = object()
 
 
 def _result(
-    cell: TableCell, col: _Col, ftype: FieldType, table: DecisionTable, where: str, report: Reporter
+    cell: TableCell,
+    col: _Col,
+    ftype: FieldType,
+    table: DecisionTable,
+    where: str,
+    report: Reporter,
+    aligned: bool = False,
 ) -> Any:
     try:
         lit = parse_result(cell.text, ftype)
@@ -303,8 +385,16 @@ def _result(
         return _SKIP
     if lit is not None:
         return json_value(lit)
-    if table.hit_policy == "collect":
-        return _SKIP  # the row adds no item to this list
+    if table.hit_policy in GATHERING and table.aggregation is None and aligned:
+        report.at_loc(
+            cell.loc,
+            f"{where}: '-' would leave a hole: a {table.hit_policy} table with several result "
+            "columns gives lists whose items line up row by row: write "
+            f"{expected(ftype)}, or give {col.name} its own table",
+        )
+        return _SKIP
+    if table.hit_policy in GATHERING:
+        return _SKIP  # the row adds no item to this list (or no value to add up)
     if col.field.required:
         report.at_loc(
             cell.loc,
@@ -335,4 +425,4 @@ def _report_overlaps(
 
 
 def _show(results: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={display(v)}" for k, v in results.items())
+    return ", ".join(display_result(k, v) for k, v in results.items())

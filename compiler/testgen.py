@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from specwright.compiler.celscan import scan
+from specwright.compiler.hitpolicy import needs_a_row
 from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable, Spec
 from specwright.compiler.names import identifier
 
@@ -68,7 +69,7 @@ def _test(name: str, doc: str, call: str) -> list[str]:
 
 def _decides_required(compiled: CompiledSpec, table: CompiledTable) -> bool:
     required = {f.name for f in compiled.spec.outputs if f.required}
-    return table.hit_policy != "collect" and bool(required & set(table.outputs))
+    return needs_a_row(table) and bool(required & set(table.outputs))
 
 
 def _join(names: Iterable[str]) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from specwright.compiler.errors import TableError
-from specwright.compiler.evaluate import display, evaluate_table, to_cel_values
+from specwright.compiler.evaluate import display_result, evaluate_table, to_cel_values
 from specwright.compiler.guardrails import compile_guardrails
 from specwright.compiler.ir import CompiledSpec, Example
 from specwright.compiler.report import Reporter
@@ -83,7 +83,7 @@ def coverage(compiled: CompiledSpec) -> Coverage:
             if not g.reads_all_output and g.output_reads <= named:
                 guard_hits.setdefault(line, []).append(example.title)
     rows = tuple(
-        Item("row", f"{t.name} row {r.number}", r.line, _cells(t.inputs, r.cells, r.results),
+        Item("row", f"{t.name} row {r.number}", r.line, _cells(t.inputs, r.cells, r.written),
              tuple(row_hits.get((t.name, r.number), ())))
         for t in compiled.tables
         for r in t.rows
@@ -120,7 +120,7 @@ def _decide(
 
 def _cells(inputs: tuple[str, ...], cells: tuple[str, ...], results: dict[str, Any]) -> str:
     tests = [f"{name} {cell}" for name, cell in zip(inputs, cells, strict=False) if cell != "-"]
-    gives = ", ".join(f"{k}={display(v)}" for k, v in results.items())
+    gives = ", ".join(display_result(k, v) for k, v in results.items())
     return f"{' and '.join(tests) or 'any input'} -> {gives}"
 
 

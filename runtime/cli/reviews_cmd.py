@@ -189,11 +189,13 @@ def stats(spec: str, since: str | None, as_json: bool, project: Path) -> None:
     waited = found.oldest_open_age_s
     click.echo("reviews: " + " ".join(f"{k}={v}" for k, v in found.reviews.items())
                + ("" if waited is None else f" oldest_open_age={_age(waited)}"))
-    click.echo(f"{'table':<28} {'row':>4} {'line':>5} {'hits':>7} {'escal.':>7} "
+    # as wide as the longest table name (a multi-output table names every output it decides)
+    width = max([28, *(len(r.table) for r in found.rows)])
+    click.echo(f"{'table':<{width}} {'row':>4} {'line':>5} {'hits':>7} {'escal.':>7} "
                f"{'resolved':>8} {'overr.':>7} {'rate':>6}")
     for r in found.rows:
         rate = "-" if r.override_rate is None else f"{r.override_rate:.0%}"
-        click.echo(f"{r.table[:28]:<28} {r.row:>4} {r.line or '-':>5} {r.hits:>7} "
+        click.echo(f"{r.table:<{width}} {r.row:>4} {r.line or '-':>5} {r.hits:>7} "
                    f"{r.escalated:>7} {r.resolved:>8} {r.overridden:>7} {rate:>6}")
 
 

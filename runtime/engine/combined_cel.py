@@ -193,7 +193,8 @@ def combine(compiled: CompiledSpec) -> CombinedCel:
     spec = compiled.spec
     conditions = [row.condition for table in compiled.tables for row in table.rows]
     guardrails = [g.cel for g in compiled.guardrails]
-    input_fields = _read([*conditions, *guardrails], "input", spec.inputs)
+    computed = [e for table in compiled.tables for row in table.rows for e in row.computed.values()]
+    input_fields = _read([*conditions, *guardrails, *computed], "input", spec.inputs)
     output_fields = _read(guardrails, "output", spec.outputs)
     in_names = [f.name for f in spec.inputs]
     out_names = [f.name for f in spec.outputs]

@@ -7,8 +7,8 @@ spec live here, so a plan is as immutable as its revision.
 The tables and guardrails run as two combined CEL programs over one scope per run
 (``specwright.runtime.engine.combined_cel``). The results are exactly those of ``specwright.compiler.evaluate``: the combined
 programs only serve the plain cases (every guardrail yields a boolean; exactly one row of a
-non-``collect`` table matches, where every hit policy picks that row). Anything else (an error,
-which makes the whole list raise, no match, several matches, ``collect``) goes to
+single-hit table (not ``collect``, ``rule order``, ``output order``) matches, where every hit policy picks that row). Anything else (an error,
+which makes the whole list raise, no match, several matches, a gathering table) goes to
 ``evaluate_guardrails`` / ``evaluate_table``, one by one, for their exact results and messages.
 """
 
@@ -24,6 +24,7 @@ from specwright.compiler.evaluate import (
     evaluate_guardrails,
     evaluate_table,
 )
+from specwright.compiler.hitpolicy import gathers
 from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable
 from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
 from specwright.runtime.engine.combined_cel import CombinedCel, combine
@@ -94,10 +95,11 @@ class Decided:
 
 def _single_hit(table: CompiledTable, row_flags: Sequence[Any]) -> int | None:
     """The index of the table's one matching row, when that row is the table's outcome by
-    every hit policy but ``collect``: exactly one flag is ``True`` (``count`` also counts a
+    every single-hit policy: exactly one flag is ``True`` (``count`` also counts a
     ``1`` as True, so the flag found must be True itself)."""
     if (
-        table.hit_policy == "collect"
+        gathers(table)
+        or table.computed  # results computed from the input: not remembered by row flags
         or len(row_flags) != len(table.rows)
         or row_flags.count(True) != 1
     ):

@@ -21,6 +21,7 @@ from typing import Any
 
 from specwright.compiler.errors import FeelError, TableConflict, TableError, TableNoMatch
 from specwright.compiler.evaluate import TableOutcome
+from specwright.compiler.hitpolicy import gathers, ranked
 from specwright.compiler.ir import CompiledTable, FieldType
 from specwright.runtime.testing.cells import Cell, parse_cell
 from specwright.runtime.testing.input_strategies import MISSING
@@ -211,16 +212,16 @@ def expect(table: CompiledTable, cells: list[list[Cell | None]], prepared: Prepa
     ]
     numbers = tuple(r.number for r in matching)
     policy = table.hit_policy
-    if policy == "collect" or not matching:
+    if gathers(table):  # every matching row, in the policy's order (output order: by rank)
+        return Expectation(tuple(r.number for r in ranked(table, matching)))
+    if not matching:
         return Expectation(numbers)
     if policy == "unique":
         return Expectation(numbers, conflict=len(matching) > 1)
     if policy == "any":
-        return Expectation(numbers, conflict=any(r.results != matching[0].results for r in matching))
+        return Expectation(numbers, conflict=any(r.written != matching[0].written for r in matching))
     if policy == "priority":
-        rank = {v: i for i, v in enumerate(table.priority)}
-        best = min(matching, key=lambda r: rank.get(str(r.results.get(table.outputs[0])), len(rank)))
-        return Expectation((best.number,))
+        return Expectation((ranked(table, matching)[0].number,))
     return Expectation(numbers[:1])
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from specwright.compiler.hitpolicy import gather, gathers, ranked
 from specwright.compiler.ir import Example
 from specwright.runtime.engine.pipeline import RunResult, execute
 from specwright.runtime.models.base import Model
@@ -78,8 +79,8 @@ def _traced_outputs(suite: SpecSuite, run: RunRecord) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for table in suite.compiled.tables:
         rows = [r for r in table.rows if r.number in _trace_rows(run, table.name)]
-        if table.hit_policy == "collect":
-            out.update({f: [r.results[f] for r in rows if f in r.results] for f in table.outputs})
+        if gathers(table):
+            out.update(gather(table, [r.results for r in ranked(table, rows)]))
         elif rows:
             out.update(rows[0].results)
     return out

@@ -65,7 +65,7 @@ def row_text(table: CompiledTable, row: CompiledRow) -> str:
     """``promised_days 4..6, destination_region "AK", "HI" -> service express``."""
     conds = [f"{col} {cell}" for col, cell in zip(table.inputs, row.cells, strict=False)]
     conds = [c for c, cell in zip(conds, row.cells, strict=False) if cell.strip() not in ("", "-")]
-    results = ", ".join(f"{k} {value_text(v)}" for k, v in row.results.items())
+    results = ", ".join(f"{k} {value_text(v)}" for k, v in row.written.items())
     when = " and ".join(conds) if conds else "any input"
     return f"when {when} -> {results}"
 

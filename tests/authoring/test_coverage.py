@@ -19,20 +19,25 @@ def compiled(name: str, text: str | None = None) -> CompiledSpec:
 def test_table_rows_are_covered_by_the_examples_whose_input_selects_them() -> None:
     cov = coverage(compiled("returns-evaluation"))
     by_name = {item.name: item for item in cov.rows}
-    assert by_name["Decision: outcome row 2"].examples == ("Final sale",)
-    assert by_name["Decision: outcome row 4"].examples == ("Frequent returner",)
+    table = "Decision: outcome, refund_amount"
+    assert by_name[f"{table} row 2"].examples == ("Final sale",)
+    assert by_name[f"{table} row 4"].examples == ("Frequent returner",)
     uncovered = [i.name for i in cov.rows if not i.covered]
-    assert uncovered == ["Decision: outcome row 1", "Decision: outcome row 3",
-                         "Decision: outcome row 6"]
-    assert by_name["Decision: outcome row 3"].detail == "days_since_delivery > 60 -> outcome=reject"
-    assert by_name["Decision: outcome row 3"].line == 56
+    assert uncovered == [f"{table} row {n}" for n in (1, 3, 6, 7, 8)]
+    assert by_name[f"{table} row 3"].detail == (
+        "days_since_delivery > 60 -> outcome=reject, refund_amount=0")
+    assert by_name[f"{table} row 3"].line == 58
+    assert by_name[f"{table} row 6"].detail.endswith(
+        "-> outcome=approve, refund_amount = min(round(input.item_price * 0.85, 2), "
+        "input.order_total)")
 
 
 def test_a_guardrail_is_covered_when_an_example_output_names_what_it_reads() -> None:
     cov = coverage(compiled("returns-evaluation"))
     refund = cov.guardrails[0]
-    # refund_amount is model-decided: only the two examples that state it exercise the check
-    assert refund.examples == ("Damaged on arrival", "Final sale")
+    # refund_amount is decided by the table: every example exercises the check
+    assert refund.examples == (
+        "Damaged on arrival", "Changed mind after six weeks", "Final sale", "Frequent returner")
 
 
 def test_rules_count_only_when_an_example_title_names_them() -> None:
@@ -57,9 +62,9 @@ def test_gaps_list_what_is_not_covered_rows_first() -> None:
 def test_the_report_says_what_each_kind_of_coverage_means() -> None:
     report = format_coverage(coverage(compiled("returns-evaluation")))
     assert report.splitlines()[0] == "coverage of specs/returns-evaluation.md (4 examples)"
-    assert "decision table rows: 6 of 9 covered (an example's input makes the row decide)" in report
-    assert "  -- Decision: outcome row 3 (line 56): days_since_delivery > 60 -> " \
-           "outcome=reject  [NOT covered]" in report
+    assert "decision table rows: 6 of 11 covered (an example's input makes the row decide)" in report
+    assert "  -- Decision: outcome, refund_amount row 3 (line 58): days_since_delivery > 60 -> " \
+           "outcome=reject, refund_amount=0  [NOT covered]" in report
     assert "rules: 0 of 4 covered (not machine-checkable" in report
 
 

@@ -68,7 +68,7 @@ async def test_infer_with_nothing_in_prose_calls_no_model(tmp_path: Path) -> Non
 
 
 def late(**output: Any) -> dict[str, Any]:
-    return {"title": "Too late", "covers": "Decision: outcome row 3", "rules": [],
+    return {"title": "Too late", "covers": "Decision: outcome, refund_amount row 3", "rules": [],
             "input": {"return_id": "R-9", "order_total": 20.0, "item_price": 20.0,
                       "days_since_delivery": 75, "reason": "changed_mind",
                       "item_condition": "unopened"},
@@ -86,10 +86,11 @@ async def test_suggest_tests_appends_valid_examples_and_drops_invalid_ones(tmp_p
     text = path.read_text(encoding="utf-8")
     assert text.startswith(original.rstrip("\n")) and text.count("### Suggested") == 1
     assert outcome.after is not None
-    row3 = next(i for i in outcome.after.rows if i.name == "Decision: outcome row 3")
+    row3 = next(
+        i for i in outcome.after.rows if i.name == "Decision: outcome, refund_amount row 3")
     assert row3.examples == ("Suggested: Too late",)
     (request,) = model.requests
-    assert "- Decision: outcome row 3 (spec line 56): days_since_delivery > 60" in \
+    assert "- Decision: outcome, refund_amount row 3 (spec line 58): days_since_delivery > 60" in \
         request.messages[1].content
     props = request.output_schema["properties"]["examples"]["items"]["properties"]
     assert "days_since_delivery" in props["input"]["properties"]

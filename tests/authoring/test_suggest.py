@@ -25,7 +25,7 @@ LATE = {"return_id": "R-9", "order_total": 20.0, "item_price": 20.0, "days_since
 def suggestion(title: str = "Too late", output: dict[str, Any] | None = None,
                **kw: Any) -> SuggestedExample:
     return SuggestedExample(
-        title=title, covers="Decision: outcome row 3", input=kw.pop("input", LATE),
+        title=title, covers="Decision: outcome, refund_amount row 3", input=kw.pop("input", LATE),
         output={"outcome": "reject"} if output is None else output, **kw)
 
 
@@ -47,7 +47,7 @@ def test_a_valid_suggestion_is_appended_as_suggested_and_compiles() -> None:
     assert text.startswith(TEXT.rstrip("\n"))
     tail = text[len(TEXT.rstrip("\n")):]
     assert tail.startswith("\n\n### Suggested: Too late (rule 3)\n\n" + SUGGESTED_NOTE +
-                           "\nMeant to cover: Decision: outcome row 3\n\n```json\n")
+                           "\nMeant to cover: Decision: outcome, refund_amount row 3\n\n```json\n")
     again = compile_spec(text, SOURCE)
     assert again.spec.examples[-1].output == {"outcome": "reject"}
 
@@ -63,7 +63,8 @@ def test_invalid_suggestions_are_dropped_with_the_compiler_reason() -> None:
     assert [a.title for a in accepted] == ["Suggested: Too late"]
     reasons = {r.title: r.reasons for r in rejected}
     assert reasons["Suggested: Wrong outcome"] == (
-        "example 'Suggested: Wrong outcome' expects outcome=approve; Decision: outcome row 3 "
+        "example 'Suggested: Wrong outcome' expects outcome=approve; Decision: outcome, "
+        "refund_amount row 3 "
         "gives reject",)
     assert "input.reason" in reasons["Suggested: Bad input"][0]
     assert reasons["Suggested: Says nothing"] == (

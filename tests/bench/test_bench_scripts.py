@@ -35,6 +35,7 @@ SMOKE_ARGS: dict[str, list[str]] = {
     "router_overhead": ["--rounds", "1", "--calls", "64"],
     "compile_bench": ["--sizes", "3", "--rounds", "1"],
     "logstore_bench": ["--rounds", "1", "--seconds", "0.2"],
+    "table_shape_bench": ["--rounds", "1", "--calls", "50"],
 }
 
 

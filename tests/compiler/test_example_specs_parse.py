@@ -73,15 +73,29 @@ def _match(cell: str, value: Any) -> bool:
     return bool(value == float(cell))
 
 
-def _decide(table: DecisionTable, inputs: dict[str, Any], outputs: dict[str, Field]) -> Any:
-    names = [c.text for c in table.columns]
+def _decide(
+    table: DecisionTable, inputs: dict[str, Any], outputs: dict[str, Field]
+) -> dict[str, Any]:
+    """What a first-hit table decides: its result columns (the last ones, one per heading field)."""
+    decided = [table.field, *table.more_fields]
+    width = len(table.columns) - len(decided)
+    names = [c.text for c in table.columns][:width]
     for row in table.rows:
-        if all(
-            _match(c.text, inputs.get(n)) for c, n in zip(row.cells[:-1], names[:-1], strict=True)
-        ):
-            cell = row.cells[-1].text
-            return cell == "yes" if outputs[table.field].type.kind == "boolean" else cell.strip('"')
+        if all(_match(c.text, inputs.get(n)) for c, n in zip(row.cells[:width], names, strict=True)):
+            return {
+                name: _literal(cell.text, outputs[name].type.kind)
+                for name, cell in zip(decided, row.cells[width:], strict=True)
+            }
     raise AssertionError(f"no row of {table.field} matches {inputs}")
+
+
+def _literal(text: str, kind: str) -> Any:
+    """A result cell's value; a computed cell (``= ...``) as written."""
+    if kind == "boolean":
+        return text == "yes"
+    if kind in ("integer", "number", "money") and not text.startswith("="):
+        return float(text)
+    return text.strip('"')
 
 
 def _with_defaults(spec: Spec, given: dict[str, Any]) -> dict[str, Any]:
@@ -91,13 +105,15 @@ def _with_defaults(spec: Spec, given: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_tables_columns_are_input_fields_then_the_decided_output(name: str) -> None:
+def test_tables_columns_are_input_fields_then_the_decided_outputs(name: str) -> None:
     spec = load(name)
     inputs = {f.name for f in spec.inputs}
     for table in spec.tables:
-        *conditions, result = [c.text for c in table.columns]
+        decided = [table.field, *table.more_fields]
+        texts = [c.text for c in table.columns]
+        conditions, results = texts[: -len(decided)], texts[-len(decided) :]
         assert set(conditions) <= inputs
-        assert result == table.field and table.field in {f.name for f in spec.outputs}
+        assert results == decided and set(decided) <= {f.name for f in spec.outputs}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -110,10 +126,9 @@ def test_examples_name_real_fields_and_agree_with_the_tables(name: str) -> None:
         values = _with_defaults(spec, example.input)
         for table in spec.tables:
             assert table.field in example.output, (example.title, table.field)
-            assert example.output[table.field] == _decide(table, values, outputs), (
-                example.title,
-                table.field,
-            )
+            for name, value in _decide(table, values, outputs).items():
+                if name in example.output and not str(value).startswith("="):  # not computed
+                    assert example.output[name] == value, (example.title, name)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -127,7 +142,12 @@ def test_guardrails_reference_real_fields_and_hold_on_the_examples(name: str) ->
     checked = 0
     for example in spec.examples:
         values = _with_defaults(spec, example.input)
-        decided = {t.field: _decide(t, values, outputs) for t in spec.tables}
+        decided = {
+            k: v
+            for t in spec.tables
+            for k, v in _decide(t, values, outputs).items()
+            if not str(v).startswith("=")  # a computed result: the example says its value
+        }
         out = {**example.output, **decided}
         for g in spec.guardrails:
             used = set(re.findall(r"\boutput\.(\w+)", g.expression))
@@ -142,9 +162,9 @@ def test_guardrails_reference_real_fields_and_hold_on_the_examples(name: str) ->
 
 def test_order_validation_is_decided_entirely_by_tables() -> None:
     spec = load("order-validation")
-    assert {t.field for t in spec.tables} == {f.name for f in spec.outputs}
-    for table in spec.tables:
-        assert all(c.text == "-" for c in table.rows[-1].cells[:-1]), table.field
+    (table,) = spec.tables  # one table decides all three outputs
+    assert [table.field, *table.more_fields] == [f.name for f in spec.outputs]
+    assert all(c.text == "-" for c in table.rows[-1].cells[:-3])
 
 
 def test_inventory_routing_has_a_list_of_locations() -> None:

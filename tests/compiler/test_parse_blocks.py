@@ -170,7 +170,8 @@ def test_unknown_hit_policy() -> None:
     text = doc("## Decision: service (random)\n\n" + TABLE)
     assert (
         one_error(text).message
-        == 'unknown hit policy "random" (hit policies are: first, unique, any, collect, priority)'
+        == 'unknown hit policy "random" (hit policies are: first, unique, any, collect, '
+        "priority, rule order, output order, collect sum, collect min, collect max, collect count)"
     )
 
 
@@ -412,3 +413,31 @@ def test_duplicate_example_titles() -> None:
 
 def test_empty_examples_section() -> None:
     assert one_error(doc("## Examples\n")).message.startswith("the Examples section is empty")
+
+
+@pytest.mark.parametrize(
+    ("heading", "fields", "policy", "aggregation"),
+    [
+        ("Decision: service, zone_code (rule order)", ("service", "zone_code"), "rule order", None),
+        ("Decision: service, zone_code, output order", ("service", "zone_code"), "output order",
+         None),
+        ("Decision: service (C+)", ("service",), "collect", "sum"),
+        ("Decision: service — hit policy: Collect  Count", ("service",), "collect", "count"),
+        ("Decision: service, `first`", ("service", "first"), "first", None),
+        ("Decision: service, collect", ("service",), "collect", None),
+        ("Decision: service, hit policy: C<", ("service",), "collect", "min"),
+    ],
+)
+def test_headings_with_several_outputs_and_collect_operators(
+    heading: str, fields: tuple[str, ...], policy: str, aggregation: str | None
+) -> None:
+    (table,) = parse(f"## {heading}\n\n{TABLE}").tables
+    assert (table.field, *table.more_fields) == fields
+    assert (table.hit_policy, table.aggregation) == (policy, aggregation)
+
+
+def test_a_heading_field_that_is_not_a_name_is_located() -> None:
+    text = doc("## Decision: service, ZoneCode\n\n" + TABLE)
+    d = one_error(text)
+    assert d.message == '"ZoneCode" is not a field name: write the output field, like "zone_code"'
+    assert at(d) == where(text, "ZoneCode")

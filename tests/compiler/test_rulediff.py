@@ -13,7 +13,10 @@ from specwright.compiler.rulediff import rule_changes, rule_changes_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "specs/order-validation.md"
-TEXT = (ROOT / "specs" / "order-validation.md").read_text().split("## Examples")[0]
+# the three-table form of order-validation: one change shown in every table that repeats it
+TEXT = (ROOT / "bench" / "fixtures" / "order-validation-three-tables.md").read_text().split(
+    "## Examples"
+)[0]
 RISKY = ("| -              | -          | -                      | >= 50       | -                | "
          "-           | -           | yes          |\n")
 CATCH = ("| -              | -          | -                      | -           | -                | "
@@ -65,3 +68,27 @@ def test_no_change_no_rule_change_and_unreadable_documents() -> None:
     assert rule_changes_of(doc, doc) == []
     (note,) = rule_changes_of({"spec": {}}, doc)
     assert note.what == "not analysed" and "another compiler version" in note.message
+
+
+def test_three_tables_merged_into_one_decide_the_same_and_a_slip_is_found() -> None:
+    """order-validation's three one-output tables became one three-output table: the diff proves
+    every output is decided as before, and finds a threshold changed in the merged table."""
+    old = compile_spec(TEXT, SOURCE)
+    merged = (ROOT / "specs" / "order-validation.md").read_text().split("## Examples")[0]
+    new = compile_spec(merged, SOURCE)
+    name = "Decision: decision, reason_code, needs_review"
+    changes = rule_changes(old, new)
+    assert [c.message for c in changes if c.what == "decides the same"] == [
+        f"{name} decides {field} as 'Decision: {field}' did, for every input"
+        for field in ("decision", "reason_code", "needs_review")
+    ]
+    assert not [c for c in changes if c.what in ("decides differently", "not analysed")]
+    slipped = compile_spec(merged.replace("| > 1000      |", "| > 500       |"), SOURCE)
+    regions = [c for c in rule_changes(old, slipped) if c.what == "decides differently"]
+    assert {c.detail["table"] for c in regions} == {name}
+    assert {next(iter(c.detail["new"])) for c in regions} == {
+        "decision", "reason_code", "needs_review"}
+    for change in regions:
+        example = change.detail["example"]
+        assert _decide(slipped, name, example) | change.detail["new"] == _decide(
+            slipped, name, example)

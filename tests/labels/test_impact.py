@@ -27,7 +27,9 @@ from specwright.runtime.logstore import open_store
 from specwright.runtime.project.compile_all import compile_project
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "specs" / "order-validation.md"
+# order-validation in its three-table form: the incident these tests replay happened in it
+SPEC = REPO / "bench" / "fixtures" / "order-validation-three-tables.md"
+SPEC_FILE = "order-validation.md"
 
 
 def inputs(n: int) -> list[dict[str, Any]]:
@@ -61,7 +63,7 @@ def logged(tmp_path: Path, settings: Settings) -> tuple[Path, dict[str, dict[str
     """A project with order-validation r1 and 300 runs of it logged; run id -> input."""
     root = tmp_path / "p"
     (root / "specs").mkdir(parents=True)
-    shutil.copy(SPEC, root / "specs" / SPEC.name)
+    shutil.copy(SPEC, root / "specs" / SPEC_FILE)
     assert compile_project(root, settings).ok
     revision = load_catalog(root / "generated").resolve("order-validation", 1)
     by_id: dict[str, dict[str, Any]] = {}
@@ -86,7 +88,7 @@ def _no_model() -> Any:
 
 def edit(root: Path, settings: Settings, *, tables: int) -> None:
     """Change ``> 1000`` to ``> 500`` in the first ``tables`` tables, and compile."""
-    path = root / "specs" / SPEC.name
+    path = root / "specs" / SPEC_FILE
     text = path.read_text()
     path.write_text(text.replace("> 1000 ", "> 500  ", tables))
     assert compile_project(root, settings).ok
@@ -132,7 +134,7 @@ def test_impact_shows_an_edit_that_breaks_a_guardrail(
     compiles: the analysis finds the guardrail the tables break. A guardrail the analysis cannot
     read (``size()``) compiles with a warning; impact shows every run it would refuse."""
     root, by_id = logged
-    path = root / "specs" / SPEC.name
+    path = root / "specs" / SPEC_FILE
     original = path.read_text()
     path.write_text(original.replace("> 1000 ", "> 500  ", 1))
     refused = compile_project(root, settings)

@@ -61,5 +61,5 @@ async def test_metrics_add_up_every_worker(tmp_path: Path, fake: FakeServerThrea
         assert value("specwright_review_oldest_open_age_seconds", spec="order-validation") > 0
         hits = [v for (name, labels), v in found.items()
                 if name == "specwright_table_row_hits_total"
-                and dict(labels)["table"] == "Decision: decision"]
+                and dict(labels)["table"] == "Decision: decision, reason_code, needs_review"]
         assert sorted(hits) == [8, 12, 30]

@@ -47,7 +47,7 @@ def test_the_queue_from_the_shell(tmp_path: Path) -> None:
 
     bad = runner.invoke(main, ["reviews", "resolve", case, "--output", '{"decision": "maybe"}',
                                *project])
-    assert bad.exit_code == 1 and "does not match the order-validation r3 output" in bad.output
+    assert bad.exit_code == 1 and "does not match the order-validation r4 output" in bad.output
     notjson = runner.invoke(main, ["reviews", "resolve", case, "--output", "{", *project])
     assert notjson.exit_code == 2 and "not JSON" in notjson.output
 

@@ -68,15 +68,15 @@ async def test_stats_count_hits_reviews_and_overrides(tmp_path: Path) -> None:
     assert stats["reviews"] == {"opened": 2, "resolved": 2, "overridden": 1, "open": 0}
     assert stats["oldest_open_age_s"] is None
     assert stats["latency_ms"]["p50"] is not None
-    review_table = "Decision: needs_review"
+    review_table = "Decision: decision, reason_code, needs_review"  # one table decides all three
     risky_row = next(t for t in risky["rule_trace"] if t["table"] == review_table)
-    # the risky run's three rows (one per table) were overridden once each: they come first
-    assert [r["overridden"] for r in stats["rows"]][:4] == [1, 1, 1, 0]
-    row = next(r for r in stats["rows"][:3] if r["table"] == review_table)
-    assert (row["line"], row["hits"], row["resolved"], row["override_rate"]) == (
-        risky_row["row_lines"][0], 1, 1, 1.0)
-    accept_rows = [r for r in stats["rows"] if r["table"] == "Decision: decision" and r["hits"] == 4]
-    assert len(accept_rows) == 1 and accept_rows[0]["resolved"] == 1  # 3 ok + the risky one
+    # the risky run's row was overridden once: it comes first
+    assert [r["overridden"] for r in stats["rows"]][:2] == [1, 0]
+    row = stats["rows"][0]
+    assert (row["table"], row["line"], row["hits"], row["resolved"], row["override_rate"]) == (
+        review_table, risky_row["row_lines"][0], 1, 1, 1.0)
+    accept_rows = [r for r in stats["rows"] if r["table"] == review_table and r["hits"] == 3]
+    assert len(accept_rows) == 1 and accept_rows[0]["resolved"] == 0  # the 3 ordinary orders
 
     result = await asyncio.to_thread(CliRunner().invoke, main, [
         "stats", "order-validation", "--json", "--project", str(root)])
@@ -84,7 +84,7 @@ async def test_stats_count_hits_reviews_and_overrides(tmp_path: Path) -> None:
     assert json.loads(result.output)["reviews"] == stats["reviews"]
     table = await asyncio.to_thread(CliRunner().invoke, main, [
         "stats", "order-validation", "--project", str(root)])
-    assert "Decision: needs_review" in table.output and "100%" in table.output
+    assert "Decision: decision, reason_code, needs_review" in table.output and "100%" in table.output
     later = await asyncio.to_thread(CliRunner().invoke, main, [
         "stats", "order-validation", "--since", "2100-01-01T00:00:00Z", "--json",
         "--project", str(root)])

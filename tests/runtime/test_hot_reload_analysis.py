@@ -31,7 +31,8 @@ async def test_an_edit_with_analysis_errors_is_not_served(tmp_path: Path) -> Non
     root = tmp_path / "proj"
     (root / "specs").mkdir(parents=True)
     spec = root / "specs" / "order-validation.md"
-    text = (ROOT / "specs" / "order-validation.md").read_text()
+    # the three-table form of order-validation, where the incident happened
+    text = (ROOT / "bench" / "fixtures" / "order-validation-three-tables.md").read_text()
     spec.write_text(text)
     first = compile_project(root, Settings())
     assert [o.revision for o in first.outcomes] == [1], first.all_diagnostics
