@@ -170,20 +170,22 @@ def test_tables_of_a_cell_form_it_does_not_know_are_left_to_z3() -> None:
 
 def test_the_example_specs_compile_without_importing_z3() -> None:
     """Every guardrail over their tables is proven without the solver; an edit that breaks one
-    needs z3 for its counterexample."""
+    needs z3 for its counterexample. (returns-evaluation computes its refund in a result cell:
+    those bounds are z3's to prove, so it is left out.)"""
     code = (
         "import sys\n"
         "from pathlib import Path\n"
         "from specwright.compiler import compile_spec\n"
         "from specwright.compiler.errors import SpecError\n"
         "for path in sorted(Path('specs').glob('*.md')):\n"
-        "    compile_spec(path.read_text(), f'specs/{path.name}')\n"
+        "    if path.stem != 'returns-evaluation':\n"
+        "        compile_spec(path.read_text(), f'specs/{path.name}')\n"
         "assert 'z3' not in sys.modules, 'z3 was imported'\n"
         "text = Path('specs/order-validation.md').read_text()\n"
-        "row = '| yes         | > 1000      | hold     |'\n"
+        "row = '| hold     | large_first_order  | yes          |'\n"
         "assert row in text\n"
         "try:\n"
-        "    compile_spec(text.replace(row, row.replace('> 1000 ', '> 500  ')), 'specs/order-validation.md')\n"
+        "    compile_spec(text.replace(row, row.replace('| yes ', '| no  ')), 'specs/order-validation.md')\n"
         "except SpecError as exc:\n"
         "    assert 'can break guardrail' in str(exc.diagnostics[0]), exc.diagnostics\n"
         "else:\n"
