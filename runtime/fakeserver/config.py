@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
+from specwright.runtime.fakeserver.dialects import DIALECTS
+
 FaultKind = Literal[
     "rate_limit",  # 429 with Retry-After
     "server_error",  # 500
@@ -108,10 +110,13 @@ class FakeConfig:
     hang_s: float = 300.0  # a "timeout" fault closes the connection after this long
     answer: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     bad_answer: Mapping[str, Any] | None = None  # merged into a valid answer for "bad_answer"
+    dialect: str = "generic"  # which real server's request parsing to emulate (dialects.py)
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0 or self.hang_s < 0 or self.retry_after_s < 0:
             raise ValueError("latency, jitter, hang and retry-after must not be negative")
+        if self.dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {self.dialect!r}: use one of {', '.join(DIALECTS)}")
         if self.faults.rates.get("bad_answer") and self.bad_answer is None:
             raise ValueError("the bad_answer fault needs a bad_answer payload (--bad-answer JSON)")
 
@@ -126,6 +131,8 @@ class FakeConfig:
                 kw[key] = float(value)
             elif key == "seed":
                 kw[key] = int(value)
+            elif key == "dialect":
+                kw[key] = str(value)
             elif key in ("answer", "bad_answer"):
                 kw[key] = None if value is None else _object(value, key)
             else:
@@ -139,6 +146,7 @@ class FakeConfig:
             "retry_after_s": self.retry_after_s, "hang_s": self.hang_s,
             "answer": dict(self.answer),
             "bad_answer": None if self.bad_answer is None else dict(self.bad_answer),
+            "dialect": self.dialect,
         }
 
 

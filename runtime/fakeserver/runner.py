@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from specwright.runtime.fakeserver.config import FAULT_KINDS, FakeConfig, FaultMix
+from specwright.runtime.fakeserver.dialects import DIALECTS
 from specwright.runtime.fakeserver.server import FakeServer
 
 T = TypeVar("T")
@@ -139,6 +140,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         retry_after_s=args.retry_after, hang_s=args.hang_s,
         answer=json.loads(args.answer) if args.answer else {},
         bad_answer=json.loads(args.bad_answer) if args.bad_answer else None,
+        dialect=args.dialect,
     )
 
 
@@ -163,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--answer", default="", help="JSON object merged into every valid answer")
     p.add_argument("--bad-answer", default="",
                    help="JSON object merged into the answer of a bad_answer fault")
+    p.add_argument("--dialect", default="generic", choices=sorted(DIALECTS),
+                   help="take requests as this real server does (where it reads the schema, "
+                        "what it refuses); generic accepts every form")
     return p
 
 

@@ -4,6 +4,8 @@ Endpoints: ``POST /v1/chat/completions`` (OpenAI and compatible servers), ``POST
 (Anthropic); the same without ``/v1``. Control: ``GET /healthz``, ``GET /_fake/stats``,
 ``POST /_fake/reset`` (zero the counters, reseed), ``GET|POST /_fake/config`` (read or change the
 configuration while serving, e.g. ``{"faults": "429=0.2", "latency_ms": 50}``).
+With ``dialect`` set (``dialects.py``) a request is taken as that real server takes it: the
+schema only from where it reads one, its refusals as its status codes.
 
 Per model request, one outcome is drawn from the fault mix (see ``config.py``); responses go out
 in request order on each connection (``http.py``). A hang keeps its connection silent for
@@ -21,6 +23,7 @@ from typing import Any
 
 from specwright.runtime.fakeserver import answers
 from specwright.runtime.fakeserver.config import FakeConfig
+from specwright.runtime.fakeserver.dialects import API_OF, Refused, Taken, take
 from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
 from specwright.runtime.hosts import is_loopback
 
@@ -65,6 +68,8 @@ class FakeServer:
         self._n = 0
         self.last_outcome = ""  # of the latest model request
         self.captured: list[bytes] | None = [] if capture else None
+        # with ``capture``: how the configured dialect took each model request (dialects.py)
+        self.taken: list[Taken] | None = [] if capture else None
 
     @property
     def url(self) -> str:
@@ -124,6 +129,14 @@ class FakeServer:
         if not isinstance(request, dict):
             return Reply(http_response(400, answers.error_body(api, 400, "body is not an object")))
         cfg = self.config
+        if cfg.dialect != "generic" and API_OF[cfg.dialect] != api:
+            return Reply(http_response(404, answers.error_body(api, 404, f"no such endpoint: {path}")))
+        try:
+            taken = take(cfg.dialect, request)
+        except Refused as exc:  # what that server answers to a request it does not take
+            return Reply(http_response(exc.status, answers.error_body(api, exc.status, exc.message)))
+        if self.taken is not None:
+            self.taken.append(taken)
         model = str(request.get("model", ""))
         key = f"{api}:{model}"
         outcome = cfg.faults.draw(self._rng)
@@ -145,8 +158,8 @@ class FakeServer:
             message = "rate limit reached (fake)" if status == 429 else "internal error (fake)"
             return Reply(http_response(status, answers.error_body(api, status, message), headers),
                          delay=delay)
-        if api == "openai":
-            schema, tool = answers.openai_schema(request), ""
+        if api == "openai":  # unconstrained, the fake model still follows a schema it was shown
+            schema, tool = taken.schema or answers.openai_schema(request), ""
         else:
             schema, tool = answers.anthropic_tool(request)
         answer = self._answers.get(schema, cfg.answer)
