@@ -34,7 +34,7 @@ from typing import Any
 
 from specwright.runtime.fakeserver import answers
 
-__all__ = ["API_OF", "DIALECTS", "Refused", "Taken", "take"]
+__all__ = ["API_OF", "DIALECTS", "Refusal", "Taken", "take"]
 
 SAMPLING = ("temperature", "top_p", "seed")
 OPENAI_ARGS = frozenset({
@@ -60,13 +60,12 @@ class Taken:
     json_only: bool = False  # "some JSON" without a schema
 
 
-class Refused(Exception):
-    """The server refuses the request: ``status`` and its message."""
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The server refuses the request: its status and message."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    status: int
+    message: str
 
 
 def _fmt(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -88,27 +87,27 @@ def _sampling(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: body[k] for k in SAMPLING if k in body}
 
 
-def _openai(body: Mapping[str, Any]) -> Taken:
+def _openai(body: Mapping[str, Any]) -> Taken | Refusal:
     unknown = sorted(set(body) - OPENAI_ARGS)
     if unknown:
-        raise Refused(400, f"Unrecognized request argument supplied: {unknown[0]}")
+        return Refusal(400, f"Unrecognized request argument supplied: {unknown[0]}")
     fmt = _fmt(body)
     kind = fmt.get("type", "text")
     allowed = {"text": {"type"}, "json_object": {"type"}, "json_schema": {"type", "json_schema"}}
     if kind not in allowed:
-        raise Refused(400, f"Invalid value: '{kind}'. Supported values are: 'json_object', "
+        return Refusal(400, f"Invalid value: '{kind}'. Supported values are: 'json_object', "
                            "'json_schema', and 'text'.")
     extra = sorted(set(fmt) - allowed[kind])
     if extra:
-        raise Refused(400, f"Unrecognized request argument supplied: response_format.{extra[0]}")
+        return Refusal(400, f"Unrecognized request argument supplied: response_format.{extra[0]}")
     if kind == "json_schema" and not (fmt.get("json_schema") or {}).get("name"):
-        raise Refused(400, "Missing required parameter: 'response_format.json_schema.name'.")
+        return Refusal(400, "Missing required parameter: 'response_format.json_schema.name'.")
     bound = body.get("max_completion_tokens", body.get("max_tokens"))
     return Taken(_nested(fmt) if kind == "json_schema" else None, _sampling(body), bound,
                  kind == "json_object")
 
 
-def _vllm(body: Mapping[str, Any]) -> Taken:
+def _vllm(body: Mapping[str, Any]) -> Taken | Refusal:
     fmt = _fmt(body)
     schema = _schema_of(body.get("guided_json")) or (
         _nested(fmt) if fmt.get("type") == "json_schema" else None)
@@ -116,11 +115,11 @@ def _vllm(body: Mapping[str, Any]) -> Taken:
     return Taken(schema, _sampling(body), bound, fmt.get("type") == "json_object")
 
 
-def _llama_server(body: Mapping[str, Any]) -> Taken:
+def _llama_server(body: Mapping[str, Any]) -> Taken | Refusal:
     fmt = _fmt(body)
     kind = fmt.get("type", "text")
     if kind not in ("text", "json_object", "json_schema"):
-        raise Refused(400, f'response_format type must be one of "text" or "json_object", '
+        return Refusal(400, f'response_format type must be one of "text" or "json_object", '
                            f"but got: {kind}")
     schema = _schema_of(body.get("json_schema")) or (
         _schema_of(fmt.get("schema")) if kind == "json_object" else
@@ -128,43 +127,43 @@ def _llama_server(body: Mapping[str, Any]) -> Taken:
     return Taken(schema, _sampling(body), body.get("max_tokens"), kind == "json_object")
 
 
-def _llama_cpp_python(body: Mapping[str, Any]) -> Taken:
+def _llama_cpp_python(body: Mapping[str, Any]) -> Taken | Refusal:
     fmt = _fmt(body)
     kind = fmt.get("type", "text")
     if kind not in ("text", "json_object"):
-        raise Refused(500, "[{'type': 'literal_error', 'loc': ('body', 'response_format', "
+        return Refusal(500, "[{'type': 'literal_error', 'loc': ('body', 'response_format', "
                            "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}]")
     schema = _schema_of(fmt.get("schema")) if kind == "json_object" else None
     return Taken(schema, _sampling(body), body.get("max_tokens"), kind == "json_object")
 
 
-def _ollama(body: Mapping[str, Any]) -> Taken:
+def _ollama(body: Mapping[str, Any]) -> Taken | Refusal:
     fmt = _fmt(body)
     kind = str(fmt.get("type", "")).strip().lower()
     schema = _nested(fmt) if kind == "json_schema" else None
     return Taken(schema, _sampling(body), body.get("max_tokens"), kind == "json_object")
 
 
-def _anthropic(body: Mapping[str, Any]) -> Taken:
+def _anthropic(body: Mapping[str, Any]) -> Taken | Refusal:
     unknown = sorted(set(body) - ANTHROPIC_ARGS)
     if unknown:
-        raise Refused(400, f"{unknown[0]}: Extra inputs are not permitted")
+        return Refusal(400, f"{unknown[0]}: Extra inputs are not permitted")
     if "max_tokens" not in body:
-        raise Refused(400, "max_tokens: Field required")
+        return Refusal(400, "max_tokens: Field required")
     forced = (body.get("tool_choice") or {}).get("type") == "tool"
     schema, _ = answers.anthropic_tool(body)
     sampling = {k: body[k] for k in ("temperature", "top_p", "top_k") if k in body}
     return Taken(schema if forced else None, sampling, body.get("max_tokens"))
 
 
-def _generic(body: Mapping[str, Any]) -> Taken:
+def _generic(body: Mapping[str, Any]) -> Taken | Refusal:
     schema = answers.openai_schema(body) or _schema_of(_fmt(body).get("schema")) or \
         _schema_of(body.get("format")) or answers.anthropic_tool(body)[0]
     return Taken(schema, _sampling(body),
                  body.get("max_completion_tokens", body.get("max_tokens")))
 
 
-DIALECTS: Mapping[str, Callable[[Mapping[str, Any]], Taken]] = MappingProxyType({
+DIALECTS: Mapping[str, Callable[[Mapping[str, Any]], Taken | Refusal]] = MappingProxyType({
     "generic": _generic, "openai": _openai, "vllm": _vllm, "llama-server": _llama_server,
     "llama-cpp-python": _llama_cpp_python, "ollama": _ollama, "anthropic": _anthropic,
 })
@@ -173,6 +172,6 @@ API_OF: Mapping[str, str] = MappingProxyType({
     name: ("anthropic" if name == "anthropic" else "openai") for name in DIALECTS})
 
 
-def take(dialect: str, body: Mapping[str, Any]) -> Taken:
-    """The request as ``dialect`` takes it; ``Refused`` when that server would refuse it."""
+def take(dialect: str, body: Mapping[str, Any]) -> Taken | Refusal:
+    """The request as ``dialect`` takes it, or how that server would refuse it."""
     return DIALECTS[dialect](body)

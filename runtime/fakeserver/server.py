@@ -23,7 +23,7 @@ from typing import Any
 
 from specwright.runtime.fakeserver import answers
 from specwright.runtime.fakeserver.config import FakeConfig
-from specwright.runtime.fakeserver.dialects import API_OF, Refused, Taken, take
+from specwright.runtime.fakeserver.dialects import API_OF, Refusal, Taken, take
 from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
 from specwright.runtime.hosts import is_loopback
 
@@ -131,10 +131,10 @@ class FakeServer:
         cfg = self.config
         if cfg.dialect != "generic" and API_OF[cfg.dialect] != api:
             return Reply(http_response(404, answers.error_body(api, 404, f"no such endpoint: {path}")))
-        try:
-            taken = take(cfg.dialect, request)
-        except Refused as exc:  # what that server answers to a request it does not take
-            return Reply(http_response(exc.status, answers.error_body(api, exc.status, exc.message)))
+        taken = take(cfg.dialect, request)
+        if isinstance(taken, Refusal):  # what that server answers to a request it does not take
+            return Reply(http_response(taken.status,
+                                       answers.error_body(api, taken.status, taken.message)))
         if self.taken is not None:
             self.taken.append(taken)
         model = str(request.get("model", ""))

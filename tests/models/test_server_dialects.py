@@ -115,7 +115,7 @@ def test_an_ollama_top_level_format_is_ignored_by_its_openai_endpoint() -> None:
     from specwright.runtime.fakeserver.dialects import take
 
     taken = take("ollama", {"model": "m", "messages": [], "format": {"type": "object"}})
-    assert taken.schema is None
+    assert isinstance(taken, Taken) and taken.schema is None
 
 
 def test_an_unknown_dialect_is_refused_naming_the_known_ones() -> None:
