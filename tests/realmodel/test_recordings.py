@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from rm_support import LOCAL, Lane
 
+from specwright.runtime.config import load_settings
 from specwright.runtime.testing import known_wrong
 from specwright.runtime.testing.real_model import recorded_with
 
@@ -50,6 +51,9 @@ def test_the_committed_recordings_are_what_the_model_answers_now(
     lane: Lane, pytestconfig: pytest.Config,
 ) -> None:
     repo = Path(pytestconfig.rootpath)
+    # recorded the way the table in docs/models.md says llama-cpp-python takes the schema
+    assert {d.structured for d in load_settings(lane.project).deployments.values()} == {
+        "json_object_schema"}
     fresh, wrong = _cassettes(lane.cassettes), _wrong_answers(lane)
     if os.environ.get("SPECWRIGHT_REPIN_REAL_MODEL") == "1":
         for name in fresh:
