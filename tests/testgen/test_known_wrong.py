@@ -106,6 +106,7 @@ def test_specwright_test_counts_a_listed_wrong_answer_as_known_wrong_and_exits_0
     assert "known wrong" in header
     row = next(line for line in done.stdout.splitlines() if line.startswith(SPEC + " "))
     assert row.split()[3:5] == ["0", "1"]  # failed, known wrong
+    assert "1 model-decided check(s) ran and got the recorded model's known wrong" in done.stdout
     _record(suite, "dhl")  # now right: the listed entry is out of date
     assert run_cli(suite.project_root, "test", SPEC).returncode == 1
 
