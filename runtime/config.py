@@ -40,7 +40,8 @@ class Deployment(_Section):
     # How the Output schema reaches the server (docs/models.md, "Servers"): OpenAI's
     # ``json_schema``; ``json_object`` (schema in the prompt only); ``json_object_schema``
     # (llama.cpp-family grammar: ``{"type": "json_object", "schema": ...}``); ``ollama_format``
-    # (Ollama's top-level ``format``).
+    # (``json_schema``, which Ollama's OpenAI endpoint turns into its ``format``, with the schema
+    # in the prompt too for Ollama < 0.5).
     structured: Literal[
         "json_schema", "json_object", "json_object_schema", "ollama_format"
     ] = "json_schema"

@@ -54,6 +54,10 @@ def test(specs: tuple[str, ...], live: bool, record: bool, project: Path, verbos
             f"\n  record them with `specwright test {' '.join(missing)} --record` (provider keys set),"
             "\n  then commit the cassettes so CI replays them offline."
         )
+    wrong = sum(r.known_wrong for r in results)
+    if wrong:
+        click.echo(f"\n{wrong} model-decided check(s) ran and got the recorded model's known wrong "
+                   "answer (listed with the expected one in cassettes/known-wrong.json).")
     failed = [r for r in results if not r.ok]
     verdict = "FAILED: " + ", ".join(r.spec for r in failed) if failed else "all suites passed"
     click.echo(f"\n{verdict} ({elapsed:.1f} s)")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
+from specwright.runtime.fakeserver.dialects import DIALECTS
+
 FaultKind = Literal[
     "rate_limit",  # 429 with Retry-After
     "server_error",  # 500
@@ -114,6 +116,7 @@ class FakeConfig:
     tpm: float | None = None
     rate_burst_s: float = 1.0
     batch_s: float = 0.0  # a batch (either provider's batch API) ends this long after creation
+    dialect: str = "generic"  # which real server's request parsing to emulate (dialects.py)
 
     def __post_init__(self) -> None:
         if (self.rpm is not None and self.rpm <= 0) or (self.tpm is not None and self.tpm <= 0) \
@@ -121,6 +124,8 @@ class FakeConfig:
             raise ValueError("rpm, tpm and rate_burst_s must be positive")
         if self.latency_ms < 0 or self.jitter_ms < 0 or self.hang_s < 0 or self.retry_after_s < 0:
             raise ValueError("latency, jitter, hang and retry-after must not be negative")
+        if self.dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {self.dialect!r}: use one of {', '.join(DIALECTS)}")
         if self.faults.rates.get("bad_answer") and self.bad_answer is None:
             raise ValueError("the bad_answer fault needs a bad_answer payload (--bad-answer JSON)")
 
@@ -138,6 +143,8 @@ class FakeConfig:
                 kw[key] = None if value is None else float(value)
             elif key == "seed":
                 kw[key] = int(value)
+            elif key == "dialect":
+                kw[key] = str(value)
             elif key in ("answer", "bad_answer"):
                 kw[key] = None if value is None else _object(value, key)
             else:
@@ -153,6 +160,7 @@ class FakeConfig:
             "bad_answer": None if self.bad_answer is None else dict(self.bad_answer),
             "rpm": self.rpm, "tpm": self.tpm, "rate_burst_s": self.rate_burst_s,
             "batch_s": self.batch_s,
+            "dialect": self.dialect,
         }
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from specwright.runtime.fakeserver.config import FAULT_KINDS, FakeConfig, FaultMix
+from specwright.runtime.fakeserver.dialects import DIALECTS
 from specwright.runtime.fakeserver.server import FakeServer
 
 T = TypeVar("T")
@@ -140,6 +141,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         answer=json.loads(args.answer) if args.answer else {},
         bad_answer=json.loads(args.bad_answer) if args.bad_answer else None,
         rpm=args.rpm, tpm=args.tpm, rate_burst_s=args.rate_burst_s, batch_s=args.batch_s,
+        dialect=args.dialect,
     )
 
 
@@ -171,6 +173,9 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds' worth of a limit admitted at once")
     p.add_argument("--batch-s", type=float, default=0.0,
                    help="how long a batch (OpenAI Batch API, Anthropic Message Batches) runs")
+    p.add_argument("--dialect", default="generic", choices=sorted(DIALECTS),
+                   help="take requests as this real server does (where it reads the schema, "
+                        "what it refuses); generic accepts every form")
     return p
 
 

@@ -4,6 +4,8 @@ Endpoints: ``POST /v1/chat/completions`` (OpenAI and compatible servers), ``POST
 (Anthropic); the same without ``/v1``; both providers' batch endpoints (``batches.py``). Control: ``GET /healthz``, ``GET /_fake/stats``,
 ``POST /_fake/reset`` (zero the counters, reseed), ``GET|POST /_fake/config`` (read or change the
 configuration while serving, e.g. ``{"faults": "429=0.2", "latency_ms": 50}``).
+With ``dialect`` set (``dialects.py``) a request is taken as that real server takes it: the
+schema only from where it reads one, its refusals as its status codes.
 
 Per model request, one outcome is drawn from the fault mix (see ``config.py``); responses go out
 in request order on each connection (``http.py``). A hang keeps its connection silent for
@@ -22,6 +24,7 @@ from typing import Any
 from specwright.runtime.fakeserver import answers
 from specwright.runtime.fakeserver.batches import FakeBatches
 from specwright.runtime.fakeserver.config import FakeConfig
+from specwright.runtime.fakeserver.dialects import API_OF, Refusal, Taken, take
 from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
 from specwright.runtime.fakeserver.limits import RateLimiter, requested_tokens
 from specwright.runtime.fakeserver.prompt_cache import PrefixCache
@@ -80,6 +83,8 @@ class FakeServer:
         self.last_outcome = ""  # of the latest model request
         self.captured: list[bytes] | None = [] if capture else None
         self.prompt_cache = PrefixCache(cache_min_tokens)
+        # with ``capture``: how the configured dialect took each model request (dialects.py)
+        self.taken: list[Taken] | None = [] if capture else None
 
     @property
     def url(self) -> str:
@@ -162,6 +167,14 @@ class FakeServer:
         if not isinstance(request, dict):
             return Reply(http_response(400, answers.error_body(api, 400, "body is not an object")))
         cfg = self.config
+        if cfg.dialect != "generic" and API_OF[cfg.dialect] != api:
+            return Reply(http_response(404, answers.error_body(api, 404, f"no such endpoint: {path}")))
+        taken = take(cfg.dialect, request)
+        if isinstance(taken, Refusal):  # what that server answers to a request it does not take
+            return Reply(http_response(taken.status,
+                                       answers.error_body(api, taken.status, taken.message)))
+        if self.taken is not None:
+            self.taken.append(taken)
         model = str(request.get("model", ""))
         key = f"{api}:{model}"
         limit_headers: tuple[tuple[str, str], ...] = ()
@@ -194,8 +207,8 @@ class FakeServer:
             message = "rate limit reached (fake)" if status == 429 else "internal error (fake)"
             return Reply(http_response(status, answers.error_body(api, status, message), headers),
                          delay=delay)
-        if api == "openai":
-            schema, tool = answers.openai_schema(request), ""
+        if api == "openai":  # unconstrained, the fake model still follows a schema it was shown
+            schema, tool = taken.schema or answers.openai_schema(request), ""
         else:
             schema, tool = answers.anthropic_tool(request)
         answer = self._answers.get(schema, cfg.answer)

@@ -16,7 +16,10 @@ A deployment in ``specwright.toml`` names the server and how it takes the Output
 * ``json_object_schema``: ``response_format: {type: json_object, schema}``, the llama.cpp-family
   form (llama-cpp-python's server refuses ``json_schema`` with a 500); its grammar enforces the
   schema.
-* ``ollama_format``: Ollama's own top-level ``format: <schema>``.
+* ``ollama_format``: Ollama. Its OpenAI-compatible endpoint has no top-level ``format`` (it
+  would be ignored): it turns ``response_format: json_schema`` into its ``format`` (the
+  grammar), so that is what is sent, and the schema goes into the prompt too (Ollama < 0.5
+  ignores ``json_schema``).
 * ``json_object``: ``response_format: {type: json_object}``: "some JSON" only.
 
 Except with ``json_schema``, the schema is also written into the (one) system message, so the
@@ -63,13 +66,6 @@ class CompatProvider(OpenAIProvider):
         if self.structured == "json_object_schema":
             return {"type": "json_object", "schema": lowered.schema}
         return super()._response_format(name, lowered)
-
-    def _body_format(self, body: dict[str, Any], response_format: dict[str, Any],
-                     lowered: LoweredSchema) -> None:
-        if self.structured == "ollama_format":
-            body["format"] = lowered.schema
-        else:
-            body["response_format"] = response_format
 
     def _messages(
         self, messages: list[dict[str, str]], lowered: LoweredSchema

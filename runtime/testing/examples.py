@@ -24,6 +24,7 @@ from specwright.compiler.ir import Example
 from specwright.runtime.engine.pipeline import RunResult, execute
 from specwright.runtime.models.base import Model
 from specwright.runtime.records import RunRecord
+from specwright.runtime.testing import known_wrong
 from specwright.runtime.testing.modes import MODE_ENV, MODES, NO_RECORDING
 from specwright.runtime.testing.report import fail, location, row_ref, value_text
 from specwright.runtime.testing.standin import StandInModel
@@ -217,6 +218,12 @@ def check_example_model(suite: SpecSuite, title: str) -> None:
         pytest.skip(f"{NO_RECORDING} in {path.name} for a request of this example "
                     f"(key {str(missing.get('key', '?'))[:12]}; its prompt, schema or an earlier "
                     f"answer differs from what was recorded) for {', '.join(fields)}: {record}")
+    known = known_wrong.load(suite.project_root).get(
+        known_wrong.entry_key(suite.name, title)) if mode == "replay" else None
+    if known is not None:  # the recorded model's listed wrong answer: xfail, strict
+        known_wrong.expected_failure(
+            _heading(suite, example), fields, {f: example.output[f] for f in fields}, result,
+            known, known_wrong.known_wrong_path(suite.project_root))
     if not result.ok:
         raise fail(f"{_heading(suite, example)} did not get an answer ({mode}): "
                    f"the run ended in {result.run.status}", f"  {_error(result)}")

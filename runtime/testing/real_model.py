@@ -44,6 +44,7 @@ from specwright.runtime.errors import RealModelUnavailable
 
 __all__ = [
     "MODEL_FILE", "MODEL_NAME", "SEED", "RealModelServer", "RealModelUnavailable", "model_file",
+    "recorded_with",
     "point_project_at", "real_model_project", "real_model_required", "real_model_server",
 ]
 
@@ -75,6 +76,18 @@ def model_file() -> Path:
                 return path
     raise RealModelUnavailable(f"{MODEL_FILE} is not in the installed {MODEL_PACKAGE}: reinstall "
                                f"it ({INSTALL_HINT})")
+
+
+def recorded_with() -> str:
+    """The model and server behind a recording, with their installed versions."""
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+    return (f"{MODEL_FILE} ({MODEL_PACKAGE} {version(MODEL_PACKAGE)}) in llama-cpp-python "
+            f"{version('llama-cpp-python')}'s server as local:{MODEL_NAME}: "
+            f'structured = "json_object_schema", temperature 0, seed {SEED}, context {N_CTX}')
 
 
 def _free_port() -> int:

@@ -54,10 +54,13 @@ async def test_json_object_schema_sends_the_schema_inside_response_format() -> N
     assert comp.data == GOOD
 
 
-async def test_ollama_format_sends_the_schema_as_format_and_no_response_format() -> None:
+async def test_ollama_format_sends_json_schema_which_ollama_turns_into_format() -> None:
+    # Ollama's OpenAI-compatible endpoint has no top-level ``format`` field (it is dropped):
+    # ``response_format: json_schema`` is what becomes its ``format`` (test_server_dialects.py)
     fake, _ = await send(deployment(structured="ollama_format"))
     body = fake.bodies[0]
-    assert body["format"] == lower(SCHEMA, "compat").schema and "response_format" not in body
+    assert body["response_format"]["json_schema"]["schema"] == lower(SCHEMA, "compat").schema
+    assert "format" not in body and "JSON Schema" in body["messages"][0]["content"]
 
 
 async def test_json_schema_is_the_openai_form() -> None:
