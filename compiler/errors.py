@@ -21,6 +21,7 @@ exactly once, in the provider adapter that called the SDK.
 
     ValueError
     ├── FeelError                      a table cell does not parse or fit its field
+    │   └── DerivedError                   a derived expression is wrong, at an offset in it
     └── NotAnalysable                  a condition outside what the exact analysis reads
     Exception
     └── ExampleValueInvalid            a JSON/YAML value an example cannot use
@@ -98,6 +99,15 @@ class TableConflict(TableError):
 
 class FeelError(ValueError):
     """A cell that does not parse or does not fit its field; ``str(exc)`` is the message."""
+
+
+class DerivedError(FeelError):
+    """A derived expression (``## Derived``, a computed column) that does not parse or type;
+    ``offset`` is the character of the expression it is about."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 class NotAnalysable(ValueError):

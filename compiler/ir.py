@@ -34,7 +34,8 @@ class Loc(Node):
 
 
 TypeKind = Literal[
-    "text", "integer", "number", "money", "boolean", "date", "datetime", "enum", "list", "object"
+    "text", "integer", "number", "money", "boolean", "date", "datetime", "enum", "list", "object",
+    "duration",
 ]
 Number = int | float
 
@@ -141,6 +142,16 @@ class Guardrail(Node):
 REVIEW_LABEL = "review when"
 
 
+class Derived(Node):
+    """A named value computed from the input (``## Derived``): callers never send it."""
+
+    name: str
+    type: FieldType
+    expression: str  # as written: arithmetic, min/max/median, count/sum/any/all, days_between
+    description: str = ""
+    loc: Loc  # the expression's first character
+
+
 class Example(Node):
     title: str
     input: dict[str, Any]
@@ -161,6 +172,8 @@ class Spec(Node):
     tables: tuple[DecisionTable, ...] = ()
     guardrails: tuple[Guardrail, ...] = ()
     examples: tuple[Example, ...] = ()
+    # ``## Derived``: absent from spec.json when the spec has none (no new revision for others)
+    derived: tuple[Derived, ...] = ModelField(default=(), exclude_if=lambda v: not v)
     # front matter ``review when``: CEL over input and output; a run that meets it opens a
     # review case. Labelled ``REVIEW_LABEL``; absent from spec.json when not declared.
     review: Guardrail | None = None
@@ -192,6 +205,16 @@ class CompiledTable(Node):
     priority: tuple[str, ...] = ()
 
 
+class CompiledDerived(Node):
+    """A derived value as CEL over ``input`` (every derived value it reads already inlined): the
+    tables and guardrails inline the same text; the run trace shows its value."""
+
+    name: str
+    kind: str  # integer, number, boolean, text, date, datetime, duration
+    cel: str
+    line: int
+
+
 class CompiledGuardrail(Node):
     label: str
     cel: str
@@ -216,6 +239,7 @@ class CompiledSpec(Node):
     # (excluded from ``spec.json``).
     warnings: tuple[CompileWarning, ...] = ModelField(default=(), exclude=True)
     review: CompiledGuardrail | None = None  # the checked ``review when`` condition
+    derived: tuple[CompiledDerived, ...] = ModelField(default=(), exclude_if=lambda v: not v)
 
     @property
     def rules_only(self) -> bool:

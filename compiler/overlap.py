@@ -33,6 +33,7 @@ class Column(NamedTuple):
     name: str
     type: FieldType
     nullable: bool
+    key: str | None = None  # the column's name in ``RowFacts.cels`` when not ``name``
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def find_overlaps(
         sets: list[set[int]] = [set() for _ in rows]
         program = cel_program("[" + ", ".join(row.cels[index] for row in rows) + "]")
         for k, value in enumerate(values):
-            flags = program.execute({"input": {column.name: value}})
+            flags = program.execute({"input": {column.key or column.name: value}})
             for row_index, flag in enumerate(flags):
                 if flag is True:
                     sets[row_index].add(k)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
+from specwright.compiler.computed_columns import _REPORTED, computed_column
 from specwright.compiler.coverage import coverage
+from specwright.compiler.derived import Scope
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import cel_program, display, is_nullable
 from specwright.compiler.feel import (
@@ -43,19 +45,33 @@ class _Col:
     cell: TableCell
     field: Field
     is_input: bool
+    cel: str | None = None  # a computed condition column (``computed_columns.py``): its CEL
+    nullable: bool = False  # a computed path through an optional field
 
     @property
     def name(self) -> str:
         return self.field.name
 
+    @property
+    def path(self) -> str:
+        return self.cel if self.cel is not None else f"input.{self.name}"
 
-def compile_tables(spec: Spec, report: Reporter) -> tuple[CompiledTable, ...]:
-    """Compile every decision table; report problems. Returns the tables that compiled cleanly."""
+    @property
+    def null(self) -> bool:
+        return self.nullable if self.cel is not None else is_nullable(self.field)
+
+
+def compile_tables(
+    spec: Spec, report: Reporter, scope: Scope | None = None
+) -> tuple[CompiledTable, ...]:
+    """Compile every decision table; report problems. Returns the tables that compiled cleanly.
+    ``scope``: the derived values (``derived_check.py``) a condition column may name."""
     compiled: list[CompiledTable] = []
     decided_by: dict[str, DecisionTable] = {}
+    scope = scope or Scope(inputs={f.name: f for f in spec.inputs})
     for table in spec.tables:
         before = report.count
-        result = _compile(spec, table, report)
+        result = _compile(spec, table, report, scope)
         if result is None:
             continue
         for name, cell in zip(result.outputs, _result_cells(table, result), strict=True):
@@ -90,7 +106,9 @@ def _header_name(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def _columns(spec: Spec, table: DecisionTable, name: str, report: Reporter) -> list[_Col] | None:
+def _columns(
+    spec: Spec, table: DecisionTable, name: str, report: Reporter, scope: Scope
+) -> list[_Col] | None:
     inputs = {f.name: f for f in spec.inputs}
     outputs = {f.name: f for f in spec.outputs}
     columns: list[_Col] = []
@@ -114,10 +132,16 @@ def _columns(spec: Spec, table: DecisionTable, name: str, report: Reporter) -> l
             columns.append(_Col(cell, inputs[field_name], True))
         elif prefix != "input" and in_output:
             columns.append(_Col(cell, outputs[field_name], False))
+        elif prefix != "output" and (found := computed_column(cell, field_name, scope, report)):
+            if found is not _REPORTED:
+                ftype, cel, nullable = found
+                pseudo = Field(name=field_name, type=ftype, loc=cell.loc)
+                columns.append(_Col(cell, pseudo, True, cel, nullable))
         else:
             pool = (
                 inputs if prefix == "input" else outputs if prefix == "output" else inputs | outputs
             )
+            pool = pool | ({} if prefix == "output" else dict(scope.derived))
             kind = {"input": "an Input field", "output": "an Output field"}.get(
                 prefix or "", "a field"
             )
@@ -165,8 +189,11 @@ def _kind(ftype: FieldType) -> str:
     return "an object" if ftype.kind == "object" else expected(ftype)
 
 
-def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTable | None:
+def _compile(
+    spec: Spec, table: DecisionTable, report: Reporter, scope: Scope | None = None
+) -> CompiledTable | None:
     name = f"Decision: {table.field}"
+    scope = scope or Scope(inputs={f.name: f for f in spec.inputs})
     output_names = [f.name for f in spec.outputs]
     ok = True
     if table.field not in output_names:
@@ -177,7 +204,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         )
         report.at_loc(table.loc, f"{name}: {table.field} is {where}")
         ok = False
-    columns = _columns(spec, table, name, report)
+    columns = _columns(spec, table, name, report, scope)
     if columns is None:
         return None
     types = [_check_column(col, table, name, report) for col in columns]
@@ -222,7 +249,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         cel=cel,
         priority=priority,
     )
-    cols = [Column(c.name, c.field.type, is_nullable(c.field)) for c in conditions]
+    cols = [Column(c.name, c.field.type, c.null, _key(c, i)) for i, c in enumerate(conditions)]
     if table.hit_policy in ("unique", "any"):
         _report_overlaps(table, name, cols, facts, report)
     required = any(col.field.required for col in results)
@@ -255,19 +282,20 @@ def _rows(
             continue
         cells = {id(col): cell for col, cell in zip(columns, row.cells, strict=True)}
         conds: list[str] = []
+        columns_cel: list[str] = []  # each cell over its column alone (``input.<key>``)
         tests: list[UnaryTests] = []
-        for col in conditions:
+        for index, col in enumerate(conditions):
             cell = cells[id(col)]
             try:
                 parsed = parse_unary_tests(cell.text)
-                cell_tests = type_tests(
-                    parsed, cell.text, col.name, typed[id(col)], is_nullable(col.field)
-                )
+                cell_tests = type_tests(parsed, cell.text, col.name, typed[id(col)], col.null)
             except FeelError as exc:
                 report.at_loc(cell.loc, f"{where}, column {col.name}: {exc}")
                 continue
             tests.append(cell_tests)
-            conds.append(cell_to_cel(cell_tests, f"input.{col.name}", is_nullable(col.field)))
+            path = col.path if col.cel is None else f"({col.path})"
+            conds.append(cell_to_cel(cell_tests, path, col.null))
+            columns_cel.append(cell_to_cel(cell_tests, f"input.{_key(col, index)}", col.null))
         values: dict[str, Any] = {}
         for col in results:
             value = _result(
@@ -286,11 +314,16 @@ def _rows(
                 results=values,
             )
         )
-        facts.append(RowFacts(row.number, row.loc, tuple(conds), tuple(tests), values))
+        facts.append(RowFacts(row.number, row.loc, tuple(columns_cel), tuple(tests), values))
     return (compiled, facts) if report.count == before else None
 
 
 _SKIP = object()
+
+
+def _key(col: _Col, index: int) -> str:
+    """The name a column's value has when its cells are evaluated alone (coverage, overlaps)."""
+    return col.name if col.cel is None else f"column_{index}"
 
 
 def _result(
