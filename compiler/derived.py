@@ -413,9 +413,10 @@ class _Render:
                 if head.ty.kind == "list":
                     suffix = list(arg.parts[cut:])
                     break
-        values, item = self.list_of(Call("sum", (Name(arg.parts[: len(arg.parts) - len(suffix)],
-                                                      arg.pos),) if suffix else args, node.pos),
-                                    "a list")
+        whole = args
+        if suffix and isinstance(arg, Name):
+            whole = (Name(arg.parts[: len(arg.parts) - len(suffix)], arg.pos),)
+        values, item = self.list_of(Call("sum", whole, node.pos), "a list")
         limit = values.ty.ftype.max_length if values.ty.ftype else None
         if limit is None or limit > MAX_SUM_ITEMS:
             raise DerivedError(

@@ -190,6 +190,16 @@ class CompiledRow(Node):
     results: dict[str, Any]  # output field -> JSON value
 
 
+class ComputedColumn(Node):
+    """A condition column that is not an Input field: a derived value, a nested path or a list
+    condition (``any line_items: in_stock = no``), as CEL over ``input``."""
+
+    name: str  # the header as written
+    type: FieldType  # what its cells are typed against
+    cel: str
+    nullable: bool = False
+
+
 class CompiledTable(Node):
     name: str  # "Decision: service"
     line: int
@@ -203,6 +213,8 @@ class CompiledTable(Node):
     # ``priority`` tables only: the values of ``outputs[0]`` (the heading field, an enum), highest
     # priority first (the Output enum's declared order). The matching row whose value ranks first wins.
     priority: tuple[str, ...] = ()
+    # The condition columns that are computed (absent from spec.json when there are none).
+    computed: tuple[ComputedColumn, ...] = ModelField(default=(), exclude_if=lambda v: not v)
 
 
 class CompiledDerived(Node):

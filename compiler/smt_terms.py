@@ -247,7 +247,7 @@ class Translator:
         if op == "?:":
             c = self.boolean(self.term(args[0]))
             yes, no = self.term(args[1]), self.term(args[2])
-            if yes.kind == "num" or no.kind == "num":
+            if _numeric(yes) or _numeric(no):
                 y, n = self.number(yes), self.number(no)
             else:
                 y, n = self.boolean(yes), self.boolean(no)
@@ -255,6 +255,12 @@ class Translator:
                 c.err, z3.And(c.v, y.err), z3.And(z3.Not(c.v), n.err)
             )
             return Term(y.kind, z3.If(c.v, y.v, n.v), err)
+        if op in ("int", "double"):
+            inner = self.number(self.term(args[0]))
+            value = z3.ToReal(inner.v) if z3.is_int(inner.v) else inner.v
+            if op == "int":  # CEL's int() of a double: toward zero
+                value = z3.If(value >= 0, z3.ToInt(value), -z3.ToInt(-value))
+            return Term("num", value, inner.err)
         if op == "neg":
             inner = self.number(self.term(args[0]))
             return Term("num", -inner.v, inner.err)
@@ -373,6 +379,15 @@ def _order(op: str, a: Any, b: Any) -> z3.BoolRef:
     if op == ">=":
         return a >= b
     raise NotAnalysable(f"the operator {op}")
+
+
+def _numeric(term: Term) -> bool:
+    """A number (the branches of ``?:`` are numbers when either is: ``a >= b ? a : b``)."""
+    if term.kind == "ref":
+        return term.var is not None and term.var.kind in _NUMERIC
+    if term.kind == "lit":
+        return isinstance(term.v, int | float) and not isinstance(term.v, bool)
+    return term.kind == "num"
 
 
 def either(*errors: z3.BoolRef) -> z3.BoolRef:

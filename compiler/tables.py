@@ -30,6 +30,7 @@ from specwright.compiler.feel import (
 from specwright.compiler.ir import (
     CompiledRow,
     CompiledTable,
+    ComputedColumn,
     DecisionTable,
     Field,
     FieldType,
@@ -141,11 +142,11 @@ def _columns(
             pool = (
                 inputs if prefix == "input" else outputs if prefix == "output" else inputs | outputs
             )
-            pool = pool | ({} if prefix == "output" else dict(scope.derived))
+            names = sorted([*pool, *([] if prefix == "output" else scope.derived)])
             kind = {"input": "an Input field", "output": "an Output field"}.get(
                 prefix or "", "a field"
             )
-            hint = did_you_mean(field_name, sorted(pool))
+            hint = did_you_mean(field_name, names)
             report.at_loc(cell.loc, f"{where} is not {kind}{hint}")
     return columns if len(columns) == len(table.columns) else None
 
@@ -248,6 +249,11 @@ def _compile(
         rows=tuple(compiled_rows),
         cel=cel,
         priority=priority,
+        computed=tuple(
+            ComputedColumn(name=c.name, type=c.field.type, cel=c.cel, nullable=c.nullable)
+            for c in conditions
+            if c.cel is not None
+        ),
     )
     cols = [Column(c.name, c.field.type, c.null, _key(c, i)) for i, c in enumerate(conditions)]
     if table.hit_policy in ("unique", "any"):
