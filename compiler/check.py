@@ -29,8 +29,8 @@ def check_spec(spec: Spec) -> CompiledSpec:
     report = Reporter(spec.source)
     scope, derived = derived_scope(spec, report)
     tables = compile_tables(spec, report, scope)
-    guardrails = compile_guardrails(spec, report)
-    review = compile_condition(spec, report)
+    guardrails = compile_guardrails(spec, report, derived)
+    review = compile_condition(spec, report, derived)
     check_examples(spec, tables, guardrails, report)
     if tables:
         from specwright.compiler.analysis import (

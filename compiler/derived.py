@@ -31,6 +31,7 @@ from specwright.compiler.feel import parse_datetime
 from specwright.compiler.ir import Field, FieldType
 
 NUMERIC = ("integer", "number")
+COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 ORDERED = ("integer", "number", "text", "date", "datetime", "duration")
 MAX_SUM_ITEMS = 100
 SCALE = 1_000_000.0  # derived numbers are rounded to 6 decimals
@@ -196,8 +197,14 @@ class _Render:
     # -------------------------------------------------------------------- operators
 
     def binary(self, node: Binary) -> Typed:
-        a, b = self.expr(node.left), self.expr(node.right)
         op = node.op
+        a = self.expr(node.left)
+        right = node.right
+        if (op in COMPARISONS and isinstance(right, Name) and len(right.parts) == 1
+                and a.ty.kind in ("text", "boolean") and not self.known(right.parts[0])):
+            right = Str(right.parts[0], right.pos)  # a bare value: in_stock = maybe, tier = gold
+            node = Binary(op, node.left, right, node.pos)
+        b = self.expr(right)
         if op in ("and", "or"):
             self.want(a, ("boolean",), node.left, f"'{op}'")
             self.want(b, ("boolean",), node.right, f"'{op}'")
@@ -224,7 +231,14 @@ class _Render:
             f"'{op}' does not apply to {describe(a.ty)} and {describe(b.ty)}: for the days "
             "between two dates write days_between(first, second)", node.pos)
 
+    def known(self, name: str) -> bool:
+        scope = self.scope
+        return (name in scope.inputs or name in scope.derived
+                or bool(scope.items and name in _fields(scope.items[-1][1])))
+
     def compare(self, op: str, a: Typed, b: Typed, node: Binary) -> Typed:
+        if a.ty.kind == "boolean" and b.ty.kind == "text" and isinstance(node.right, Str):
+            raise DerivedError(f'"{node.right.value}" is not yes or no', node.right.pos)
         if isinstance(node.right, Word) and a.ty.kind == "text" and node.right.text != "null":
             b = Typed(_quote(node.right.text), Ty("text"))
         if a.ty.kind == "text" and a.ty.ftype and a.ty.ftype.kind == "enum":

@@ -133,6 +133,10 @@ def _columns(
             columns.append(_Col(cell, inputs[field_name], True))
         elif prefix != "input" and in_output:
             columns.append(_Col(cell, outputs[field_name], False))
+        elif prefix != "output" and field_name in {d.name for d in spec.derived} - set(
+            scope.derived
+        ):
+            continue  # a derived value with a problem, reported on its expression
         elif prefix != "output" and (found := computed_column(cell, field_name, scope, report)):
             if found is not _REPORTED:
                 ftype, cel, nullable = found
