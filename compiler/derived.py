@@ -27,7 +27,7 @@ from specwright.compiler.derived_parse import (
 )
 from specwright.compiler.errors import DerivedError, did_you_mean
 from specwright.compiler.evaluate import is_nullable
-from specwright.compiler.feel import parse_datetime
+from specwright.compiler.feel import NO_OFFSET, duration_seconds, missing_offset, parse_datetime
 from specwright.compiler.ir import Field, FieldType
 
 NUMERIC = ("integer", "number")
@@ -484,6 +484,8 @@ def _usage(fn: str) -> str:
 def _time_literal(kind: str, node: Str) -> Typed:
     from specwright.compiler.celgen import iso_datetime
 
+    if kind == "datetime" and missing_offset(node.value):
+        raise DerivedError(f'"{node.value}" {NO_OFFSET}', node.pos)
     try:
         if kind == "date":
             import datetime as dt
@@ -496,16 +498,3 @@ def _time_literal(kind: str, node: Str) -> Typed:
         example = "2024-01-31" if kind == "date" else "2024-01-31T09:00:00Z"
         raise DerivedError(f'"{node.value}" is not {describe(Ty(kind))}: write {example}',
                            node.pos) from None
-
-
-_DURATION = re.compile(
-    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?")
-
-
-def duration_seconds(text: str) -> int | None:
-    """Seconds of an ISO 8601 duration in weeks, days, hours, minutes, seconds (``P14D``)."""
-    match = _DURATION.fullmatch(text.strip().upper())
-    if match is None or text.strip().upper() in ("P", "PT") or text.strip().upper().endswith("T"):
-        return None
-    w, d, h, m, s = (int(match.group(k) or 0) for k in "wdhms")
-    return (((w * 7 + d) * 24 + h) * 60 + m) * 60 + s

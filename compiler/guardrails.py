@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from specwright.compiler.celscan import Path, Token, scan, tokenize
+from specwright.compiler.derived_inline import derived_fields, derived_values, inline_derived
 from specwright.compiler.evaluate import (
     cel_error,
     cel_program,
@@ -24,7 +25,6 @@ from specwright.compiler.evaluate import (
     is_nullable,
     to_cel_values,
 )
-from specwright.compiler.derived_inline import derived_fields, derived_values, inline_derived
 from specwright.compiler.ir import (
     REVIEW_LABEL,
     CompiledDerived,

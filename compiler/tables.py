@@ -14,7 +14,8 @@ from typing import Any
 
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
 from specwright.compiler.computed_columns import _REPORTED, computed_column
-from specwright.compiler.coverage import coverage
+from specwright.compiler.coverage import CoverageFinding, coverage
+from specwright.compiler.coverage_smt import exact_coverage, has_references
 from specwright.compiler.derived import Scope
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import cel_program, display, is_nullable
@@ -233,7 +234,8 @@ def _compile(
         return None
     typed = {id(col): t for col, t in zip(columns, types, strict=True) if t is not None}
     results.sort(key=lambda col: col.name != table.field)  # the heading field first
-    rows = _rows(table, name, columns, conditions, results, typed, report)
+    rows = _rows(table, name, columns, conditions, results, typed, report,
+                 {f.name: f for f in spec.inputs})
     if rows is None:
         return None
     compiled_rows, facts = rows
@@ -260,10 +262,27 @@ def _compile(
         ),
     )
     cols = [Column(c.name, c.field.type, c.null, _key(c, i)) for i, c in enumerate(conditions)]
-    if table.hit_policy in ("unique", "any"):
-        _report_overlaps(table, name, cols, facts, report)
     required = any(col.field.required for col in results)
-    for finding in coverage(compiled, cols, facts, required, table.loc):
+    references = has_references(facts)
+    findings = None
+    if references or compiled.computed:  # columns tied together: ask z3 about whole inputs
+        findings = exact_coverage(spec, compiled, facts, required, table.loc)
+        if findings is None:
+            report.warn(table.loc, f"{name} is not checked exactly for gaps, overlaps and unused "
+                        "rows: " + ("a cell compares with another field and " if references
+                                    else "") + "the analysis does not read every column "
+                        "(list conditions); "
+                        + ("the generated tests sample it" if references else
+                           "its columns are checked one by one, as warnings"))
+            if references:
+                return compiled
+    if findings is None:
+        if table.hit_policy in ("unique", "any"):
+            _report_overlaps(table, name, cols, facts, report)
+        findings = coverage(compiled, cols, facts, required, table.loc)
+        if compiled.computed:  # columns taken one by one: a combination may be impossible
+            findings = [CoverageFinding("warning", f.loc, f.message, f.input) for f in findings]
+    for finding in findings:
         if finding.severity == "error":
             report.at_loc(finding.loc, finding.message)
         else:
@@ -279,6 +298,7 @@ def _rows(
     results: list[_Col],
     typed: dict[int, FieldType],
     report: Reporter,
+    refs: dict[str, Field] | None = None,
 ) -> tuple[list[CompiledRow], list[RowFacts]] | None:
     before = report.count
     compiled: list[CompiledRow] = []
@@ -298,7 +318,9 @@ def _rows(
             cell = cells[id(col)]
             try:
                 parsed = parse_unary_tests(cell.text)
-                cell_tests = type_tests(parsed, cell.text, col.name, typed[id(col)], col.null)
+                cell_tests = type_tests(
+                    parsed, cell.text, col.name, typed[id(col)], col.null, refs=refs
+                )
             except FeelError as exc:
                 report.at_loc(cell.loc, f"{where}, column {col.name}: {exc}")
                 continue

@@ -118,6 +118,7 @@ class Expectation:
 def table_cells(suite: SpecSuite, table: CompiledTable) -> list[list[Cell | None]]:
     """Per row, per input column: the parsed cell (None when the oracle cannot read it)."""
     out: list[list[Cell | None]] = []
+    refs = {f.name: f for f in suite.compiled.spec.inputs}
     for row in table.rows:
         parsed: list[Cell | None] = []
         for column, text in zip(table.inputs, row.cells, strict=False):
@@ -125,10 +126,11 @@ def table_cells(suite: SpecSuite, table: CompiledTable) -> list[list[Cell | None
             computed = computed_of(table, column)
             try:
                 if computed is not None:
-                    parsed.append(parse_cell(text, column, computed.type, computed.nullable))
+                    parsed.append(parse_cell(text, column, computed.type, computed.nullable, refs))
                     continue
                 nullable = field is not None and not field.required and not field.has_default
-                parsed.append(None if field is None else parse_cell(text, column, field.type, nullable))
+                parsed.append(None if field is None else parse_cell(text, column, field.type, nullable,
+                                                                    refs))
             except FeelError:
                 parsed.append(None)
         out.append(parsed)
@@ -223,7 +225,8 @@ def expect(table: CompiledTable, cells: list[list[Cell | None]], prepared: Prepa
         return None
     matching = [
         row for row, row_cells in zip(table.rows, cells, strict=True)
-        if all(c is not None and c.matches(cel_value(prepared, col, table))
+        if all(c is not None and c.matches(cel_value(prepared, col, table),
+                                           lambda path: cel_value(prepared, path))
                for col, c in zip(table.inputs, row_cells, strict=False))
     ]
     numbers = tuple(r.number for r in matching)
