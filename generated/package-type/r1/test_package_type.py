@@ -18,46 +18,46 @@ SUITE = testing.SpecSuite.load(Path(__file__).parent)
 
 
 def test_example_a_letter_sides_in_any_order() -> None:
-    """Example "A letter, sides in any order" (specs/package-type.md:71); checks package_type."""
+    """Example "A letter, sides in any order" (specs/package-type.md:73); checks package_type."""
     testing.check_example(SUITE, "A letter, sides in any order")
 
 
 def test_example_exactly_on_every_large_letter_limit() -> None:
-    """Example "Exactly on every large-letter limit" (specs/package-type.md:79); checks
+    """Example "Exactly on every large-letter limit" (specs/package-type.md:81); checks
     package_type.
     """
     testing.check_example(SUITE, "Exactly on every large-letter limit")
 
 
 def test_example_one_gram_over_the_large_letter_limit() -> None:
-    """Example "One gram over the large-letter limit" (specs/package-type.md:87); checks
+    """Example "One gram over the large-letter limit" (specs/package-type.md:89); checks
     package_type.
     """
     testing.check_example(SUITE, "One gram over the large-letter limit")
 
 
 def test_example_sides_adding_up_to_exactly_90_cm() -> None:
-    """Example "Sides adding up to exactly 90 cm" (specs/package-type.md:95); checks package_type."""
+    """Example "Sides adding up to exactly 90 cm" (specs/package-type.md:97); checks package_type."""
     testing.check_example(SUITE, "Sides adding up to exactly 90 cm")
 
 
 def test_example_sides_adding_up_to_90_1_cm() -> None:
-    """Example "Sides adding up to 90.1 cm" (specs/package-type.md:103); checks package_type."""
+    """Example "Sides adding up to 90.1 cm" (specs/package-type.md:105); checks package_type."""
     testing.check_example(SUITE, "Sides adding up to 90.1 cm")
 
 
 def test_example_a_long_light_tube() -> None:
-    """Example "A long, light tube" (specs/package-type.md:111); checks package_type."""
+    """Example "A long, light tube" (specs/package-type.md:113); checks package_type."""
     testing.check_example(SUITE, "A long, light tube")
 
 
 def test_example_too_heavy_for_heavy_and_large() -> None:
-    """Example "Too heavy for heavy and large" (specs/package-type.md:119); checks package_type."""
+    """Example "Too heavy for heavy and large" (specs/package-type.md:121); checks package_type."""
     testing.check_example(SUITE, "Too heavy for heavy and large")
 
 
 def test_example_a_side_over_120_cm() -> None:
-    """Example "A side over 120 cm" (specs/package-type.md:127); checks package_type."""
+    """Example "A side over 120 cm" (specs/package-type.md:129); checks package_type."""
     testing.check_example(SUITE, "A side over 120 cm")
 
 
@@ -94,6 +94,20 @@ def test_decision_package_type_boundaries() -> None:
 # Guardrails the decision tables can be checked against.
 # Checked on every run only, as they read fields the model decides:
 #   - The packing note is not empty
+
+
+def test_guardrail_a_large_letter_fits_the_letter_slot() -> None:
+    """The tables never decide an answer the guardrail "A large letter fits the letter slot"
+    (specs/package-type.md:67) forbids.
+    """
+    testing.check_guardrails_vs_tables(SUITE, "A large letter fits the letter slot")
+
+
+def test_guardrail_a_packet_is_within_the_packet_limits() -> None:
+    """The tables never decide an answer the guardrail "A packet is within the packet limits"
+    (specs/package-type.md:68) forbids.
+    """
+    testing.check_guardrails_vs_tables(SUITE, "A packet is within the packet limits")
 
 
 # The contract: no breaking change within a contract major.
