@@ -58,14 +58,17 @@ def analyse(
         return findings  # nothing for the solver: z3 is not even imported
     from specwright.compiler.smt_model import SpecModel  # z3: a large import, only when needed
 
-    model = SpecModel(spec, tables, (tree for _, tree in trees))
     sources = {(t.field, t.loc.line): t for t in spec.tables}
     terms: dict[str, TableTerms] = {}
-    for table in tables:
-        found = model.table(table)
-        terms[table.name] = found
-        if table.hit_policy != "collect":
-            model.solver.add(*model.outputs(found))
+    try:
+        model = SpecModel(spec, tables, (tree for _, tree in trees))
+        for table in tables:
+            found = model.table(table)
+            terms[table.name] = found
+            if table.hit_policy != "collect":
+                model.solver.add(*model.outputs(found))
+    except NotAnalysable as exc:  # a table outside the subset (a derived product, a list test)
+        return findings + [_inexact(spec, checked, f"the tables ({exc})") for checked, _ in trees]
     for checked, tree in trees:
         try:
             findings += _guardrail(model, checked, tree, tables, terms, sources)

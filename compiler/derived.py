@@ -91,7 +91,9 @@ def finish(typed: Typed) -> Typed:
 
 
 def _double(t: Typed) -> str:
-    return t.cel if t.ty.kind == "number" else f"double({t.cel})"
+    if t.ty.kind == "number":
+        return t.cel
+    return f"{t.cel}.0" if t.cel.isdigit() else f"double({t.cel})"  # 2 -> 2.0: stays linear
 
 
 class _Render:

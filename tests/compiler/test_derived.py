@@ -293,3 +293,26 @@ def test_the_package_type_example_spec_compiles_with_its_derived_values() -> Non
     assert {f.name for f in c.spec.inputs} == {"parcel_id", "length_cm", "width_cm",
                                                "height_cm", "weight_g", "fragile"}
     assert c.model_decided == ("packing_note",)
+
+
+# ----------------------------------------------------------------------------- diffs and analysis
+
+
+def test_a_derived_change_is_a_rule_change_only_where_it_changes_a_decision() -> None:
+    from specwright.compiler.rulediff import rule_changes
+
+    before = compiled(spec())
+    same = compiled(spec(BASE.replace("a_cm + b_cm + c_cm", "c_cm + b_cm + a_cm")))
+    assert rule_changes(before, same) == []
+    other = compiled(spec(BASE.replace("a_cm + b_cm + c_cm", "a_cm + b_cm + 2 * c_cm")))
+    changes = rule_changes(before, other)
+    assert changes[0].message == "derived total: a_cm + b_cm + c_cm → a_cm + b_cm + 2 * c_cm"
+    assert any(c.what == "decides differently" for c in changes[1:]), changes
+
+
+def test_a_product_is_not_analysed_exactly_and_says_so() -> None:
+    text = spec(BASE + "\n| area | number | a_cm * b_cm | x |", header="area", cell="<= 100",
+                extra=GUARD.format('output.verdict != "small" || input.a_cm <= 100.0'))
+    c = compiled(text)
+    assert any("not checked exactly against the tables" in w.message and "product of two "
+               "fields" in w.message for w in c.warnings), c.warnings
