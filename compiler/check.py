@@ -31,7 +31,7 @@ def check_spec(spec: Spec) -> CompiledSpec:
     tables = compile_tables(spec, report, scope)
     guardrails = compile_guardrails(spec, report, derived)
     review = compile_condition(spec, report, derived)
-    check_examples(spec, tables, guardrails, report)
+    check_examples(spec, tables, guardrails, report, derived)
     if tables:
         from specwright.compiler.analysis import (
             analyse,  # imports z3 only when a guardrail needs it

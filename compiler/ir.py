@@ -157,6 +157,9 @@ class Example(Node):
     input: dict[str, Any]
     output: dict[str, Any]  # may be partial: only the fields it names are checked
     loc: Loc
+    # derived values the example expects (``"derived": {"total_cm": 90}``), checked at compile
+    # time; absent from spec.json when the example names none
+    derived: dict[str, Any] = ModelField(default_factory=dict, exclude_if=lambda v: not v)
 
 
 class Spec(Node):

@@ -316,3 +316,29 @@ def test_a_product_is_not_analysed_exactly_and_says_so() -> None:
     c = compiled(text)
     assert any("not checked exactly against the tables" in w.message and "product of two "
                "fields" in w.message for w in c.warnings), c.warnings
+
+
+EXAMPLE = """
+## Examples
+
+### One
+
+```json
+{"input": {"a_cm": 30.1, "b_cm": 30, "c_cm": 29.9, "qty": 1, "ordered_on": "2024-01-01",
+           "returned_on": "2024-01-02", "lines": []},
+ "output": {"verdict": "small"},
+ "derived": DERIVED}
+```
+"""
+
+
+def test_examples_may_state_derived_values_and_are_held_to_them() -> None:
+    good = spec(extra=EXAMPLE.replace("DERIVED", '{"total": 90, "longest": 30.1}'))
+    assert compiled(good).spec.examples[0].derived == {"total": 90, "longest": 30.1}
+    wrong = spec(extra=EXAMPLE.replace("DERIVED", '{"total": 91, "longst": 30.1}'))
+    found = problems(wrong)
+    assert any("example 'One' expects derived total=91; its input gives 90" in p for p in found)
+    assert any('derived.longst is not a derived value (did you mean "longest"?)' in p
+               for p in found)
+    assert any('"derived" of example "One" is not an object' in p
+               for p in problems(spec(extra=EXAMPLE.replace("DERIVED", "[1]"))))
