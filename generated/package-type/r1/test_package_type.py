@@ -23,41 +23,41 @@ def test_example_a_letter_sides_in_any_order() -> None:
 
 
 def test_example_exactly_on_every_large_letter_limit() -> None:
-    """Example "Exactly on every large-letter limit" (specs/package-type.md:81); checks
+    """Example "Exactly on every large-letter limit" (specs/package-type.md:82); checks
     package_type.
     """
     testing.check_example(SUITE, "Exactly on every large-letter limit")
 
 
 def test_example_one_gram_over_the_large_letter_limit() -> None:
-    """Example "One gram over the large-letter limit" (specs/package-type.md:89); checks
+    """Example "One gram over the large-letter limit" (specs/package-type.md:90); checks
     package_type.
     """
     testing.check_example(SUITE, "One gram over the large-letter limit")
 
 
 def test_example_sides_adding_up_to_exactly_90_cm() -> None:
-    """Example "Sides adding up to exactly 90 cm" (specs/package-type.md:97); checks package_type."""
+    """Example "Sides adding up to exactly 90 cm" (specs/package-type.md:98); checks package_type."""
     testing.check_example(SUITE, "Sides adding up to exactly 90 cm")
 
 
 def test_example_sides_adding_up_to_90_1_cm() -> None:
-    """Example "Sides adding up to 90.1 cm" (specs/package-type.md:105); checks package_type."""
+    """Example "Sides adding up to 90.1 cm" (specs/package-type.md:107); checks package_type."""
     testing.check_example(SUITE, "Sides adding up to 90.1 cm")
 
 
 def test_example_a_long_light_tube() -> None:
-    """Example "A long, light tube" (specs/package-type.md:113); checks package_type."""
+    """Example "A long, light tube" (specs/package-type.md:115); checks package_type."""
     testing.check_example(SUITE, "A long, light tube")
 
 
 def test_example_too_heavy_for_heavy_and_large() -> None:
-    """Example "Too heavy for heavy and large" (specs/package-type.md:121); checks package_type."""
+    """Example "Too heavy for heavy and large" (specs/package-type.md:123); checks package_type."""
     testing.check_example(SUITE, "Too heavy for heavy and large")
 
 
 def test_example_a_side_over_120_cm() -> None:
-    """Example "A side over 120 cm" (specs/package-type.md:129); checks package_type."""
+    """Example "A side over 120 cm" (specs/package-type.md:131); checks package_type."""
     testing.check_example(SUITE, "A side over 120 cm")
 
 
