@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from specwright.compiler.derived_inline import derived_values
+from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import (
     TableError,
     display,
@@ -23,8 +25,6 @@ from specwright.compiler.evaluate import (
     to_cel_value,
     to_cel_values,
 )
-from specwright.compiler.derived_inline import derived_values
-from specwright.compiler.errors import did_you_mean
 from specwright.compiler.guardrails import CheckedGuardrail
 from specwright.compiler.ir import CompiledDerived, CompiledTable, Example, FieldType, Spec
 from specwright.compiler.report import Reporter
