@@ -75,12 +75,13 @@ class _Render:
                 self.want(inner, ("boolean",), node.operand, "'not'")
                 return Typed(f"!({inner.cel})", inner.ty)
             self.want(inner, NUMERIC + ("duration",), node.operand, "'-'")
-            return Typed(f"-({inner.cel})", inner.ty, inner.arithmetic)
+            return Typed(f"-({inner.cel})", Ty(inner.ty.kind), inner.arithmetic)
         if isinstance(node, If):
             cond = self.expr(node.cond)
             self.want(cond, ("boolean",), node.cond, "'if'")
             a, b = self.same(self.expr(node.then), self.expr(node.other), node.other, "else")
-            return Typed(f"({cond.cel} ? {a.cel} : {b.cel})", a.ty, a.arithmetic or b.arithmetic)
+            ty = a.ty if a.ty.ftype is not None and a.ty.ftype.kind == "enum" else Ty(a.ty.kind)
+            return Typed(f"({cond.cel} ? {a.cel} : {b.cel})", ty, a.arithmetic or b.arithmetic)
         if isinstance(node, Call):
             return self.call(node)
         return self.binary(node)

@@ -42,6 +42,8 @@ def derived_scope(spec: Spec, report: Reporter) -> tuple[Scope, tuple[CompiledDe
             report.at_loc(value.loc, f"{where} is declared {describe(Ty(declared))}, but the "
                                      f"expression gives {describe(typed.ty)}{fix}")
             continue
+        if typed.ty.ftype is not None and typed.ty.ftype.kind != "enum":
+            typed = Typed(typed.cel, Ty(typed.ty.kind))  # a field's bounds are not the value's
         derived[value.name] = typed
         compiled.append(CompiledDerived(name=value.name, kind=declared, cel=typed.cel,
                                         line=value.loc.line))

@@ -76,7 +76,7 @@ class Functions:
         x = finish(self.r.expr(args[0]))
         self.r.want(x, NUMERIC, args[0], "abs()")
         zero = "0.0" if x.ty.kind == "number" else "0"
-        return Typed(f"({x.cel} < {zero} ? -{x.cel} : {x.cel})", x.ty)
+        return Typed(f"({x.cel} < {zero} ? -{x.cel} : {x.cel})", Ty(x.ty.kind))
 
     def fn_round(self, node: Call, args: tuple[Expr, ...]) -> Typed:
         self.arity(node, 1, 2, "a number and, optionally, how many decimals")
@@ -210,7 +210,7 @@ class Functions:
             one = self.r.walk(element, field_ty(item), suffix, Name(tuple(suffix), pos(arg))) \
                 if suffix else Typed(element, field_ty(item))
             self.r.want(one, NUMERIC, arg, "sum()")
-            ty = one.ty
+            ty = Ty(one.ty.kind)  # a sum is not bounded by its items' bounds
             zero = "0.0" if one.ty.kind == "number" else "0"
             parts.append(f"(size({values.cel}) > {i} ? {one.cel} : {zero})")
         if ty is None:

@@ -72,6 +72,8 @@ def as_double(t: Typed) -> str:
 
 
 def fold(values: list[Typed], op: str) -> Typed:
+    """The largest (``>=``) or smallest (``<=``) value, as nested ``?:``; no field's bounds."""
+    values = [Typed(v.cel, Ty(v.ty.kind), v.arithmetic, v.nullable) for v in values]
     best = values[0]
     for other in values[1:]:
         best = Typed(f"({best.cel} {op} {other.cel} ? {best.cel} : {other.cel})", best.ty)
