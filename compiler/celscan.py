@@ -1,6 +1,8 @@
 """Static reading of a guardrail's CEL, before it is compiled or run.
 
-The CEL binding has no type checker, so this module reads the token stream itself: it finds every
+It runs before CEL's type checker (``cel_check.py``) because it says more: the field meant
+(did-you-mean), an enum value that is not one of the field's values, a date literal that is not
+a date, the fix for ``input.hazmat == "yes"``. It reads the token stream itself: it finds every
 ``input.a.b`` / ``output.x`` path (never inside string literals; comprehension variables such as
 ``l`` in ``input.lines.exists(l, l.stock > 0)`` are bound to the list's item type), resolves it
 against the spec's fields, and checks comparisons of a field with a literal or another field

@@ -49,3 +49,21 @@ def inline_derived(expression: str, derived: Sequence[CompiledDerived]) -> str:
         last = name.start + len(name.text)
     out.append(expression[last:])
     return "".join(out)
+
+
+def as_inputs(expression: str, derived: Sequence[CompiledDerived]) -> str:
+    """``expression`` with ``derived.<name>`` read as ``input  .<name>`` (same length, so every
+    offset a checker reports is still the written one): for a checker that knows only ``input``
+    and ``output``, given the derived values as Input fields (their names never clash)."""
+    tokens = tokenize(expression)
+    if not tokens:
+        return expression
+    names = {d.name for d in derived}
+    out = list(expression)
+    for i, tok in enumerate(tokens[:-2]):
+        after_dot = i > 0 and tokens[i - 1].text == "."
+        if tok.text == "derived" and not after_dot and tokens[i + 1].text == "." and (
+            tokens[i + 2].text in names
+        ):
+            out[tok.start:tok.start + len("derived")] = list("input  ")
+    return "".join(out)

@@ -16,11 +16,13 @@ import yaml
 
 from specwright.compiler import ir
 from specwright.compiler.errors import did_you_mean
+from specwright.compiler.frontmatter_cache import ANSWER_CACHE_KEY, read_answer_cache
 from specwright.compiler.frontmatter_sampling import SAMPLING_KEYS, read_sampling
 from specwright.compiler.limits import yaml_problem
 from specwright.compiler.report import Reporter
 
-KEYS = ("name", "title", "owner", "models", "routing", ir.REVIEW_LABEL, *SAMPLING_KEYS)
+KEYS = ("name", "title", "owner", "models", "routing", ir.REVIEW_LABEL, *SAMPLING_KEYS,
+        ANSWER_CACHE_KEY)
 STRATEGIES = ("fallback", "weighted", "least-busy", "cheapest", "fastest")
 KEBAB_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODEL_REF_RE = re.compile(r"^[a-z][a-z0-9_.-]*:\S+$")
@@ -34,6 +36,7 @@ class FrontMatter:
     owner: str | None = None
     route: ir.Route = field(default_factory=ir.Route)
     review: ir.Guardrail | None = None
+    answer_cache_line: int = 0  # where ``answer cache`` is written (0: it is not)
 
 
 def split_front_matter(text: str, report: Reporter) -> tuple[str | None, int, str]:
@@ -131,6 +134,9 @@ def read_front_matter(
     fm.route = _read_route(data, nodes, first_line, report)
     fm.review = _read_review(data, nodes, first_line, report)
     sampling = read_sampling(data, nodes, first_line, report)
+    cache_s, fm.answer_cache_line = read_answer_cache(data, nodes, first_line, report)
+    if cache_s is not None:
+        sampling["answer_cache_s"] = cache_s
     if sampling:
         fm.route = fm.route.model_copy(update=sampling)
     return fm

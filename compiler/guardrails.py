@@ -1,13 +1,15 @@
-"""Guardrails: CEL over ``input`` and ``output``, checked at compile time in three steps.
+"""Guardrails: CEL over ``input`` and ``output``, checked at compile time in four steps.
 
 1. Static reading (``celscan.py``): unknown fields (with did-you-mean) and comparisons of a field
-   with a literal of the wrong type, located at the exact column inside the expression.
+   with a literal of the wrong type or an unknown enum value, located at the exact column.
 2. Compilation: syntax errors located where CEL reports them.
-3. Evaluation on deterministic samples (``samples.py``): every operand of the top-level ``&&`` /
-   ``||`` and the whole expression must run without a type error and give true or false when
-   every optional field is present; the whole expression must also run when optional fields are
-   absent (null). A failure that only happens then names the optional field and the guard to add
-   (``input.x != null && ...``): ``has(input.x)`` does not help, an absent field is present as null.
+3. CEL's type checker over the spec's declared types (``cel_check.py``): every sub-expression,
+   in every branch and inside macros, must type, and the whole must be true or false.
+4. Evaluation on deterministic samples (``samples.py``): the expression must run and give true or
+   false when every optional field is present, and also when optional fields are absent (null),
+   which the checker cannot see. A failure that only happens then names the optional field and
+   the guard to add (``input.x != null && ...``): ``has(input.x)`` does not help, an absent
+   field is present as null.
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from specwright.compiler.celscan import Path, Token, scan, tokenize
-from specwright.compiler.derived_inline import derived_fields, derived_values, inline_derived
+from specwright.compiler import cel_check
+from specwright.compiler.celscan import Path, scan, tokenize
+from specwright.compiler.derived_inline import (
+    as_inputs,
+    derived_fields,
+    derived_values,
+    inline_derived,
+)
 from specwright.compiler.evaluate import (
     cel_error,
     cel_program,
@@ -203,7 +211,14 @@ def _check(
         offset = sum(len(text) + 1 for text in lines[: line - 1]) + col - 1
         report.at_loc(_at(guardrail, offset), f"{_what(label)}: CEL syntax error: {message}")
         return None
-    if not _operands_run(spec, guardrail, complete, report):
+    typed = cel_check.problems(
+        as_inputs(expression, derived) if derived else expression,
+        (*spec.inputs, *derived_fields(derived)),
+        spec.outputs,
+    )
+    for offset, problem in typed:
+        report.at_loc(_at(guardrail, offset), f"{_what(label)}: {problem}")
+    if typed:
         return None
     cel = exact_money(expression, tokenize(expression) or [], found.paths).strip()
     if derived:
@@ -258,76 +273,6 @@ def _syntax_error(text: str) -> tuple[int, int, str]:
     if expecting > 0 and len(message) - expecting > 40:
         message = message[:expecting]
     return int(match.group(1)), int(match.group(2)), message
-
-
-def _operands(tokens: list[Token], lo: int, hi: int) -> list[tuple[int, int]]:
-    """Token ranges of the leaves of the top-level ``&&`` / ``||`` tree of tokens[lo:hi]."""
-    if hi - lo < 1:
-        return []
-    start = lo + 1 if tokens[lo].text == "!" and hi - lo > 1 and tokens[lo + 1].text == "(" else lo
-    if tokens[start].text == "(" and _close(tokens, start) == hi - 1:
-        return _operands(tokens, start + 1, hi - 1)
-    parts, depth, begin = [], 0, lo
-    for k in range(lo, hi):
-        text = tokens[k].text
-        depth += 1 if text in "([{" and tokens[k].kind == "op" else 0
-        depth -= 1 if text in ")]}" and tokens[k].kind == "op" else 0
-        if depth == 0 and text == "?":
-            return [(lo, hi)]
-        if depth == 0 and text in ("&&", "||"):
-            parts.append((begin, k))
-            begin = k + 1
-    if not parts:
-        return [(lo, hi)]
-    parts.append((begin, hi))
-    return [leaf for a, b in parts for leaf in _operands(tokens, a, b)]
-
-
-def _close(tokens: list[Token], index: int) -> int | None:
-    depth = 0
-    for k in range(index, len(tokens)):
-        if tokens[k].kind == "op" and tokens[k].text in "([{":
-            depth += 1
-        elif tokens[k].kind == "op" and tokens[k].text in ")]}":
-            depth -= 1
-            if depth == 0:
-                return k
-    return None
-
-
-def _operands_run(
-    spec: Spec, guardrail: Guardrail, complete: list[_Context], report: Reporter
-) -> bool:
-    """Each operand of && / || must be a condition that runs: in CEL ``true || 1 + 2.5`` is true,
-    so a type error in one branch hides behind the others on most inputs."""
-    expression = guardrail.expression
-    tokens = tokenize(expression) or []
-    leaves = _operands(tokens, 0, len(tokens))
-    if len(leaves) < 2:
-        return True
-    for lo, hi in leaves:
-        begin, end = tokens[lo].start, tokens[hi - 1].start + len(tokens[hi - 1].text)
-        text = expression[begin:end]
-        try:
-            program = cel_program(text)
-        except ValueError:
-            continue
-        for context in complete:
-            try:
-                value = program.execute(context.cel(spec))
-            except (TypeError, RuntimeError) as exc:
-                problem = f"cannot be evaluated: {cel_error(exc)}"
-            except Exception:  # noqa: BLE001 - value-dependent (a guard elsewhere may cover it)
-                continue
-            else:
-                if isinstance(value, bool):
-                    continue
-                problem = f"gives {format_value(value)}, not true or false"
-            report.at_loc(
-                _at(guardrail, begin), f"{_what(guardrail.label)}: `{text}` {problem}"
-            )
-            return False
-    return True
 
 
 def _report_absent(

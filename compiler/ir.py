@@ -92,6 +92,9 @@ class Route(Node):
     seed: int | None = None
     top_p: float | None = None
     max_tokens: int | None = None
+    # ``answer cache`` (compiler/frontmatter_cache.py): seconds an answer is served again, 0 for
+    # never, None when the front matter does not say (the deployment's setting applies).
+    answer_cache_s: int | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unset_sampling(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -99,7 +102,7 @@ class Route(Node):
         same bytes as before the keys existed (no new revision for every spec)."""
         data = handler(self)
         if isinstance(data, dict):
-            for key in ("temperature", "seed", "top_p", "max_tokens"):
+            for key in ("temperature", "seed", "top_p", "max_tokens", "answer_cache_s"):
                 if data.get(key) is None:
                     data.pop(key, None)
         return data

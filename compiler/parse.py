@@ -19,6 +19,7 @@ from specwright.compiler.errors import did_you_mean
 from specwright.compiler.example_blocks import read_examples
 from specwright.compiler.fields import Objects, ObjectSection, build_fields, read_fields
 from specwright.compiler.frontmatter import FrontMatter, read_front_matter, split_front_matter
+from specwright.compiler.frontmatter_cache import check_answer_cache
 from specwright.compiler.limits import MAX_SPEC_CHARS, text_problems
 from specwright.compiler.report import Reporter
 from specwright.compiler.sections import Document, Section, normalize_newlines, parse_document
@@ -62,6 +63,7 @@ def parse_spec(text: str, source: str) -> ir.Spec:
                 f'object type "{name}" is not used by any field: give a field the type '
                 f'"{name.lower()}" (or "list of {name.lower()}"), or remove the section',
             )
+    check_answer_cache(fm.route.answer_cache_s, fm.answer_cache_line, inputs, outputs, report)
     tables = _decisions(decisions, doc, report)
     rules = read_rules(known["rules"], doc.lines, report) if "rules" in known else ()
     derived = read_derived(known["derived"], doc.lines, report) if "derived" in known else ()

@@ -1,7 +1,8 @@
 """Deterministic sample instances of a spec's Input or Output, built from the field types.
 
-The guardrail check evaluates every guardrail on these, because the CEL binding has no type
-checker: a type mismatch only shows when an expression runs. The samples are plain JSON values
+The guardrail check evaluates every guardrail on these after CEL's type checker accepted it
+(``cel_check.py``): what only shows with values (an absent optional field is null, a list may be
+empty) shows when an expression runs. The samples are plain JSON values
 (convert them with ``evaluate.to_cel_values``) and together they cover:
 
 * ``typical``: every optional field present, lists with two items, values inside the constraints;

@@ -12,9 +12,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from specwright.compiler.errors import ConfigError, Diagnostic
+from specwright.compiler.frontmatter_cache import parse_duration
 from specwright.compiler.ir import RoutingStrategy
 
 
@@ -44,6 +45,9 @@ class Deployment(_Section):
         "json_schema", "json_object", "json_object_schema", "ollama_format"
     ] = "json_schema"
     context_window: int | None = None
+    # Anthropic: mark the static part of the prompt as a cache breakpoint (docs/models.md,
+    # "Prompt caching"); other kinds cache prefixes by themselves.
+    prompt_cache: bool = True
     # Sampling sent with every request to this deployment, unless the spec sets its own.
     # Temperature defaults to 0 (decisions should be reproducible); ``max_tokens`` caps the bound
     # each request derives from its Output schema.
@@ -59,6 +63,7 @@ class Price(_Section):
     input: float
     output: float
     cached: float | None = None
+    cache_write: float | None = None  # a prompt-cache write (Anthropic); None: the input price
 
 
 class RoutingSettings(_Section):
@@ -82,6 +87,38 @@ class Webhook(_Section):
     backoff_base_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0)
     timeout_s: float = Field(default=10.0, gt=0)
+
+
+class BudgetLimit(_Section):
+    """A daily budget (UTC days); None: no limit of that kind."""
+
+    tokens_per_day: int | None = Field(default=None, gt=0)  # prompt + completion tokens
+    cost_usd_per_day: float | None = Field(default=None, gt=0)
+
+
+class BudgetSettings(_Section):
+    """Budgets per spec and per API key (docs/models.md, "Budgets")."""
+
+    specs: dict[str, BudgetLimit] = {}  # spec name -> its budget
+    keys: dict[str, BudgetLimit] = {}  # API key id -> its budget
+    per_key: BudgetLimit = BudgetLimit()  # every key without an entry of its own
+
+
+class AnswerCacheSettings(_Section):
+    """The answer cache (docs/models.md, "Answer cache"); specs opt in by front matter."""
+
+    enabled: bool = True  # false: no spec is answered from the cache
+    # spec name -> duration ("24h") for specs whose front matter does not say
+    specs: dict[str, str] = {}
+
+    @field_validator("specs")
+    @classmethod
+    def _durations(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if parse_duration(text) is None:
+                raise ValueError(f"answer_cache.specs.{name}: {text!r} is not a duration such "
+                                 "as 90s, 30m, 24h or 7d")
+        return value
 
 
 class Settings(_Section):
@@ -112,6 +149,8 @@ class Settings(_Section):
     prices: dict[str, Price] = {}  # "provider:model" -> price, overriding the shipped table
     routing: RoutingSettings = RoutingSettings()
     webhooks: dict[str, Webhook] = {}  # spec name -> where its review resolutions go
+    budgets: BudgetSettings = BudgetSettings()
+    answer_cache: AnswerCacheSettings = AnswerCacheSettings()
 
     def path(self, root: Path, value: str) -> Path:
         p = Path(value)

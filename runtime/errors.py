@@ -30,6 +30,8 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
         │   └── ResolutionInvalid          a review's final output does not fit the spec
         ├── LabelRefused               422  a label cannot point there (names why)
         ├── KeyRateLimited             429  an API key is over its request limit (Retry-After)
+        ├── BudgetExceeded             429  a spec's or key's daily token or cost budget is
+        │                                   used up (Retry-After: the day's end, UTC)
         ├── GuardrailViolation         422  still violated after repair
         ├── NoDecision                 422  a decision table cannot decide a valid input
         │   ├── DecisionConflict           several rows of a unique/any table disagree
@@ -160,6 +162,17 @@ class KeyRateLimited(RuntimeFailure):
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message, {"retry_after_s": round(retry_after_s, 3)})
+        self.retry_after_s = retry_after_s
+
+
+class BudgetExceeded(RuntimeFailure):
+    """A run would exceed a daily budget of its spec or API key (``engine/budgets.py``);
+    answered 429 with Retry-After at the end of the UTC day, before any model is called."""
+
+    status, type = 429, "budget_exceeded"
+
+    def __init__(self, message: str, details: dict[str, Any], retry_after_s: float) -> None:
+        super().__init__(message, details)
         self.retry_after_s = retry_after_s
 
 

@@ -43,6 +43,9 @@ class Attempt:
     # results of the guardrails checked on it: why an answer was rejected stays explainable.
     answer: str | None = None
     guardrails: tuple[dict[str, Any], ...] | None = None
+    # Prompt tokens the provider wrote to its prompt cache on this attempt (Anthropic's
+    # ``cache_creation_input_tokens``), priced at the cache-write rate; part of ``input_tokens``.
+    cache_write_tokens: int | None = None
 
 
 class EncodedColumns(NamedTuple):
@@ -74,6 +77,8 @@ class RunRecord:
     guardrails: tuple[dict[str, Any], ...] = ()  # [{"label", "passed", "line"}]
     attempts: tuple[Attempt, ...] = field(default_factory=tuple)
     key_id: str | None = None  # the API key that made the run (its id, never the key)
+    # Served from the answer cache: the id of the run whose answer was returned (no model call).
+    cached_from: str | None = None
     # Not part of the run: texts the log may use instead of encoding (see EncodedColumns).
     encoded: EncodedColumns | None = field(default=None, compare=False, repr=False)
 
@@ -98,9 +103,10 @@ class RunRecord:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    input_tokens: int = 0
+    input_tokens: int = 0  # every prompt token, cached ones included
     output_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens read from the provider's prompt cache
+    cache_write_tokens: int = 0  # prompt tokens written to it (Anthropic), priced higher
 
 
 class Problem(str):

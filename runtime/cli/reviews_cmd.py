@@ -23,6 +23,7 @@ from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
 from specwright.runtime.engine.review_service import ReviewService
 from specwright.runtime.engine.stats import spec_stats
+from specwright.runtime.engine.webhook_queue import WebhookQueue
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.reviews import CASE_STATES, CaseQuery, ReviewCase, ReviewLog
 
@@ -120,7 +121,13 @@ def reviews_resolve(case_id: str, output_text: str, note: str, reviewer: str | N
     async def act(service: ReviewService) -> tuple[ReviewCase, bool | None]:
         case = await service.resolve(case_id, output, note, _reviewer(reviewer))
         hook = service.webhook(case)
-        return case, (None if hook is None else await service.notify(case, hook))
+        if hook is None:
+            return case, None
+        queue = WebhookQueue(service.log, service.settings)
+        try:  # a running server may make some of the attempts: the lease decides
+            return case, await queue.until_done(case.id, hook)
+        finally:
+            await queue.aclose()
 
     case, delivered = run_with_service(project, act)
     click.echo(f"case {case.id} resolved"
@@ -179,13 +186,25 @@ def stats(spec: str, since: str | None, as_json: bool, project: Path) -> None:
                + " ".join(f"{k}={v}" for k, v in found.by_status.items()))
     click.echo("latency ms: " + " ".join(
         f"{k}={'-' if v is None else f'{v:.2f}'}" for k, v in lat.items()))
-    click.echo("reviews: " + " ".join(f"{k}={v}" for k, v in found.reviews.items()))
+    waited = found.oldest_open_age_s
+    click.echo("reviews: " + " ".join(f"{k}={v}" for k, v in found.reviews.items())
+               + ("" if waited is None else f" oldest_open_age={_age(waited)}"))
     click.echo(f"{'table':<28} {'row':>4} {'line':>5} {'hits':>7} {'escal.':>7} "
                f"{'resolved':>8} {'overr.':>7} {'rate':>6}")
     for r in found.rows:
         rate = "-" if r.override_rate is None else f"{r.override_rate:.0%}"
         click.echo(f"{r.table[:28]:<28} {r.row:>4} {r.line or '-':>5} {r.hits:>7} "
                    f"{r.escalated:>7} {r.resolved:>8} {r.overridden:>7} {rate:>6}")
+
+
+def _age(seconds: float) -> str:
+    """3d 4h, 2h 5m, 7m 3s, 12s: the two largest units."""
+    left, parts = int(seconds), list[str]()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return " ".join(parts[:2])
 
 
 COMMANDS = [reviews, stats]

@@ -37,6 +37,7 @@ from specwright.compiler.evaluate import (
 from specwright.runtime.engine.attempt_answers import last_guardrails, redact_answers
 from specwright.runtime.engine.bounded import bounded_details, bounded_input, count_note
 from specwright.runtime.engine.catalog import LoadedRevision
+from specwright.runtime.engine.cost_controls import CacheState, CostControls
 from specwright.runtime.engine.failures import (
     error_body,
     problems_of,
@@ -50,6 +51,7 @@ from specwright.runtime.engine.redaction import redact
 from specwright.runtime.engine.run_plan import Decided
 from specwright.runtime.engine.sensitive import scrub_echoes, sensitive_values
 from specwright.runtime.errors import (
+    BudgetExceeded,
     GuardrailViolation,
     InputInvalid,
     InternalError,
@@ -79,6 +81,7 @@ class RunResult:
     run: RunRecord
     status_code: int
     body: Any  # the Output JSON on 200, else the error body {type, message, details}
+    cache: str | None = None  # X-Specwright-Cache: "hit" or "miss" when the revision is cached
 
     @property
     def ok(self) -> bool:
@@ -97,7 +100,8 @@ class _State:
     guardrails: list[dict[str, Any]] = field(default_factory=list)
     attempts: tuple[Attempt, ...] = ()
     encoded: EncodedColumns | None = None  # JSON texts the plan remembered (records.py)
-    marks: RunMarks | None = None  # step times, only while tracing is on (observe/tracing.py)
+    marks: RunMarks | None = None  # step times, only when the run is traced (observe/tracing.py)
+    cache: CacheState = field(default_factory=CacheState)  # the answer cache (cost_controls.py)
 
 
 def is_escalated(revision: LoadedRevision, input_json: Any, output: dict[str, Any]) -> bool:
@@ -115,22 +119,28 @@ async def execute(
     run_id: str | None = None,
     key_id: str | None = None,
     trace_parent: str | None = None,
+    controls: CostControls | None = None,
 ) -> RunResult:
     """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning.
-    ``trace_parent``: the caller's W3C ``traceparent``, used only when tracing is on."""
+    ``trace_parent``: the caller's W3C ``traceparent``, read only when tracing is on.
+    ``controls``: the answer cache and budgets; a run a budget refuses raises ``BudgetExceeded``
+    (429) and is not logged: it never ran."""
     created = time.time()
     t0 = time.perf_counter()
     run_id = run_id or new_run_id(created)
     state = _State(input=raw_input)
     tracer = tracing.ACTIVE
-    if tracer is not None:
-        state.marks = RunMarks(time.time_ns(), trace_parent)
+    if tracer is not None:  # None when the run is not sampled: it notes nothing more
+        state.marks = tracer.begin(trace_parent)
     logged_error: dict[str, Any] | None = None
     try:
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
-        output = await _decide(revision, raw_input, model, state, deadline, run_id)
+        output = await _decide(revision, raw_input, model, state, deadline, run_id,
+                               controls, key_id)
         status: RunStatus = "escalated" if is_escalated(revision, state.input, output) else "ok"
         code, body = 200, output
+    except BudgetExceeded:
+        raise
     except RuntimeFailure as exc:
         status, code, body = status_of(exc), exc.status, error_body(exc)
         logged_error = body
@@ -173,14 +183,16 @@ async def execute(
         attempts=redact_answers(state.attempts, spec.outputs, plan.output_sensitive),
         encoded=state.encoded,
         key_id=key_id,
+        cached_from=None if state.cache.hit is None else state.cache.hit.run_id,
     )
-    written = time.time_ns() if tracer is not None else 0
+    marks = state.marks
+    written = time.time_ns() if marks is not None else 0
     try:
         await store.write(record)
-        if tracer is not None and state.marks is not None:
+        if tracer is not None and marks is not None:
             end = time.time_ns()
-            state.marks.steps.append(("log.write", written, end))
-            tracer.record(record, state.marks, end)
+            marks.steps.append(("log.write", written, end))
+            tracer.record(record, marks, end)
     except RuntimeFailure as exc:
         # The cause (which may name the database's user, host and port) goes to the server's
         # log; the caller learns only that the log is unavailable (public_failure).
@@ -189,7 +201,9 @@ async def execute(
     except Exception as exc:  # noqa: BLE001 - whatever broke, the run was not acknowledged
         log.error("run %s not logged: %s: %s", run_id, type(exc).__name__, exc)
         return RunResult(record, 503, error_body(LogUnavailable("the execution log is unavailable")))
-    return RunResult(record, code, body)
+    if controls is not None and (record.attempts or state.cache.ttl_s is not None):
+        await controls.after_logged(revision, record, state.input, state.output, state.cache)
+    return RunResult(record, code, body, state.cache.header)
 
 
 def _as_object(value: Any) -> dict[str, Any] | None:
@@ -205,6 +219,8 @@ async def _decide(
     state: _State,
     deadline: float | None,
     run_id: str,
+    controls: CostControls | None = None,
+    key_id: str | None = None,
 ) -> dict[str, Any]:
     """Steps 1 to 4 of the module docstring; ``state`` gathers what the log needs."""
     plan, marks = revision.plan, state.marks
@@ -222,7 +238,14 @@ async def _decide(
         mark = _step(marks, "tables", mark)
     checker = _Checker(revision, tables.results, scope, cel_input)
     merged = tables.results
-    if revision.compiled.model_decided:  # 3. the model, only for what the tables leave
+    hit = None
+    if revision.compiled.model_decided and controls is not None:  # the answer cache, budgets
+        hit = await controls.before_model(revision, input_json, key_id, state.cache)
+    if hit is not None:  # the recorded answer of an earlier run: no model call
+        state.model = hit.model
+        merged = checker.merge(json.loads(hit.output))
+        state.output = merged
+    elif revision.compiled.model_decided:  # 3. the model, only for what the tables leave
         merged = await _ask_model(revision, input_json, checker, model_source, state, deadline,
                                   run_id)
         state.output = merged

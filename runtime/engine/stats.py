@@ -3,18 +3,21 @@ them, from the execution log, for those without Prometheus.
 
 Per decision-table row: how often it decided a run, how many of those runs a reviewer resolved,
 and how often the reviewer overrode the decision (the final output differs from the answer).
-Plus run counts by status and latency percentiles. Each row is named by its table and its spec
+Plus run counts by status, latency percentiles, and the cases still waiting for a reviewer
+(how many, and how long the oldest has waited). Each row is named by its table and its spec
 line, as the rule trace records it.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from specwright.runtime.logstore.review_counts import open_cases
 from specwright.runtime.logstore.reviews import ReviewLog
 
 
@@ -35,7 +38,10 @@ class SpecStats(BaseModel):
     runs: int
     by_status: dict[str, int]
     latency_ms: dict[str, float | None] = Field(description="p50, p90, p99 and max")
-    reviews: dict[str, int] = Field(description="opened, resolved, overridden")
+    reviews: dict[str, int] = Field(
+        description="opened, resolved, overridden, and open (not resolved yet)")
+    oldest_open_age_s: float | None = Field(
+        description="Seconds the oldest case not resolved yet has waited; null when none")
     rows: list[RowStats] = Field(description="Most overridden first, then most hit")
 
 
@@ -56,9 +62,11 @@ def _rows(trace: Any) -> list[tuple[str, int, int | None]]:
     return found
 
 
-async def spec_stats(log: ReviewLog, spec: str, since: float | None) -> SpecStats:
+async def spec_stats(log: ReviewLog, spec: str, since: float | None,
+                     now: float | None = None) -> SpecStats:
     runs = await log.run_rows(spec, since)
     resolved = await log.resolved_since(spec, since)
+    waiting = (await open_cases(log, spec=spec, since=since)).get(spec)
     by_status = Counter(status for status, _, _ in runs)
     latencies = sorted(latency for _, latency, _ in runs)
     hits: Counter[tuple[str, int, int | None]] = Counter()
@@ -89,6 +97,8 @@ async def spec_stats(log: ReviewLog, spec: str, since: float | None) -> SpecStat
         latency_ms={"p50": percentile(latencies, 50), "p90": percentile(latencies, 90),
                     "p99": percentile(latencies, 99), "max": latencies[-1] if latencies else None},
         reviews={"opened": by_status.get("escalated", 0), "resolved": len(resolved),
-                 "overridden": overridden},
+                 "overridden": overridden, "open": waiting.count if waiting else 0},
+        oldest_open_age_s=None if waiting is None
+        else max(0.0, (time.time() if now is None else now) - waiting.oldest_at),
         rows=rows,
     )

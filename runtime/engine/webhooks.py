@@ -6,19 +6,18 @@ from the spec's ``webhooks.<spec>.secret_env`` variable: the receiver recomputes
 bytes it got and refuses an old ``t`` (replays). Any 2xx acknowledges; anything else (a status,
 a refused connection, a timeout) is retried with exponential backoff, capped, up to
 ``max_attempts``. Every attempt is appended to the case's events, so ``GET /reviews/{id}``
-shows each one.
+shows each one. This module makes one attempt; the durable queue that schedules them, across
+restarts and replicas, is ``webhook_queue.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -28,7 +27,7 @@ from specwright.runtime.config import Webhook
 log = logging.getLogger("specwright.webhooks")
 
 SIGNATURE_HEADER = "X-Specwright-Signature"
-Record = Callable[[dict[str, Any]], Awaitable[object]]  # appends one delivery attempt
+DELIVERY_HEADER = "X-Specwright-Case"  # the same on every attempt: a receiver's dedup key
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -54,43 +53,29 @@ def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
-async def deliver(
-    hook: Webhook,
-    payload: dict[str, Any],
-    record: Record,
-    *,
-    client: httpx.AsyncClient | None = None,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-) -> bool:
-    """POST ``payload`` until a 2xx; True when acknowledged. Each attempt goes to ``record``."""
+def backoff_s(hook: Webhook, attempt: int) -> float:
+    """How long after failed attempt number ``attempt`` (from 1) the next one is due."""
+    return float(min(hook.backoff_max_s, hook.backoff_base_s * 2 ** (attempt - 1)))
+
+
+async def attempt(hook: Webhook, payload: dict[str, Any], number: int,
+                  client: httpx.AsyncClient) -> dict[str, Any]:
+    """POST ``payload`` once, signed now; the attempt as the case's delivery event records it."""
+    entry: dict[str, Any] = {"attempt": number, "url": hook.url}
     secret = os.environ.get(hook.secret_env)
     if not secret:
-        await record({"attempt": 0, "ok": False,
-                      "error": f"the signing secret is not set: export {hook.secret_env}"})
-        log.error("webhook for %s not sent: %s is not set", payload.get("case"), hook.secret_env)
-        return False
+        log.error("webhook for case %s not sent: %s is not set", payload.get("case"),
+                  hook.secret_env)
+        return {**entry, "ok": False,
+                "error": f"the signing secret is not set: export {hook.secret_env}"}
     body = body_of(payload)
-    own = client is None
-    http = client or httpx.AsyncClient(timeout=hook.timeout_s)
+    headers = {"content-type": "application/json", DELIVERY_HEADER: str(payload.get("case")),
+               SIGNATURE_HEADER: sign(secret, int(time.time()), body)}
     try:
-        for attempt in range(1, hook.max_attempts + 1):
-            headers = {"content-type": "application/json",
-                       SIGNATURE_HEADER: sign(secret, int(time.time()), body)}
-            entry: dict[str, Any] = {"attempt": attempt, "url": hook.url}
-            try:
-                response = await http.post(hook.url, content=body, headers=headers)
-                entry["status"] = response.status_code
-                entry["ok"] = 200 <= response.status_code < 300
-            except httpx.HTTPError as exc:
-                entry["ok"], entry["error"] = False, f"{type(exc).__name__}: {exc}"[:300]
-            await record(entry)
-            if entry["ok"]:
-                return True
-            if attempt < hook.max_attempts:
-                await sleep(min(hook.backoff_max_s, hook.backoff_base_s * 2 ** (attempt - 1)))
-        log.error("webhook for case %s not acknowledged after %d attempts",
-                  payload.get("case"), hook.max_attempts)
-        return False
-    finally:
-        if own:
-            await http.aclose()
+        response = await client.post(hook.url, content=body, headers=headers,
+                                     timeout=hook.timeout_s)
+        entry["status"] = response.status_code
+        entry["ok"] = 200 <= response.status_code < 300
+    except httpx.HTTPError as exc:
+        entry["ok"], entry["error"] = False, f"{type(exc).__name__}: {exc}"[:300]
+    return entry

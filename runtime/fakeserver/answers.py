@@ -97,7 +97,8 @@ def usage_of(request_bytes: int, answer: str) -> tuple[int, int]:
     return max(1, request_bytes // 4), max(1, len(answer) // 4)
 
 
-def openai_completion(n: int, model: str, text: str, usage: tuple[int, int]) -> dict[str, Any]:
+def openai_completion(n: int, model: str, text: str, usage: tuple[int, int],
+                      cached: int = 0) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-fake-{n}", "object": "chat.completion", "created": 1_700_000_000,
         "model": model,
@@ -105,14 +106,16 @@ def openai_completion(n: int, model: str, text: str, usage: tuple[int, int]) -> 
                      "message": {"role": "assistant", "content": text, "refusal": None}}],
         "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1],
                   "total_tokens": usage[0] + usage[1],
-                  "prompt_tokens_details": {"cached_tokens": 0}},
+                  "prompt_tokens_details": {"cached_tokens": cached}},
     }
 
 
 def anthropic_message(
-    n: int, model: str, tool: str, data: dict[str, Any] | None, text: str, usage: tuple[int, int]
+    n: int, model: str, tool: str, data: dict[str, Any] | None, text: str, usage: tuple[int, int],
+    cache: tuple[int, int] = (0, 0),
 ) -> dict[str, Any]:
-    """A tool call with ``data``; or, with ``data`` None, a text answer (stop_reason end_turn)."""
+    """A tool call with ``data``; or, with ``data`` None, a text answer (stop_reason end_turn).
+    ``cache``: the prompt tokens read from and written to the prompt cache (of ``usage[0]``)."""
     content: list[dict[str, Any]]
     if data is None:
         content = [{"type": "text", "text": text}]
@@ -122,8 +125,8 @@ def anthropic_message(
         "id": f"msg_fake_{n}", "type": "message", "role": "assistant", "model": model,
         "content": content, "stop_reason": "end_turn" if data is None else "tool_use",
         "stop_sequence": None,
-        "usage": {"input_tokens": usage[0], "output_tokens": usage[1],
-                  "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
+        "usage": {"input_tokens": usage[0] - cache[0] - cache[1], "output_tokens": usage[1],
+                  "cache_read_input_tokens": cache[0], "cache_creation_input_tokens": cache[1]},
     }
 
 

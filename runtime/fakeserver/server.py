@@ -22,6 +22,7 @@ from typing import Any
 from specwright.runtime.fakeserver import answers
 from specwright.runtime.fakeserver.config import FakeConfig
 from specwright.runtime.fakeserver.http import Connection, Reply, error_reply, http_response
+from specwright.runtime.fakeserver.prompt_cache import PrefixCache
 from specwright.runtime.hosts import is_loopback
 
 MODEL_PATHS = {
@@ -50,9 +51,10 @@ class FakeServer:
     """Serve until ``close``. ``async with FakeServer(config) as fake: fake.url ...``"""
 
     def __init__(self, config: FakeConfig | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, capture: bool = False) -> None:
+                 port: int = 0, capture: bool = False, cache_min_tokens: int = 1024) -> None:
         """``capture``: keep every model request's body (``captured``), for tests that check
-        what leaves the process in a prompt."""
+        what leaves the process in a prompt. ``cache_min_tokens``: the shortest prefix the
+        prompt cache keeps (``prompt_cache.py``)."""
         if not is_loopback(host):
             raise ValueError(f"the fake server listens on loopback only, not {host!r}")
         self.config = config or FakeConfig()
@@ -65,6 +67,7 @@ class FakeServer:
         self._n = 0
         self.last_outcome = ""  # of the latest model request
         self.captured: list[bytes] | None = [] if capture else None
+        self.prompt_cache = PrefixCache(cache_min_tokens)
 
     @property
     def url(self) -> str:
@@ -162,9 +165,11 @@ class FakeServer:
             text = json.dumps(data)
         usage = answers.usage_of(len(body), text)
         if api == "openai":
-            payload = answers.openai_completion(self._n, model, text, usage)
+            cached = self.prompt_cache.openai(request, usage[0])
+            payload = answers.openai_completion(self._n, model, text, usage, cached)
         else:
-            payload = answers.anthropic_message(self._n, model, tool, data, text, usage)
+            cache = self.prompt_cache.anthropic(request, usage[0])
+            payload = answers.anthropic_message(self._n, model, tool, data, text, usage, cache)
         if outcome == "truncated_body":  # the client never sees the usage: not counted
             raw = json.dumps(payload).encode()
             return Reply(http_response(200, raw[: len(raw) // 2]), delay=delay)

@@ -27,8 +27,10 @@ from starlette.types import Receive, Scope, Send
 from specwright.compiler import __version__
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import load_catalog
+from specwright.runtime.engine.cost_controls import CostControls
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.review_service import ReviewService
+from specwright.runtime.engine.webhook_queue import WebhookQueue
 from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.calls import serve_spec_request, sync_routes
 from specwright.runtime.http.docs_ui import install_docs
@@ -245,6 +247,11 @@ def create_app(
         assert state.store is not None
         reviews = ReviewLog(state.store)
         state.reviews = ReviewService(reviews, lambda: state.catalog, settings)
+        state.controls = CostControls.open(settings, state.store)
+        deliveries = None
+        if settings.webhooks:  # resolutions queued in the log, by this server or another
+            state.webhooks = WebhookQueue(reviews, settings)
+            deliveries = asyncio.create_task(state.webhooks.serve())
         state.started_at = time.time()
         retention = start_retention(settings, state.store)
         follower = await _follow_labels(app, state)
@@ -267,6 +274,8 @@ def create_app(
         finally:
             if stop_sighup is not None:
                 stop_sighup()
+            if deliveries is not None and state.webhooks is not None:
+                await state.webhooks.stop(deliveries)  # an attempt under way is finished
             for task in (retention, watcher, follower):
                 if task is not None:
                     task.cancel()
@@ -277,10 +286,12 @@ def create_app(
                 state.labels = None
             if isinstance(state.models, DefaultModels):
                 await state.models.aclose()
-            for task in list(app.state.specwright_webhooks):
-                task.cancel()  # undelivered resolutions stay in the log (docs/operations.md)
+            state.webhooks = None  # deliveries not made yet stay queued in the log
             state.reviews = None
             await reviews.close()
+            if state.controls is not None:
+                await state.controls.close()
+                state.controls = None
             if state.owns_store and state.store is not None:
                 await state.store.close()
                 state.store = None
@@ -295,7 +306,6 @@ def create_app(
     )
     app.state.specwright = state
     app.router.redirect_slashes = False  # http_errors redirects without echoing the Host header
-    app.state.specwright_webhooks = set()
     install_error_handlers(app)
     install_openapi_auth(app, state.gate)
     app.include_router(specs_router)

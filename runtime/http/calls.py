@@ -63,12 +63,15 @@ _RUN_HEADERS = {
     "X-Specwright-Model": "provider:model that answered; absent when decision tables decided all",
     "X-Specwright-Cost-USD": "Model cost of the run in USD, or 'unknown' when a price is unknown",
     "X-Specwright-Mock": "'true' when the server runs with --mock",
+    "X-Specwright-Cache": "'hit' when the answer was served from the answer cache (no model "
+    "call), 'miss' when the spec is cached but this input was not; absent otherwise",
 }
 
 _ERRORS: dict[int, str] = {
     400: "Invalid JSON body",
     401: "Missing or unknown API key (only when keys are configured)",
-    429: "The API key sent more requests than its limit (see Retry-After)",
+    429: "The API key sent more requests than its limit, or the spec's or key's daily budget "
+    "is used up (budget_exceeded, names the budget; see Retry-After)",
     404: "Unknown spec, contract major or revision",
     409: "The query parameter revision and the X-Specwright-Revision header pin different "
     "revisions",
@@ -82,7 +85,8 @@ _ERRORS: dict[int, str] = {
 }
 
 
-def run_headers(run: RunRecord, *, mock: bool) -> list[tuple[bytes, bytes]]:
+def run_headers(run: RunRecord, *, mock: bool, cache: str | None = None
+                ) -> list[tuple[bytes, bytes]]:
     """The answer's headers, raw (lower-case names, as Starlette writes them)."""
     headers = [
         (b"content-type", b"application/json"),
@@ -98,6 +102,8 @@ def run_headers(run: RunRecord, *, mock: bool) -> list[tuple[bytes, bytes]]:
     headers.append((b"x-specwright-cost-usd", b"unknown" if cost is None else b"%.6f" % cost))
     if mock or run.mock:
         headers.append((b"x-specwright-mock", b"true"))
+    if cache is not None:
+        headers.append((b"x-specwright-cache", cache.encode("latin-1")))
     return headers
 
 
@@ -300,10 +306,12 @@ async def answer(
         deadline_s=state.settings.routing.deadline_s,
         key_id=None if key is None else key.id,
         trace_parent=None if tracing.ACTIVE is None else _traceparent(request.scope),
+        controls=state.controls,
     )
     observe_run(result.run)
     return RunResponse(
-        dumps_bytes(result.body), result.status_code, run_headers(result.run, mock=state.mock)
+        dumps_bytes(result.body), result.status_code,
+        run_headers(result.run, mock=state.mock, cache=result.cache),
     )
 
 

@@ -25,7 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from specwright.compiler.errors import SpecwrightError
 from specwright.runtime.engine.bounded import MAX_ERRORS_LISTED, bounded_details, count_note
 from specwright.runtime.engine.failures import public_failure
-from specwright.runtime.errors import KeyRateLimited, MethodNotAllowed, NotFound, RuntimeFailure
+from specwright.runtime.errors import (
+    BudgetExceeded,
+    KeyRateLimited,
+    MethodNotAllowed,
+    NotFound,
+    RuntimeFailure,
+)
 
 log = logging.getLogger("specwright.http")
 
@@ -44,7 +50,7 @@ def error_response(exc: RuntimeFailure, headers: dict[str, str] | None = None) -
 
 def failure_response(exc: RuntimeFailure) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if isinstance(exc, KeyRateLimited):
+    if isinstance(exc, KeyRateLimited | BudgetExceeded):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
     if exc.status == 503 and exc.type == "log_unavailable":
         log.error("execution log unavailable: %s", exc.message)

@@ -1,18 +1,25 @@
 """``GET /metrics``: Prometheus text format (``specwright.runtime.observe.metrics``).
 
 Needs an admin key when the server has keys (Prometheus sends one with ``authorization``).
+The open review cases are read from the log on each scrape, so every worker gives the same.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.http.auth import require
 from specwright.runtime.http.error_bodies import ErrorBody
 from specwright.runtime.http.state import get_state
-from specwright.runtime.observe.metrics import CONTENT_TYPE, exposition
+from specwright.runtime.logstore.review_counts import open_cases
+from specwright.runtime.observe.metrics import CONTENT_TYPE, OpenReviews, exposition
 
+log = logging.getLogger("specwright.metrics")
 router = APIRouter()
 
 
@@ -23,5 +30,16 @@ router = APIRouter()
                        401: {"model": ErrorBody, "description": "Missing or unknown API key"},
                        403: {"model": ErrorBody, "description": "Not an admin key"}})
 async def metrics(request: Request) -> Response:
-    require(get_state(request.app).gate, request, "admin")
-    return Response(exposition(), media_type=CONTENT_TYPE)
+    state = get_state(request.app)
+    require(state.gate, request, "admin")
+    extra = []
+    if state.reviews is not None:
+        try:
+            found = await open_cases(state.reviews.log)
+        except LogUnavailable as exc:  # the other metrics are still worth answering
+            log.warning("/metrics without the open review cases: %s", exc.message)
+        else:
+            cases = {spec: (0, 0.0) for spec in state.catalog.specs}
+            cases.update({spec: (c.count, c.oldest_at) for spec, c in found.items()})
+            extra.append(OpenReviews(cases, time.time()))
+    return Response(exposition(*extra), media_type=CONTENT_TYPE)

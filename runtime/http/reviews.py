@@ -9,7 +9,6 @@ delivered in the background; its attempts appear on the case as they happen.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -159,12 +158,9 @@ async def resolve_review(request: Request, body: ResolveIn,
                          case_id: str = Path(max_length=64)) -> ReviewCaseOut:
     service, actor = _service(request)
     case = await service.resolve(case_id, body.output, body.note, actor)
-    hook = service.webhook(case)
-    if hook is not None:
-        tasks: set[asyncio.Task[bool]] = request.app.state.specwright_webhooks
-        task = asyncio.create_task(service.notify(case, hook))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+    webhooks = get_state(request.app).webhooks
+    if webhooks is not None and service.webhook(case) is not None:
+        webhooks.nudge()  # the delivery is queued in the log: deliver it now
     return case_out(case)
 
 

@@ -43,7 +43,10 @@ class AttemptOut(BaseModel):
     status: str
     input_tokens: int | None = None
     output_tokens: int | None = None
-    cached_tokens: int | None = None
+    cached_tokens: int | None = Field(None, description="Prompt tokens read from the provider's "
+                                      "prompt cache (part of input_tokens)")
+    cache_write_tokens: int | None = Field(None, description="Prompt tokens written to the "
+                                           "provider's prompt cache (Anthropic)")
     cost_usd: float | None = None
     error_class: str | None = None
     error: str | None = None
@@ -73,6 +76,8 @@ class RunOut(BaseModel):
     output_tokens: int
     cost_usd: float | None = Field(description="Summed over attempts; null when a price is unknown")
     key_id: str | None = Field(None, description="The API key that made the run (its id)")
+    cached_from: str | None = Field(None, description="Answered from the answer cache: the run "
+                                    "whose recorded answer it returned (no model was called)")
     review: RunReviewOut | None = Field(
         default=None, description="GET /runs/{id} only: the review case an escalated run opened")
 

@@ -15,8 +15,10 @@ from fastapi import FastAPI
 
 from specwright.runtime.config import Settings
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision
+from specwright.runtime.engine.cost_controls import CostControls
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.review_service import ReviewService
+from specwright.runtime.engine.webhook_queue import WebhookQueue
 from specwright.runtime.http.auth_gate import AuthGate
 from specwright.runtime.http.keystores import Keys
 from specwright.runtime.logstore.base import LogStore
@@ -40,6 +42,8 @@ class ServerState:
     started_at: float = 0.0
     labels: Any = None  # the LabelFollower (http/label_follow.py) once the app has started
     reviews: ReviewService | None = None  # the review queue, once the log is open
+    webhooks: WebhookQueue | None = None  # delivering resolutions, when webhooks are set
+    controls: CostControls | None = None  # answer cache and budgets, once the log is open
 
     def model_for(self, revision: LoadedRevision) -> Model:
         return self.models(revision)

@@ -34,6 +34,7 @@ RUN_COLUMNS = (
     "rule_trace",
     "guardrails",
     "key_id",
+    "cached_from",
 )
 RUN_JSON_COLUMNS = frozenset({"input", "output", "error", "rule_trace", "guardrails"})
 ATTEMPT_COLUMNS = (
@@ -53,6 +54,7 @@ ATTEMPT_COLUMNS = (
     "error",
     "answer",
     "guardrails",
+    "cache_write_tokens",
 )
 
 RunRow = tuple[Any, ...]
@@ -87,6 +89,7 @@ def run_to_rows(run: RunRecord) -> tuple[RunRow, list[AttemptRow]]:
         dumps(run.rule_trace) if encoded.rule_trace is None else encoded.rule_trace,
         dumps(run.guardrails) if encoded.guardrails is None else encoded.guardrails,
         run.key_id,
+        run.cached_from,
     )
     attempts = [
         (
@@ -106,6 +109,7 @@ def run_to_rows(run: RunRecord) -> tuple[RunRow, list[AttemptRow]]:
             a.error,
             a.answer,
             None if a.guardrails is None else dumps(list(a.guardrails)),
+            a.cache_write_tokens,
         )
         for seq, a in enumerate(run.attempts)
     ]
@@ -143,6 +147,7 @@ def row_to_run(row: Sequence[Any], attempts: Sequence[Sequence[Any]], json_text:
         rule_trace,
         guardrails,
         key_id,
+        cached_from,
     ) = row
     return RunRecord(
         id=run_id,
@@ -161,6 +166,7 @@ def row_to_run(row: Sequence[Any], attempts: Sequence[Sequence[Any]], json_text:
         guardrails=tuple(_loads(guardrails, json_text)),
         attempts=tuple(_row_to_attempt(a) for a in attempts),
         key_id=key_id,
+        cached_from=cached_from,
     )
 
 
@@ -182,6 +188,7 @@ def _row_to_attempt(row: Sequence[Any]) -> Attempt:
         error,
         answer,
         guardrails,
+        cache_write_tokens,
     ) = row
     return Attempt(
         provider=provider,
@@ -198,6 +205,7 @@ def _row_to_attempt(row: Sequence[Any]) -> Attempt:
         error=error,
         answer=answer,
         guardrails=None if guardrails is None else tuple(json.loads(guardrails)),
+        cache_write_tokens=cache_write_tokens,
     )
 
 

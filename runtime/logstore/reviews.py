@@ -16,9 +16,10 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from specwright.runtime.errors import AlreadyResolved, InvalidQuery, LogUnavailable
 from specwright.runtime.logstore.base import LogStore
@@ -27,6 +28,7 @@ from specwright.runtime.logstore.ulid import new_run_id
 CaseState = Literal["open", "claimed", "resolved"]
 CASE_STATES: tuple[CaseState, ...] = ("open", "claimed", "resolved")
 EventKind = Literal["claim", "resolve", "delivery"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +193,13 @@ class ReviewLog:
         return type(exc).__name__ == "UniqueViolation"
 
     def _insert_sync(self, event: ReviewEvent) -> None:
-        p = self._p
-        data = json.dumps(event.data, sort_keys=True, ensure_ascii=False)
-        self._connection().execute(
-            f"INSERT INTO review_events (id, case_id, kind, actor, at, data) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-            (event.id, event.case_id, event.kind, event.actor, event.at, data),
-        )
+        insert_event(self._connection(), self._p, event)
+
+    async def on_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, placeholder, *args)`` on this log's thread and connection, its
+        database errors mapped as this log's own are (``deliveries.py``)."""
+        result: T = await self._call(lambda: fn(self._connection(), self._p, *args))
+        return result
 
     def _run_rows_sync(self, spec: str, since: float | None) -> list[tuple[str, float, Any]]:
         p = self._p
@@ -276,6 +278,15 @@ class ReviewLog:
             for r in runs
         }
         return [by_id[i] for i in ids if i in by_id]
+
+
+def insert_event(conn: Any, p: str, event: ReviewEvent) -> None:
+    data = json.dumps(event.data, sort_keys=True, ensure_ascii=False)
+    conn.execute(
+        f"INSERT INTO review_events (id, case_id, kind, actor, at, data) "
+        f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+        (event.id, event.case_id, event.kind, event.actor, event.at, data),
+    )
 
 
 def _json(value: Any) -> Any:

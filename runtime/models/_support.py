@@ -194,6 +194,7 @@ class Endpoint:
     structured: str = "json_schema"  # openai-compatible: how the schema is sent (config.py)
     timeout_s: float = 30.0
     sampling: Sampling = Sampling()  # the deployment's temperature, seed, top_p, token caps
+    prompt_cache: bool = True  # Anthropic: send cache breakpoints (runtime/models/prompt_cache.py)
 
     @property
     def key_missing(self) -> bool:

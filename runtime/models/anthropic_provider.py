@@ -50,6 +50,7 @@ from specwright.runtime.models.error_map import (
 )
 from specwright.runtime.models.lowering import Dialect, LoweredSchema
 from specwright.runtime.models.parsing import parse_json_object
+from specwright.runtime.models.prompt_cache import anthropic_system
 from specwright.runtime.models.sampling import Sampling, max_tokens_for
 
 __all__ = ["AnthropicProvider", "build", "map_error"]
@@ -76,8 +77,10 @@ class AnthropicProvider:
         timeout_s: float = 30.0,
         missing: ModelNotConfigured | None = None,
         secrets: tuple[str, ...] = (),
+        prompt_cache: bool = True,
     ) -> None:
         self.provider = provider
+        self.prompt_cache = prompt_cache
         self.model = model
         self.name = f"{provider}:{model}"
         self._client = client
@@ -98,8 +101,8 @@ class AnthropicProvider:
             "tool_choice": {"type": "tool", "name": tool["name"], "disable_parallel_tool_use": True},
             "tools": [tool],
         }
-        if system:
-            body["system"] = system
+        if system:  # static: the spec's text; cached up to here (runtime/models/prompt_cache.py)
+            body["system"] = anthropic_system(system, breakpoint=self.prompt_cache)
         # What ``messages.create`` sends, posted by the same client (same authentication,
         # headers, timeout and error types; ``tests/models/test_anthropic_provider.py`` holds the
         # two requests equal), with the answer handed back as the JSON the server sent: building
@@ -163,7 +166,7 @@ class AnthropicProvider:
         cached = token_count(u.get("cache_read_input_tokens"), "cache_read_input_tokens")
         written = token_count(u.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
         usage = Usage(token_count(u["input_tokens"], "input_tokens") + cached + written,
-                      token_count(u["output_tokens"], "output_tokens"), cached)
+                      token_count(u["output_tokens"], "output_tokens"), cached, written)
         stop_reason = response.get("stop_reason")
         if stop_reason == "max_tokens":
             raise UnparseableOutput("the answer was cut off at the token limit", usage=usage)
@@ -262,4 +265,5 @@ def build(endpoint: Endpoint, model: str, pool: ClientPool) -> AnthropicProvider
     return AnthropicProvider(
         endpoint.provider, model, client,
         timeout_s=endpoint.timeout_s, secrets=(endpoint.key,) if endpoint.key else (),
+        prompt_cache=endpoint.prompt_cache,
     )

@@ -9,7 +9,10 @@ Script it with a list of responses, consumed in order, or with a function of the
     ])
     router = Router.of([model], sleep=no_sleep)   # or build_route(..., overrides={ref: model})
 
-Every request it got is kept in ``model.requests``. Nothing touches the network.
+Every request it got is kept in ``model.requests``. Nothing touches the network. ``usage``
+reports tokens the way the adapters read them from the vendors: ``Usage(1000, 20, 600, 300)`` is
+1,000 prompt tokens of which 600 were read from the provider's prompt cache and 300 written to
+it (Anthropic), and 20 answer tokens; the router prices each kind at its rate.
 """
 
 from __future__ import annotations

@@ -39,10 +39,11 @@ class ModelPrice:
 
     input: float
     output: float
-    cached: float | None = None
+    cached: float | None = None  # a prompt-cache read; None: the input price
+    cache_write: float | None = None  # a prompt-cache write; None: the input price
 
 
-FREE = ModelPrice(0.0, 0.0, 0.0)
+FREE = ModelPrice(0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,15 @@ def shipped_table() -> PriceTable:
     raw = json.loads(resources.files("specwright.runtime.models").joinpath("prices.json").read_text("utf-8"))
     prices: dict[str, ModelPrice] = {}
     windows: dict[str, int] = {}
+    # a vendor's cache-write price as a multiple of its input price (Anthropic: 1.25 for the
+    # default five-minute cache), unless a model states its own ``cache_write``
+    write_factor: dict[str, float] = raw.get("cache_write_factor", {})
     for ref, entry in raw["models"].items():
-        prices[ref] = ModelPrice(entry["input"], entry["output"], entry.get("cached"))
+        factor = write_factor.get(split_ref(ref)[0])
+        written = entry.get("cache_write")
+        if written is None and factor is not None:
+            written = round(entry["input"] * factor, 6)
+        prices[ref] = ModelPrice(entry["input"], entry["output"], entry.get("cached"), written)
         if entry.get("context_window"):
             windows[ref] = int(entry["context_window"])
     return PriceTable(raw["as_of"], raw["note"], prices, windows)
@@ -80,10 +88,13 @@ def cost_of(price: ModelPrice | None, usage: Usage) -> float | None:
     if price is None:
         return None
     cached = min(usage.cached_tokens, usage.input_tokens)
+    written = min(usage.cache_write_tokens, usage.input_tokens - cached)
     cached_rate = price.input if price.cached is None else price.cached
+    write_rate = price.input if price.cache_write is None else price.cache_write
     total = (
-        (usage.input_tokens - cached) * price.input
+        (usage.input_tokens - cached - written) * price.input
         + cached * cached_rate
+        + written * write_rate
         + usage.output_tokens * price.output
     )
     return total / 1_000_000
@@ -123,7 +134,8 @@ class PriceBook:
         for key in (ref, f"{provider}:{base_model(model)}", f"{provider}:*"):
             override = self._overrides.get(key)
             if override is not None:
-                return ModelPrice(override.input, override.output, override.cached)
+                return ModelPrice(override.input, override.output, override.cached,
+                                  override.cache_write)
         dep = self._deployments.get(provider)
         if dep is not None:
             if dep.kind == "openai-compatible":

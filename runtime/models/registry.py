@@ -94,6 +94,7 @@ def endpoint_for(provider: str, settings: Settings, env: Mapping[str, str]) -> E
         timeout_s=settings.routing.request_timeout_s,
         sampling=Sampling(temperature=dep.temperature, seed=dep.seed, top_p=dep.top_p,
                           max_tokens=dep.max_tokens, context_window=dep.context_window),
+        prompt_cache=dep.prompt_cache,
     )
 
 

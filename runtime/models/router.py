@@ -251,19 +251,21 @@ class _Run:
             error_class=error_class, error=message,
             answer=None if answer is None else answer[:_MAX_ANSWER],
             guardrails=guardrails,
+            cache_write_tokens=usage.cache_write_tokens if usage else None,
         ))
 
     def completion(self, comp: Completion, c: Candidate) -> Completion:
-        inp = out = cached = 0
+        inp = out = cached = written = 0
         cost: float | None = 0.0
         for a in self.attempts:
             inp += a.input_tokens or 0
             out += a.output_tokens or 0
             cached += a.cached_tokens or 0
+            written += a.cache_write_tokens or 0
             cost = None if cost is None or a.cost_usd is None else cost + a.cost_usd
         return Completion(
             data=comp.data, model=comp.model or c.ref, text=comp.text,
-            usage=Usage(inp, out, cached), cost_usd=cost, attempts=tuple(self.attempts),
+            usage=Usage(inp, out, cached, written), cost_usd=cost, attempts=tuple(self.attempts),
             mock=comp.mock,
         )
 

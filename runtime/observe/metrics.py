@@ -4,11 +4,14 @@ What is counted comes from each run's record once it is logged (``observe_run``)
 resolutions (``observe_resolution``): runs by spec, revision and status; run and model-call
 latency histograms; model attempts by model and purpose (call, retry, repair, fallback) and
 errors by cause; tokens and cost; hits per table row (spec, table, row line); guardrail
-violations; review cases opened, resolved, overridden, and their age when resolved.
+violations; review cases opened, resolved, overridden, and their age when resolved. The open
+cases and the oldest one's age are read from the log at scrape time (``OpenReviews``).
 
 Cheap on the hot path: the label children a revision's runs use are looked up once per revision
-and kept (``_RevisionChildren``), so a run costs a dict lookup and one ``inc`` per series it
-touches (prometheus-client's own per-value lock, nothing more).
+and kept (``_RevisionChildren``), and so are the children a rule trace or a guardrail outcome
+touches, keyed by the JSON text the run plan remembers for it (the same string object run after
+run): a run costs a few dict lookups and one ``inc`` per series it touches (prometheus-client's
+own per-value lock, nothing more).
 
 With ``serve --workers N`` every worker writes its values to files under
 ``PROMETHEUS_MULTIPROC_DIR`` (the supervisor creates the directory and removes it), and
@@ -22,8 +25,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from specwright.runtime.records import RunRecord
 
@@ -31,6 +36,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _RUN_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60)
 _MODEL_BUCKETS = (.05, .1, .25, .5, 1, 2, 4, 8, 15, 30, 60)
+_REMEMBERED = 256  # rule traces / guardrail outcomes remembered per revision
 _AGE_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -62,6 +68,40 @@ REVIEWS_OVERRIDDEN = Counter("specwright_review_cases_overridden",
                              ("spec",), registry=REGISTRY)
 REVIEW_AGE = Histogram("specwright_review_case_age_seconds", "A case's age when resolved",
                        ("spec",), buckets=_AGE_BUCKETS, registry=REGISTRY)
+# Cost controls (docs/models.md): daily budgets, their use today, refusals; the answer cache.
+BUDGET_LIMIT_TOKENS = Gauge("specwright_budget_limit_tokens", "Daily token budget",
+                            ("scope", "name"), registry=REGISTRY, multiprocess_mode="max")
+BUDGET_USED_TOKENS = Gauge("specwright_budget_used_tokens", "Tokens used today (UTC) of a budget",
+                           ("scope", "name"), registry=REGISTRY, multiprocess_mode="mostrecent")
+BUDGET_LIMIT_USD = Gauge("specwright_budget_limit_usd", "Daily cost budget in USD",
+                         ("scope", "name"), registry=REGISTRY, multiprocess_mode="max")
+BUDGET_USED_USD = Gauge("specwright_budget_used_usd", "USD used today (UTC) of a budget",
+                        ("scope", "name"), registry=REGISTRY, multiprocess_mode="mostrecent")
+BUDGET_REFUSALS = Counter("specwright_budget_refusals", "Runs refused by a budget",
+                          ("scope", "name", "budget"), registry=REGISTRY)
+ANSWER_CACHE = Counter("specwright_answer_cache_lookups", "Answer cache lookups by result",
+                       ("spec", "result"), registry=REGISTRY)
+
+
+def observe_budget(scope: str, name: str, limit_tokens: int | None, limit_usd: float | None,
+                   used: Any) -> None:
+    """A budget's limits, and its use today when known (``used``: tokens, cost_usd)."""
+    if limit_tokens is not None:
+        BUDGET_LIMIT_TOKENS.labels(scope, name).set(limit_tokens)
+        if used is not None:
+            BUDGET_USED_TOKENS.labels(scope, name).set(used.tokens)
+    if limit_usd is not None:
+        BUDGET_LIMIT_USD.labels(scope, name).set(limit_usd)
+        if used is not None:
+            BUDGET_USED_USD.labels(scope, name).set(used.cost_usd)
+
+
+def observe_budget_refusal(scope: str, name: str, budget: str) -> None:
+    BUDGET_REFUSALS.labels(scope, name, budget).inc()
+
+
+def observe_answer_cache(spec: str, result: str) -> None:
+    ANSWER_CACHE.labels(spec, result).inc()
 
 
 @dataclass(slots=True)
@@ -75,6 +115,29 @@ class _RevisionChildren:
     rows: dict[tuple[str, int | None], Any] = field(default_factory=dict)
     violations: dict[str, Any] = field(default_factory=dict)
     opened: Any = None
+    by_trace: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # trace JSON -> rows
+    by_outcome: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # guardrails JSON
+
+    def rows_of(self, run: RunRecord) -> tuple[Any, ...]:
+        """The row-hit children of the run's rule trace."""
+        text = run.encoded.rule_trace if run.encoded is not None else None
+        found = self.by_trace.get(text) if text is not None else None
+        if found is None:
+            found = tuple(self.row(entry["table"], line) for entry in run.rule_trace
+                          for line in entry["row_lines"])
+            if text is not None and len(self.by_trace) < _REMEMBERED:
+                self.by_trace[text] = found
+        return found
+
+    def violations_of(self, run: RunRecord) -> tuple[Any, ...]:
+        """The violation children of the guardrails the run's output failed."""
+        text = run.encoded.guardrails if run.encoded is not None else None
+        found = self.by_outcome.get(text) if text is not None else None
+        if found is None:
+            found = tuple(self.violation(g["label"]) for g in run.guardrails if not g["passed"])
+            if text is not None and len(self.by_outcome) < _REMEMBERED:
+                self.by_outcome[text] = found
+        return found
 
     def run(self, status: str) -> Any:
         child = self.runs.get(status)
@@ -114,13 +177,10 @@ def observe_run(run: RunRecord) -> None:
     children = _of(run.spec, run.revision)
     children.run(run.status).inc()
     children.seconds.observe(run.latency_ms / 1000.0)
-    for entry in run.rule_trace:
-        table = entry["table"]
-        for line in entry["row_lines"]:
-            children.row(table, line).inc()
-    for guardrail in run.guardrails:
-        if not guardrail["passed"]:
-            children.violation(guardrail["label"]).inc()
+    for row in children.rows_of(run):
+        row.inc()
+    for violation in children.violations_of(run):
+        violation.inc()
     if run.status == "escalated":
         children.opened.inc()
     for attempt in run.attempts:
@@ -137,6 +197,10 @@ def _observe_attempt(attempt: Any) -> None:
         TOKENS.labels(model, "input").inc(attempt.input_tokens)
     if attempt.output_tokens:
         TOKENS.labels(model, "output").inc(attempt.output_tokens)
+    if attempt.cached_tokens:  # of the input tokens: read from the provider's prompt cache
+        TOKENS.labels(model, "cache_read").inc(attempt.cached_tokens)
+    if attempt.cache_write_tokens:  # ... and written to it
+        TOKENS.labels(model, "cache_write").inc(attempt.cache_write_tokens)
     if attempt.cost_usd:
         COST.labels(model).inc(attempt.cost_usd)
 
@@ -148,11 +212,38 @@ def observe_resolution(spec: str, *, overridden: bool, age_s: float) -> None:
     REVIEW_AGE.labels(spec).observe(max(0.0, age_s))
 
 
-def exposition() -> bytes:
-    """The text format of every metric: this process's, or every worker's when multiprocess."""
+class OpenReviews(Collector):
+    """Open review cases by spec, as the log says at scrape time (not counted by any worker,
+    so every worker answers the same): how many, and how long the oldest has waited."""
+
+    def __init__(self, cases: dict[str, tuple[int, float]], now: float) -> None:
+        self.cases, self.now = cases, now  # spec -> (open cases, oldest opened at); (0, now)
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        count = GaugeMetricFamily("specwright_review_open_cases",
+                                  "Review cases not resolved yet (claimed or not)", labels=["spec"])
+        age = GaugeMetricFamily("specwright_review_oldest_open_age_seconds",
+                                "Age of the oldest review case not resolved yet (0: none)",
+                                labels=["spec"])
+        for spec, (n, oldest) in sorted(self.cases.items()):
+            count.add_metric([spec], n)
+            age.add_metric([spec], max(0.0, self.now - oldest) if n else 0.0)
+        return [count, age]
+
+
+def exposition(*extra: Collector) -> bytes:
+    """The text format of every metric: this process's, or every worker's when multiprocess,
+    then what ``extra`` collectors compute at scrape time."""
     path = os.environ.get(MULTIPROC_ENV)
     if path:
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=path)
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+        text = generate_latest(registry)
+    else:
+        text = generate_latest(REGISTRY)
+    if extra:
+        scraped = CollectorRegistry()
+        for collector in extra:
+            scraped.register(collector)
+        text += generate_latest(scraped)
+    return text

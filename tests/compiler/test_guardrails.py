@@ -149,20 +149,35 @@ def test_multi_line_expressions_are_located_by_line() -> None:
     ]
 
 
-def test_type_errors_show_on_sample_instances() -> None:
-    # `true || error` is true in CEL: each operand of || and && is run on its own
+def test_type_errors_are_found_by_cels_type_checker() -> None:
+    # `true || error` is true in CEL: the checker types every operand, whatever the samples reach
     assert errors("input.promised_days > 0 || input.weight_kg + 1 > 2") == [
-        f"{D}:40:32: error: guardrail 'g0': `input.weight_kg + 1 > 2` cannot be evaluated: "
-        "Unsupported operation: float + int: CEL does not convert between types "
-        "(write 1.0, not 1, next to a number)"
+        f"{D}:40:48: error: guardrail 'g0': `+` does not apply to a number and an integer "
+        "(CEL does not mix them in arithmetic: write 1.0, not 1, next to a number)"
     ]
     assert errors("input.hazmat && 1 == 1 && input.promised_days") == [
-        f"{D}:40:31: error: guardrail 'g0': `input.promised_days` gives 7, not true or false"
+        f"{D}:40:28: error: guardrail 'g0': `&&` does not apply to yes/no and an integer"
     ]
     assert errors("input.weight_kg * 2.0") == [
-        f"{D}:40:5: error: guardrail 'g0' gives 70.5, not true or false (on a sample where every "
-        "optional field is present)"
+        f"{D}:40:5: error: guardrail 'g0': gives a number, not true or false: write a condition"
     ]
+    assert errors("output.carrier == 'usps' || size(input.weight_kg) > 0") == [
+        f"{D}:40:37: error: guardrail 'g0': size() does not take a number"
+    ]
+    assert errors("input.lines.count() > 0") == [
+        f"{D}:40:22: error: guardrail 'g0': unknown function count() (did you mean \"size\"?)"
+    ]
+    assert errors("input.lines.exists(l, l.qty + 0.5 > 1.0)") == [
+        f"{D}:40:33: error: guardrail 'g0': `+` does not apply to an integer and a number "
+        "(CEL does not mix them in arithmetic: write 1.0, not 1, next to a number)"
+    ]
+    assert errors("input.promised_days > 0 ? input.hazmat : 1") == [
+        f"{D}:40:29: error: guardrail 'g0': the two results of `? :` must have one type, not "
+        "yes/no and an integer"
+    ]
+
+
+def test_value_errors_show_on_sample_instances() -> None:
     assert errors("input.lines[0].qty > 0") == [
         f"{D}:40:5: error: guardrail 'g0' cannot be evaluated: index out of bounds: 0 (on a sample "
         "where optional fields are absent and lists are empty)"

@@ -42,7 +42,9 @@ async def test_wire_request_forces_a_tool_whose_input_schema_is_the_output() -> 
     assert ANT_SECRET in (req.headers.get("x-api-key", "") + req.headers.get("authorization", ""))
     body = fake.bodies[0]
     assert body["model"] == "claude-haiku-4-5" and body["max_tokens"] == 512
-    assert body["system"] == "You choose carriers."
+    # the static system prompt is one block carrying the prompt-cache breakpoint
+    assert body["system"] == [{"type": "text", "text": "You choose carriers.",
+                               "cache_control": {"type": "ephemeral"}}]
     assert body["messages"] == [{"role": "user", "content": "Order A-1"}]
     (tool,) = body["tools"]
     assert tool["name"] == "carrier_selection_output"

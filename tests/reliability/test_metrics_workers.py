@@ -56,6 +56,9 @@ async def test_metrics_add_up_every_worker(tmp_path: Path, fake: FakeServerThrea
         assert value(runs, spec="order-validation", revision="1", status="ok") == 38
         assert value(runs, spec="order-validation", revision="1", status="escalated") == 12
         assert value("specwright_review_cases_opened_total", spec="order-validation") == 12
+        # read from the shared log at scrape time: the same whichever worker answers
+        assert value("specwright_review_open_cases", spec="order-validation") == 12
+        assert value("specwright_review_oldest_open_age_seconds", spec="order-validation") > 0
         hits = [v for (name, labels), v in found.items()
                 if name == "specwright_table_row_hits_total"
                 and dict(labels)["table"] == "Decision: decision"]

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -64,7 +65,8 @@ async def test_stats_count_hits_reviews_and_overrides(tmp_path: Path) -> None:
                         ("specwright_review_case_age_seconds_count", 2)):
         assert after.get((name, spec), 0) - before.get((name, spec), 0) == count, name
     assert stats["runs"] == 5 and stats["by_status"] == {"escalated": 2, "ok": 3}
-    assert stats["reviews"] == {"opened": 2, "resolved": 2, "overridden": 1}
+    assert stats["reviews"] == {"opened": 2, "resolved": 2, "overridden": 1, "open": 0}
+    assert stats["oldest_open_age_s"] is None
     assert stats["latency_ms"]["p50"] is not None
     review_table = "Decision: needs_review"
     risky_row = next(t for t in risky["rule_trace"] if t["table"] == review_table)
@@ -87,3 +89,27 @@ async def test_stats_count_hits_reviews_and_overrides(tmp_path: Path) -> None:
         "stats", "order-validation", "--since", "2100-01-01T00:00:00Z", "--json",
         "--project", str(root)])
     assert json.loads(later.output)["runs"] == 0 and json.loads(later.output)["rows"] == []
+
+
+async def test_stats_show_the_cases_still_waiting_and_the_oldest_ones_wait(
+    tmp_path: Path,
+) -> None:
+    from specwright.runtime.engine.stats import spec_stats
+
+    root = project(tmp_path)
+    app = create_app(load_settings(root), root)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            for body in (PENDING, RISKY, BASE):
+                assert (await c.post("/specs/order-validation/v1", json=body)).status_code == 200
+            cases = (await c.get("/reviews")).json()["cases"]  # newest first
+            await c.post(f"/reviews/{cases[0]['id']}/resolve", json={"output": cases[0]["output"]})
+            oldest = (await c.get(f"/runs/{cases[1]['id']}")).json()["created_at"]
+            log = app.state.specwright.reviews.log
+            found = await spec_stats(log, "order-validation", None, now=oldest + 125.0)
+    assert found.reviews["open"] == 1 and found.reviews["opened"] == 2
+    assert found.oldest_open_age_s == pytest.approx(125.0)
+    table = await asyncio.to_thread(CliRunner().invoke, main, [
+        "stats", "order-validation", "--project", str(root)])
+    assert "open=1 oldest_open_age=" in table.output, table.output

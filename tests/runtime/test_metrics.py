@@ -76,3 +76,37 @@ async def test_model_attempts_tokens_and_violations_are_counted(make_app: AppFac
                  **model_labels) == 4
     assert abs(delta(before, after, "specwright_model_cost_usd_total", **model_labels)
                - 0.0004) < 1e-12
+
+
+async def test_open_review_cases_are_read_from_the_log_at_scrape_time(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(model_factory=no_model)
+    async with running(app) as c:
+        first = await scrape(c)
+        opened = [(await c.post("/specs/triage/v1", json={"order_total": 2000, "country": "US"})
+                   ).headers["x-specwright-review"] for _ in range(3)]
+        during = await scrape(c)
+        await app.state.specwright.reviews.resolve(opened[0], {"action": "escalate"}, "", "ana")
+        after = await scrape(c)
+    count, age = "specwright_review_open_cases", "specwright_review_oldest_open_age_seconds"
+    key = (("spec", "triage"),)
+    assert (first[(count, key)], first[(age, key)]) == (0, 0)  # a served spec with none open
+    assert during[(count, key)] == 3 and after[(count, key)] == 2
+    assert during[(age, key)] > 0 and after[(age, key)] > 0  # the arithmetic: the test below
+    assert (count, (("spec", "shipping"),)) in after
+
+
+def test_the_oldest_open_case_age_is_measured_from_when_it_opened() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from specwright.runtime.observe.metrics import OpenReviews
+
+    registry = CollectorRegistry()
+    registry.register(OpenReviews({"a": (2, 1000.0), "b": (0, 0.0)}, now=1090.5))
+    found = {(s.name, s.labels["spec"]): s.value for f in text_string_to_metric_families(
+        generate_latest(registry).decode()) for s in f.samples}
+    assert found == {
+        ("specwright_review_open_cases", "a"): 2, ("specwright_review_open_cases", "b"): 0,
+        ("specwright_review_oldest_open_age_seconds", "a"): 90.5,
+        ("specwright_review_oldest_open_age_seconds", "b"): 0}

@@ -9,12 +9,15 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from rt_support import SHIPPING_INPUT, AppFactory, ScriptedStandIn, no_model, running
 
 from specwright.runtime.observe import tracing
+from specwright.runtime.observe.sampling import Sampling, parse_traceparent, sampling_from_env
 
 PARENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{PARENT_TRACE}-00f067aa0ba902b7-01"
@@ -23,14 +26,12 @@ TRACEPARENT = f"00-{PARENT_TRACE}-00f067aa0ba902b7-01"
 @pytest.fixture
 def exporter() -> Iterator[InMemorySpanExporter]:
     memory = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracing.install(provider)
+    tracer = tracing.install(SimpleSpanProcessor(memory))
     try:
         yield memory
     finally:
         tracing.uninstall()
-        provider.shutdown()
+        tracer.shutdown()
 
 
 async def test_a_model_run_is_one_trace_with_genai_attempt_spans(
@@ -57,7 +58,8 @@ async def test_a_model_run_is_one_trace_with_genai_attempt_spans(
                 assert root.start_time <= span.start_time <= span.end_time <= root.end_time
     attempt = spans["chat scripted"].attributes
     assert attempt is not None
-    assert (attempt["gen_ai.system"], attempt["gen_ai.request.model"],
+    assert attempt["gen_ai.provider.name"] == attempt["gen_ai.system"]
+    assert (attempt["gen_ai.provider.name"], attempt["gen_ai.request.model"],
             attempt["gen_ai.usage.input_tokens"], attempt["gen_ai.usage.output_tokens"]) == (
         "fake", "scripted", 10, 5)
 
@@ -111,3 +113,77 @@ def test_without_configuration_specwright_imports_nothing_of_opentelemetry() -> 
                          timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "LOADED []" in out.stdout
+
+
+async def test_a_caller_that_did_not_sample_its_trace_gets_no_spans_and_one_that_did_does(
+    make_app: AppFactory,
+) -> None:
+    memory = InMemorySpanExporter()
+    tracer = tracing.install(SimpleSpanProcessor(memory), sampling=Sampling(ratio=0.0))
+    try:
+        app = make_app(model_factory=no_model)
+        async with running(app) as c:
+            body = {"order_total": 10, "country": "US"}
+            for flags in ("00", "01"):  # the caller's sampled flag decides, not the ratio
+                r = await c.post("/specs/triage/v1", json=body,
+                                 headers={"traceparent": f"00-{PARENT_TRACE}-00f067aa0ba902b7-"
+                                                         f"{flags}"})
+                assert r.status_code == 200
+            assert (await c.post("/specs/triage/v1", json=body)).status_code == 200  # ratio 0
+    finally:
+        tracing.uninstall()
+        tracer.shutdown()
+    spans = memory.get_finished_spans()
+    assert len(spans) == 5 and {f"{s.context.trace_id:032x}" for s in spans} == {PARENT_TRACE}
+
+
+@settings(max_examples=300, deadline=None)
+@given(trace_id=st.integers(1, 2**128 - 1), ratio=st.sampled_from([0.0, 0.01, 0.1, 0.5, 0.99, 1.0]))
+def test_the_ratio_rule_keeps_exactly_the_traces_the_sdk_sampler_keeps(
+    trace_id: int, ratio: float
+) -> None:
+    header = f"00-{trace_id:032x}-00f067aa0ba902b7-01"
+    ours = Sampling(ratio=ratio, parent_based=False).decide(header) is not None
+    sdk = TraceIdRatioBased(ratio).should_sample(None, trace_id, "x").decision.is_sampled()
+    assert ours == sdk
+
+
+@pytest.mark.parametrize("header", [
+    TRACEPARENT, TRACEPARENT[:-2] + "00", f"  {TRACEPARENT}\t", TRACEPARENT.upper(),
+    "ff" + TRACEPARENT[2:], f"{TRACEPARENT}-extra", "01" + TRACEPARENT[2:] + "-future",
+    f"00-{'0' * 32}-00f067aa0ba902b7-01", f"00-{PARENT_TRACE}-{'0' * 16}-01",
+    f"00-{PARENT_TRACE}-00f067aa0ba902b7", "00-xyz", "", f"00-{PARENT_TRACE}-00f067aa0ba902b7-0g",
+])
+def test_traceparent_is_read_as_the_sdk_propagator_reads_it(header: str) -> None:
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    context = trace.get_current_span(TraceContextTextMapPropagator().extract(
+        {"traceparent": header})).get_span_context()
+    sdk = ((context.trace_id, context.span_id, context.trace_flags.sampled)
+           if context.is_valid else None)
+    assert parse_traceparent(header) == sdk
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, Sampling(1.0, parent_based=True)),
+    ({"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.05"},
+     Sampling(0.05, parent_based=True)),
+    ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"},
+     Sampling(0.5, parent_based=False)),
+    ({"OTEL_TRACES_SAMPLER": "always_off"}, Sampling(0.0, parent_based=False)),
+])
+def test_the_sampler_variables_choose_the_rule(env: dict[str, str], expected: Sampling) -> None:
+    assert sampling_from_env(env) == expected
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"OTEL_TRACES_SAMPLER": "jaeger_remote"}, "parentbased_traceidratio"),
+    ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, "from 0 to 1"),
+    ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"}, "from 0 to 1"),
+])
+def test_a_sampler_specwright_cannot_apply_is_refused_naming_the_fix(
+    env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(RuntimeError, match=named):
+        sampling_from_env(env)
