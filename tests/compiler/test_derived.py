@@ -342,3 +342,10 @@ def test_examples_may_state_derived_values_and_are_held_to_them() -> None:
                for p in found)
     assert any('"derived" of example "One" is not an object' in p
                for p in problems(spec(extra=EXAMPLE.replace("DERIVED", "[1]"))))
+
+
+def test_cels_type_checker_reads_derived_values_at_their_written_column() -> None:
+    text = spec(extra=GUARD.format('derived.total + "cm" > 1.0'))
+    found = problems(text)
+    assert found == [f"{located(text, '+ \"cm\"')}: error: guardrail 'Small ones fit': `+` does "
+                     "not apply to a number and text"]
