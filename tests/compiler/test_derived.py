@@ -347,5 +347,6 @@ def test_examples_may_state_derived_values_and_are_held_to_them() -> None:
 def test_cels_type_checker_reads_derived_values_at_their_written_column() -> None:
     text = spec(extra=GUARD.format('derived.total + "cm" > 1.0'))
     found = problems(text)
-    assert found == [f"{located(text, '+ \"cm\"')}: error: guardrail 'Small ones fit': `+` does "
-                     "not apply to a number and text"]
+    at = located(text, '+ "cm"')
+    assert found == [f"{at}: error: guardrail 'Small ones fit': `+` does not apply to a number "
+                     "and text"]
