@@ -67,17 +67,24 @@ def analyse(
         return findings  # nothing for the solver: z3 is not even imported
     from specwright.compiler.smt_model import SpecModel  # z3: a large import, only when needed
 
-    model = SpecModel(spec, tables, (tree for _, tree in trees))
+    try:
+        model = SpecModel(spec, tables, (tree for _, tree in trees))
+    except NotAnalysable as exc:  # a table outside the subset (a derived product, a list test)
+        return findings + [_inexact(spec, checked, f"the tables ({exc})") for checked, _ in unproven]
     sources = {t.loc.line: t for t in spec.tables}  # a table's heading line names it
     terms: dict[str, TableTerms] = {}
     for checked, tree in unproven:
         # Only the tables the guardrail reads: another table's outputs are free variables that
         # nothing else mentions, so its constraints could never change an answer.
-        for table in tables:
-            if table.name not in terms and set(table.outputs) & checked.output_reads:
-                found = terms[table.name] = model.table(table)
-                if not gathers(table):
-                    model.solver.add(*model.outputs(found))
+        try:
+            for table in tables:
+                if table.name not in terms and set(table.outputs) & checked.output_reads:
+                    found = terms[table.name] = model.table(table)
+                    if not gathers(table):
+                        model.solver.add(*model.outputs(found))
+        except NotAnalysable as exc:  # a derived product, a list test: say so, never skip
+            findings.append(_inexact(spec, checked, f"the tables ({exc})"))
+            continue
         opaque = sorted(set(model.opaque) & checked.output_reads)
         if opaque:  # a computed result the analysis cannot read: say so, never skip silently
             findings.append(_inexact(spec, checked, model.opaque[opaque[0]]))

@@ -57,6 +57,8 @@ def logic_document(compiled: CompiledSpec) -> dict[str, Any]:
     }
     if compiled.review is not None:
         logic["review_when"] = {"line": compiled.review.line, "cel": compiled.review.cel}
+    if compiled.derived:  # absent for specs without derived values: their logic.json is as before
+        logic["derived"] = [d.model_dump(mode="json") for d in compiled.derived]
     return logic
 
 

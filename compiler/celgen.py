@@ -40,6 +40,10 @@ def cel_literal(lit: Lit) -> str:
         return f"timestamp({json.dumps(iso_datetime(lit.value))})"
     if lit.kind == "null":
         return "null"
+    if lit.kind == "ref":  # another Input field: ``> input.credit_limit``
+        return f"input.{lit.value}"
+    if lit.kind == "duration":
+        return f'duration("{int(lit.value)}s")'
     return json.dumps(str(lit.value), ensure_ascii=False)
 
 

@@ -93,13 +93,21 @@ class Scan:
     problems: list[tuple[int, str]] = field(default_factory=list)  # (offset, message)
 
 
-def scan(expression: str, inputs: Sequence[Field], outputs: Sequence[Field]) -> Scan:
-    """Every path the expression reads, and every problem found without running it."""
+def scan(
+    expression: str,
+    inputs: Sequence[Field],
+    outputs: Sequence[Field],
+    derived: Sequence[Field] = (),
+) -> Scan:
+    """Every path the expression reads, and every problem found without running it.
+    ``derived``: the spec's derived values as fields, read as ``derived.<name>``."""
     result = Scan()
     tokens = tokenize(expression)
     if tokens is None:
         return result
     roots = {"input": inputs, "output": outputs}
+    if derived:
+        roots["derived"] = derived
     bound: list[tuple[int, str, FieldType | None]] = []  # (depth it ends at, name, item type)
     depth = 0
     previous: Path | None = None
@@ -126,7 +134,7 @@ def scan(expression: str, inputs: Sequence[Field], outputs: Sequence[Field]) -> 
             i = previous.last + 1
             continue
         if tok.text not in KEYWORDS | TYPE_NAMES:
-            hint = did_you_mean(tok.text, ["input", "output", *variables])
+            hint = did_you_mean(tok.text, [*roots, *variables])
             result.problems.append(
                 (
                     tok.start,
@@ -206,7 +214,8 @@ def _path(
             continue
         match = next((f for f in choices if f.name == name.text), None)
         if match is None:
-            section = {"input": "an Input field", "output": "an Output field"}.get(where)
+            section = {"input": "an Input field", "output": "an Output field",
+                       "derived": "a derived value"}.get(where)
             hint = did_you_mean(name.text, [f.name for f in choices])
             result.problems.append(
                 (name.start, f"{where}.{name.text} is not {section or 'a field of ' + where}{hint}")

@@ -16,6 +16,7 @@ cell, expression or example; all of them are reported at once, sorted by positio
 
 from __future__ import annotations
 
+from specwright.compiler.derived_check import derived_scope
 from specwright.compiler.examples import check_examples
 from specwright.compiler.guardrails import compile_condition, compile_guardrails
 from specwright.compiler.ir import CompiledSpec, CompileWarning, Spec
@@ -26,10 +27,11 @@ from specwright.compiler.tables import compile_tables
 def check_spec(spec: Spec) -> CompiledSpec:
     """Compile a parsed spec's tables and guardrails and check its examples against them."""
     report = Reporter(spec.source)
-    tables = compile_tables(spec, report)
-    guardrails = compile_guardrails(spec, report)
-    review = compile_condition(spec, report)
-    check_examples(spec, tables, guardrails, report)
+    scope, derived = derived_scope(spec, report)
+    tables = compile_tables(spec, report, scope)
+    guardrails = compile_guardrails(spec, report, derived)
+    review = compile_condition(spec, report, derived)
+    check_examples(spec, tables, guardrails, report, derived)
     if tables:
         from specwright.compiler.analysis import (
             analyse,  # imports z3 only when a guardrail needs it
@@ -51,4 +53,5 @@ def check_spec(spec: Spec) -> CompiledSpec:
         warnings=tuple(CompileWarning(line=d.line, col=d.col, message=d.message)
                        for d in report.warnings),
         review=review,
+        derived=derived,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from specwright.compiler import ir
 from specwright.compiler.errors import did_you_mean
+from specwright.compiler.feel import NO_OFFSET, missing_offset
 from specwright.compiler.report import Reporter, Text, unquote
 from specwright.compiler.types import kind_name
 
@@ -80,6 +81,9 @@ def _date_default(kind: str, text: str, where: Text, report: Reporter) -> tuple[
             return True, dt.date.fromisoformat(text).isoformat()
         if kind == "datetime" and DATE_RE.match(text[:10]):
             dt.datetime.fromisoformat(text)
+            if missing_offset(text) or len(text) <= 10:
+                report.at(where, f'default "{text}" {NO_OFFSET}')
+                return False, None
             return True, text
     except ValueError:
         pass

@@ -46,7 +46,7 @@ def column_classes(columns: Sequence[Column], rows: Sequence[RowFacts]) -> list[
         program = cel_program("[" + ", ".join(row.cels[index] for row in rows) + "]")
         classes: dict[int, Any] = {}
         for value in values:
-            flags = program.execute({"input": {column.name: value}})
+            flags = program.execute({"input": {column.key or column.name: value}})
             mask = sum(1 << i for i, flag in enumerate(flags) if flag is True)
             classes.setdefault(mask, value)
         found.append([(value, mask) for mask, value in classes.items()])

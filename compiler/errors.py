@@ -21,7 +21,8 @@ exactly once, in the provider adapter that called the SDK.
 
     ValueError
     ├── FeelError                      a table cell does not parse or fit its field
-    │   └── ResultExprError                a computed result cell (= ...), with its offset
+    │   ├── ResultExprError                a computed result cell (= ...), with its offset
+    │   └── DerivedError                   a derived expression is wrong, at an offset in it
     └── NotAnalysable                  a condition outside what the exact analysis reads
     Exception
     └── ExampleValueInvalid            a JSON/YAML value an example cannot use
@@ -104,6 +105,15 @@ class FeelError(ValueError):
 class ResultExprError(FeelError):
     """A computed result cell (``= ...``) that does not parse or type; ``offset`` locates it
     within the expression after ``=``."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+class DerivedError(FeelError):
+    """A derived expression (``## Derived``, a computed column) that does not parse or type;
+    ``offset`` is the character of the expression it is about."""
 
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)

@@ -77,9 +77,9 @@ def _add(
         return
     ok = True
     for k in data:
-        if k not in ("input", "output"):
+        if k not in ("input", "output", "derived"):
             hint = (
-                did_you_mean(str(k), ["input", "output"])
+                did_you_mean(str(k), ["input", "output", "derived"])
                 or f": an example has only input and output, like {FORM}"
             )
             report.error(*where, f'unknown key "{k}" in example "{title}"{hint}')
@@ -91,9 +91,14 @@ def _add(
                 *where, f'"{k}" of example "{title}" is {what}: write it as {{"field": value, ...}}'
             )
             ok = False
+    if "derived" in data and not isinstance(data["derived"], dict):
+        report.error(*where, f'"derived" of example "{title}" is not an object: write it as '
+                             '{"total_cm": 90, ...}')
+        ok = False
     if ok:
         loc = ir.Loc(line=heading.line, col=heading.col)
-        out.append(ir.Example(title=title, input=data["input"], output=data["output"], loc=loc))
+        out.append(ir.Example(title=title, input=data["input"], output=data["output"], loc=loc,
+                              derived=data.get("derived") or {}))
 
 
 def _parse_block(block: Block, lines: list[str], report: Reporter) -> Any:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from specwright.compiler.derived_inline import derived_values
+from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import (
     TableError,
     display,
@@ -24,7 +26,7 @@ from specwright.compiler.evaluate import (
     to_cel_values,
 )
 from specwright.compiler.guardrails import CheckedGuardrail
-from specwright.compiler.ir import CompiledTable, Example, FieldType, Spec
+from specwright.compiler.ir import CompiledDerived, CompiledTable, Example, FieldType, Spec
 from specwright.compiler.report import Reporter
 from specwright.compiler.validate import validate_fields
 
@@ -34,6 +36,7 @@ def check_examples(
     tables: Sequence[CompiledTable],
     guardrails: Sequence[CheckedGuardrail],
     report: Reporter,
+    derived: Sequence[CompiledDerived] = (),
 ) -> None:
     titles: dict[str, Example] = {}
     for example in spec.examples:
@@ -44,7 +47,7 @@ def check_examples(
                 f"example '{example.title}' appears twice (first on line "
                 f"{first.loc.line}): give each example its own title",
             )
-        _check(spec, example, tables, guardrails, report)
+        _check(spec, example, tables, guardrails, report, derived)
 
 
 def _check(
@@ -53,6 +56,7 @@ def _check(
     tables: Sequence[CompiledTable],
     guardrails: Sequence[CheckedGuardrail],
     report: Reporter,
+    derived: Sequence[CompiledDerived] = (),
 ) -> None:
     name = f"example '{example.title}'"
     problems = validate_fields(spec.inputs, example.input, "input", section="an Input field")
@@ -66,6 +70,7 @@ def _check(
     types = {f.name: f.type for f in spec.outputs}
     required = tuple(f.name for f in spec.outputs if f.required)
     cel_input = to_cel_values(spec.inputs, example.input)
+    _check_derived(example, derived, cel_input, report)
     decided: dict[str, Any] = {}
     failed = False
     for table in tables:
@@ -101,6 +106,32 @@ def _check(
                     example.loc,
                     f"{name} violates guardrail '{result.label}' (line {result.line}){why}",
                 )
+
+
+def _check_derived(
+    example: Example, derived: Sequence[CompiledDerived], cel_input: dict[str, Any],
+    report: Reporter,
+) -> None:
+    """The derived values the example expects are the values its input gives."""
+    name = f"example '{example.title}'"
+    known = {d.name: d for d in derived}
+    got = derived_values(derived, cel_input)
+    for key, want in example.derived.items():
+        if key not in known:
+            report.at_loc(example.loc, f"{name}: derived.{key} is not a derived value"
+                                       f"{did_you_mean(key, list(known))}")
+            continue
+        ftype = FieldType(kind=known[key].kind)  # type: ignore[arg-type]
+        value = got.get(key)
+        if ftype.kind in ("integer", "number") and isinstance(want, int | float) and not (
+            isinstance(want, bool)
+        ):
+            same = value is not None and float(value) == float(want)
+        else:
+            same = value == want
+        if not same:
+            report.at_loc(example.loc, f"{name} expects derived {key}={display(want)}; its "
+                                       f"input gives {display(value)}")
 
 
 def _same(ftype: FieldType, want: Any, got: Any) -> bool:

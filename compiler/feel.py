@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from specwright.compiler.errors import FeelError, did_you_mean
-from specwright.compiler.ir import FieldType
+from specwright.compiler.ir import Field, FieldType
 
 ANY = frozenset({"-", "\u2013", "\u2014"})  # also the en and em dashes editors turn "-" into
 ORDERED = frozenset({"integer", "number", "money", "date", "datetime"})
@@ -48,6 +49,13 @@ class Range:
     hi_open: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ListTest:
+    """``[a, b]``: the value is one of these (read as ``a, b``)."""
+
+    values: tuple[Lit, ...]
+
+
 Test = Compare | Range
 
 
@@ -68,6 +76,9 @@ class _Tok(NamedTuple):
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)
     | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|“[^”]*”)
+    | (?P<fn>(?:date\s+and\s+time|datetime|date|duration)\(\s*(?:"[^"]*"|'[^']*')\s*\))
+    | (?P<ref>input\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)
+    | (?P<duration>-?P(?=\d|T\d)(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?(?!\w))
     | (?P<datetime>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)
     | (?P<date>\d{4}-\d{2}-\d{2})
     | (?P<number>[-+]?\$?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
@@ -113,6 +124,15 @@ def _unquote(text: str) -> str:
 
 
 def _literal(tok: _Tok) -> Lit:
+    if tok.kind == "fn":  # date("2024-01-31"), date and time("..."), duration("P14D")
+        name, _, rest = tok.text.partition("(")
+        inner = _unquote(rest.rstrip(")").strip())
+        kind = {"date": "date", "duration": "duration"}.get(name.strip(), "datetime")
+        return Lit(kind, tok.text, inner)
+    if tok.kind == "ref":
+        return Lit("ref", tok.text, tok.text.removeprefix("input."))
+    if tok.kind == "duration":
+        return Lit("duration", tok.text, tok.text)
     if tok.kind == "number":
         raw = tok.text.replace("$", "")
         value: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
@@ -191,17 +211,21 @@ class _Parser:
 
     def literal(self, after: str) -> Lit:
         tok = self.peek()
-        if tok is None or tok.kind not in ("number", "string", "word", "date", "datetime"):
+        if tok is None or tok.kind not in (
+            "number", "string", "word", "date", "datetime", "fn", "ref", "duration"
+        ):
             found = f"found {_q(tok.text)}" if tok else "found nothing"
             raise FeelError(f"{_q(self.text)}: expected a value after {_q(after)}, {found}")
         self.pos += 1
         return _literal(tok)
 
-    def test(self) -> Test:
+    def test(self) -> Test | ListTest:
         tok = self.take()
         if tok.kind == "op":
             op = {"=": "==", "<>": "!="}.get(tok.text, tok.text)
             return Compare(op, self.literal(tok.text))
+        if tok.kind == "punct" and tok.text == "[" and self._is_list():
+            return self._list()
         if tok.kind == "punct" and tok.text in "[(]":
             lo = self.literal(tok.text)
             self.expect("dots", "..")
@@ -217,6 +241,29 @@ class _Parser:
             return Range(lo, self.literal(".."))
         return Compare("==", lo)
 
+    def _is_list(self) -> bool:
+        """After ``[``: a FEEL list ``[a, b]`` (not a range ``[a..b]``)."""
+        following = self.peek(1)
+        return self.peek() == _Tok("punct", "]") or (
+            following is not None and following.text in (",", "]")
+        )
+
+    def _list(self) -> ListTest:
+        """``[a, b, c]``: any of the values (a FEEL list, as a unary test)."""
+        values: list[Lit] = []
+        while (tok := self.peek()) is not None and tok.text != "]":
+            values.append(self.literal("[" if not values else ","))
+            if (sep := self.peek()) is not None and sep.text == ",":
+                self.pos += 1
+        if self.peek() is None:
+            raise FeelError(f"{_q(self.text)}: close the list with ']'")
+        self.pos += 1
+        if not values:
+            raise FeelError(
+                f"{_q(self.text)}: the list is empty: write the values, like [\"AK\", \"HI\"]"
+            )
+        return ListTest(tuple(values))
+
     def expect(self, kind: str, text: str) -> None:
         tok = self.peek()
         if tok is None or tok.kind != kind:
@@ -224,16 +271,22 @@ class _Parser:
         self.pos += 1
 
     def tests(self, closing: str | None) -> tuple[Test, ...]:
-        tests = [self.test()]
+        tests = _flat(self.test())
         while (tok := self.peek()) is not None and tok.text == ",":
             self.pos += 1
-            tests.append(self.test())
+            tests.extend(_flat(self.test()))
         tok = self.peek()
         if closing is not None and (tok is None or tok.text != closing):
             raise FeelError(f"{_q(self.text)}: missing {_q(closing)}")
         if closing is None and tok is not None:
             raise FeelError(f"{_q(self.text)}: unexpected {_q(tok.text)} (separate tests with ',')")
         return tuple(tests)
+
+
+def _flat(test: Test | ListTest) -> list[Test]:
+    if isinstance(test, ListTest):
+        return [Compare("==", value) for value in test.values]
+    return [test]
 
 
 def parse_unary_tests(text: str) -> UnaryTests:
@@ -279,6 +332,7 @@ def expected(ftype: FieldType) -> str:
         "boolean": "yes or no",
         "date": "a date (write 2024-01-31)",
         "datetime": "a date and time (write 2024-01-31T09:00:00Z)",
+        "duration": "a duration (write P14D, PT36H)",
         "text": "text",
         "enum": "one of: " + ", ".join(ftype.values),
     }.get(ftype.kind, ftype.kind)
@@ -318,12 +372,50 @@ def type_literal(lit: Lit, ftype: FieldType) -> Lit:
             return Lit("string", text, dt.date.fromisoformat(str(lit.value)).isoformat())
         except ValueError:
             pass
+    if kind == "duration" and lit.kind in ("duration", "string"):
+        seconds = duration_seconds(str(lit.value))
+        if seconds is not None:
+            return Lit("duration", text, seconds)
     if kind == "datetime" and lit.kind in ("date", "datetime", "string"):
+        if missing_offset(str(lit.value)):
+            raise FeelError(NO_OFFSET)
         try:
             return Lit("timestamp", text, parse_datetime(str(lit.value)))
         except ValueError:
             pass
     raise FeelError(f"is not {expected(ftype)}")
+
+
+_DURATION = re.compile(
+    r"(-?)P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?"
+)
+
+
+def duration_seconds(text: str) -> int | None:
+    """Seconds of an ISO 8601 duration in weeks, days, hours, minutes and seconds (``P14D``,
+    ``PT36H``); None for anything else (months and years have no fixed length)."""
+    text = text.strip().upper()
+    match = _DURATION.fullmatch(text)
+    if match is None or not any(match.group(k) for k in "wdhms") or text.endswith("T"):
+        return None
+    w, d, h, m, sec = (int(match.group(k) or 0) for k in "wdhms")
+    total = (((w * 7 + d) * 24 + h) * 60 + m) * 60 + sec
+    return -total if match.group(1) else total
+
+
+_OFFSET = re.compile(r"(?:Z|z|[+-]\d{2}:?\d{2})$")
+NO_OFFSET = (
+    "has no offset: write it with Z for UTC (2024-01-31T09:00:00Z) or with its offset "
+    "(2024-01-31T10:00:00+01:00); a date and time without one is a different moment in every "
+    "timezone, so it is refused everywhere (cells, defaults, examples, HTTP input)"
+)
+
+
+def missing_offset(text: str) -> bool:
+    """A date and time (not a bare date) written without ``Z`` or ``+hh:mm``: the one rule for
+    cells, defaults, derived values, examples and HTTP input is to refuse it."""
+    text = text.strip()
+    return len(text) > 10 and not _OFFSET.search(text)
 
 
 def parse_datetime(text: str) -> dt.datetime:
@@ -333,9 +425,15 @@ def parse_datetime(text: str) -> dt.datetime:
 
 
 def type_tests(
-    cell: UnaryTests, text: str, name: str, ftype: FieldType, nullable: bool
+    cell: UnaryTests,
+    text: str,
+    name: str,
+    ftype: FieldType,
+    nullable: bool,
+    refs: Mapping[str, Field] | None = None,
 ) -> UnaryTests:
-    """Type every literal of a parsed cell against its field; reject tests the type cannot take."""
+    """Type every literal of a parsed cell against its field; reject tests the type cannot take.
+    ``refs``: the Input fields a cell may compare with (``> input.credit_limit``)."""
     text = strip_cell(text)
     lits = [lit for test in cell.tests for lit in _lits(test)]
 
@@ -344,31 +442,66 @@ def type_tests(
         return FeelError(f"{shown} {why}")
 
     typed: list[Test] = []
+    ordered = ORDERED | {"text", "duration"}  # text compares by order too ("A".."M")
     for test in cell.tests:
         if isinstance(test, Range):
-            if ftype.kind not in ORDERED:
+            if ftype.kind not in ordered:
                 raise fail(None, f"is a range, but {name} is {expected(ftype)}: list the values")
-            lo, hi = (_typed(lit, ftype, fail) for lit in (test.lo, test.hi))
+            lo, hi = (_typed(lit, ftype, fail, refs) for lit in (test.lo, test.hi))
             if "null" in (lo.kind, hi.kind):
                 raise fail(None, "is not a range of values")
-            if lo.value > hi.value or (lo.value == hi.value and (test.lo_open or test.hi_open)):
+            fixed = "ref" not in (lo.kind, hi.kind)
+            if fixed and (lo.value > hi.value or (
+                lo.value == hi.value and (test.lo_open or test.hi_open)
+            )):
                 raise fail(None, "is an empty range: write the lower bound first")
             typed.append(Range(lo, hi, test.lo_open, test.hi_open))
             continue
-        lit = _typed(test.value, ftype, fail)
+        lit = _typed(test.value, ftype, fail, refs)
         if lit.kind == "null" and not nullable:
             raise fail(lit, f"cannot match: {name} is required, it is never absent (null)")
-        if test.op not in ("==", "!=") and (ftype.kind not in ORDERED or lit.kind == "null"):
+        if test.op not in ("==", "!=") and (ftype.kind not in ordered or lit.kind == "null"):
             raise fail(None, f"compares by order, but {name} is {expected(ftype)}: use = or a list")
         typed.append(Compare(test.op, lit))
     return UnaryTests(tuple(typed), cell.negated)
 
 
-def _typed(lit: Lit, ftype: FieldType, fail: Any) -> Lit:
+def _typed(lit: Lit, ftype: FieldType, fail: Any, refs: Mapping[str, Field] | None = None) -> Lit:
     try:
+        if lit.kind == "ref":
+            return type_reference(lit, ftype, refs or {})
         return type_literal(lit, ftype)
     except FeelError as exc:
         raise fail(lit, str(exc)) from None
+
+
+_FAMILY = {"integer": "number", "money": "number", "enum": "text"}
+
+
+def type_reference(lit: Lit, ftype: FieldType, refs: Mapping[str, Field]) -> Lit:
+    """``input.credit_limit`` in a cell: another Input field of a kind that compares with the
+    column's (numbers with numbers, text with text and one of, dates with dates)."""
+    parts = str(lit.value).split(".")
+    fields, found = refs, None
+    for depth, part in enumerate(parts):
+        found = fields.get(part)
+        if found is None:
+            where = "input." + ".".join(parts[:depth]) if depth else "the Input"
+            hint = did_you_mean(part, list(fields))
+            raise FeelError(f"refers to {where}.{part}, which is not an Input field{hint}"
+                            if depth else f"refers to input.{part}, which is not an Input "
+                            f"field{hint}")
+        if not found.required and not found.has_default:
+            raise FeelError(f"refers to {lit.text}, which is optional: compare with a field "
+                            "that is always there (required, or with a default)")
+        fields = {f.name: f for f in found.type.fields}
+    assert found is not None
+    mine = _FAMILY.get(ftype.kind, ftype.kind)
+    theirs = _FAMILY.get(found.type.kind, found.type.kind)
+    if mine != theirs:
+        raise FeelError(f"compares with {lit.text}, which is {expected(found.type)}, not "
+                        f"{expected(ftype)}")
+    return Lit("ref", lit.text, lit.value)
 
 
 def _lits(test: Test) -> tuple[Lit, ...]:

@@ -63,8 +63,8 @@ def proven(
     involved = [t for t in tables if set(t.outputs) & reads]
     if not involved or any(t.hit_policy not in _POLICIES for t in involved):
         return False
-    if any(set(t.computed) & reads for t in involved):
-        return False  # a computed result takes values no class representative stands for
+    if any(set(t.computed) & reads or t.computed_columns for t in involved):
+        return False  # computed values: no class representative of an input stands for them
     inputs = {f.name: f for f in spec.inputs}
     outputs = {f.name: f for f in spec.outputs}
     literals: dict[str, list[Any]] = {}

@@ -20,6 +20,12 @@ from typing import Any, NamedTuple
 
 from specwright.compiler import cel_check
 from specwright.compiler.celscan import Path, scan, tokenize
+from specwright.compiler.derived_inline import (
+    as_inputs,
+    derived_fields,
+    derived_values,
+    inline_derived,
+)
 from specwright.compiler.evaluate import (
     cel_error,
     cel_program,
@@ -27,7 +33,15 @@ from specwright.compiler.evaluate import (
     is_nullable,
     to_cel_values,
 )
-from specwright.compiler.ir import REVIEW_LABEL, CompiledGuardrail, Field, Guardrail, Loc, Spec
+from specwright.compiler.ir import (
+    REVIEW_LABEL,
+    CompiledDerived,
+    CompiledGuardrail,
+    Field,
+    Guardrail,
+    Loc,
+    Spec,
+)
 from specwright.compiler.limits import (
     MAX_QUANTIFIER_DEPTH,
     MAX_WORK,
@@ -50,19 +64,28 @@ class _Context(NamedTuple):
     description: str
     input: dict[str, Any]  # JSON sample values
     output: dict[str, Any]
+    derived: tuple[CompiledDerived, ...] = ()  # read as ``derived.<name>`` before inlining
 
     def cel(self, spec: Spec) -> dict[str, Any]:
-        return {
+        values = {
             "input": to_cel_values(spec.inputs, self.input),
             "output": to_cel_values(spec.outputs, self.output),
         }
+        if self.derived:
+            values["derived"] = derived_values(self.derived, values["input"])
+        return values
 
 
-def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, ...]:
-    """Check and compile every guardrail. Returns those without problems."""
+def compile_guardrails(
+    spec: Spec, report: Reporter, derived: tuple[CompiledDerived, ...] = ()
+) -> tuple[CheckedGuardrail, ...]:
+    """Check and compile every guardrail. Returns those without problems. A guardrail may read
+    the ``derived`` values as ``derived.<name>``; its compiled CEL has them inlined."""
     inputs, outputs = samples(spec.inputs), samples(spec.outputs)
-    complete = _pairs([s for s in inputs if s.complete], [s for s in outputs if s.complete])
-    absent = _pairs([s for s in inputs if not s.complete], [s for s in outputs if not s.complete])
+    complete = _pairs([s for s in inputs if s.complete], [s for s in outputs if s.complete],
+                      derived)
+    absent = _pairs([s for s in inputs if not s.complete], [s for s in outputs if not s.complete],
+                    derived)
     checked: list[CheckedGuardrail] = []
     labels: dict[str, Guardrail] = {}
     for guardrail in spec.guardrails:
@@ -89,21 +112,26 @@ def compile_guardrails(spec: Spec, report: Reporter) -> tuple[CheckedGuardrail, 
     return tuple(checked)
 
 
-def compile_condition(spec: Spec, report: Reporter) -> CompiledGuardrail | None:
+def compile_condition(
+    spec: Spec, report: Reporter, derived: tuple[CompiledDerived, ...] = ()
+) -> CompiledGuardrail | None:
     """The front matter's ``review when``, checked exactly like a guardrail (a condition over
     input and output that must give true or false on every sample), or None."""
     if spec.review is None:
         return None
     inputs, outputs = samples(spec.inputs), samples(spec.outputs)
-    complete = _pairs([s for s in inputs if s.complete], [s for s in outputs if s.complete])
-    absent = _pairs([s for s in inputs if not s.complete], [s for s in outputs if not s.complete])
+    complete = _pairs([s for s in inputs if s.complete], [s for s in outputs if s.complete],
+                      derived)
+    absent = _pairs([s for s in inputs if not s.complete], [s for s in outputs if not s.complete],
+                    derived)
     before = report.count
     paths = _check(spec, spec.review, complete, absent, report)
     if report.count != before or paths is None:
         return None
-    return CompiledGuardrail(
-        label=REVIEW_LABEL, cel=spec.review.expression.strip(), line=spec.review.loc.line
-    )
+    expression = spec.review.expression.strip()
+    if derived:
+        expression = inline_derived(expression, derived)
+    return CompiledGuardrail(label=REVIEW_LABEL, cel=expression, line=spec.review.loc.line)
 
 
 def _what(label: str) -> str:
@@ -111,7 +139,9 @@ def _what(label: str) -> str:
     return "review when" if label == REVIEW_LABEL else f"guardrail '{label}'"
 
 
-def _pairs(inputs: Sequence[Sample], outputs: Sequence[Sample]) -> list[_Context]:
+def _pairs(
+    inputs: Sequence[Sample], outputs: Sequence[Sample], derived: tuple[CompiledDerived, ...] = ()
+) -> list[_Context]:
     count = max(len(inputs), len(outputs))
     if not inputs or not outputs:
         return []
@@ -120,6 +150,7 @@ def _pairs(inputs: Sequence[Sample], outputs: Sequence[Sample]) -> list[_Context
             _describe(inputs[i % len(inputs)], outputs[i % len(outputs)]),
             inputs[i % len(inputs)].values,
             outputs[i % len(outputs)].values,
+            derived,
         )
         for i in range(count)
     ]
@@ -163,7 +194,8 @@ def _check(
         report.at_loc(_at(guardrail, offset), f"guardrail '{label}': {problem}")
     if limited:
         return None
-    found = scan(expression, spec.inputs, spec.outputs)
+    derived = complete[0].derived if complete else ()
+    found = scan(expression, spec.inputs, spec.outputs, derived_fields(derived))
     for offset, problem in found.problems:
         report.at_loc(_at(guardrail, offset), f"{_what(label)}: {problem}")
     if found.problems:
@@ -179,12 +211,18 @@ def _check(
         offset = sum(len(text) + 1 for text in lines[: line - 1]) + col - 1
         report.at_loc(_at(guardrail, offset), f"{_what(label)}: CEL syntax error: {message}")
         return None
-    typed = cel_check.problems(expression, spec.inputs, spec.outputs)
+    typed = cel_check.problems(
+        as_inputs(expression, derived) if derived else expression,
+        (*spec.inputs, *derived_fields(derived)),
+        spec.outputs,
+    )
     for offset, problem in typed:
         report.at_loc(_at(guardrail, offset), f"{_what(label)}: {problem}")
     if typed:
         return None
     cel = exact_money(expression, tokenize(expression) or [], found.paths).strip()
+    if derived:
+        cel = inline_derived(cel, derived)
     for context in complete:
         if failure := _run(cel, context.cel(spec)):
             report.at_loc(

@@ -34,7 +34,8 @@ class Loc(Node):
 
 
 TypeKind = Literal[
-    "text", "integer", "number", "money", "boolean", "date", "datetime", "enum", "list", "object"
+    "text", "integer", "number", "money", "boolean", "date", "datetime", "enum", "list", "object",
+    "duration",
 ]
 Number = int | float
 
@@ -162,11 +163,24 @@ class Guardrail(Node):
 REVIEW_LABEL = "review when"
 
 
+class Derived(Node):
+    """A named value computed from the input (``## Derived``): callers never send it."""
+
+    name: str
+    type: FieldType
+    expression: str  # as written: arithmetic, min/max/median, count/sum/any/all, days_between
+    description: str = ""
+    loc: Loc  # the expression's first character
+
+
 class Example(Node):
     title: str
     input: dict[str, Any]
     output: dict[str, Any]  # may be partial: only the fields it names are checked
     loc: Loc
+    # derived values the example expects (``"derived": {"total_cm": 90}``), checked at compile
+    # time; absent from spec.json when the example names none
+    derived: dict[str, Any] = ModelField(default_factory=dict, exclude_if=lambda v: not v)
 
 
 class Spec(Node):
@@ -182,6 +196,8 @@ class Spec(Node):
     tables: tuple[DecisionTable, ...] = ()
     guardrails: tuple[Guardrail, ...] = ()
     examples: tuple[Example, ...] = ()
+    # ``## Derived``: absent from spec.json when the spec has none (no new revision for others)
+    derived: tuple[Derived, ...] = ModelField(default=(), exclude_if=lambda v: not v)
     # front matter ``review when``: CEL over input and output; a run that meets it opens a
     # review case. Labelled ``REVIEW_LABEL``; absent from spec.json when not declared.
     review: Guardrail | None = None
@@ -211,6 +227,16 @@ class CompiledRow(Node):
         return {**self.results, **{k: f"= {v}" for k, v in self.computed.items()}}
 
 
+class ComputedColumn(Node):
+    """A condition column that is not an Input field: a derived value, a nested path or a list
+    condition (``any line_items: in_stock = no``), as CEL over ``input``."""
+
+    name: str  # the header as written
+    type: FieldType  # what its cells are typed against
+    cel: str
+    nullable: bool = False
+
+
 class CompiledTable(Node):
     name: str  # "Decision: service"
     line: int
@@ -232,11 +258,23 @@ class CompiledTable(Node):
     # the outputs some row computes (``CompiledRow.computed``), with their types: the value is
     # checked against them on every run
     computed: dict[str, FieldType] = {}
+    # the condition columns that are computed (derived values, nested paths, list conditions)
+    computed_columns: tuple[ComputedColumn, ...] = ()
 
     @model_serializer(mode="wrap")
     def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
         """Tables without the newer keys serialise as before (same ``spec.json`` bytes)."""
-        return _drop_empty(handler(self), ("ranks", "aggregation", "computed"))
+        return _drop_empty(handler(self), ("ranks", "aggregation", "computed", "computed_columns"))
+
+
+class CompiledDerived(Node):
+    """A derived value as CEL over ``input`` (every derived value it reads already inlined): the
+    tables and guardrails inline the same text; the run trace shows its value."""
+
+    name: str
+    kind: str  # integer, number, boolean, text, date, datetime, duration
+    cel: str
+    line: int
 
 
 class CompiledGuardrail(Node):
@@ -263,6 +301,7 @@ class CompiledSpec(Node):
     # (excluded from ``spec.json``).
     warnings: tuple[CompileWarning, ...] = ModelField(default=(), exclude=True)
     review: CompiledGuardrail | None = None  # the checked ``review when`` condition
+    derived: tuple[CompiledDerived, ...] = ModelField(default=(), exclude_if=lambda v: not v)
 
     @property
     def rules_only(self) -> bool:

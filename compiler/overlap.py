@@ -33,6 +33,7 @@ class Column(NamedTuple):
     name: str
     type: FieldType
     nullable: bool
+    key: str | None = None  # the column's name in ``RowFacts.cels`` when not ``name``
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def find_overlaps(
         sets: list[set[int]] = [set() for _ in rows]
         program = cel_program("[" + ", ".join(row.cels[index] for row in rows) + "]")
         for k, value in enumerate(values):
-            flags = program.execute({"input": {column.name: value}})
+            flags = program.execute({"input": {column.key or column.name: value}})
             for row_index, flag in enumerate(flags):
                 if flag is True:
                     sets[row_index].add(k)
@@ -81,6 +82,7 @@ def find_overlaps(
 def representatives(column: Column, cells: Iterable[UnaryTests]) -> list[Any]:
     """CEL values covering every region the cells can tell apart, in a deterministic order."""
     ftype = column.type
+    cells = list(cells)
     literals = [
         lit.value
         for cell in cells
@@ -97,6 +99,8 @@ def representatives(column: Column, cells: Iterable[UnaryTests]) -> list[Any]:
     elif kind == "text":
         values = sorted({v for v in literals if valid_text(ftype, v)})
         values += [other_text(ftype, literals)] if other_text(ftype, literals) is not None else []
+        if any(isinstance(t, Range) or t.op not in ("==", "!=") for c in cells for t in c.tests):
+            values = sorted(set(values) | _text_neighbours(ftype, literals))
     elif kind == "date":
         ordinals = [dt.date.fromisoformat(v).toordinal() for v in literals]
         days = _integers(ordinals or [_EPOCH.toordinal()], 1, dt.date.max.toordinal())
@@ -115,6 +119,21 @@ def representatives(column: Column, cells: Iterable[UnaryTests]) -> list[Any]:
         reals = _reals([float(v) for v in literals], low, high)
         values = [v for v in reals if _within(v, ftype)]
     return [*values, None] if column.nullable else values
+
+
+def _text_neighbours(ftype: FieldType, literals: list[Any]) -> set[str]:
+    """Texts just above and below every literal a text order test names (``"A".."M"``), and
+    the smallest texts: a value in every region between them, where the field allows one."""
+    found: set[str] = set()
+    for text in (str(v) for v in literals):
+        above = [text + " ", text + "0", text + "A", text + "a"]
+        below = [text[:-1] + chr(ord(text[-1]) - 1) + "~"] if text and ord(text[-1]) > 33 else []
+        if text and ord(text[-1]) > 33:
+            below.append(text[:-1] + chr(ord(text[-1]) - 1))
+        found.update(t for t in (*above[:1], *below) if valid_text(ftype, t))
+        found.update(next(([t] for t in above[1:] if valid_text(ftype, t)), []))
+    found.update(t for t in ("", "0", "A", "a", "~") if valid_text(ftype, t))
+    return found
 
 
 def valid_text(ftype: FieldType, text: str) -> bool:

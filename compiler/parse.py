@@ -14,6 +14,7 @@ import re
 
 from specwright.compiler import ir
 from specwright.compiler.blocks import DECISION_RE, read_decision, read_guardrails, read_rules
+from specwright.compiler.derived_section import read_derived
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.example_blocks import read_examples
 from specwright.compiler.fields import Objects, ObjectSection, build_fields, read_fields
@@ -24,8 +25,8 @@ from specwright.compiler.report import Reporter
 from specwright.compiler.sections import Document, Section, normalize_newlines, parse_document
 
 FRONT_KEY_RE = re.compile(r"^(?:name|title|owner|models|routing)\s*:")
-KNOWN = ("input", "output", "rules", "guardrails", "examples")
-SECTION_LIST = "Input, Output, Rules, Decision: <field>, Guardrails, Examples"
+KNOWN = ("input", "output", "derived", "rules", "guardrails", "examples")
+SECTION_LIST = "Input, Output, Derived, Rules, Decision: <field>, Guardrails, Examples"
 FIELD_TABLE = "a table with columns field | type | constraints | description"
 
 __all__ = ["parse_spec"]
@@ -65,6 +66,7 @@ def parse_spec(text: str, source: str) -> ir.Spec:
     check_answer_cache(fm.route.answer_cache_s, fm.answer_cache_line, inputs, outputs, report)
     tables = _decisions(decisions, doc, report)
     rules = read_rules(known["rules"], doc.lines, report) if "rules" in known else ()
+    derived = read_derived(known["derived"], doc.lines, report) if "derived" in known else ()
     guardrails = (
         read_guardrails(known["guardrails"], doc.lines, report) if "guardrails" in known else ()
     )
@@ -85,6 +87,7 @@ def parse_spec(text: str, source: str) -> ir.Spec:
         guardrails=guardrails,
         examples=examples,
         review=fm.review,
+        derived=derived,
     )
 
 
@@ -105,7 +108,7 @@ def _title(doc: Document, fm: FrontMatter, report: Reporter) -> str | None:
 
 def _section_hints(text: str) -> tuple[str, str]:
     """("did you mean" on the whole heading, "did you mean" on its first word)."""
-    candidates = ["Input", "Output", "Rules", "Guardrails", "Examples"]
+    candidates = ["Input", "Output", "Derived", "Rules", "Guardrails", "Examples"]
     head, _, rest = text.partition(":")
     candidates.append(f"Decision: {rest.strip()}" if rest.strip() else "Decision: <field>")
     whole = did_you_mean(text, candidates)

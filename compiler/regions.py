@@ -21,7 +21,7 @@ from specwright.compiler.evaluate import display
 from specwright.compiler.hitpolicy import gathers
 from specwright.compiler.ir import CompiledSpec, CompiledTable
 from specwright.compiler.rulediff import ARROW, RuleChange
-from specwright.compiler.smt_model import SpecModel
+from specwright.compiler.smt_model import SpecModel, refs
 from specwright.compiler.smt_terms import Var, real
 
 LIMIT = 12
@@ -43,6 +43,7 @@ def decided_differently(
         return [_not_analysed(name, str(exc))]
     outputs = [o for o in after.outputs if o in before.outputs]
     used = set(before.inputs) | set(after.inputs)
+    used |= {n for tree in model.conditions.values() for root, n in refs(tree) if root == "input"}
     shown = [v for v in model.inputs() if v.name in used]
     cases_was = [*zip(was.fires, [r.written for r in before.rows], strict=True),
                  (z3.Not(was.matched), None)]

@@ -79,6 +79,39 @@ def rule_changes(old: CompiledSpec, new: CompiledSpec, *, regions: bool = True) 
         for before, after in moved:
             differences = decided_differently(old, new, before, after)
             found += differences or [_same_decisions(before, after)]
+    if regions:
+        found += _derived(old, new, [after for _, after in changed])
+    return found
+
+
+def _derived(old: CompiledSpec, new: CompiledSpec, done: list[CompiledTable]) -> list[RuleChange]:
+    """A derived value whose expression changed, listed only where it changes what a table
+    decides (the regions, exactly): a rewrite that computes the same values is no change."""
+    was = {d.name: d.expression for d in old.spec.derived}
+    now = {d.name: d.expression for d in new.spec.derived}
+    cel_was = {d.name: d.cel for d in old.derived}
+    cel_now = {d.name: d.cel for d in new.derived}
+    edited = {n for n in {*was, *now} if cel_was.get(n) != cel_now.get(n)}
+    if not edited:
+        return []
+    from specwright.compiler.regions import decided_differently
+
+    old_tables = {t.name: t for t in old.tables}
+    found: list[RuleChange] = []
+    for after in new.tables:
+        before = old_tables.get(after.name)
+        reads = edited & set(after.inputs)
+        if before is None or after in done or not reads:
+            continue
+        effects = decided_differently(old, new, before, after)
+        if effects:
+            for name in sorted(reads):
+                found.append(RuleChange(
+                    "derived changed", f"derived {name}",
+                    f"derived {name}: {was.get(name, '(none)')} {ARROW} {now.get(name, '(none)')}",
+                    {"derived": name, "old": was.get(name), "new": now.get(name)},
+                ))
+            found += effects
     return found
 
 
@@ -207,9 +240,18 @@ def _row_changed(
     )
 
 
+def _written(compiled: CompiledSpec) -> list[Any]:
+    """The guardrails as compared: as written when the spec has derived values (their compiled
+    CEL inlines them, and a derived value's change is listed where it changes a decision)."""
+    if not compiled.spec.derived:
+        return list(compiled.guardrails)
+    text = {g.label: g.expression for g in compiled.spec.guardrails}
+    return [g.model_copy(update={"cel": text.get(g.label, g.cel)}) for g in compiled.guardrails]
+
+
 def _guardrails(old: CompiledSpec, new: CompiledSpec) -> list[RuleChange]:
-    before = {g.label: g for g in old.guardrails}
-    after = {g.label: g for g in new.guardrails}
+    before = {g.label: g for g in _written(old)}
+    after = {g.label: g for g in _written(new)}
     found = []
     for label in [*after, *(x for x in before if x not in after)]:
         a, b = before.get(label), after.get(label)

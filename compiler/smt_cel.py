@@ -3,7 +3,8 @@
 The exact table analysis (``analysis.py``) translates this tree to z3 (``smt_terms.py``). Only the
 part of CEL with an exact meaning over the analysed domains is read: literals, ``input.x`` and
 ``output.x`` (one level), ``!``, ``&&``, ``||``, ``?:``, comparisons, ``in [...]``, ``+ - *`` and
-division by a number, and ``timestamp("...")``. Anything else (functions, macros, nested fields,
+division by a number, ``int()`` and ``double()`` (the rounding of derived values), and
+``timestamp("...")``. Anything else (functions, macros, nested fields,
 indexing) raises ``NotAnalysable`` with what was found, so the caller can say so: never silently.
 """
 
@@ -32,7 +33,7 @@ class Ref:
 
 @dataclass(frozen=True, slots=True)
 class Op:
-    op: str  # ! neg && || ?: == != < <= > >= in + - * / list round (computed results only)
+    op: str  # ! neg && || ?: == != < <= > >= in + - * / list int double round (computed results)
     args: tuple[Node, ...]
 
 
@@ -134,6 +135,11 @@ class _Parser:
                 return Lit(parse_datetime(_string(arg.text)))
             except ValueError:
                 raise NotAnalysable(f"timestamp({arg.text})") from None
+        if tok.text in ("int", "double") and self.peek() == "(":  # derived values' rounding
+            self.pos += 1
+            inner = self.ternary()
+            self.expect(")")
+            return Op(tok.text, (inner,))
         if tok.text in ("input", "output") and self.peek() == ".":
             self.pos += 1
             name = self.take()

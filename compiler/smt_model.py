@@ -185,9 +185,14 @@ class SpecModel:
                 if ok:
                     chosen = candidate
                     break
+            exact = None
             if chosen is None and solver.check() == z3.sat:
-                chosen = var.decode(solver.model())
+                point = solver.model()
+                chosen = var.decode(point)
+                exact = var.val == point.eval(var.val, model_completion=True)
             constraint = var.fix(chosen)
+            if exact is not None and chosen is not None and not self.check(goal, *fixed, constraint):
+                constraint = z3.And(var.present, exact)  # the decoded value rounded it away
             solver.add(constraint)
             fixed.append(constraint)
             values[var.name] = chosen

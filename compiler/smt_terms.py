@@ -255,6 +255,12 @@ class Translator:
                 c.err, z3.And(c.v, y.err), z3.And(z3.Not(c.v), n.err)
             )
             return Term(y.kind, z3.If(c.v, y.v, n.v), err)
+        if op in ("int", "double"):
+            inner = self.number(self.term(args[0]))
+            value = z3.ToReal(inner.v) if z3.is_int(inner.v) else inner.v
+            if op == "int":  # CEL's int() of a double: toward zero
+                value = z3.If(value >= 0, z3.ToInt(value), -z3.ToInt(-value))
+            return Term("num", value, inner.err)
         if op == "neg":
             inner = self.number(self.term(args[0]))
             return Term("num", -inner.v, inner.err)

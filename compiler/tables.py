@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from specwright.compiler.celgen import cell_to_cel, json_value, parse_result
-from specwright.compiler.coverage import coverage
+from specwright.compiler.computed_columns import _REPORTED, computed_column
+from specwright.compiler.coverage import CoverageFinding, coverage
+from specwright.compiler.coverage_smt import exact_coverage, has_references
+from specwright.compiler.derived import Scope
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import cel_program, display_result, is_nullable
 from specwright.compiler.feel import (
@@ -30,6 +33,7 @@ from specwright.compiler.hitpolicy import GATHERING
 from specwright.compiler.ir import (
     CompiledRow,
     CompiledTable,
+    ComputedColumn,
     DecisionTable,
     Field,
     FieldType,
@@ -52,19 +56,33 @@ class _Col:
     cell: TableCell
     field: Field
     is_input: bool
+    cel: str | None = None  # a computed condition column (``computed_columns.py``): its CEL
+    nullable: bool = False  # a computed path through an optional field
 
     @property
     def name(self) -> str:
         return self.field.name
 
+    @property
+    def path(self) -> str:
+        return self.cel if self.cel is not None else f"input.{self.name}"
 
-def compile_tables(spec: Spec, report: Reporter) -> tuple[CompiledTable, ...]:
-    """Compile every decision table; report problems. Returns the tables that compiled cleanly."""
+    @property
+    def null(self) -> bool:
+        return self.nullable if self.cel is not None else is_nullable(self.field)
+
+
+def compile_tables(
+    spec: Spec, report: Reporter, scope: Scope | None = None
+) -> tuple[CompiledTable, ...]:
+    """Compile every decision table; report problems. Returns the tables that compiled cleanly.
+    ``scope``: the derived values (``derived_check.py``) a condition column may name."""
     compiled: list[CompiledTable] = []
     decided_by: dict[str, DecisionTable] = {}
+    scope = scope or Scope(inputs={f.name: f for f in spec.inputs})
     for table in spec.tables:
         before = report.count
-        result = _compile(spec, table, report)
+        result = _compile(spec, table, report, scope)
         if result is None:
             continue
         for name, cell in zip(result.outputs, _result_cells(table, result), strict=True):
@@ -99,7 +117,9 @@ def _header_name(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def _columns(spec: Spec, table: DecisionTable, name: str, report: Reporter) -> list[_Col] | None:
+def _columns(
+    spec: Spec, table: DecisionTable, name: str, report: Reporter, scope: Scope
+) -> list[_Col] | None:
     inputs = {f.name: f for f in spec.inputs}
     outputs = {f.name: f for f in spec.outputs}
     columns: list[_Col] = []
@@ -123,14 +143,24 @@ def _columns(spec: Spec, table: DecisionTable, name: str, report: Reporter) -> l
             columns.append(_Col(cell, inputs[field_name], True))
         elif prefix != "input" and in_output:
             columns.append(_Col(cell, outputs[field_name], False))
+        elif prefix != "output" and field_name in {d.name for d in spec.derived} - set(
+            scope.derived
+        ):
+            continue  # a derived value with a problem, reported on its expression
+        elif prefix != "output" and (found := computed_column(cell, field_name, scope, report)):
+            if found is not _REPORTED:
+                ftype, cel, nullable = found
+                pseudo = Field(name=field_name, type=ftype, loc=cell.loc)
+                columns.append(_Col(cell, pseudo, True, cel, nullable))
         else:
             pool = (
                 inputs if prefix == "input" else outputs if prefix == "output" else inputs | outputs
             )
+            names = sorted([*pool, *([] if prefix == "output" else scope.derived)])
             kind = {"input": "an Input field", "output": "an Output field"}.get(
                 prefix or "", "a field"
             )
-            hint = did_you_mean(field_name, sorted(pool))
+            hint = did_you_mean(field_name, names)
             report.at_loc(cell.loc, f"{where} is not {kind}{hint}")
     return columns if len(columns) == len(table.columns) else None
 
@@ -179,9 +209,12 @@ def _kind(ftype: FieldType) -> str:
     return "an object" if ftype.kind == "object" else expected(ftype)
 
 
-def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTable | None:
+def _compile(
+    spec: Spec, table: DecisionTable, report: Reporter, scope: Scope | None = None
+) -> CompiledTable | None:
     heading_fields = (table.field, *table.more_fields)
     name = f"Decision: {', '.join(heading_fields)}"
+    scope = scope or Scope(inputs={f.name: f for f in spec.inputs})
     output_names = [f.name for f in spec.outputs]
     ok = True
     for field_name in heading_fields:
@@ -193,7 +226,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
             )
             report.at_loc(table.loc, f"{name}: {field_name} is {where}")
             ok = False
-    columns = _columns(spec, table, name, report)
+    columns = _columns(spec, table, name, report, scope)
     if columns is None:
         return None
     types = [_check_column(col, table, name, report) for col in columns]
@@ -235,7 +268,7 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
         else len(heading_fields)
     )
     inputs = {f.name: f for f in spec.inputs}
-    rows = _rows(table, name, columns, conditions, results, typed, inputs, report)
+    rows = _rows(table, name, columns, conditions, results, typed, inputs, report, inputs)
     if rows is None:
         return None
     compiled_rows, facts = rows
@@ -271,12 +304,34 @@ def _compile(spec: Spec, table: DecisionTable, report: Reporter) -> CompiledTabl
             for col in results
             if any(col.name in row.computed for row in compiled_rows)
         },
+        computed_columns=tuple(
+            ComputedColumn(name=c.name, type=c.field.type, cel=c.cel, nullable=c.nullable)
+            for c in conditions
+            if c.cel is not None
+        ),
     )
-    cols = [Column(c.name, c.field.type, is_nullable(c.field)) for c in conditions]
-    if table.hit_policy in ("unique", "any"):
-        _report_overlaps(table, name, cols, facts, report)
+    cols = [Column(c.name, c.field.type, c.null, _key(c, i)) for i, c in enumerate(conditions)]
     required = any(col.field.required for col in results)
-    for finding in coverage(compiled, cols, facts, required, table.loc):
+    references = has_references(facts)
+    findings = None
+    if references or compiled.computed_columns:  # columns tied together: ask z3 about whole inputs
+        findings = exact_coverage(spec, compiled, facts, required, table.loc)
+        if findings is None:
+            report.warn(table.loc, f"{name} is not checked exactly for gaps, overlaps and unused "
+                        "rows: " + ("a cell compares with another field and " if references
+                                    else "") + "the analysis does not read every column "
+                        "(list conditions); "
+                        + ("the generated tests sample it" if references else
+                           "its columns are checked one by one, as warnings"))
+            if references:
+                return compiled
+    if findings is None:
+        if table.hit_policy in ("unique", "any"):
+            _report_overlaps(table, name, cols, facts, report)
+        findings = coverage(compiled, cols, facts, required, table.loc)
+        if compiled.computed_columns:  # columns taken one by one: a combination may be impossible
+            findings = [CoverageFinding("warning", f.loc, f.message, f.input) for f in findings]
+    for finding in findings:
         if finding.severity == "error":
             report.at_loc(finding.loc, finding.message)
         else:
@@ -301,6 +356,7 @@ def _rows(
     typed: dict[int, FieldType],
     inputs: dict[str, Field],
     report: Reporter,
+    refs: dict[str, Field] | None = None,
 ) -> tuple[list[CompiledRow], list[RowFacts]] | None:
     before = report.count
     compiled: list[CompiledRow] = []
@@ -314,19 +370,22 @@ def _rows(
             continue
         cells = {id(col): cell for col, cell in zip(columns, row.cells, strict=True)}
         conds: list[str] = []
+        columns_cel: list[str] = []  # each cell over its column alone (``input.<key>``)
         tests: list[UnaryTests] = []
-        for col in conditions:
+        for index, col in enumerate(conditions):
             cell = cells[id(col)]
             try:
                 parsed = parse_unary_tests(cell.text)
                 cell_tests = type_tests(
-                    parsed, cell.text, col.name, typed[id(col)], is_nullable(col.field)
+                    parsed, cell.text, col.name, typed[id(col)], col.null, refs=refs
                 )
             except FeelError as exc:
                 report.at_loc(cell.loc, f"{where}, column {col.name}: {exc}")
                 continue
             tests.append(cell_tests)
-            conds.append(cell_to_cel(cell_tests, f"input.{col.name}", is_nullable(col.field)))
+            path = col.path if col.cel is None else f"({col.path})"
+            conds.append(cell_to_cel(cell_tests, path, col.null))
+            columns_cel.append(cell_to_cel(cell_tests, f"input.{_key(col, index)}", col.null))
         values: dict[str, Any] = {}
         computed: dict[str, str] = {}
         for col in results:
@@ -362,11 +421,16 @@ def _rows(
             )
         )
         shown = {**values, **{k: f"= {v}" for k, v in computed.items()}}
-        facts.append(RowFacts(row.number, row.loc, tuple(conds), tuple(tests), shown))
+        facts.append(RowFacts(row.number, row.loc, tuple(columns_cel), tuple(tests), shown))
     return (compiled, facts) if report.count == before else None
 
 
 _SKIP = object()
+
+
+def _key(col: _Col, index: int) -> str:
+    """The name a column's value has when its cells are evaluated alone (coverage, overlaps)."""
+    return col.name if col.cel is None else f"column_{index}"
 
 
 def _result(

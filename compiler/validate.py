@@ -13,8 +13,11 @@ from typing import Any
 
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import display
-from specwright.compiler.feel import expected, parse_datetime
+from specwright.compiler.feel import NO_OFFSET, expected, missing_offset, parse_datetime
 from specwright.compiler.ir import Field, FieldType
+
+# As the HTTP input model reads a date and time: ISO 8601 with seconds (and an offset).
+_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 def validate_fields(
@@ -69,7 +72,10 @@ def validate_value(ftype: FieldType, value: Any, where: str) -> list[str]:
         )
         return [] if ok else wrong
     if kind == "datetime":
-        return [] if isinstance(value, str) and _parses(parse_datetime, value) else wrong
+        if isinstance(value, str) and _DATETIME.match(value) and missing_offset(value):
+            return [f"{where}: {_show(value)} {NO_OFFSET}"]
+        ok = isinstance(value, str) and _DATETIME.match(value) and _parses(parse_datetime, value)
+        return [] if ok else wrong
     if kind == "list":
         if not isinstance(value, list):
             return [f"{where}: {_show(value)} is not a list"]

@@ -14,6 +14,7 @@ which makes the whole list raise, no match, several matches, a gathering table) 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -21,8 +22,10 @@ from typing import Any, NamedTuple
 from specwright.compiler.evaluate import (
     GuardrailResult,
     TableOutcome,
+    cel_program,
     evaluate_guardrails,
     evaluate_table,
+    format_value,
 )
 from specwright.compiler.hitpolicy import gathers
 from specwright.compiler.ir import CompiledGuardrail, CompiledSpec, CompiledTable
@@ -133,6 +136,9 @@ class RunPlan:
     )  # immutable results, shared
     guardrails_json: dict[tuple[bool, ...], str] = field(default_factory=dict)
     nested_quantifiers: int = 0  # the deepest quantifier nesting of a guardrail, if 2 or more
+    # Some table has computed condition columns (derived values, nested paths, list tests):
+    # their values go into the rule trace, so those runs are not remembered (``memo``).
+    computed: bool = False
 
     def decide_tables(
         self, scope: Any, input_values: Mapping[str, Any], trace: list[dict[str, Any]]
@@ -155,14 +161,17 @@ class RunPlan:
         results: dict[str, Any] = {}
         for i, (table, lines) in enumerate(zip(self.tables, self.row_lines, strict=True)):
             outcome = self.table_outcome(i, table, flags, input_values, self.source)
-            trace.append({
+            entry: dict[str, Any] = {
                 "table": table.name,
                 "line": table.line,
                 "rows": list(outcome.rows),
                 "row_lines": [lines.get(n) for n in outcome.rows],
-            })
+            }
+            if table.computed_columns:
+                entry["values"] = computed_values(table, input_values)
+            trace.append(entry)
             results.update(outcome.results)
-        if key is not None and self.single_hits(self.tables, flags):
+        if key is not None and not self.computed and self.single_hits(self.tables, flags):
             memo = self.remember(key, results, trace)
         return TableDecision(results, memo)
 
@@ -251,6 +260,21 @@ class RunPlan:
         return evaluate_guardrails(self.guardrails, input_values, output_values)
 
 
+def computed_values(table: CompiledTable, input_values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of the table's computed columns for this input, as JSON for the trace (null
+    where one cannot be computed: the table's own evaluation says why)."""
+    values: dict[str, Any] = {}
+    for column in table.computed_columns:
+        try:
+            value = cel_program(column.cel).execute({"input": dict(input_values)})
+        except Exception:  # noqa: BLE001 - CEL raises plain Python errors of several kinds
+            value = None
+        if isinstance(value, dt.timedelta):
+            value = f"{value.total_seconds():g}s"  # a duration, as CEL writes it
+        values[column.name] = value if type(value) in _SCALARS else format_value(value)
+    return values
+
+
 def build_plan(compiled: CompiledSpec) -> RunPlan:
     spec = compiled.spec
     return RunPlan(
@@ -263,6 +287,7 @@ def build_plan(compiled: CompiledSpec) -> RunPlan:
         output_sensitive=has_sensitive(spec.outputs),
         guardrails=tuple(compiled.guardrails),
         cel=combine(compiled),
+        computed=any(t.computed_columns for t in compiled.tables),
         nested_quantifiers=max(
             (d for g in compiled.guardrails if (d := expression_quantifier_depth(g.cel)) > 1),
             default=0,

@@ -168,7 +168,8 @@ class FakeServer:
             return Reply(http_response(400, answers.error_body(api, 400, "body is not an object")))
         cfg = self.config
         if cfg.dialect != "generic" and API_OF[cfg.dialect] != api:
-            return Reply(http_response(404, answers.error_body(api, 404, f"no such endpoint: {path}")))
+            return Reply(http_response(404, answers.error_body(
+                api, 404, f"{cfg.dialect} serves no {api} endpoint")))
         taken = take(cfg.dialect, request)
         if isinstance(taken, Refusal):  # what that server answers to a request it does not take
             return Reply(http_response(taken.status,

@@ -24,6 +24,7 @@ from specwright.compiler.evaluate import TableOutcome
 from specwright.compiler.hitpolicy import gathers, ranked
 from specwright.compiler.ir import CompiledTable, FieldType
 from specwright.runtime.testing.cells import Cell, parse_cell
+from specwright.runtime.testing.computed_boundaries import computed_of, computed_value, seeds
 from specwright.runtime.testing.input_strategies import MISSING
 from specwright.runtime.testing.report import (
     ABSENT,
@@ -118,13 +119,19 @@ class Expectation:
 def table_cells(suite: SpecSuite, table: CompiledTable) -> list[list[Cell | None]]:
     """Per row, per input column: the parsed cell (None when the oracle cannot read it)."""
     out: list[list[Cell | None]] = []
+    refs = {f.name: f for f in suite.compiled.spec.inputs}
     for row in table.rows:
         parsed: list[Cell | None] = []
         for column, text in zip(table.inputs, row.cells, strict=False):
             field = suite.field(column)
+            computed = computed_of(table, column)
             try:
+                if computed is not None:
+                    parsed.append(parse_cell(text, column, computed.type, computed.nullable, refs))
+                    continue
                 nullable = field is not None and not field.required and not field.has_default
-                parsed.append(None if field is None else parse_cell(text, column, field.type, nullable))
+                parsed.append(None if field is None else parse_cell(text, column, field.type, nullable,
+                                                                    refs))
             except FeelError:
                 parsed.append(None)
         out.append(parsed)
@@ -159,8 +166,11 @@ def _combinations(candidates: list[list[Any]], witnesses: list[list[Any]]) -> It
 
 
 def boundary_inputs(suite: SpecSuite, tables: Sequence[CompiledTable]) -> list[Prepared]:
-    """Every valid boundary input of ``tables`` (one list for all, in a stable order)."""
-    columns = list(dict.fromkeys(c for t in tables for c in t.inputs))
+    """Every valid boundary input of ``tables`` (one list for all, in a stable order). Computed
+    columns (``computed_boundaries.py``) add whole inputs on their thresholds, each varied
+    around the thresholds of the plain columns too."""
+    computed = {c.name for t in tables for c in t.computed_columns}
+    columns = list(dict.fromkeys(c for t in tables for c in t.inputs if c not in computed))
     cells = {c: [cell for t in tables for row in table_cells(suite, t)
                  for col, cell in zip(t.inputs, row, strict=False) if col == c and cell]
              for c in columns}
@@ -181,8 +191,14 @@ def boundary_inputs(suite: SpecSuite, tables: Sequence[CompiledTable]) -> list[P
             witnesses.append(witness)
     out: list[Prepared] = []
     seen: set[str] = set()
-    for combo in _combinations(candidates, witnesses or [[KEEP] * len(columns)]):
-        data = copy.deepcopy(suite.base_input)
+    bases = [suite.base_input] + [s for t in tables for s in seeds(suite, t, table_cells(suite, t))]
+    combos = [(suite.base_input, c) for c in _combinations(candidates, witnesses or [[KEEP] * len(columns)])]
+    for seed in bases[1:]:
+        combos.append((seed, tuple(KEEP for _ in columns)))
+        combos += [(seed, tuple(v if j == i else KEEP for j in range(len(columns))))
+                   for i, values in enumerate(candidates) for v in values]
+    for base, combo in combos:
+        data = copy.deepcopy(base)
         for column, value in zip(columns, combo, strict=True):
             if value is not KEEP:
                 _set(data, column, value)
@@ -196,7 +212,10 @@ def boundary_inputs(suite: SpecSuite, tables: Sequence[CompiledTable]) -> list[P
     return out
 
 
-def cel_value(prepared: Prepared, column: str) -> Any:
+def cel_value(prepared: Prepared, column: str, table: CompiledTable | None = None) -> Any:
+    computed = computed_of(table, column) if table is not None else None
+    if computed is not None:
+        return computed_value(computed, prepared)
     value = lookup(prepared.cel_input, column)
     return None if value is ABSENT else value
 
@@ -207,7 +226,8 @@ def expect(table: CompiledTable, cells: list[list[Cell | None]], prepared: Prepa
         return None
     matching = [
         row for row, row_cells in zip(table.rows, cells, strict=True)
-        if all(c is not None and c.matches(cel_value(prepared, col))
+        if all(c is not None and c.matches(cel_value(prepared, col, table),
+                                           lambda path: cel_value(prepared, path))
                for col, c in zip(table.inputs, row_cells, strict=False))
     ]
     numbers = tuple(r.number for r in matching)

@@ -13,11 +13,12 @@ every other positive test and so passes ``not(...)``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from specwright.compiler.feel import Compare, Range, UnaryTests, parse_unary_tests, type_tests
-from specwright.compiler.ir import FieldType
+from specwright.compiler.feel import Compare, Lit, Range, UnaryTests, parse_unary_tests, type_tests
+from specwright.compiler.ir import Field, FieldType
 
 Value = Any
 
@@ -29,10 +30,12 @@ class Cell:
     text: str
     tests: UnaryTests
 
-    def matches(self, value: Value) -> bool:
+    def matches(self, value: Value, lookup: Callable[[str], Value] | None = None) -> bool:
+        """``lookup``: the value of another Input field, for cells that compare with one
+        (``> input.credit_limit``); without it such a test does not pass."""
         if not self.tests.tests:
             return True
-        hit = any(_passes(t, value) for t in self.tests.tests)
+        hit = any(_passes(t, value, lookup) for t in self.tests.tests)
         return not hit if self.tests.negated else hit
 
     def thresholds(self) -> list[Value]:
@@ -40,8 +43,10 @@ class Cell:
         out: list[Value] = []
         for t in self.tests.tests:
             if isinstance(t, Range):
-                out.extend([t.lo.value, t.hi.value])
-            elif t.op not in ("==", "!=") and t.value.value is not None:
+                out.extend(lit.value for lit in (t.lo, t.hi) if lit.kind not in _NOT_FIXED)
+            elif t.op not in ("==", "!=") and t.value.value is not None and (
+                t.value.kind not in _NOT_FIXED
+            ):
                 out.append(t.value.value)
         return out
 
@@ -51,13 +56,17 @@ class Cell:
             t.value.value
             for t in self.tests.tests
             if isinstance(t, Compare) and t.op in ("==", "!=") and t.value.value is not None
+            and t.value.kind not in _NOT_FIXED
         ]
 
 
-def parse_cell(text: str, name: str, ftype: FieldType, nullable: bool) -> Cell:
-    """Parse and type a condition cell as the compiler does (raises ``specwright.compiler.feel.FeelError``)."""
+def parse_cell(
+    text: str, name: str, ftype: FieldType, nullable: bool, refs: Mapping[str, Field] | None = None
+) -> Cell:
+    """Parse and type a condition cell as the compiler does (raises ``specwright.compiler.feel.FeelError``).
+    ``refs``: the Input fields a cell may compare with."""
     parsed = parse_unary_tests(text)
-    return Cell(text, type_tests(parsed, text, name, ftype, nullable))
+    return Cell(text, type_tests(parsed, text, name, ftype, nullable, refs))
 
 
 def _comparable(a: Value, b: Value) -> bool:
@@ -70,15 +79,27 @@ def _comparable(a: Value, b: Value) -> bool:
     return type(a) is type(b)
 
 
-def _passes(test: Compare | Range, value: Value) -> bool:
+_NOT_FIXED = frozenset({"ref", "duration"})  # not a value of the column's own type
+
+
+def _resolve(lit: Lit, lookup: Callable[[str], Value] | None) -> Value:
+    """A literal's value; another field's value for ``input.x``; a timedelta for a duration."""
+    if lit.kind == "ref":
+        return None if lookup is None else lookup(str(lit.value))
+    if lit.kind == "duration":
+        return dt.timedelta(seconds=int(lit.value))
+    return lit.value
+
+
+def _passes(test: Compare | Range, value: Value, lookup: Callable[[str], Value] | None = None) -> bool:
     if isinstance(test, Range):
-        lo, hi = test.lo.value, test.hi.value
+        lo, hi = _resolve(test.lo, lookup), _resolve(test.hi, lookup)
         if value is None or not (_comparable(value, lo) and _comparable(value, hi)):
             return False
         above = value > lo if test.lo_open else value >= lo
         below = value < hi if test.hi_open else value <= hi
         return bool(above and below)
-    target = test.value.value
+    target = _resolve(test.value, lookup)
     if test.value.kind == "null":
         return (value is None) if test.op == "==" else (value is not None)
     if value is None or not _comparable(value, target):

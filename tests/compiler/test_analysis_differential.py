@@ -258,4 +258,4 @@ def test_the_example_specs_claims_hold_on_a_large_sample() -> None:
             results = evaluate_guardrails(guards, values, to_cel_values(spec.outputs, output))
             assert all(r.passed for r in results), (path.name, point, results)
             checked += 1
-    assert checked == 6 * 3000
+    assert checked == len(list((ROOT / "specs").glob("*.md"))) * 3000

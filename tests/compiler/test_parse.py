@@ -370,7 +370,7 @@ def test_weight_must_be_positive_number(weight: str) -> None:
         ("Rulez and notes", 'unknown section "Rulez and notes" (did you mean "Rules"?)'),
         (
             "Notes",
-            'unknown section "Notes": the sections are Input, Output, Rules, Decision: <field>, Guardrails, '
+            'unknown section "Notes": the sections are Input, Output, Derived, Rules, Decision: <field>, Guardrails, '
             "Examples (an object type section needs a table with columns field | type | constraints | description)",
         ),
     ],
