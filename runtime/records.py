@@ -46,6 +46,9 @@ class Attempt:
     # Prompt tokens the provider wrote to its prompt cache on this attempt (Anthropic's
     # ``cache_creation_input_tokens``), priced at the cache-write rate; part of ``input_tokens``.
     cache_write_tokens: int | None = None
+    # The provider batch (``specwright run --batch-api``) that served this attempt, by the
+    # provider's batch id; None for a live call. Such an attempt is priced at the batch rate.
+    batch_id: str | None = None
 
 
 class EncodedColumns(NamedTuple):

@@ -1,13 +1,14 @@
 """The model a run gets under ``specwright run --batch-api``: its request joins the provider
 batch, and the batch's answer goes through the same checks as a live one.
 
-``BatchCoordinator`` gathers the model request of every line (each line's run waits in
-``answer``), and once every unfinished line is waiting, submits them as one batch (or, after a
-restart, takes the batch already recorded for the job), polls it, and hands each line its item.
+``BatchCoordinator`` gathers the model request of every line of a chunk (each line's run waits
+in ``answer``), and once every unfinished line is waiting, submits them as one or more batches
+within the provider's caps (or, after a restart, takes up the batches already recorded for the
+chunk), polls them, and hands each line its item.
 ``BatchRouteModel`` then reads the item as the adapter reads a live answer, checks it with the
 run's own checker (Output contract and guardrails), and when the item failed, or its answer does
 not pass, sends the request through the normal route: retries, repair, fallback. The item is the
-run's first attempt, priced at the batch rate.
+run's first attempt, priced at the batch rate and marked with the batch's id.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ from specwright.runtime.errors import (
     OutputInvalid,
     ProviderError,
 )
-from specwright.runtime.logstore.bulk import BatchState
 from specwright.runtime.models.base import Completion, ModelRequest, Usage, guardrail_of
-from specwright.runtime.models.batch_api import DISCOUNT, BatchAPI, BatchStatus, ItemResult
+from specwright.runtime.models.batch_api import (
+    DISCOUNT,
+    BatchAPI,
+    BatchCaps,
+    BatchStatus,
+    ItemResult,
+)
 from specwright.runtime.models.batch_api.capture import read_answer, request_body
 from specwright.runtime.models.pricing import ModelPrice, cost_of
 from specwright.runtime.models.router import Router
@@ -45,29 +51,37 @@ def custom_id(line: int) -> str:
 
 
 class BatchCoordinator:
-    """One job's batch: gathered, submitted (or resumed), polled, handed out."""
+    """One chunk of a job: its items gathered, submitted as provider batches within the caps
+    (or, after a restart, the batches already recorded for it taken up, and only the items
+    none of them holds submitted), polled, handed out."""
 
     def __init__(self, *, api: BatchAPI, client: Any, adapter: Any, expected: int,
-                 recorded: BatchState | None,
-                 record: Callable[[BatchState], Awaitable[None]],
-                 poll_s: float, on_status: Callable[[BatchStatus], None] | None = None,
+                 recorded: list[tuple[str, list[int]]],
+                 record: Callable[[list[tuple[str, list[int]]]], Awaitable[None]],
+                 poll_s: float, caps: BatchCaps,
+                 on_status: Callable[[BatchStatus], None] | None = None,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
         self.api, self.client, self.adapter = api, client, adapter
         self.outstanding = expected  # lines not finished yet
-        self.recorded = recorded
+        self.batches = list(recorded)  # (batch id, its lines), in submission order
         self._record = record
         self.poll_s = poll_s
+        self.caps = caps
         self._on_status = on_status
         self._sleep = sleep
-        self._bodies: dict[int, dict[str, Any]] = {}
+        self._items: dict[int, bytes] = {}  # encoded, until submitted
         self._waiters: dict[int, asyncio.Future[ItemResult | None]] = {}
         self._ready = asyncio.Event()
-        self.batch_id: str | None = None
         self._check()
+
+    @property
+    def batch_ids(self) -> list[str]:
+        return [batch_id for batch_id, _ in self.batches]
 
     async def answer(self, line: int, request: ModelRequest) -> ItemResult | None:
         """This line's batch item (None: it is not in the batch; use the normal route)."""
-        self._bodies[line] = await request_body(self.adapter, request)
+        self._items[line] = self.api.encode(custom_id(line),
+                                            await request_body(self.adapter, request))
         future: asyncio.Future[ItemResult | None] = asyncio.get_running_loop().create_future()
         self._waiters[line] = future
         self._check()
@@ -82,32 +96,56 @@ class BatchCoordinator:
         if self.outstanding <= waiting:
             self._ready.set()
 
+    def groups(self, lines: list[int]) -> list[list[int]]:
+        """``lines`` cut into batches that stay within both caps, in order. A request larger
+        than a whole batch may be is left out: its line takes the normal route."""
+        found: list[list[int]] = []
+        group: list[int] = []
+        size = 0
+        for line in lines:
+            item = len(self._items[line])
+            if item > self.caps.max_bytes:
+                continue
+            if group and (len(group) >= self.caps.max_requests
+                          or size + item > self.caps.max_bytes):
+                found.append(group)
+                group, size = [], 0
+            group.append(line)
+            size += item
+        if group:
+            found.append(group)
+        return found
+
     async def run(self) -> None:
-        """Submit or resume, poll until the batch ends, hand out its items."""
+        """Submit what no recorded batch holds, poll until every batch ends, hand out."""
         await self._ready.wait()
         if not self._waiters:
             return
-        if self.recorded is not None:
-            batch_id = self.recorded.batch_id
-            in_batch = {int(n) for n in self.recorded.state.get("lines", ())}
-        else:
-            items = [(custom_id(n), body) for n, body in sorted(self._bodies.items())]
-            batch_id = await self.api.submit(self.client, items)
-            in_batch = set(self._bodies)
-            await self._record(BatchState(self.api.kind, batch_id, {
-                "lines": sorted(in_batch), "model": getattr(self.adapter, "name", "")}))
-        self.batch_id = batch_id
-        while True:
-            status = await self.api.status(self.client, batch_id)
-            if self._on_status is not None:
-                self._on_status(status)
-            if status.ended:
-                break
-            await self._sleep(self.poll_s)
-        results = await self.api.results(self.client, batch_id)
+        held = {n for _, lines in self.batches for n in lines}
+        for group in self.groups(sorted(n for n in self._items if n not in held)):
+            batch_id = await self.api.submit(self.client, [self._items[n] for n in group])
+            self.batches.append((batch_id, group))
+            await self._record(self.batches)  # right away: a restart polls it
+        self._items.clear()  # submitted: the bodies are not needed any more
+        handed: set[int] = set()
+        for batch_id, lines in self.batches:
+            while True:
+                status = await self.api.status(self.client, batch_id)
+                if self._on_status is not None:
+                    self._on_status(status)
+                if status.ended:
+                    break
+                await self._sleep(self.poll_s)
+            results = await self.api.results(self.client, batch_id)
+            for line in lines:
+                future = self._waiters.get(line)
+                if future is not None and not future.done():
+                    item = results.get(custom_id(line))
+                    future.set_result(None if item is None else replace(item, batch_id=batch_id))
+                    handed.add(line)
         for line, future in self._waiters.items():
-            if not future.done():
-                future.set_result(results.get(custom_id(line)) if line in in_batch else None)
+            if line not in handed and not future.done():
+                future.set_result(None)
 
 
 class BatchRouteModel:
@@ -154,10 +192,11 @@ class BatchRouteModel:
         """The batch item as an attempt; the completion when its answer is accepted."""
         base: dict[str, Any] = {"provider": self.provider, "model": self.model,
                                 "purpose": "call", "started_at": started,
-                                "latency_ms": (self._clock() - started) * 1000.0}
+                                "latency_ms": (self._clock() - started) * 1000.0,
+                                "batch_id": item.batch_id}
         if item.body is None:
             return Attempt(**base, status="error", cost_usd=0.0, error_class="BatchItemFailed",
-                           error=f"batch {self.coordinator.batch_id}: {item.error}"), None
+                           error=f"batch {item.batch_id}: {item.error}"), None
         try:
             completion = await read_answer(self.coordinator.adapter, request, item.body)
         except (OutputInvalid, ProviderError) as exc:

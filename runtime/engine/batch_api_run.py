@@ -1,13 +1,17 @@
 """``specwright run SPEC --input FILE --batch-api``: a JSON-lines file through a provider's
 batch API, every line logged exactly as ``specwright run`` logs it.
 
-Every remaining line of the job runs through the normal pipeline at once (validation, tables,
-prompt); the lines that need the model wait while their requests are submitted as one batch to
-the first model of the route that has a batch API (``models/batch_api``). The batch's id is
-recorded in the log database (``bulk_jobs``) right after it is submitted, so the same command
-run again after a crash or Ctrl-C polls that batch instead of submitting another. Then each
-line's run finishes with the batch's answer (checked, repaired through the normal route when it
-fails) and is logged, and the line is marked done (``bulk_lines``).
+The remaining lines of the job are read in *chunks* of at most the provider's requests cap
+(``batch_api.CAPS``, or smaller ones given), so a file of any size is never held in memory at
+once. Each chunk's lines run through the normal pipeline together (validation, answer cache,
+budgets, tables, prompt); the lines that need the model wait while their requests are submitted
+to the first model of the route that has a batch API (``models/batch_api``), as one batch or,
+past the byte cap, several. Each batch's id is recorded in the log database (``bulk_jobs``)
+right after it is submitted, so the same command run again after a crash or Ctrl-C polls those
+batches instead of submitting others. Then each line's run finishes with its item (checked,
+repaired through the normal route when it fails) and is logged, the line is marked done
+(``bulk_lines``), and the next chunk starts. A budget that refuses a line stops the job after
+its chunk (the refused lines are not logged: a resume runs them).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +39,18 @@ from specwright.runtime.engine.batch import (
 from specwright.runtime.engine.batch_api_model import LINE, BatchCoordinator, BatchRouteModel
 from specwright.runtime.engine.bulk import OK_STATUSES, LineResult
 from specwright.runtime.engine.catalog import LoadedRevision, load_catalog
+from specwright.runtime.engine.cost_controls import CostControls
 from specwright.runtime.engine.model_factory import DefaultModels
-from specwright.runtime.errors import ModelNotConfigured
+from specwright.runtime.errors import BudgetExceeded, ModelNotConfigured
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.bulk import BatchState
-from specwright.runtime.models.batch_api import BatchAPI, BatchStatus, batch_api_for
+from specwright.runtime.models.batch_api import (
+    CAPS,
+    BatchAPI,
+    BatchCaps,
+    BatchStatus,
+    batch_api_for,
+)
 from specwright.runtime.models.registry import endpoint_for
 from specwright.runtime.models.route_strategies import Candidate
 from specwright.runtime.models.router import Router
@@ -77,9 +89,11 @@ async def run_batch_api(
     on_submitted: Callable[[BatchState], None] | None = None,
     poll_s: float = 30.0,
     env: Mapping[str, str] | None = None,
+    caps: BatchCaps | None = None,
 ) -> BatchSummary:
-    """Run the job's remaining lines through the provider batch (resumed if one is recorded).
-    ``on_submitted`` is called once a new batch is recorded."""
+    """Run the job's remaining lines through provider batches (the recorded ones resumed).
+    ``on_submitted`` is called each time a new batch is recorded; ``caps``: at most this much
+    per batch (default: the provider's own caps, ``batch_api.CAPS``)."""
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     revision = resolve_revision(catalog, spec, major)
     if not revision.compiled.model_decided:  # the tables decide everything: nothing to batch
@@ -108,37 +122,56 @@ async def run_batch_api(
             missing = getattr(adapter, "_missing", None)
             raise missing if isinstance(missing, ModelNotConfigured) else ModelNotConfigured(
                 f"{candidate.ref} cannot be called")
-        remaining = list(tracker.remaining(input_lines(input_path)))
         summary.skipped = sum(1 for n, _ in input_lines(input_path) if tracker.skips(n))
         if on_start is not None:
             on_start(summary.skipped)
+        limits = caps or CAPS[api.kind]
         recorded = await loop.run_in_executor(thread, tracker.db.batch, tracker.job)
+        job = JobBatches.of(recorded, getattr(adapter, "name", ""))
+        job.provider = api.kind
+        controls = CostControls.open(settings, log)
+        finished: dict[int, tuple[dict[str, Any], float | None]] = {}  # the chunk's lines
 
-        async def record(state: BatchState) -> None:
+        async def record(batches: list[tuple[str, list[int]]]) -> None:
+            state = job.state(batches)
             await loop.run_in_executor(thread, tracker.db.set_batch, tracker.job, state)
             if on_submitted is not None:
                 on_submitted(state)
 
-        coordinator = BatchCoordinator(api=api, client=client, adapter=adapter,
-                                       expected=len(remaining), recorded=recorded,
-                                       record=record, poll_s=poll_s, on_status=on_status)
-        batched = BatchRouteModel(coordinator, router, provider=candidate.provider,
-                                  model=candidate.model_name, price=candidate.price)
-        finished: dict[int, tuple[dict[str, Any], float | None]] = {}
-
         def done(row: dict[str, Any], cost: float | None) -> None:  # logged: mark it now
             finished[row["line"]] = (row, cost)
-            tracker.record(LineResult(row["line"], row["run_id"], row["status"],
-                                      row["status"] in OK_STATUSES and "output" in row, cost))
+            if row["status"] != BudgetExceeded.type:  # not logged: a resume runs it again
+                tracker.record(LineResult(row["line"], row["run_id"], row["status"],
+                                          row["status"] in OK_STATUSES and "output" in row,
+                                          cost))
 
-        summary.stopped = not await _run_all(revision, remaining, coordinator, batched, log,
-                                             settings.routing.deadline_s, stop, done)
-        for line in sorted(finished):
-            row, cost = finished[line]
-            ok = summarize(summary, row)
-            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-            if progress is not None:
-                progress(LineResult(row["line"], row["run_id"], row["status"], ok, cost))
+        try:
+            for chunk, resumed in chunks(tracker.remaining(input_lines(input_path)),
+                                         limits.max_requests, job.chunk_last):
+                job.start_chunk(chunk[-1][0], keep=resumed)
+                finished.clear()
+                coordinator = BatchCoordinator(
+                    api=api, client=client, adapter=adapter, expected=len(chunk),
+                    recorded=job.batches, record=record, poll_s=poll_s, caps=limits,
+                    on_status=on_status)
+                batched = BatchRouteModel(coordinator, router, provider=candidate.provider,
+                                          model=candidate.model_name, price=candidate.price)
+                completed = await _run_all(revision, chunk, coordinator, batched, log,
+                                           settings.routing.deadline_s, stop, done, controls)
+                job.end_chunk(coordinator.batch_ids)
+                for line in sorted(finished):
+                    row, cost = finished[line]
+                    if row["status"] == BudgetExceeded.type and summary.budget_spent is None:
+                        summary.budget_spent = row["error"]["message"]
+                    ok = summarize(summary, row)
+                    out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    if progress is not None:
+                        progress(LineResult(row["line"], row["run_id"], row["status"], ok, cost))
+                if not completed or summary.budget_spent is not None:
+                    summary.stopped = True  # the next chunks are not submitted
+                    break
+        finally:
+            await controls.close()
         return summary
     finally:
         await tracker.close()
@@ -149,7 +182,8 @@ async def run_batch_api(
 async def _run_all(revision: LoadedRevision, lines: list[tuple[int, str]],
                    coordinator: BatchCoordinator, batched: BatchRouteModel, log: Any,
                    deadline_s: float, stop: asyncio.Event | None,
-                   done: Callable[[dict[str, Any], float | None], None]) -> bool:
+                   done: Callable[[dict[str, Any], float | None], None],
+                   controls: CostControls | None = None) -> bool:
     """Run every line, calling ``done`` as each is logged; False when ``stop`` was set first
     (the lines still waiting for the batch are not logged: the next run resumes the batch)."""
 
@@ -157,7 +191,7 @@ async def _run_all(revision: LoadedRevision, lines: list[tuple[int, str]],
         LINE.set(number)  # this task's own context: the batch model reads it
         try:
             row, cost = await run_line(revision, number, text, models=lambda _: batched,
-                                       store=log, deadline_s=deadline_s)
+                                       store=log, deadline_s=deadline_s, controls=controls)
         finally:
             coordinator.line_finished()
         done(row, cost)
@@ -186,3 +220,67 @@ async def _run_all(revision: LoadedRevision, lines: list[tuple[int, str]],
         await asyncio.gather(driver, everything, *tasks, return_exceptions=True)
         if stopping is not None:
             await asyncio.gather(stopping, return_exceptions=True)
+
+
+def chunks(lines: Iterator[tuple[int, str]], size: int, resumed_last: int | None
+           ) -> Iterator[tuple[list[tuple[int, str]], bool]]:
+    """``lines`` in chunks of at most ``size``, each with whether it resumes the recorded
+    chunk: after a restart, the remaining lines up to ``resumed_last`` (the recorded chunk's
+    last line) come first, alone, so their recorded batches are taken up again."""
+    chunk: list[tuple[int, str]] = []
+    resuming = resumed_last is not None
+    for number, text in lines:
+        if resuming and resumed_last is not None and number > resumed_last:
+            if chunk:
+                yield chunk, True
+                chunk = []
+            resuming = False
+        chunk.append((number, text))
+        if not resuming and len(chunk) >= size:
+            yield chunk, False
+            chunk = []
+    if chunk:
+        yield chunk, resuming
+
+
+@dataclass(slots=True)
+class JobBatches:
+    """The provider batches of one job as recorded in ``bulk_jobs.batch_state``: the current
+    chunk's (its last line, each batch's id and lines) and the ids of earlier chunks'."""
+
+    model: str
+    chunk_last: int | None = None
+    batches: list[tuple[str, list[int]]] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    provider: str = ""
+
+    @classmethod
+    def of(cls, recorded: BatchState | None, model: str) -> JobBatches:
+        if recorded is None:
+            return cls(model)
+        state = recorded.state
+        if "batches" in state:
+            batches = [(str(b["id"]), [int(n) for n in b["lines"]]) for b in state["batches"]]
+        else:  # a record of the single-batch format: the whole job was one chunk
+            batches = [(recorded.batch_id, [int(n) for n in state.get("lines", ())])]
+        last = state.get("chunk_last")
+        if last is None:
+            last = max((n for _, lines in batches for n in lines), default=0)
+        return cls(str(state.get("model", model)), int(last), batches,
+                   [str(b) for b in state.get("history", ())], recorded.provider)
+
+    def start_chunk(self, last: int, *, keep: bool) -> None:
+        if not keep:  # a new chunk: the recorded batches belong to an earlier one
+            self.history += [batch_id for batch_id, _ in self.batches]
+            self.batches = []
+        self.chunk_last = last
+
+    def end_chunk(self, batch_ids: list[str]) -> None:
+        self.history += batch_ids
+        self.batches = []
+
+    def state(self, batches: list[tuple[str, list[int]]]) -> BatchState:
+        return BatchState(self.provider, batches[-1][0], {
+            "model": self.model, "chunk_last": self.chunk_last,
+            "batches": [{"id": b, "lines": lines} for b, lines in batches],
+            "history": self.history})

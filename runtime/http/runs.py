@@ -54,6 +54,9 @@ class AttemptOut(BaseModel):
                                "values redacted)")
     guardrails: list[dict[str, Any]] | None = Field(
         None, description="Guardrail results of this attempt's answer")
+    batch_id: str | None = Field(None, description="The provider batch that served this "
+                                 "attempt (specwright run --batch-api; priced at the batch "
+                                 "rate); absent for a live call")
 
 
 class RunOut(BaseModel):

@@ -55,6 +55,7 @@ ATTEMPT_COLUMNS = (
     "answer",
     "guardrails",
     "cache_write_tokens",
+    "batch_id",
 )
 
 RunRow = tuple[Any, ...]
@@ -110,6 +111,7 @@ def run_to_rows(run: RunRecord) -> tuple[RunRow, list[AttemptRow]]:
             a.answer,
             None if a.guardrails is None else dumps(list(a.guardrails)),
             a.cache_write_tokens,
+            a.batch_id,
         )
         for seq, a in enumerate(run.attempts)
     ]
@@ -189,6 +191,7 @@ def _row_to_attempt(row: Sequence[Any]) -> Attempt:
         answer,
         guardrails,
         cache_write_tokens,
+        batch_id,
     ) = row
     return Attempt(
         provider=provider,
@@ -206,6 +209,7 @@ def _row_to_attempt(row: Sequence[Any]) -> Attempt:
         answer=answer,
         guardrails=None if guardrails is None else tuple(json.loads(guardrails)),
         cache_write_tokens=cache_write_tokens,
+        batch_id=batch_id,
     )
 
 

@@ -17,6 +17,7 @@ from specwright.runtime.logstore import (
     migrations,
     new_run_id,
 )
+from specwright.runtime.http.runs import run_out
 from specwright.runtime.logstore.threaded import ThreadedLogStore
 from specwright.runtime.records import Attempt, RunRecord
 
@@ -80,12 +81,20 @@ async def test_every_field_round_trips(store: LogStore, make_run: MakeRun, raw: 
     )
     bare = make_run(input=None, output=None, model=None, rule_trace=(), guardrails=(), attempts=())
     free = make_run(attempts=(Attempt("local", "llama3", "call", t, 5.0, "ok", 3, 4, None, 0.0),))
-    for run in (full, bare, free):
+    batched = make_run(attempts=(Attempt("openai", "gpt-4o", "call", t, 9.0, "ok", 3, 4, None,
+                                         0.5, batch_id="batch_abc123"),))
+    for run in (full, bare, free, batched):
         await store.write(run)
-    for run in (full, bare, free):
+    for run in (full, bare, free, batched):
         assert await store.get(run.id) == run
     page = await store.query(RunQuery())
-    assert list(page.runs) == [free, bare, full]
+    assert list(page.runs) == [batched, free, bare, full]
+    assert raw("SELECT batch_id FROM attempts WHERE run_id = %s", (batched.id,)) == [
+        ("batch_abc123",)]
+    # GET /runs/{id} shows which provider batch served an attempt
+    shown = run_out(batched).model_dump()["attempts"][0]
+    assert shown["batch_id"] == "batch_abc123"
+    assert run_out(free).model_dump()["attempts"][0]["batch_id"] is None
     # Totals on the run row: cost NULL when any attempt's price is unknown, 0.0 when all free.
     totals = {
         r[0]: r[1:]

@@ -91,7 +91,8 @@ async def test_a_crash_after_submit_resumes_the_recorded_batch_and_logs_each_lin
             recorded = db.batch(job_id("carrier-selection", 1, src))
         finally:
             db.close()
-        assert recorded == submitted[0] and len(recorded.state["lines"]) == lines
+        assert recorded == submitted[0] and len(recorded.state["batches"][0]["lines"]) == lines
+        assert recorded.batch_id == recorded.state["batches"][0]["id"]
         out = io.StringIO()
         summary = await run_batch_api(settings, root, "carrier-selection", src, out,
                                       poll_s=0.01)
@@ -108,6 +109,8 @@ async def test_a_crash_after_submit_resumes_the_recorded_batch_and_logs_each_lin
     for run in runs:
         first = run.attempts[0]
         assert f"{first.provider}:{first.model}" == route and first.purpose == "call"
+        assert first.batch_id == recorded.batch_id  # marked: served by that provider batch
+        assert all(a.batch_id is None for a in run.attempts[1:])  # repairs are live calls
         full = (first.input_tokens or 0) * price.input / 1e6 + (
             first.output_tokens or 0) * price.output / 1e6
         assert first.cost_usd == pytest.approx(full / 2)  # the batch rate

@@ -17,11 +17,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["DISCOUNT", "KINDS", "BatchAPI", "BatchStatus", "ItemResult", "batch_api_for"]
+__all__ = ["CAPS", "DISCOUNT", "KINDS", "BatchAPI", "BatchCaps", "BatchStatus", "ItemResult",
+           "batch_api_for"]
 
 # What a batch costs relative to the same calls made one by one, per deployment kind: both
 # vendors bill batch requests at 50% of the standard price (their pricing pages, 2025-11-24).
 DISCOUNT: dict[str, float] = {"openai": 0.5, "anthropic": 0.5}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCaps:
+    """The most one provider batch may hold: requests, and bytes of its encoded items."""
+
+    max_requests: int
+    max_bytes: int
+
+
+# Each vendor's documented limits per batch (2025-11-24): OpenAI 50,000 requests and a 200 MB
+# input file; Anthropic 100,000 requests and 256 MB per Message Batch. Counted in decimal
+# megabytes, the smaller reading, so a batch cut here is never refused for its size.
+CAPS: dict[str, BatchCaps] = {
+    "openai": BatchCaps(50_000, 200_000_000),
+    "anthropic": BatchCaps(100_000, 256_000_000),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +56,18 @@ class ItemResult:
 
     body: Any | None
     error: str | None = None
+    batch_id: str | None = None  # the provider batch that answered it
 
 
 class BatchAPI(Protocol):
     kind: str
 
-    async def submit(self, client: Any, items: Sequence[tuple[str, dict[str, Any]]]) -> str:
-        """Submit (custom id, request body) items; the batch's id."""
+    def encode(self, custom_id: str, body: dict[str, Any]) -> bytes:
+        """One item as it travels in the batch (its size counts against ``max_bytes``)."""
+        ...
+
+    async def submit(self, client: Any, items: Sequence[bytes]) -> str:
+        """Submit items (``encode``d); the batch's id."""
         ...
 
     async def status(self, client: Any, batch_id: str) -> BatchStatus: ...

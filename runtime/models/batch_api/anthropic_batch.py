@@ -4,6 +4,7 @@ each item's Messages parameters, ``retrieve`` until ``processing_status`` is ``e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,9 +16,13 @@ from specwright.runtime.models.batch_api import BatchStatus, ItemResult
 class AnthropicBatch:
     kind = "anthropic"
 
-    async def submit(self, client: anthropic.AsyncAnthropic,
-                     items: Sequence[tuple[str, dict[str, Any]]]) -> str:
-        requests: Any = [{"custom_id": cid, "params": body} for cid, body in items]
+    def encode(self, custom_id: str, body: dict[str, Any]) -> bytes:
+        """One element of the request's ``requests`` array (plus its separating comma)."""
+        return (json.dumps({"custom_id": custom_id, "params": body},
+                           separators=(",", ":")) + ",").encode()
+
+    async def submit(self, client: anthropic.AsyncAnthropic, items: Sequence[bytes]) -> str:
+        requests: Any = [json.loads(item[:-1]) for item in items]
         batch = await client.messages.batches.create(requests=requests)
         return batch.id
 

@@ -18,13 +18,13 @@ _ENDED = {"completed", "failed", "expired", "cancelled"}
 class OpenAIBatch:
     kind = "openai"
 
-    async def submit(self, client: openai.AsyncOpenAI,
-                     items: Sequence[tuple[str, dict[str, Any]]]) -> str:
-        lines = "".join(
-            json.dumps({"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": body},
-                       separators=(",", ":")) + "\n"
-            for cid, body in items)
-        uploaded = await client.files.create(file=("batch.jsonl", lines.encode()),
+    def encode(self, custom_id: str, body: dict[str, Any]) -> bytes:
+        """One line of the input file."""
+        return (json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT,
+                            "body": body}, separators=(",", ":")) + "\n").encode()
+
+    async def submit(self, client: openai.AsyncOpenAI, items: Sequence[bytes]) -> str:
+        uploaded = await client.files.create(file=("batch.jsonl", b"".join(items)),
                                              purpose="batch")
         batch = await client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT,
                                             completion_window="24h")
