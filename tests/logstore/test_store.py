@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from specwright.runtime.http.runs import run_out
 from specwright.runtime.logstore import (
     InvalidQuery,
     LogStore,
@@ -17,7 +18,6 @@ from specwright.runtime.logstore import (
     migrations,
     new_run_id,
 )
-from specwright.runtime.http.runs import run_out
 from specwright.runtime.logstore.threaded import ThreadedLogStore
 from specwright.runtime.records import Attempt, RunRecord
 
