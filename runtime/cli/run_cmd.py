@@ -13,13 +13,16 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from specwright.compiler.errors import SpecwrightError
 from specwright.runtime.cli.options import project_option, project_settings
 from specwright.runtime.engine.batch import BatchSummary
+
+if TYPE_CHECKING:
+    from specwright.runtime.models.batch_api import BatchCaps
 
 
 @click.command("run")
@@ -46,18 +49,27 @@ from specwright.runtime.engine.batch import BatchSummary
                    "Run the same command again to resume a batch after a restart.")
 @click.option("--batch-poll-s", type=click.FloatRange(0.01), default=30.0, show_default=True,
               help="Seconds between two looks at a submitted batch.")
+@click.option("--batch-max-requests", type=click.IntRange(1), default=None,
+              help="At most this many requests per provider batch [default: the provider's "
+                   "cap: 50,000 for OpenAI, 100,000 for Anthropic].")
+@click.option("--batch-max-bytes", type=click.IntRange(1), default=None,
+              help="At most this many bytes of requests per provider batch [default: the "
+                   "provider's cap: 200 MB for OpenAI, 256 MB for Anthropic].")
 @click.option("--progress/--no-progress", "show_progress", default=None,
               help="The progress bar on standard error [default: when it is a terminal].")
 @project_option
 def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int | None,
         resume: bool, retry_failed: bool, major: int | None, mock: bool, batch_api: bool,
-        batch_poll_s: float, show_progress: bool | None, project: Path) -> None:
+        batch_poll_s: float, batch_max_requests: int | None, batch_max_bytes: int | None,
+        show_progress: bool | None, project: Path) -> None:
     """Run a batch of inputs through SPEC; every run is logged. Exit 1 if any line failed or
     the run was interrupted (run it again to resume)."""
     from specwright.runtime.cli.run_progress import RunProgress
     from specwright.runtime.engine.batch import count_lines, run_batch
     from specwright.runtime.engine.batch_api_run import run_batch_api
 
+    if not batch_api and (batch_max_requests or batch_max_bytes):
+        raise click.UsageError("--batch-max-requests and --batch-max-bytes go with --batch-api")
     if batch_api and (mock or not resume or retry_failed or concurrency is not None):
         raise click.UsageError("--batch-api always resumes its job and takes none of --mock, "
                                "--no-resume, --retry-failed, --concurrency")
@@ -80,6 +92,7 @@ def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int 
                     settings, project, spec, input_path, out, major=major,
                     progress=bar.advance, stop=stop, on_start=started, poll_s=batch_poll_s,
                     on_status=bar.batch_status,
+                    caps=batch_caps(batch_max_requests, batch_max_bytes),
                 )))
             else:
                 summary = asyncio.run(_interruptible(lambda stop: run_batch(
@@ -95,6 +108,18 @@ def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int 
         out.close()
     _report(summary)
     sys.exit(summary.exit_code)
+
+
+def batch_caps(max_requests: int | None, max_bytes: int | None) -> Callable[[str], BatchCaps]:
+    """The caps per provider kind: each vendor's own, lowered by the options given."""
+    from specwright.runtime.models.batch_api import CAPS, BatchCaps
+
+    def caps(kind: str) -> BatchCaps:
+        own = CAPS[kind]
+        return BatchCaps(min(own.max_requests, max_requests or own.max_requests),
+                         min(own.max_bytes, max_bytes or own.max_bytes))
+
+    return caps
 
 
 class _Output:

@@ -89,11 +89,12 @@ async def run_batch_api(
     on_submitted: Callable[[BatchState], None] | None = None,
     poll_s: float = 30.0,
     env: Mapping[str, str] | None = None,
-    caps: BatchCaps | None = None,
+    caps: BatchCaps | Callable[[str], BatchCaps] | None = None,
 ) -> BatchSummary:
     """Run the job's remaining lines through provider batches (the recorded ones resumed).
     ``on_submitted`` is called each time a new batch is recorded; ``caps``: at most this much
-    per batch (default: the provider's own caps, ``batch_api.CAPS``)."""
+    per batch, or a function of the provider kind giving it (default: the provider's own
+    caps, ``batch_api.CAPS``)."""
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     revision = resolve_revision(catalog, spec, major)
     if not revision.compiled.model_decided:  # the tables decide everything: nothing to batch
@@ -125,7 +126,7 @@ async def run_batch_api(
         summary.skipped = sum(1 for n, _ in input_lines(input_path) if tracker.skips(n))
         if on_start is not None:
             on_start(summary.skipped)
-        limits = caps or CAPS[api.kind]
+        limits = caps(api.kind) if callable(caps) else caps or CAPS[api.kind]
         recorded = await loop.run_in_executor(thread, tracker.db.batch, tracker.job)
         job = JobBatches.of(recorded, getattr(adapter, "name", ""))
         job.provider = api.kind
@@ -159,6 +160,7 @@ async def run_batch_api(
                 completed = await _run_all(revision, chunk, coordinator, batched, log,
                                            settings.routing.deadline_s, stop, done, controls)
                 job.end_chunk(coordinator.batch_ids)
+                await tracker.flush()  # marked done before the next chunk's batch is recorded
                 for line in sorted(finished):
                     row, cost = finished[line]
                     if row["status"] == BudgetExceeded.type and summary.budget_spent is None:

@@ -69,9 +69,21 @@ async def test_a_job_is_cut_into_batches_under_the_request_cap_and_resumes_each(
         settings = load_settings(root)
         caps = BatchCaps(max_requests=10, max_bytes=BIG)
         seen: list[BatchState] = []
+        marked: list[int] = []
+        crash = crash_at(2, seen)
+
+        def submitted(state: BatchState) -> None:  # a kill here must not re-run chunk 1
+            db = open_bulk_db(settings, root)
+            try:
+                marked.append(len(db.done(job_id("carrier-selection", 1, src))))
+            finally:
+                db.close()
+            crash(state)
+
         with pytest.raises(Crash):  # dies right after the second chunk's batch is recorded
             await run_batch_api(settings, root, "carrier-selection", src, io.StringIO(),
-                                poll_s=0.01, caps=caps, on_submitted=crash_at(2, seen))
+                                poll_s=0.01, caps=caps, on_submitted=submitted)
+        assert marked == [0, 10]  # chunk 1 was marked done before chunk 2 was submitted
         assert len(await all_runs(settings, root)) == 10  # the first chunk is logged
         assert seen[1].state["chunk_last"] == 20 and seen[1].state["history"] == [
             seen[0].batch_id]
