@@ -4,8 +4,14 @@ the recorded chunk first and alone after a restart, and records of the single-ba
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from specwright.runtime.cli.run_cmd import batch_caps, run
 from specwright.runtime.engine.batch_api_run import JobBatches, chunks
 from specwright.runtime.logstore.bulk import BatchState
+from specwright.runtime.models.batch_api import CAPS, BatchCaps
 
 
 def numbers(lines: list[int], size: int, resumed_last: int | None) -> list[tuple[list[int], bool]]:
@@ -38,3 +44,15 @@ def test_a_record_of_one_batch_for_the_whole_job_is_resumed() -> None:
     assert state == BatchState("anthropic", "msgbatch_2", {
         "model": "m", "chunk_last": 9, "batches": [{"id": "msgbatch_2", "lines": [6, 9]}],
         "history": ["msgbatch_1"]})
+
+
+def test_the_cap_options_lower_each_providers_own_caps_and_need_batch_api(tmp_path: Path) -> None:
+    caps = batch_caps(100, None)
+    assert caps("openai") == BatchCaps(100, CAPS["openai"].max_bytes)
+    assert caps("anthropic") == BatchCaps(100, CAPS["anthropic"].max_bytes)
+    assert batch_caps(10**9, 5)("openai") == BatchCaps(CAPS["openai"].max_requests, 5)
+    src = tmp_path / "in.jsonl"
+    src.write_text("{}\n")
+    result = CliRunner().invoke(run, ["quote", "--input", str(src), "--project", str(tmp_path),
+                                      "--batch-max-requests", "5"])
+    assert result.exit_code == 2 and "go with --batch-api" in result.output
