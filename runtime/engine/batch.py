@@ -108,13 +108,7 @@ async def run_lines(
                               deadline_s=deadline_s, controls=controls)
 
     def finish(done: tuple[dict[str, Any], float | None]) -> None:
-        row, cost = done
-        if row["status"] == BudgetExceeded.type and summary.budget_spent is None:
-            summary.budget_spent = row["error"]["message"]
-        ok = summarize(summary, row)
-        out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-        if progress is not None:
-            progress(LineResult(row["line"], row["run_id"], row["status"], ok, cost))
+        report_row(summary, *done, out, progress)
 
     window: deque[asyncio.Task[tuple[dict[str, Any], float | None]]] = deque()
     try:
@@ -153,6 +147,17 @@ async def run_line(revision: LoadedRevision, number: int, text: str, *, models: 
     key = "output" if result.ok else "error"
     return {"line": number, "run_id": result.run.id, "status": result.run.status,
             key: result.body}, result.run.cost_usd
+
+
+def report_row(summary: BatchSummary, row: dict[str, Any], cost: float | None, out: TextSink,
+               progress: Callable[[LineResult], None] | None) -> None:
+    """One finished line: counted (a budget's refusal noted), written out, shown."""
+    if row["status"] == BudgetExceeded.type and summary.budget_spent is None:
+        summary.budget_spent = row["error"]["message"]
+    ok = summarize(summary, row)
+    out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+    if progress is not None:
+        progress(LineResult(row["line"], row["run_id"], row["status"], ok, cost))
 
 
 def summarize(summary: BatchSummary, row: dict[str, Any]) -> bool:
@@ -274,4 +279,4 @@ def open_progress(settings: Settings, root: Path, revision: LoadedRevision, inpu
         raise
 
 
-__all__ = ["BatchSummary", "LineResult", "count_lines", "run_batch", "run_lines"]
+__all__ = ["BatchSummary", "LineResult", "count_lines", "report_row", "run_batch", "run_lines"]

@@ -17,7 +17,6 @@ its chunk (the refused lines are not logged: a resume runs them).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -31,10 +30,10 @@ from specwright.runtime.engine.batch import (
     TextSink,
     input_lines,
     open_progress,
+    report_row,
     resolve_revision,
     run_batch,
     run_line,
-    summarize,
 )
 from specwright.runtime.engine.batch_api_model import LINE, BatchCoordinator, BatchRouteModel
 from specwright.runtime.engine.bulk import OK_STATUSES, LineResult
@@ -162,13 +161,7 @@ async def run_batch_api(
                 job.end_chunk(coordinator.batch_ids)
                 await tracker.flush()  # marked done before the next chunk's batch is recorded
                 for line in sorted(finished):
-                    row, cost = finished[line]
-                    if row["status"] == BudgetExceeded.type and summary.budget_spent is None:
-                        summary.budget_spent = row["error"]["message"]
-                    ok = summarize(summary, row)
-                    out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-                    if progress is not None:
-                        progress(LineResult(row["line"], row["run_id"], row["status"], ok, cost))
+                    report_row(summary, *finished[line], out, progress)
                 if not completed or summary.budget_spent is not None:
                     summary.stopped = True  # the next chunks are not submitted
                     break

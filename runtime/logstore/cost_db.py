@@ -16,28 +16,12 @@ and budget rows older than ``KEEP_DAYS``: neither table grows with time.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
-from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.logstore.base import LogStore
-
-
-def _db_errors() -> tuple[type[Exception], ...]:
-    try:
-        import psycopg
-    except ImportError:  # the postgres extra is not installed: only SQLite is in use
-        return (sqlite3.Error, OSError)
-    return (sqlite3.Error, OSError, psycopg.Error)
-
-
-_DB_ERRORS = _db_errors()
-
+from specwright.runtime.logstore.side_db import SideDatabase
 
 SWEEP_EVERY = 256
 KEEP_DAYS = 8
@@ -59,22 +43,16 @@ class DayUse:
     runs: int = 0
 
 
-class CostLog:
+class CostLog(SideDatabase):
     """The cost-control half of one open ``LogStore`` (SQLite or PostgreSQL)."""
 
+    purpose = "the answer cache and budgets"
+    name = "costs"
+
     def __init__(self, store: LogStore) -> None:
-        self.store = store
-        self.backend = getattr(store, "backend", "")
-        self._p = "?" if self.backend == "sqlite" else "%s"
-        self._conn: Any = None
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="logstore-costs")
+        super().__init__(store)
         self._remembered = 0
 
-    async def close(self) -> None:
-        await self._call(self._close_sync)
-        self._pool.shutdown(wait=False)
-
-    # -- public coroutines -------------------------------------------------------------------
     async def answer(self, key: str, now: float) -> CachedAnswer | None:
         """The recorded answer under ``key`` if it has not expired at ``now``."""
         return await self._call(self._answer_sync, key, now)
@@ -90,44 +68,6 @@ class CostLog:
         await self._call(self._add_sync, tuple(scopes), day, tokens, cost_usd)
 
     # -- on the thread -----------------------------------------------------------------------
-    async def _call(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._guarded, fn,
-                                                                args)
-
-    def _guarded(self, fn: Any, args: tuple[Any, ...]) -> Any:
-        try:
-            return fn(*args)
-        except LogUnavailable:
-            raise
-        except _DB_ERRORS as exc:
-            self._close_sync()
-            raise LogUnavailable(
-                f"cannot use the answer cache and budgets at {self.store.location}: "
-                f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-            ) from exc
-
-    def _connection(self) -> Any:
-        if self._conn is None:
-            if self.backend == "sqlite":
-                conn: Any = sqlite3.connect(getattr(self.store, "path"),  # noqa: B009
-                                            isolation_level=None)
-                conn.execute("PRAGMA busy_timeout = 5000")
-            elif self.backend == "postgres":
-                import psycopg
-
-                conn = psycopg.connect(getattr(self.store, "url"), autocommit=True,  # noqa: B009
-                                       application_name="specwright-log-costs")
-            else:
-                raise LogUnavailable("the answer cache and budgets need the SQLite or "
-                                     f"PostgreSQL log, not {self.backend!r}")
-            self._conn = conn
-        return self._conn
-
-    def _close_sync(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
-
     def _answer_sync(self, key: str, now: float) -> CachedAnswer | None:
         p = self._p
         row = self._connection().execute(

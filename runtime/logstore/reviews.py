@@ -12,17 +12,15 @@ own on a thread of their own, one autocommitted statement per event.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from specwright.runtime.errors import AlreadyResolved, InvalidQuery, LogUnavailable
-from specwright.runtime.logstore.base import LogStore
+from specwright.runtime.errors import AlreadyResolved, InvalidQuery
+from specwright.runtime.logstore.side_db import SideDatabase
 from specwright.runtime.logstore.ulid import new_run_id
 
 CaseState = Literal["open", "claimed", "resolved"]
@@ -101,21 +99,12 @@ class CaseQuery:
 _SCAN_LIMIT = 10_000  # escalated runs looked at per page when filtering by the row that fired
 
 
-class ReviewLog:
+class ReviewLog(SideDatabase):
     """The review half of one open ``LogStore`` (SQLite or PostgreSQL)."""
 
-    def __init__(self, store: LogStore) -> None:
-        self.store = store
-        self.backend = getattr(store, "backend", "")
-        self._p = "?" if self.backend == "sqlite" else "%s"
-        self._conn: Any = None
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="logstore-reviews")
+    purpose = "the review log"
+    name = "reviews"
 
-    async def close(self) -> None:
-        await self._call(self._close_sync)
-        self._pool.shutdown(wait=False)
-
-    # -- public coroutines -------------------------------------------------------------------
     async def case(self, case_id: str) -> ReviewCase | None:
         found = await self._call(self._cases_sync, [case_id])
         return found[0] if found else None
@@ -147,45 +136,11 @@ class ReviewLog:
         return await self._call(self._run_rows_sync, spec, since)
 
     # -- on the thread -----------------------------------------------------------------------
-    async def _call(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._guarded, fn,
-                                                                args)
-
-    def _guarded(self, fn: Any, args: tuple[Any, ...]) -> Any:
-        try:
-            return fn(*args)
-        except (AlreadyResolved, LogUnavailable):
-            raise
-        except _DB_ERRORS as exc:
-            if self._unique_violation(exc):
-                raise AlreadyResolved("this case is already resolved") from None
-            self._close_sync()
-            raise LogUnavailable(
-                f"cannot use the review log at {self.store.location}: {type(exc).__name__}: "
-                f"{' '.join(str(exc).split())}"
-            ) from exc
-
-    def _connection(self) -> Any:
-        if self._conn is None:
-            if self.backend not in ("sqlite", "postgres"):
-                raise LogUnavailable(
-                    f"the review queue needs the SQLite or PostgreSQL log, not {self.backend!r}")
-            if self.backend == "sqlite":
-                conn: Any = sqlite3.connect(getattr(self.store, "path"),  # noqa: B009
-                                            isolation_level=None)
-                conn.execute("PRAGMA busy_timeout = 5000")
-            else:
-                import psycopg
-
-                conn = psycopg.connect(getattr(self.store, "url"), autocommit=True,  # noqa: B009
-                                       application_name="specwright-log-reviews")
-            self._conn = conn
-        return self._conn
-
-    def _close_sync(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+    def _mapped(self, exc: BaseException) -> BaseException | None:
+        """Of two reviewers resolving one case at once, the second insert breaks the unique
+        index: that is the second reviewer's answer, not a broken log."""
+        return AlreadyResolved("this case is already resolved") if self._unique_violation(
+            exc) else None
 
     def _unique_violation(self, exc: BaseException) -> bool:
         if isinstance(exc, sqlite3.IntegrityError):
@@ -292,14 +247,3 @@ def insert_event(conn: Any, p: str, event: ReviewEvent) -> None:
 def _json(value: Any) -> Any:
     """SQLite hands JSON columns back as text; psycopg parses json and jsonb itself."""
     return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _db_errors() -> tuple[type[Exception], ...]:
-    try:
-        import psycopg
-    except ImportError:  # the postgres extra is not installed: only SQLite is in use
-        return (sqlite3.Error,)
-    return (sqlite3.Error, psycopg.Error)
-
-
-_DB_ERRORS = _db_errors()
