@@ -24,7 +24,7 @@ from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.evaluate import display, is_nullable
 from specwright.compiler.hitpolicy import gathers, preferred
 from specwright.compiler.ir import CompiledTable, Field, Spec
-from specwright.compiler.result_bounds import to_smt
+from specwright.compiler.result_bounds import derived_cel, to_smt
 from specwright.compiler.smt_cel import Node, Ref, literals_of, parse_cel
 from specwright.compiler.smt_terms import Translator, Var
 
@@ -68,7 +68,7 @@ class SpecModel:
                 for name, expression in row.computed.items():
                     try:
                         self.computed[(table.name, table.line, row.number, name)] = to_smt(
-                            expression
+                            expression, derived_cel(table)
                         )
                     except NotAnalysable as exc:
                         self.opaque.setdefault(name, f"{str(exc)} in = {expression}")
