@@ -25,6 +25,7 @@ from specwright.compiler.hitpolicy import gather, gathers, ranked
 from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
 from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
 from specwright.compiler.result_expr import compute, derived_read, problem_with, to_json
+from specwright.compiler.timeofday import canonical_time
 
 if TYPE_CHECKING:
     import cel
@@ -102,6 +103,8 @@ def to_cel_value(ftype: FieldType, value: Any) -> Any:
         return value.isoformat() if isinstance(value, dt.date) else str(value)
     if kind == "datetime":
         return _aware(value)
+    if kind == "time":
+        return canonical_time(value)
     if kind == "list":
         items = ftype.items
         return [to_cel_value(items, v) if items else v for v in value]

@@ -35,7 +35,7 @@ class Loc(Node):
 
 TypeKind = Literal[
     "text", "integer", "number", "money", "boolean", "date", "datetime", "enum", "list", "object",
-    "duration",
+    "duration", "time",
 ]
 Number = int | float
 

@@ -13,7 +13,7 @@ from specwright.compiler.ir import CompiledTable, Field, FieldType, Loc, Spec, T
 from specwright.compiler.report import Reporter
 from specwright.compiler.result_expr import check_result, parse_expression
 
-NUMERIC = tuple(sorted(ORDERED - {"date", "datetime"}))
+NUMERIC = tuple(sorted(ORDERED - {"date", "datetime", "time"}))
 _AGGREGATED = {"count": ("integer",), "sum": NUMERIC, "min": NUMERIC, "max": NUMERIC}
 
 
