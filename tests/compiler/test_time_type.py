@@ -189,3 +189,43 @@ def test_specs_without_a_time_field_keep_their_models_byte_for_byte() -> None:
                          .replace("default 17:00", "default 0")
                          .replace(ROWS, "| < 930 | - | today |\n| - | - | tomorrow |"), SOURCE)
     assert "_iso_time" not in models_source(other, 1)
+
+
+DERIVED = """
+## Derived
+
+| name       | type    | expression                                   | description |
+|------------|---------|----------------------------------------------|-------------|
+| late       | yes/no  | placed_at >= "17:00" or placed_at < time("06:00") | After hours |
+| opens      | time    | time("09:30")                                | Opening     |
+"""
+
+
+def test_derived_values_compare_times_and_tables_read_them() -> None:
+    source = text(rows="| - | - | today |").replace("## Decision", DERIVED + "\n## Decision")
+    source = source.replace("| placed_at | region | dispatch |\n|-----------|--------|----------|\n"
+                            "| - | - | today |",
+                            "| late | placed_at | dispatch |\n|---|---|---|\n"
+                            "| yes | - | tomorrow |\n| - | < time(\"09:30\") | tomorrow |\n"
+                            "| - | - | today |")
+    spec = compile_spec(source, SOURCE)
+    late = next(d for d in spec.derived if d.name == "late")
+    assert late.cel == '((input.placed_at >= "17:00:00") || (input.placed_at < "06:00:00"))'
+    assert next(d for d in spec.derived if d.name == "opens").kind == "time"
+    assert decide(spec, placed_at="17:00", region="eu") == "tomorrow"
+    assert decide(spec, placed_at="09:29:59", region="eu") == "tomorrow"
+    assert decide(spec, placed_at="12:00", region="eu") == "today"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [('placed_at < "17:00Z"', '"17:00Z" has an offset, but a time of day never does'),
+     ('placed_at < time("7pm")', '"7pm" is not a time of day: write 09:30')],
+)
+def test_derived_time_problems_are_located(expression: str, message: str) -> None:
+    derived = DERIVED.replace('placed_at >= "17:00" or placed_at < time("06:00")', expression)
+    source = text().replace("## Decision", derived + "\n## Decision")
+    with pytest.raises(SpecError) as caught:
+        compile_spec(source, SOURCE)
+    (error,) = [str(d) for d in caught.value.diagnostics if d.severity == "error"]
+    assert "Derived late: " + message in error
