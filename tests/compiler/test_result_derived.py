@@ -160,3 +160,23 @@ def test_runs_compute_the_value_and_show_the_derived_value_in_the_trace() -> Non
     (entry,) = trace
     assert entry["values"] == {"unused_months": 8}
     assert entry["rows"] == [1]
+
+
+EXAMPLE = """
+## Examples
+
+### Seven months used
+
+```json
+{"input": {"amount_charged": 100, "months_used": 7, "bought_on": "2026-01-05"}, "output": {"refund": REFUND, "months": 5}}
+```
+"""
+
+
+def test_examples_are_held_to_results_computed_from_derived_values() -> None:
+    compile_spec(text(PRORATED) + EXAMPLE.replace("REFUND", "41.67"), SOURCE)
+    with pytest.raises(SpecError) as caught:
+        compile_spec(text(PRORATED) + EXAMPLE.replace("REFUND", "41.66"), SOURCE)
+    (error,) = [str(d) for d in caught.value.diagnostics if d.severity == "error"]
+    assert error.endswith("example 'Seven months used' expects refund=41.66; "
+                          "Decision: refund, months row 1 gives 41.67")
