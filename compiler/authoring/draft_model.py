@@ -57,7 +57,7 @@ class DraftField(_Model):
 
     name: str = Field(description="snake_case field name, like order_total")
     type: str = Field(
-        description='a spec type: text, integer, number, money, yes/no, date, datetime, '
+        description='a spec type: text, integer, number, money, yes/no, date, datetime, time, '
         '"one of: a, b, c", "list of <type>", or the name of an object type'
     )
     constraints: str = Field(

@@ -24,7 +24,8 @@ __all__ = [
 FORMAT_GUIDE = """\
 How a Specwright spec is written (you give its parts as JSON; Specwright writes the markdown):
 - Field names are snake_case, like order_total. Field types: text, integer, number, money (an \
-exact amount), yes/no, date (YYYY-MM-DD), datetime, "one of: a, b, c" (snake_case values), \
+exact amount), yes/no, date (YYYY-MM-DD), datetime, time (a time of day, HH:MM, never an \
+offset), "one of: a, b, c" (snake_case values), \
 "list of <type>", or the name of an object type you list in "objects".
 - Constraints are comma-separated: "> 0", ">= 0", "1..14", "optional", "default no", \
 "default 0", "max 200 characters", "2 letters", "max 5 items". Empty when there are none.
