@@ -36,6 +36,7 @@ _SCALAR = {  # kind -> (proto type, wrapper message when nullable)
     "text": ("string", "StringValue"),
     "enum": ("string", "StringValue"),
     "date": ("string", "StringValue"),
+    "time": ("string", "StringValue"),
     "integer": ("int64", "Int64Value"),
     "number": ("double", "DoubleValue"),
     "money": ("double", "DoubleValue"),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.feel import SCALAR, expected
 from specwright.compiler.ir import FieldType
+from specwright.compiler.timeofday import iso_time, time_seconds
 
 if TYPE_CHECKING:
     from specwright.compiler.celscan import Path, Token
@@ -38,7 +39,8 @@ def matching(tokens: list[Token], j: int) -> int | None:
 
 
 def _family(ftype: FieldType) -> str:
-    return {"integer": "number", "money": "number", "enum": "text", "date": "text"}.get(
+    return {"integer": "number", "money": "number", "enum": "text", "date": "text",
+                                                             "time": "text"}.get(
         ftype.kind, ftype.kind
     )
 
@@ -130,6 +132,11 @@ def _compare(path: Path, op: str, tok: Token, problems: Problems) -> None:
             problems.append(
                 (tok.start, f"{tok.text} is not a value of {name} ({expected(ftype)}){hint}")
             )
+    elif ftype.kind == "time":
+        value = _string_value(tok.text)
+        if value is not None and not (time_seconds(value) is not None and len(value) == 8):
+            problems.append((tok.start, f"{name} is a time of day, compared as HH:MM:SS text, "
+                             f"but {tok.text} is not one (write \"{_time_fix(value)}\")"))
     elif ftype.kind == "date":
         value = _string_value(tok.text)
         if value is not None and not _is_date(value):
@@ -142,6 +149,11 @@ def _string_value(text: str) -> str | None:
     if text[:1] in "rRbB" or text[:3] in ('"""', "'''"):
         return None
     return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def _time_fix(value: str) -> str:
+    seconds = time_seconds(value.split("+")[0].split("-")[0].rstrip("Zz"))
+    return iso_time(seconds) if seconds is not None else "17:00:00"
 
 
 def _is_date(text: str) -> bool:

@@ -11,6 +11,8 @@ from specwright.compiler import ir
 from specwright.compiler.errors import did_you_mean
 from specwright.compiler.feel import NO_OFFSET, missing_offset
 from specwright.compiler.report import Reporter, Text, unquote
+from specwright.compiler.timeofday import NO_OFFSET as TIME_NO_OFFSET
+from specwright.compiler.timeofday import TIME_EXAMPLE, has_offset, iso_time, time_seconds
 from specwright.compiler.types import kind_name
 
 INT_RE = re.compile(r"^[-+]?\d+$")
@@ -66,6 +68,13 @@ def parse_default(ftype: ir.FieldType, raw: str, where: Text, report: Reporter) 
         report.at(where, f'default "{text}" is not one of: {", ".join(ftype.values)}{hint}')
     elif kind in ("date", "datetime"):
         return _date_default(kind, text, where, report)
+    elif kind == "time":
+        if has_offset(text):
+            report.at(where, f'default "{text}" {TIME_NO_OFFSET}')
+            return False, None
+        if (seconds := time_seconds(text)) is not None:
+            return True, iso_time(seconds)
+        report.at(where, f'default "{text}" is not a time of day: write it like {TIME_EXAMPLE}')
     elif kind == "list":
         if low in ("[]", "empty"):
             return True, []

@@ -83,6 +83,8 @@ class Node:
 
 def _label(s: Mapping[str, Any]) -> str:
     t = s.get("type")
+    if t == "string" and s.get("x-specwright-type") == "time":
+        return "time"
     if t == "string":
         return {"date": "date", "date-time": "datetime"}.get(str(s.get("format")), "text")
     if t == "number" and s.get("x-specwright-type") == "money":

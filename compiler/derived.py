@@ -208,8 +208,8 @@ class _Render:
                 raise DerivedError(
                     f'"{shown}" is not one of: {", ".join(a.ty.ftype.values)}'
                     f"{did_you_mean(shown, a.ty.ftype.values)}", value.pos)
-        if a.ty.kind in ("date", "datetime") and b.ty.kind == "text" and isinstance(node.right,
-                                                                                    Str):
+        if a.ty.kind in ("date", "datetime", "time") and b.ty.kind == "text" and isinstance(
+                node.right, Str):
             b = time_literal(a.ty.kind, node.right)
         a, b = self.same(a, b, node.right, f"'{op}'")
         if op not in ("==", "!=") and a.ty.kind not in ORDERED:

@@ -25,6 +25,8 @@ from specwright.compiler.derived_types import (
 from specwright.compiler.errors import DerivedError
 from specwright.compiler.feel import NO_OFFSET, duration_seconds, missing_offset, parse_datetime
 from specwright.compiler.ir import FieldType
+from specwright.compiler.timeofday import NO_OFFSET as TIME_NO_OFFSET
+from specwright.compiler.timeofday import TIME_EXAMPLE, has_offset, iso_time, time_seconds
 
 if TYPE_CHECKING:
     from specwright.compiler.derived import _Render
@@ -108,6 +110,13 @@ class Functions:
             a = Typed(f'timestamp({a.cel} + "T00:00:00Z")', Ty("datetime"))
             b = Typed(f'timestamp({b.cel} + "T00:00:00Z")', Ty("datetime"))
         return Typed(f"(({b.cel} - {a.cel}).getHours() / 24)", Ty("integer"))
+
+    def fn_time(self, node: Call, args: tuple[Expr, ...]) -> Typed:
+        self.arity(node, 1, 1, 'one time of day in quotes, like time("17:00")')
+        if not isinstance(args[0], Str):
+            raise DerivedError('time() takes a time of day in quotes, like time("17:00")',
+                               node.pos)
+        return time_literal("time", args[0])
 
     def fn_date(self, node: Call, args: tuple[Expr, ...]) -> Typed:
         self.arity(node, 1, 1, 'one date in quotes, like date("2024-01-31")')
@@ -225,7 +234,7 @@ def _usage(fn: str) -> str:
             "count": "line_items, in_stock = no", "any": "line_items, in_stock = no",
             "all": "line_items, in_stock = yes", "sum": "line_items.price",
             "date": '"2024-01-31"', "datetime": '"2024-01-31T09:00:00Z"',
-            "duration": '"P14D"'}.get(fn, "...")
+            "duration": '"P14D"', "time": '"17:00"'}.get(fn, "...")
 
 
 def time_literal(kind: str, node: Str) -> Typed:
@@ -233,6 +242,14 @@ def time_literal(kind: str, node: Str) -> Typed:
 
     if kind == "datetime" and missing_offset(node.value):
         raise DerivedError(f'"{node.value}" {NO_OFFSET}', node.pos)
+    if kind == "time":
+        if has_offset(node.value):
+            raise DerivedError(f'"{node.value}" {TIME_NO_OFFSET}', node.pos)
+        seconds = time_seconds(node.value)
+        if seconds is None:
+            raise DerivedError(f'"{node.value}" is not a time of day: write {TIME_EXAMPLE}',
+                               node.pos)
+        return Typed(quote(iso_time(seconds)), Ty("time"))
     try:
         if kind == "date":
             import datetime as dt

@@ -21,6 +21,7 @@ TYPES: dict[str, ir.TypeKind] = {
     "integer": "integer", "number": "number", "money": "money", "yes/no": "boolean",
     "boolean": "boolean", "bool": "boolean", "text": "text", "date": "date",
     "datetime": "datetime", "date and time": "datetime", "duration": "duration",
+    "time": "time", "time of day": "time",
 }
 EXAMPLE = "| total_cm | number | length_cm + width_cm + height_cm | Sum of the sides |"
 

@@ -12,11 +12,11 @@ from specwright.compiler.ir import Field, FieldType
 
 NUMERIC = ("integer", "number")
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
-ORDERED = ("integer", "number", "text", "date", "datetime", "duration")
+ORDERED = ("integer", "number", "text", "date", "datetime", "duration", "time")
 MAX_SUM_ITEMS = 100
 SCALE = 1_000_000.0  # derived numbers are rounded to 6 decimals
 FUNCTIONS = ("abs", "all", "any", "count", "date", "datetime", "days_between", "duration", "max",
-             "median", "min", "round", "sum")
+             "median", "min", "round", "sum", "time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def describe(ty: Ty) -> str:
         return f"a list of {describe(field_ty(ty.ftype.items))}"
     return {"integer": "a whole number", "number": "a number", "boolean": "yes/no",
             "text": "text", "date": "a date", "datetime": "a date and time",
-            "duration": "a duration", "list": "a list", "object": "an object"}.get(ty.kind, ty.kind)
+            "duration": "a duration", "time": "a time of day", "list": "a list", "object": "an object"}.get(ty.kind, ty.kind)
 
 
 def finish(typed: Typed) -> Typed:

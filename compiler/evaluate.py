@@ -24,7 +24,8 @@ from specwright.compiler.errors import TableConflict, TableError, TableNoMatch
 from specwright.compiler.hitpolicy import gather, gathers, ranked
 from specwright.compiler.ir import CompiledGuardrail, CompiledRow, CompiledTable, Field, FieldType
 from specwright.compiler.limits import expression_quantifier_depth, list_items, run_work_problem
-from specwright.compiler.result_expr import compute, problem_with, to_json
+from specwright.compiler.result_expr import compute, derived_read, problem_with, to_json
+from specwright.compiler.timeofday import canonical_time
 
 if TYPE_CHECKING:
     import cel
@@ -102,6 +103,8 @@ def to_cel_value(ftype: FieldType, value: Any) -> Any:
         return value.isoformat() if isinstance(value, dt.date) else str(value)
     if kind == "datetime":
         return _aware(value)
+    if kind == "time":
+        return canonical_time(value)
     if kind == "list":
         items = ftype.items
         return [to_cel_value(items, v) if items else v for v in value]
@@ -249,10 +252,13 @@ def row_results(
     if not row.computed:
         return dict(row.results)
     results = dict(row.results)
+    derived: dict[str, Any] | None = None
     for name, expression in row.computed.items():
         ftype = table.computed[name]
+        if derived is None and derived_read(expression):
+            derived = result_derived_values(table, input_values)
         try:
-            value = compute(expression, input_values)
+            value = compute(expression, input_values, derived)
         except ArithmeticError as exc:
             problem = str(exc)
         else:
@@ -265,6 +271,20 @@ def row_results(
         message = f"{where}, row {row.number} (line {row.line}): = {expression}: {problem}"
         raise TableError(message, table.name, table.line, (row.number,))
     return results
+
+
+def result_derived_values(
+    table: CompiledTable, input_values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The derived values the table's computed results read (``CompiledTable.result_derived``),
+    for this input: None where one cannot be computed (the result then says it has no value)."""
+    values: dict[str, Any] = {}
+    for value in table.result_derived:
+        try:
+            values[value.name] = cel_program(value.cel).execute({"input": dict(input_values)})
+        except Exception:  # noqa: BLE001 - CEL raises plain Python errors of several kinds
+            values[value.name] = None
+    return values
 
 
 def _no_match(table: CompiledTable, where: str, input_values: Mapping[str, Any]) -> TableNoMatch:

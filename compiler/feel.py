@@ -18,9 +18,11 @@ from typing import Any, NamedTuple
 
 from specwright.compiler.errors import FeelError, did_you_mean
 from specwright.compiler.ir import Field, FieldType
+from specwright.compiler.timeofday import NO_OFFSET as TIME_NO_OFFSET
+from specwright.compiler.timeofday import TIME_EXAMPLE, has_offset, iso_time, time_seconds
 
 ANY = frozenset({"-", "\u2013", "\u2014"})  # also the en and em dashes editors turn "-" into
-ORDERED = frozenset({"integer", "number", "money", "date", "datetime"})
+ORDERED = frozenset({"integer", "number", "money", "date", "datetime", "time"})
 SCALAR = ORDERED | {"text", "enum", "boolean"}
 TRUE_WORDS, FALSE_WORDS = frozenset({"yes", "true"}), frozenset({"no", "false"})
 
@@ -76,11 +78,12 @@ class _Tok(NamedTuple):
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)
     | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|“[^”]*”)
-    | (?P<fn>(?:date\s+and\s+time|datetime|date|duration)\(\s*(?:"[^"]*"|'[^']*')\s*\))
+    | (?P<fn>(?:date\s+and\s+time|datetime|date|duration|time)\(\s*(?:"[^"]*"|'[^']*')\s*\))
     | (?P<ref>input\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)
     | (?P<duration>-?P(?=\d|T\d)(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?(?!\w))
     | (?P<datetime>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)
     | (?P<date>\d{4}-\d{2}-\d{2})
+    | (?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)
     | (?P<number>[-+]?\$?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
     | (?P<dots>\.\.)
     | (?P<op><=|>=|!=|<>|==?|<|>)
@@ -127,7 +130,8 @@ def _literal(tok: _Tok) -> Lit:
     if tok.kind == "fn":  # date("2024-01-31"), date and time("..."), duration("P14D")
         name, _, rest = tok.text.partition("(")
         inner = _unquote(rest.rstrip(")").strip())
-        kind = {"date": "date", "duration": "duration"}.get(name.strip(), "datetime")
+        kind = {"date": "date", "duration": "duration", "time": "time"}.get(name.strip(),
+                                                                            "datetime")
         return Lit(kind, tok.text, inner)
     if tok.kind == "ref":
         return Lit("ref", tok.text, tok.text.removeprefix("input."))
@@ -212,7 +216,7 @@ class _Parser:
     def literal(self, after: str) -> Lit:
         tok = self.peek()
         if tok is None or tok.kind not in (
-            "number", "string", "word", "date", "datetime", "fn", "ref", "duration"
+            "number", "string", "word", "date", "datetime", "fn", "ref", "duration", "time"
         ):
             found = f"found {_q(tok.text)}" if tok else "found nothing"
             raise FeelError(f"{_q(self.text)}: expected a value after {_q(after)}, {found}")
@@ -333,6 +337,7 @@ def expected(ftype: FieldType) -> str:
         "date": "a date (write 2024-01-31)",
         "datetime": "a date and time (write 2024-01-31T09:00:00Z)",
         "duration": "a duration (write P14D, PT36H)",
+        "time": f"a time of day (write {TIME_EXAMPLE})",
         "text": "text",
         "enum": "one of: " + ", ".join(ftype.values),
     }.get(ftype.kind, ftype.kind)
@@ -372,6 +377,12 @@ def type_literal(lit: Lit, ftype: FieldType) -> Lit:
             return Lit("string", text, dt.date.fromisoformat(str(lit.value)).isoformat())
         except ValueError:
             pass
+    if kind == "time" and lit.kind in ("time", "string"):
+        if has_offset(str(lit.value)):
+            raise FeelError(TIME_NO_OFFSET)
+        of_day = time_seconds(str(lit.value))
+        if of_day is not None:
+            return Lit("string", text, iso_time(of_day))
     if kind == "duration" and lit.kind in ("duration", "string"):
         seconds = duration_seconds(str(lit.value))
         if seconds is not None:

@@ -35,7 +35,7 @@ class Loc(Node):
 
 TypeKind = Literal[
     "text", "integer", "number", "money", "boolean", "date", "datetime", "enum", "list", "object",
-    "duration",
+    "duration", "time",
 ]
 Number = int | float
 
@@ -260,11 +260,17 @@ class CompiledTable(Node):
     computed: dict[str, FieldType] = {}
     # the condition columns that are computed (derived values, nested paths, list conditions)
     computed_columns: tuple[ComputedColumn, ...] = ()
+    # the derived values computed results read (``= round(input.paid * derived.months / 12, 2)``),
+    # each as CEL over ``input``: evaluated on the runs whose row reads them, shown in the trace
+    result_derived: tuple[ComputedColumn, ...] = ()
 
     @model_serializer(mode="wrap")
     def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
         """Tables without the newer keys serialise as before (same ``spec.json`` bytes)."""
-        return _drop_empty(handler(self), ("ranks", "aggregation", "computed", "computed_columns"))
+        return _drop_empty(
+            handler(self),
+            ("ranks", "aggregation", "computed", "computed_columns", "result_derived"),
+        )
 
 
 class CompiledDerived(Node):

@@ -37,7 +37,8 @@ from specwright.compiler.schema import (
 )
 
 _MODULE_NAMES = frozenset(
-    {"Annotated", "Any", "Literal", "Decimal", "Date", "DateTime", "AwareDatetime", "BaseModel",
+    {"Annotated", "Any", "Literal", "Decimal", "Date", "DateTime", "Time", "AwareDatetime",
+     "BaseModel",
      "BeforeValidator", "ConfigDict", "Field", "PlainSerializer", "StrictBool", "StrictFloat",
      "StrictStr", "WithJsonSchema", "Integer", "Money", "Input", "Output"}
 )
@@ -123,6 +124,40 @@ def Money(**bounds: float) -> Any:  # noqa: N802
 '''
 
 
+# Added only to the models of a spec with a time-of-day field (other specs' models stay as they
+# were, byte for byte). The one rule: a time of day never carries an offset (timeofday.py).
+TIME_PRELUDE = '''
+
+from datetime import time as _time
+
+_ISO_TIME = _re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
+
+
+def _iso_time(value: Any) -> Any:
+    """A time of day is HH:MM or HH:MM:SS, a wall-clock reading without an offset."""
+    if isinstance(value, _time) and value.tzinfo is None:
+        return value
+    if not (isinstance(value, str) and _ISO_TIME.fullmatch(value)):
+        raise ValueError(
+            "should be a time of day HH:MM or HH:MM:SS without an offset "
+            "(a time of day never has one; for a moment, use a date and time)"
+        )
+    return value
+
+
+Time = Annotated[_time, BeforeValidator(_iso_time)]
+'''
+
+
+def _uses_time(fields: tuple[Field, ...] | list[Field]) -> bool:
+    def kind_in(ft: FieldType | None) -> bool:
+        if ft is None:
+            return False
+        return ft.kind == "time" or kind_in(ft.items) or _uses_time(ft.fields)
+
+    return any(kind_in(f.type) for f in fields)
+
+
 def py_literal(value: Any) -> str:
     """A JSON value as Python source (JSON string syntax is valid Python string syntax)."""
     if value is None or isinstance(value, bool):
@@ -171,6 +206,8 @@ def annotation(ft: FieldType, names: TypeNames) -> str:
         return "Date"
     if kind == "datetime":
         return "DateTime"
+    if kind == "time":
+        return "Time"
     if kind == "enum":
         return "Literal[" + ", ".join(py_literal(v) for v in ft.values) + "]"
     if kind == "list":
@@ -247,7 +284,8 @@ def models_source(compiled: CompiledSpec, major: int) -> str:
         "# `specwright compile`. The revision number is in manifest.json beside this file.\n"
         f'"""Input and output models of the {spec.name} spec (contract v{major})."""\n'
     )
-    parts = [header + PRELUDE]
+    uses_time = _uses_time([*spec.inputs, *spec.outputs])
+    parts = [header + PRELUDE + (TIME_PRELUDE if uses_time else "")]
     for name, ft in names.ordered:
         parts.append(class_source(name, model_title(spec.name, name, major), "", ft.fields, names))
     for class_name, fields in (("Input", spec.inputs), ("Output", spec.outputs)):

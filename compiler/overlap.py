@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from specwright.compiler.evaluate import cel_program, display
 from specwright.compiler.feel import Range, UnaryTests
 from specwright.compiler.ir import FieldType, Loc
+from specwright.compiler.timeofday import DAY_SECONDS, iso_time, time_seconds
 
 _EPOCH = dt.date(2024, 1, 1)  # a representative when a column has no literal at all
 _EPOCH_STAMP = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()
@@ -105,6 +106,9 @@ def representatives(column: Column, cells: Iterable[UnaryTests]) -> list[Any]:
         ordinals = [dt.date.fromisoformat(v).toordinal() for v in literals]
         days = _integers(ordinals or [_EPOCH.toordinal()], 1, dt.date.max.toordinal())
         values = [dt.date.fromordinal(d).isoformat() for d in days]
+    elif kind == "time":  # seconds since midnight, around every literal
+        seconds = [t for v in literals if (t := time_seconds(v)) is not None]
+        values = [iso_time(t) for t in _integers(seconds or [43_200], 0, DAY_SECONDS - 1)]
     elif kind == "datetime":
         stamps = _reals([v.timestamp() for v in literals] or [_EPOCH_STAMP], None, None)
         values = [dt.datetime.fromtimestamp(s, dt.UTC) for s in stamps]

@@ -94,6 +94,8 @@ def describe_type(ft: FieldType) -> str:
         parts = ["true or false"]
     elif kind == "date":
         parts = ["date, YYYY-MM-DD"]
+    elif kind == "time":
+        parts = ["time of day, HH:MM or HH:MM:SS, without an offset"]
     elif kind == "datetime":
         parts = ["date and time with a timezone, ISO 8601 such as 2024-05-01T14:30:00Z"]
     elif kind == "enum":

@@ -11,13 +11,13 @@ computed outputs are proved too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from specwright.compiler.errors import NotAnalysable
-from specwright.compiler.evaluate import display, to_cel_values
+from specwright.compiler.evaluate import display, result_derived_values, to_cel_values
 from specwright.compiler.ir import CompiledTable, FieldType, Loc, Spec
 from specwright.compiler.result_expr import (
     Bin,
@@ -29,7 +29,7 @@ from specwright.compiler.result_expr import (
     parsed,
     problem_with,
 )
-from specwright.compiler.smt_cel import Lit, Node, Op, Ref
+from specwright.compiler.smt_cel import Lit, Node, Op, Ref, parse_cel
 
 
 def bound_findings(
@@ -49,7 +49,7 @@ def bound_findings(
         for name, expression in row.computed.items():
             loc = cells[(row.number, name)]
             try:
-                linear[(row.number, name)] = to_smt(expression)
+                linear[(row.number, name)] = to_smt(expression, derived_cel(table))
             except NotAnalysable as exc:
                 ftype = table.computed[name]
                 if _bounded(ftype):
@@ -73,13 +73,21 @@ def bound_findings(
             ftype = table.computed[name]
             if node is None or not _bounded(ftype):
                 continue
-            term = model.translator.number(model.translator.term(node))
+            try:
+                term = model.translator.number(model.translator.term(node))
+            except NotAnalysable as exc:  # a derived value's CEL outside the analysed subset
+                yield ("warning", cells[(row.number, name)],
+                       f"{table.name}, row {row.number}, column {name}: = {expression} is not "
+                       f"checked against {name}'s constraints at compile time (the analysis "
+                       f"does not read {exc}); every run checks it")
+                continue
             broken = _broken(term.v, ftype, real, fraction)
             goal = z3.And(terms.fires[index], terms.defined, z3.Not(term.err), z3.Or(*broken))
             if not model.check(goal):
                 continue
             values, kept, _ = model.explain(goal, model.inputs())
-            computed = compute(expression, to_cel_values(spec.inputs, values))
+            cel_values = to_cel_values(spec.inputs, values)
+            computed = compute(expression, cel_values, result_derived_values(table, cel_values))
             why = problem_with(computed, ftype) or "breaks its constraints"
             shown = ", ".join(f"{v.name}={display(values.get(v.name), v.field.type)}" for v in kept)
             yield (
@@ -117,28 +125,38 @@ def _number(value: object) -> str:
     return str(exact.numerator) if exact.denominator == 1 else str(value)
 
 
-def to_smt(canonical: str) -> Node:
+def derived_cel(table: CompiledTable) -> dict[str, str]:
+    """The CEL over ``input`` of each derived value the table's computed results read."""
+    return {d.name: d.cel for d in table.result_derived}
+
+
+def to_smt(canonical: str, derived: Mapping[str, str] | None = None) -> Node:
     """The expression as the analysis's tree (``smt_cel``): linear arithmetic, ``min``, ``max``
-    and ``abs`` as conditionals, ``round`` exactly (``smt_terms``: with an integer); a product
-    of two fields or a division by one raises ``NotAnalysable`` (not linear)."""
-    return _smt(parsed(canonical))
+    and ``abs`` as conditionals, ``round`` exactly (``smt_terms``: with an integer); a derived
+    value as its CEL's tree (``derived``: name -> CEL over ``input``); a product of two fields
+    or a division by one raises ``NotAnalysable`` (not linear)."""
+    return _smt(parsed(canonical), derived or {})
 
 
-def _smt(expr: Expr) -> Node:
+def _smt(expr: Expr, derived: Mapping[str, str]) -> Node:
     if isinstance(expr, Num):
         value = Decimal(expr.text)
         return Lit(int(value) if value == value.to_integral_value() else float(value))
+    if isinstance(expr, Name) and expr.root == "derived":
+        if expr.name not in derived:
+            raise NotAnalysable(f"derived.{expr.name} (its expression is not known here)")
+        return parse_cel(derived[expr.name])
     if isinstance(expr, Name):
         return Ref("input", expr.name)
     if isinstance(expr, Neg):
-        return Op("neg", (_smt(expr.inner),))
+        return Op("neg", (_smt(expr.inner, derived),))
     if isinstance(expr, Bin):
         if expr.op == "*" and not (_constant(expr.left) or _constant(expr.right)):
             raise NotAnalysable("a product of two fields (not linear)")
         if expr.op == "/" and not _constant(expr.right):
             raise NotAnalysable("a division by a field (not linear)")
-        return Op(expr.op, (_smt(expr.left), _smt(expr.right)))
-    args = [_smt(a) for a in expr.args]
+        return Op(expr.op, (_smt(expr.left, derived), _smt(expr.right, derived)))
+    args = [_smt(a, derived) for a in expr.args]
     if expr.fn == "round":
         return Op("round", (args[0], Lit(int(expr.args[1].text) if len(expr.args) == 2 else 0)))  # type: ignore[union-attr]
     if expr.fn == "abs":

@@ -13,7 +13,7 @@ from specwright.compiler.ir import CompiledTable, Field, FieldType, Loc, Spec, T
 from specwright.compiler.report import Reporter
 from specwright.compiler.result_expr import check_result, parse_expression
 
-NUMERIC = tuple(sorted(ORDERED - {"date", "datetime"}))
+NUMERIC = tuple(sorted(ORDERED - {"date", "datetime", "time"}))
 _AGGREGATED = {"count": ("integer",), "sum": NUMERIC, "min": NUMERIC, "max": NUMERIC}
 
 
@@ -48,15 +48,17 @@ def computed_cell(
     inputs: Mapping[str, Field],
     where: str,
     report: Reporter,
+    derived: Mapping[str, str] | None = None,
 ) -> str | None:
     """A result cell ``= <arithmetic>`` for the output ``name``: its canonical text, or None
-    (reported, located at the part of the expression that is wrong)."""
+    (reported, located at the part of the expression that is wrong). ``derived``: the kind of
+    each derived value it may read."""
     text = cell.text
     start = text.index("=") + 1
     source = text[start:].strip()
     lead = len(text[start:]) - len(text[start:].lstrip())
     try:
-        return check_result(parse_expression(source), inputs, ftype, name)
+        return check_result(parse_expression(source), inputs, ftype, name, derived)
     except ResultExprError as exc:
         column = cell.loc.col + start + lead + exc.offset
         report.at_loc(Loc(line=cell.loc.line, col=column), f"{where}: {exc}")

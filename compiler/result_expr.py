@@ -2,7 +2,8 @@
 ``= round(input.amount_charged * unused_months / 12, 2)``.
 
 A cell starting with ``=`` holds arithmetic over numeric Input fields (``input.x`` or just ``x``),
-number literals, ``+ - * /``, parentheses and ``round(x, places)``, ``min(a, b, ...)``,
+numeric derived values (``derived.x`` or just ``x``, as guardrails and columns name them), number
+literals, ``+ - * /``, parentheses and ``round(x, places)``, ``min(a, b, ...)``,
 ``max(a, b, ...)``, ``abs(x)``. It is read with Python's own expression parser (``ast``: the
 same precedence rules everyone learned) and only these forms are accepted.
 
@@ -34,12 +35,14 @@ __all__ = [
     "parse_expression",
     "parsed",
     "problem_with",
+    "derived_read",
     "render",
     "to_json",
 ]
 
 NUMERIC = ("integer", "number", "money")
 FUNCTIONS = ("round", "min", "max", "abs")
+ROOTS = ("input", "derived")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _UNKNOWN = 99  # decimal places that cannot be bounded (a division, a number field)
 
@@ -51,8 +54,9 @@ class Num:
 
 @dataclass(frozen=True, slots=True)
 class Name:
-    name: str  # an Input field
+    name: str  # an Input field or a derived value
     offset: int
+    root: str = ""  # "input" or "derived"; "" when written bare (resolved by ``check_result``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +104,12 @@ def _convert(node: ast.expr, source: str) -> Expr:
     if isinstance(node, ast.Name):
         return Name(node.id, offset)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        if node.value.id == "input":
-            return Name(node.attr, offset + len("input."))
+        root = node.value.id
+        if root in ROOTS:
+            return Name(node.attr, offset + len(root) + 1, root)
         raise ResultExprError(
-            f"'{node.value.id}.{node.attr}': a result reads Input fields (input.{node.attr})",
+            f"'{root}.{node.attr}': a result reads Input fields (input.{node.attr}) and derived "
+            f"values (derived.{node.attr})",
             offset,
         )
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
@@ -149,16 +155,24 @@ def _whole(expr: Expr) -> bool:
 # ----------------------------------------------------------------------------- compile time
 
 
-def check_result(expr: Expr, inputs: Mapping[str, Field], output: FieldType, name: str) -> str:
+def check_result(
+    expr: Expr,
+    inputs: Mapping[str, Field],
+    output: FieldType,
+    name: str,
+    derived: Mapping[str, str] | None = None,
+) -> str:
     """Type ``expr`` for the output ``name`` of type ``output``; its canonical text (every field
-    as ``input.x``). Raises ``ResultExprError`` located at the offending part."""
+    as ``input.x``, every derived value as ``derived.x``). ``derived`` gives the kind of each
+    derived value it may read. Raises ``ResultExprError`` located at the offending part."""
+    expr = _resolve(expr, inputs, derived or {})
     if output.kind not in NUMERIC:
         raise ResultExprError(
             f"{name} is not a number: only a number, whole number or money output can be "
             "computed (write a value instead)",
             0,
         )
-    places = _places(expr, inputs)
+    places = _places(expr, inputs, derived or {})
     if output.kind == "integer" and places != 0:
         raise ResultExprError(
             f"{name} is a whole number, but this can give a fraction: wrap it in round(..., 0) "
@@ -174,11 +188,53 @@ def check_result(expr: Expr, inputs: Mapping[str, Field], output: FieldType, nam
     return render(expr)
 
 
-def _places(expr: Expr, inputs: Mapping[str, Field]) -> int:
+def _resolve(expr: Expr, inputs: Mapping[str, Field], derived: Mapping[str, str]) -> Expr:
+    """Every name with its root: a bare name is an Input field, else a derived value (as in
+    derived expressions and table columns; the two never share a name). Unknown names are
+    reported with a did-you-mean over both."""
+    if isinstance(expr, Name):
+        root = expr.root or ("derived" if expr.name in derived and expr.name not in inputs
+                             else "input")
+        pool = {"input": inputs, "derived": derived}[root]
+        if expr.name not in pool:
+            other = "derived" if root == "input" else "input"
+            if expr.root and expr.name in {"input": inputs, "derived": derived}[other]:
+                kind = "an Input field" if other == "input" else "a derived value"
+                raise ResultExprError(
+                    f"{expr.name} is {kind}: write {other}.{expr.name}", expr.offset
+                )
+            names = sorted([*inputs, *derived]) if not expr.root else sorted(pool)
+            what = {"input": "Input field", "derived": "derived value"}[root]
+            if not expr.root:
+                what = "Input field or derived value"
+            raise ResultExprError(
+                f"unknown {what} {expr.name}{did_you_mean(expr.name, names)}", expr.offset
+            )
+        return Name(expr.name, expr.offset, root)
+    if isinstance(expr, Neg):
+        return Neg(_resolve(expr.inner, inputs, derived))
+    if isinstance(expr, Bin):
+        return Bin(expr.op, _resolve(expr.left, inputs, derived),
+                   _resolve(expr.right, inputs, derived))
+    if isinstance(expr, Call):
+        return Call(expr.fn, tuple(_resolve(a, inputs, derived) for a in expr.args))
+    return expr
+
+
+def _places(expr: Expr, inputs: Mapping[str, Field], derived: Mapping[str, str]) -> int:
     """How many decimal places the value can have (``_UNKNOWN`` when unbounded)."""
     if isinstance(expr, Num):
         whole, _, fraction = expr.text.lower().partition(".")
         return _UNKNOWN if "e" in expr.text.lower() else len(fraction.rstrip("0"))
+    if isinstance(expr, Name) and expr.root == "derived":
+        kind = derived[expr.name]
+        if kind not in NUMERIC:
+            raise ResultExprError(
+                f"{expr.name} is a derived value of type {kind}, not a number: a result can "
+                "compute with number and whole-number derived values",
+                expr.offset,
+            )
+        return 0 if kind == "integer" else _UNKNOWN  # computed in doubles: round() bounds it
     if isinstance(expr, Name):
         field = inputs.get(expr.name)
         if field is None:
@@ -199,20 +255,21 @@ def _places(expr: Expr, inputs: Mapping[str, Field]) -> int:
             )
         return {"integer": 0, "money": 2}.get(field.type.kind, _UNKNOWN)
     if isinstance(expr, Neg):
-        return _places(expr.inner, inputs)
+        return _places(expr.inner, inputs, derived)
     if isinstance(expr, Bin):
-        left, right = _places(expr.left, inputs), _places(expr.right, inputs)
+        left, right = _places(expr.left, inputs, derived), _places(expr.right, inputs, derived)
         if expr.op == "/":
             return _UNKNOWN
         return min(left + right, _UNKNOWN) if expr.op == "*" else max(left, right)
-    inner = [_places(a, inputs) for a in expr.args]
+    inner = [_places(a, inputs, derived) for a in expr.args]
     if expr.fn == "round":
         return int(expr.args[1].text) if len(expr.args) == 2 else 0  # type: ignore[union-attr]
     return max(inner)
 
 
 def render(expr: Expr) -> str:
-    """The canonical text: ``input.x`` for fields, operators spaced, parentheses kept minimal."""
+    """The canonical text: ``input.x`` for fields, ``derived.x`` for derived values, operators
+    spaced, parentheses kept minimal."""
     return _render(expr, 0)
 
 
@@ -223,7 +280,7 @@ def _render(expr: Expr, outer: int) -> str:
     if isinstance(expr, Num):
         return expr.text
     if isinstance(expr, Name):
-        return f"input.{expr.name}"
+        return f"{expr.root or 'input'}.{expr.name}"
     if isinstance(expr, Neg):
         return f"-{_render(expr.inner, 3)}"
     if isinstance(expr, Call):
@@ -243,16 +300,39 @@ def parsed(canonical: str) -> Expr:
     return parse_expression(canonical)
 
 
-def compute(canonical: str, input_values: Mapping[str, Any]) -> Decimal:
-    """The exact value of a compiled result expression over CEL input values."""
-    return _value(parsed(canonical), input_values)
+def compute(
+    canonical: str,
+    input_values: Mapping[str, Any],
+    derived_values: Mapping[str, Any] | None = None,
+) -> Decimal:
+    """The exact value of a compiled result expression over CEL input values and the derived
+    values it reads (``derived_read``; a derived number enters as the decimal it prints as)."""
+    return _value(parsed(canonical), {"input": input_values, "derived": derived_values or {}})
 
 
-def _value(expr: Expr, values: Mapping[str, Any]) -> Decimal:
+@functools.lru_cache(maxsize=1024)
+def derived_read(canonical: str) -> tuple[str, ...]:
+    """The derived values a compiled expression reads, in order of first use."""
+    return tuple(dict.fromkeys(_derived_names(parsed(canonical))))
+
+
+def _derived_names(expr: Expr) -> list[str]:
+    if isinstance(expr, Name):
+        return [expr.name] if expr.root == "derived" else []
+    if isinstance(expr, Neg):
+        return _derived_names(expr.inner)
+    if isinstance(expr, Bin):
+        return _derived_names(expr.left) + _derived_names(expr.right)
+    if isinstance(expr, Call):
+        return [n for a in expr.args for n in _derived_names(a)]
+    return []
+
+
+def _value(expr: Expr, values: Mapping[str, Mapping[str, Any]]) -> Decimal:
     if isinstance(expr, Num):
         return Decimal(expr.text)
     if isinstance(expr, Name):
-        raw = values.get(expr.name)
+        raw = values[expr.root or "input"].get(expr.name)
         if raw is None or isinstance(raw, bool):
             raise ArithmeticError(f"{expr.name} has no value")
         return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)

@@ -89,6 +89,8 @@ def _value(ftype: FieldType, mode: _Mode) -> Any:
         return ("2024-01-01", "2024-02-29", "2024-12-31")[("low", "mid", "high").index(mode.bound)]
     if kind == "datetime":
         return "2024-02-29T12:30:00Z"
+    if kind == "time":
+        return ("00:00:00", "12:30:00", "23:59:59")[("low", "mid", "high").index(mode.bound)]
     if kind == "text":
         return _text(ftype, mode.bound)
     if kind == "list":

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from specwright.compiler.ir import CompiledSpec, Field, FieldType
+from specwright.compiler.timeofday import SCHEMA_PATTERN as TIME_PATTERN
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MONEY_NOTE = "money: a decimal amount with at most 2 decimal places"
@@ -137,6 +138,10 @@ def type_schema(ft: FieldType, names: TypeNames) -> dict[str, Any]:
         return {"type": "string", "format": "date"}
     if kind == "datetime":
         return {"type": "string", "format": "date-time"}
+    if kind == "time":
+        # Not "format": "time": JSON Schema's time is RFC 3339's full-time, whose offset is
+        # required, and a time of day never has one (timeofday.py). The pattern says it.
+        return {"type": "string", "pattern": TIME_PATTERN, "x-specwright-type": "time"}
     if kind == "enum":
         return {"type": "string", "enum": list(ft.values)}
     if kind == "list":

@@ -24,9 +24,10 @@ from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.evaluate import display, is_nullable
 from specwright.compiler.hitpolicy import gathers, preferred
 from specwright.compiler.ir import CompiledTable, Field, Spec
-from specwright.compiler.result_bounds import to_smt
+from specwright.compiler.result_bounds import derived_cel, to_smt
 from specwright.compiler.smt_cel import Node, Ref, literals_of, parse_cel
 from specwright.compiler.smt_terms import Translator, Var
+from specwright.compiler.timeofday import DAY_SECONDS, iso_time, time_seconds
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class SpecModel:
                 for name, expression in row.computed.items():
                     try:
                         self.computed[(table.name, table.line, row.number, name)] = to_smt(
-                            expression
+                            expression, derived_cel(table)
                         )
                     except NotAnalysable as exc:
                         self.opaque.setdefault(name, f"{str(exc)} in = {expression}")
@@ -230,6 +231,12 @@ class SpecModel:
             marks = [Fraction(d) for d in days] or [Fraction(dt.date(2024, 1, 1).toordinal())]
             found = [dt.date.fromordinal(int(d)).isoformat() for d in _spread(marks, True)
                      if 1 <= d <= dt.date.max.toordinal()]
+        elif kind == "time":
+            seconds = sorted({t for v in self.literals.get((var.root, var.name), [])
+                              if isinstance(v, str) and (t := time_seconds(v)) is not None})
+            found = [iso_time(int(t)) for t in _spread([Fraction(t) for t in seconds]
+                                                        or [Fraction(43200)], True)
+                     if 0 <= t < DAY_SECONDS]
         else:
             stamps = sorted({Fraction(v.timestamp()) for v in self.literals.get(
                 (var.root, var.name), []) if isinstance(v, dt.datetime)}) or [Fraction(1704067200)]

@@ -27,6 +27,7 @@ from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.ir import Field
 from specwright.compiler.overlap import other_text, valid_text
 from specwright.compiler.smt_cel import Lit, Node, Ref
+from specwright.compiler.timeofday import DAY_SECONDS, iso_time, time_seconds
 
 _KINDS = {
     "boolean": "bool",
@@ -37,9 +38,10 @@ _KINDS = {
     "text": "text",
     "date": "date",
     "datetime": "datetime",
+    "time": "time",  # seconds since midnight
 }
 NO = z3.BoolVal(False)  # "never": shared, so ``err is NO`` skips building error terms
-_ORDERED = frozenset({"int", "real", "money", "date", "datetime"})
+_ORDERED = frozenset({"int", "real", "money", "date", "datetime", "time"})
 _NUMERIC = frozenset({"int", "real", "money"})
 
 
@@ -109,6 +111,8 @@ class Var:
             found += [v >= 0, v < count]
         elif kind == "date":
             found += [v >= 1, v <= dt.date.max.toordinal()]
+        elif kind == "time":
+            found += [v >= 0, v <= DAY_SECONDS - 1]
         elif kind in _NUMERIC and self.root == "input":
             number = self.number()
             for bound, test in (
@@ -144,6 +148,12 @@ class Var:
                 return z3.IntVal(dt.date.fromisoformat(value).toordinal())
             except ValueError:
                 raise NotAnalysable(f"the date {value!r}") from None
+        if kind == "time" and isinstance(value, str):
+            seconds = time_seconds(value)
+            if seconds is None or len(value) != len("00:00:00"):
+                # CEL compares the text: only the canonical HH:MM:SS orders as time does
+                raise NotAnalysable(f"the time of day {value!r} (write it as HH:MM:SS)")
+            return z3.IntVal(seconds)
         if kind == "datetime" and isinstance(value, dt.datetime):
             return real(Fraction(value.timestamp()).limit_denominator(10**6))
         raise NotAnalysable(f"{self.root}.{self.name} compared with {value!r}")
@@ -163,6 +173,8 @@ class Var:
             target = integer(index)
         elif kind == "date":
             target = z3.IntVal(dt.date.fromisoformat(value).toordinal())
+        elif kind == "time":
+            target = z3.IntVal(time_seconds(str(value)) or 0)
         elif kind == "datetime":
             stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
             target = real(Fraction(stamp).limit_denominator(10**6))
@@ -199,6 +211,8 @@ class Var:
             return self.texts[number] if number < len(self.texts) else self.other
         if kind == "date":
             return dt.date.fromordinal(number).isoformat()
+        if kind == "time":
+            return iso_time(number)
         return number
 
 
@@ -371,7 +385,7 @@ class Translator:
         x, y = a.var, b.var
         assert x is not None and y is not None
         numeric = x.kind in _NUMERIC and y.kind in _NUMERIC
-        same_kind = x.kind == y.kind and x.kind in ("bool", "date", "datetime")
+        same_kind = x.kind == y.kind and x.kind in ("bool", "date", "datetime", "time")
         same_enum = x.kind == y.kind == "enum" and x.texts == y.texts
         if not (numeric or same_kind or same_enum):
             raise NotAnalysable(f"a comparison of {x.root}.{x.name} with {y.root}.{y.name}")

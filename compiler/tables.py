@@ -48,7 +48,7 @@ from specwright.compiler.result_columns import (
     computed_cell,
     value_order,
 )
-from specwright.compiler.result_expr import is_expression
+from specwright.compiler.result_expr import derived_read, is_expression
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +268,9 @@ def _compile(
         else len(heading_fields)
     )
     inputs = {f.name: f for f in spec.inputs}
-    rows = _rows(table, name, columns, conditions, results, typed, inputs, report, inputs)
+    derived_kinds = {n: t.ty.kind for n, t in scope.derived.items()}
+    rows = _rows(table, name, columns, conditions, results, typed, inputs, report, inputs,
+                 derived_kinds)
     if rows is None:
         return None
     compiled_rows, facts = rows
@@ -308,6 +310,13 @@ def _compile(
             ComputedColumn(name=c.name, type=c.field.type, cel=c.cel, nullable=c.nullable)
             for c in conditions
             if c.cel is not None
+        ),
+        result_derived=tuple(
+            ComputedColumn(name=n, type=FieldType(kind=scope.derived[n].ty.kind),  # type: ignore[arg-type]
+                           cel=scope.derived[n].cel)
+            for n in dict.fromkeys(
+                n for row in compiled_rows for e in row.computed.values() for n in derived_read(e)
+            )
         ),
     )
     cols = [Column(c.name, c.field.type, c.null, _key(c, i)) for i, c in enumerate(conditions)]
@@ -357,6 +366,7 @@ def _rows(
     inputs: dict[str, Field],
     report: Reporter,
     refs: dict[str, Field] | None = None,
+    derived: dict[str, str] | None = None,
 ) -> tuple[list[CompiledRow], list[RowFacts]] | None:
     before = report.count
     compiled: list[CompiledRow] = []
@@ -392,7 +402,7 @@ def _rows(
             if is_expression(cells[id(col)].text):
                 found = computed_cell(
                     cells[id(col)], col.name, typed[id(col)], inputs,
-                    f"{where}, column {col.name}", report,
+                    f"{where}, column {col.name}", report, derived,
                 )
                 if found is not None:
                     computed[col.name] = found

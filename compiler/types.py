@@ -32,9 +32,13 @@ BUILTIN: dict[str, ir.TypeKind] = {
     "date": "date",
     "datetime": "datetime",
     "date and time": "datetime",
+    "time": "time",
+    "time of day": "time",
     "object": "object",
 }
-TYPE_WORDS = ("text", "integer", "number", "money", "yes/no", "boolean", "date", "datetime")
+TYPE_WORDS = (
+    "text", "integer", "number", "money", "yes/no", "boolean", "date", "datetime", "time",
+)
 TYPE_WORDS_ALL = (*TYPE_WORDS, "object", "one of", "list of")
 KIND_NAMES: dict[str, str] = {"boolean": "yes/no", "enum": "one of", "list": "list"}
 ENUM_RE = re.compile(r"one\s+of\b\s*:?\s*", re.IGNORECASE)

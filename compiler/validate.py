@@ -15,6 +15,8 @@ from specwright.compiler.errors import did_you_mean
 from specwright.compiler.evaluate import display
 from specwright.compiler.feel import NO_OFFSET, expected, missing_offset, parse_datetime
 from specwright.compiler.ir import Field, FieldType
+from specwright.compiler.timeofday import NO_OFFSET as TIME_NO_OFFSET
+from specwright.compiler.timeofday import has_offset, time_seconds
 
 # As the HTTP input model reads a date and time: ISO 8601 with seconds (and an offset).
 _DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}")
@@ -71,6 +73,10 @@ def validate_value(ftype: FieldType, value: Any, where: str) -> list[str]:
             and _parses(dt.date.fromisoformat, value)
         )
         return [] if ok else wrong
+    if kind == "time":
+        if isinstance(value, str) and has_offset(value):
+            return [f"{where}: {_show(value)} {TIME_NO_OFFSET}"]
+        return [] if isinstance(value, str) and time_seconds(value) is not None else wrong
     if kind == "datetime":
         if isinstance(value, str) and _DATETIME.match(value) and missing_offset(value):
             return [f"{where}: {_show(value)} {NO_OFFSET}"]

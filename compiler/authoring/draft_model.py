@@ -33,7 +33,16 @@ __all__ = [
     "validation_problems",
 ]
 
-HitPolicy = Literal["first", "unique", "any", "collect", "priority"]
+HitPolicy = Literal[
+    "first", "unique", "any", "priority", "collect", "rule order", "output order",
+    "collect sum", "collect min", "collect max", "collect count",
+]
+_HIT_POLICY = (
+    "first unless the policy needs another: unique (at most one row can match), any (matching "
+    "rows agree), priority (the matching row whose first result ranks highest in its one-of "
+    "order wins), collect / rule order / output order (every matching row's results, as lists), "
+    "collect sum / min / max / count (one number over every matching row, e.g. points added up)"
+)
 
 _LINE = "1-based number of the policy line where the quoted sentence starts"
 _QUOTE = "the sentence of the policy this comes from, copied word for word"
@@ -48,7 +57,7 @@ class DraftField(_Model):
 
     name: str = Field(description="snake_case field name, like order_total")
     type: str = Field(
-        description='a spec type: text, integer, number, money, yes/no, date, datetime, '
+        description='a spec type: text, integer, number, money, yes/no, date, datetime, time, '
         '"one of: a, b, c", "list of <type>", or the name of an object type'
     )
     constraints: str = Field(
@@ -82,15 +91,26 @@ class DraftRow(_Model):
         'yes, no, or "-" for any value'
     )
     result: str = Field(description="the output value this row gives")
+    more_results: list[str] = Field(
+        default_factory=list,
+        description="one value per field of the table's more_outputs, in that order; "
+        "empty when the table decides one field",
+    )
     source_line: int = Field(description=_LINE)
     source_quote: str = Field(description=_QUOTE)
 
 
 class DraftTable(_Model):
-    """A decision table for one output field, for a threshold the policy states crisply."""
+    """A decision table for one output field (or several the same conditions decide), for a
+    threshold the policy states crisply."""
 
     output_field: str = Field(description="the Output field this table decides")
-    hit_policy: HitPolicy = Field("first", description="first unless the policy needs another")
+    more_outputs: list[str] = Field(
+        default_factory=list,
+        description="further Output fields the same rows decide (one table, one result column "
+        "each, instead of one table per field repeating the conditions); empty for one field",
+    )
+    hit_policy: HitPolicy = Field("first", description=_HIT_POLICY)
     input_columns: list[str] = Field(description="the Input fields the rows test")
     rows: list[DraftRow]
 

@@ -24,7 +24,8 @@ __all__ = [
 FORMAT_GUIDE = """\
 How a Specwright spec is written (you give its parts as JSON; Specwright writes the markdown):
 - Field names are snake_case, like order_total. Field types: text, integer, number, money (an \
-exact amount), yes/no, date (YYYY-MM-DD), datetime, "one of: a, b, c" (snake_case values), \
+exact amount), yes/no, date (YYYY-MM-DD), datetime, time (a time of day, HH:MM, never an \
+offset), "one of: a, b, c" (snake_case values), \
 "list of <type>", or the name of an object type you list in "objects".
 - Constraints are comma-separated: "> 0", ">= 0", "1..14", "optional", "default no", \
 "default 0", "max 200 characters", "2 letters", "max 5 items". Empty when there are none.
@@ -32,7 +33,12 @@ exact amount), yes/no, date (YYYY-MM-DD), datetime, "one of: a, b, c" (snake_cas
 policy states crisply. Its columns are Input fields. A condition cell is "-" (any value), \
 "> 500", ">= 1", "<= 30", "2..3", "\\"AK\\", \\"HI\\"" (text or one-of values in double \
 quotes), yes, no, or not("US"). The result is a value of the Output field. With hit policy \
-"first" the first matching row wins: end the table with a row of "-" cells.
+"first" the first matching row wins: end the table with a row of "-" cells. When the same \
+conditions decide several Output fields, write one table: the first field in output_field, the \
+others in more_outputs, and each row's values for them in more_results. A scorecard that adds \
+up points uses hit policy "collect sum" (its rows match independently, no catch-all row; give \
+the field "default 0" for when none matches); \
+"priority" picks the matching row whose result comes first in the field's one-of values.
 - A guardrail is a hard limit of the policy, in CEL over input and output, e.g. \
 output.refund_amount <= input.item_price or !(input.hazmat && output.carrier == "usps"). \
 Compare money and number fields with decimal literals (50.0, not 50). Every correct answer \

@@ -127,15 +127,19 @@ def _rules(rules: Sequence[DraftRule]) -> list[str]:
 
 def _decision(table: DraftTable) -> list[str]:
     policy = "" if table.hit_policy == "first" else f" ({table.hit_policy})"
-    out = [f"## Decision: {_one_line(table.output_field)}{policy}", ""]
+    outputs = [table.output_field, *table.more_outputs]
+    out = [f"## Decision: {', '.join(_one_line(o) for o in outputs)}{policy}", ""]
     if table.rows:
         sources = [
             f"row {n}: {citation(row.source_line, row.source_quote)}"
             for n, row in enumerate(table.rows, start=1)
         ]
         out += [_comment("where each row comes from:\n" + "\n".join(sources)), ""]
-    header = [*table.input_columns, table.output_field]
-    rows = [[c if c.strip() else "-" for c in row.conditions] + [row.result] for row in table.rows]
+    header = [*table.input_columns, *outputs]
+    rows = [
+        [c if c.strip() else "-" for c in row.conditions] + [row.result, *row.more_results]
+        for row in table.rows
+    ]  # a row with too few or too many results: the compiler locates it, the model repairs it
     return out + table_lines(header, rows)
 
 

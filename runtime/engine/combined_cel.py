@@ -194,6 +194,7 @@ def combine(compiled: CompiledSpec) -> CombinedCel:
     conditions = [row.condition for table in compiled.tables for row in table.rows]
     guardrails = [g.cel for g in compiled.guardrails]
     computed = [e for table in compiled.tables for row in table.rows for e in row.computed.values()]
+    computed += [d.cel for table in compiled.tables for d in table.result_derived]
     input_fields = _read([*conditions, *guardrails, *computed], "input", spec.inputs)
     output_fields = _read(guardrails, "output", spec.outputs)
     in_names = [f.name for f in spec.inputs]

@@ -167,7 +167,7 @@ class RunPlan:
                 "rows": list(outcome.rows),
                 "row_lines": [lines.get(n) for n in outcome.rows],
             }
-            if table.computed_columns:
+            if table.computed_columns or table.result_derived:
                 entry["values"] = computed_values(table, input_values)
             trace.append(entry)
             results.update(outcome.results)
@@ -261,10 +261,13 @@ class RunPlan:
 
 
 def computed_values(table: CompiledTable, input_values: Mapping[str, Any]) -> dict[str, Any]:
-    """The values of the table's computed columns for this input, as JSON for the trace (null
-    where one cannot be computed: the table's own evaluation says why)."""
+    """The values of the table's computed columns and of the derived values its computed results
+    read, for this input, as JSON for the trace (null where one cannot be computed: the table's
+    own evaluation says why)."""
     values: dict[str, Any] = {}
-    for column in table.computed_columns:
+    for column in (*table.computed_columns, *table.result_derived):
+        if column.name in values:
+            continue
         try:
             value = cel_program(column.cel).execute({"input": dict(input_values)})
         except Exception:  # noqa: BLE001 - CEL raises plain Python errors of several kinds

@@ -23,6 +23,7 @@ from specwright.compiler.errors import FeelError, TableConflict, TableError, Tab
 from specwright.compiler.evaluate import TableOutcome
 from specwright.compiler.hitpolicy import gathers, ranked
 from specwright.compiler.ir import CompiledTable, FieldType
+from specwright.compiler.timeofday import DAY_SECONDS, iso_time, time_seconds
 from specwright.runtime.testing.cells import Cell, parse_cell
 from specwright.runtime.testing.computed_boundaries import computed_of, computed_value, seeds
 from specwright.runtime.testing.input_strategies import MISSING
@@ -59,6 +60,11 @@ def _around(ftype: FieldType, t: Any) -> list[Any]:
         second = dt.timedelta(seconds=1)
         stamps = (t - second, t, t + second)
         return [s.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") for s in stamps]
+    if isinstance(t, str) and ftype.kind == "time":  # a second before, on, a second after
+        seconds = time_seconds(t)
+        if seconds is None:
+            return [t]
+        return [iso_time(s) for s in (seconds - 1, seconds, seconds + 1) if 0 <= s < DAY_SECONDS]
     if isinstance(t, str) and ftype.kind in ("date", "datetime"):
         try:
             day = dt.date.fromisoformat(t[:10])

@@ -97,6 +97,11 @@ def _strategy(sub: Schema, ftype: FieldType | None, res: _Resolver) -> st.Search
     leaf = {k: v for k, v in sub.items() if k not in ("$defs", "definitions")}
     if kind == "number":  # JSON has one number type: 3 is as valid as 3.0
         return st.one_of(from_schema(leaf), from_schema({**leaf, "type": "integer"}))
+    if leaf.get("x-specwright-type") == "time":  # a time of day, HH:MM or HH:MM:SS
+        return st.builds(
+            lambda h, m, sec: f"{h:02d}:{m:02d}" + ("" if sec is None else f":{sec:02d}"),
+            st.integers(0, 23), st.integers(0, 59), st.none() | st.integers(0, 59),
+        )
     return from_schema(leaf)
 
 
@@ -189,6 +194,9 @@ def _leaf_mutations(path: Path, sub: Schema, value: Any = MISSING) -> Iterator[M
                 yield Mutation(path, f"{text!r}, which does not match {sub['pattern']}", text)
         if sub.get("format") in ("date", "date-time"):
             yield Mutation(path, "'2024-13-45', which is not a date", "2024-13-45")
+        if sub.get("x-specwright-type") == "time":
+            yield Mutation(path, "'25:61', which is not a time of day", "25:61")
+            yield Mutation(path, "'09:30Z', a time of day with an offset", "09:30Z")
 
 
 def invalid_mutations(schema: Schema, data: dict[str, Any]) -> list[Mutation]:

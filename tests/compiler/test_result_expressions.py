@@ -112,7 +112,12 @@ def test_money_arithmetic_is_exact() -> None:
             "the result has no value; give it a default, or a row for when it is absent",
         ),
         ("= fee +", 0, "the expression does not parse: write arithmetic like = input.total * 0.5"),
-        ("= output.months", 0, "'output.months': a result reads Input fields (input.months)"),
+        (
+            "= output.months",
+            0,
+            "'output.months': a result reads Input fields (input.months) and derived values "
+            "(derived.months)",
+        ),
         (
             "= fee ** 2",
             0,
