@@ -97,7 +97,7 @@ class SQLiteLogStore(ThreadedLogStore):
         _owner_only(self.path)
         conn = self._open()
         try:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._journal_mode_wal(conn)
             if str(mode).lower() != "wal":
                 raise LogUnavailable(
                     f"{self.path}: SQLite refused WAL mode ({mode}); put the data directory "
@@ -109,6 +109,26 @@ class SQLiteLogStore(ThreadedLogStore):
             conn.close()
             raise
         return conn
+
+    def _journal_mode_wal(self, conn: sqlite3.Connection) -> str:
+        """``PRAGMA journal_mode = WAL``, retried while another process holds the lock.
+
+        Switching a new file to WAL needs it alone, and SQLite answers "database is locked" at
+        once instead of calling the busy handler: several server workers (``--workers N``)
+        opening a fresh log together would each fail but one. They wait up to the busy
+        timeout like every other statement does."""
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000.0
+        pause = 0.005
+        while True:
+            try:
+                return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.1)
 
     def connect_reader(self) -> sqlite3.Connection:
         conn = self._open()
