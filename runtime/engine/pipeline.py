@@ -82,6 +82,7 @@ class RunResult:
     status_code: int
     body: Any  # the Output JSON on 200, else the error body {type, message, details}
     cache: str | None = None  # X-Specwright-Cache: "hit" or "miss" when the revision is cached
+    logged: bool = True  # False: the log could not take the run (answered 503, not counted)
 
     @property
     def ok(self) -> bool:
@@ -197,10 +198,11 @@ async def execute(
         # The cause (which may name the database's user, host and port) goes to the server's
         # log; the caller learns only that the log is unavailable (public_failure).
         log.error("run %s not logged: %s", run_id, exc.message)
-        return RunResult(record, exc.status, error_body(public_failure(exc)))
+        return RunResult(record, exc.status, error_body(public_failure(exc)), logged=False)
     except Exception as exc:  # noqa: BLE001 - whatever broke, the run was not acknowledged
         log.error("run %s not logged: %s: %s", run_id, type(exc).__name__, exc)
-        return RunResult(record, 503, error_body(LogUnavailable("the execution log is unavailable")))
+        return RunResult(record, 503, error_body(LogUnavailable("the execution log is unavailable")),
+                         logged=False)
     if controls is not None and (record.attempts or state.cache.ttl_s is not None):
         await controls.after_logged(revision, record, state.input, state.output, state.cache)
     return RunResult(record, code, body, state.cache.header)

@@ -49,6 +49,7 @@ from specwright.runtime.http.state import ServerState, get_state, log_route_warn
 from specwright.runtime.logstore import open_store
 from specwright.runtime.logstore.base import LogStore
 from specwright.runtime.logstore.reviews import ReviewLog
+from specwright.runtime.observe.metrics import observe_runs
 from specwright.runtime.observe.tracing import configure_from_env as configure_tracing_from_env
 
 log = logging.getLogger("specwright.server")
@@ -269,9 +270,11 @@ def create_app(
         if tune_process:
             stop_sighup = reload_on_sighup(app, state)
             tune_process_for_serving()
+        stop_counting = state.store.listen(observe_runs)  # /metrics counts the runs logged
         try:
             yield
         finally:
+            stop_counting()
             if stop_sighup is not None:
                 stop_sighup()
             if deliveries is not None and state.webhooks is not None:

@@ -46,7 +46,7 @@ from specwright.runtime.http.limits import receive_body, refuse
 from specwright.runtime.http.state import ServerState, get_state
 from specwright.runtime.jsontext import dumps_bytes
 from specwright.runtime.observe import tracing
-from specwright.runtime.observe.metrics import observe_run
+from specwright.runtime.observe.metrics import observe_not_logged
 from specwright.runtime.records import RunRecord
 
 log = logging.getLogger("specwright.http")
@@ -308,7 +308,8 @@ async def answer(
         trace_parent=None if tracing.ACTIVE is None else _traceparent(request.scope),
         controls=state.controls,
     )
-    observe_run(result.run)
+    if not result.logged:  # the runs logged are counted by the log's listener (app.py)
+        observe_not_logged(name)
     return RunResponse(
         dumps_bytes(result.body), result.status_code,
         run_headers(result.run, mock=state.mock, cache=result.cache),

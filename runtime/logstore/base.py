@@ -8,6 +8,8 @@ committed durably, and many concurrent runs share one transaction and one fsync.
 from __future__ import annotations
 
 import abc
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -18,6 +20,9 @@ from specwright.runtime.records import RunRecord, RunStatus
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 MAX_PAGE = 1000
 MAX_REVISION = 2_147_483_647  # the revision column is a 32-bit integer in PostgreSQL
+RunsCommitted = Callable[[list[RunRecord]], None]  # a listener: runs just committed together
+
+logger = logging.getLogger("specwright.logstore")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,30 @@ class LogStore(abc.ABC):
     """The execution log. Methods are coroutines and never block the event loop."""
 
     backend: str  # "sqlite" or "postgres"
+    _listeners: tuple[RunsCommitted, ...] = ()
+
+    def listen(self, listener: RunsCommitted) -> Callable[[], None]:
+        """Call ``listener`` on the event loop with each group of runs committed together, after
+        their commit and before any of their ``write`` calls returns: what it counts is there
+        before a caller can learn of the run. Returns the function that stops it.
+
+        Why per group: the server's metrics count a whole commit's runs in one pass, with
+        prometheus-client's objects hot in the CPU's caches, instead of one run at a time
+        between two requests (docs/performance.md, "Metrics and traces")."""
+        self._listeners = (*self._listeners, listener)
+
+        def stop() -> None:
+            self._listeners = tuple(known for known in self._listeners if known is not listener)
+
+        return stop
+
+    def _tell_listeners(self, runs: list[RunRecord]) -> None:
+        """A failing listener is logged; it neither fails the writes nor stops the others."""
+        for listener in self._listeners:
+            try:
+                listener(runs)
+            except Exception:  # noqa: BLE001 - the runs are committed whatever a listener does
+                logger.exception("a listener of committed runs failed (%d runs)", len(runs))
 
     @abc.abstractmethod
     async def start(self) -> None:

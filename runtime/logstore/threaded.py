@@ -129,6 +129,7 @@ class ThreadedLogStore(LogStore):
             max_batch=self._max_batch,
             max_linger_s=self._max_linger_s,
             link=link,
+            on_committed=self._tell_listeners,
         )
         await writer.start()
         self._writer = writer
@@ -157,7 +158,7 @@ class ThreadedLogStore(LogStore):
             row, attempts = run_to_rows(run)
         except (TypeError, ValueError) as exc:
             raise LogUnavailable(f"run {run.id} cannot be logged: {exc}") from exc
-        await self._writer.submit(row, attempts, self.location)
+        await self._writer.submit(row, attempts, self.location, run)
 
     # -- reading --------------------------------------------------------------------------------
     async def get(self, run_id: str) -> RunRecord | None:

@@ -43,7 +43,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from specwright.runtime.errors import LogUnavailable
 from specwright.runtime.logstore.base import WriterStats
@@ -54,6 +54,7 @@ __all__ = ["CommitLink", "GroupCommitWriter", "Outcome", "ThreadLink", "WriterHo
 
 Done = Callable[[Outcome], None]  # called on the loop with the outcome of the batch sent
 Died = Callable[[BaseException], None]  # called on the loop if the writer can commit no more
+Committed = Callable[[list[Any]], None]  # the notes of the runs a batch committed, on the loop
 
 
 class CommitLink(Protocol):
@@ -76,6 +77,7 @@ class _Item:
     row: RunRow
     attempts: list[AttemptRow]
     queued_at: float
+    note: Any  # what the submitter passed along (the RunRecord): given to ``on_committed``
 
 
 _GAP_WEIGHT = 0.2  # weight of the newest inter-arrival gap in the moving average
@@ -91,9 +93,13 @@ class GroupCommitWriter:
         max_batch: int,
         max_linger_s: float,
         link: CommitLink | None = None,
+        on_committed: Committed | None = None,
     ) -> None:
-        """``link``: where batches are committed (default: a thread with ``hooks``)."""
+        """``link``: where batches are committed (default: a thread with ``hooks``);
+        ``on_committed``: called on the loop with the notes of each batch's committed runs,
+        before their ``submit`` calls return."""
         self._hooks = hooks
+        self._on_committed = on_committed
         self._max_batch = max_batch
         self._max_linger_s = max_linger_s
         # Event-loop state: touched only on the loop thread.
@@ -141,7 +147,9 @@ class GroupCommitWriter:
             self._started = False
             await self._link.close()
 
-    async def submit(self, row: RunRow, attempts: list[AttemptRow], where: str) -> None:
+    async def submit(
+        self, row: RunRow, attempts: list[AttemptRow], where: str, note: Any = None
+    ) -> None:
         while self._free <= 0:  # backpressure: wait for a commit to free some room
             self._room.clear()
             await self._room.wait()
@@ -153,7 +161,7 @@ class GroupCommitWriter:
         gap = min(now - self._last_arrival, 1.0)
         self._gap += _GAP_WEIGHT * (gap - self._gap)
         self._last_arrival = now
-        self._queue.append(_Item(future, row, attempts, now))
+        self._queue.append(_Item(future, row, attempts, now, note))
         self._idle.clear()
         if self._committing:
             self._arrived_in_commit += 1  # handed over when the current batch is done
@@ -215,6 +223,9 @@ class GroupCommitWriter:
         batch, self._in_flight = self._in_flight, []
         self._committing = False
         self._last_size = len(batch)
+        if self._on_committed is not None and not isinstance(outcome, BaseException):
+            self._on_committed([item.note for index, item in enumerate(batch)
+                                if outcome is None or outcome[index] is None])
         self._resolve(batch, outcome)
         # Hand the next batch over once the callers just resolved have run (their wake-ups are
         # already scheduled, ahead of this): a caller that writes again at once joins it.

@@ -1,17 +1,22 @@
 """Prometheus metrics of a server, in the text format at ``GET /metrics`` (``prometheus-client``).
 
-What is counted comes from each run's record once it is logged (``observe_run``) and from review
-resolutions (``observe_resolution``): runs by spec, revision and status; run and model-call
-latency histograms; model attempts by model and purpose (call, retry, repair, fallback) and
-errors by cause; tokens and cost; hits per table row (spec, table, row line); guardrail
-violations; review cases opened, resolved, overridden, and their age when resolved. The open
-cases and the oldest one's age are read from the log at scrape time (``OpenReviews``).
+What is counted: runs by spec, revision and status; run and model-call latency histograms;
+model attempts by model and purpose (call, retry, repair, fallback) and errors by cause; tokens
+and cost; hits per table row (spec, table, row line); guardrail violations; review cases
+opened, resolved, overridden, and their age when resolved. The open cases and the oldest one's
+age are read from the log at scrape time (``OpenReviews``).
+
+Runs are counted from their records by ``observe_runs``, the log store's listener
+(``LogStore.listen``): the runs of one commit are counted together, before any of their callers
+is answered, so a scrape made after an answer always includes its run. Counting a commit's runs
+in one pass keeps prometheus-client's objects hot in the CPU's caches, which one run at a time,
+between two requests, they are not (docs/performance.md, "Metrics and traces").
 
 Cheap on the hot path: the label children a revision's runs use are looked up once per revision
 and kept (``_RevisionChildren``), and so are the children a rule trace or a guardrail outcome
 touches, keyed by the JSON text the run plan remembers for it (the same string object run after
-run): a run costs a few dict lookups and one ``inc`` per series it touches (prometheus-client's
-own per-value lock, nothing more).
+run): a run costs a few dict lookups and one histogram ``observe``, and each series a commit's
+runs touch gets one ``inc`` of their count.
 
 With ``serve --workers N`` every worker writes its values to files under
 ``PROMETHEUS_MULTIPROC_DIR`` (the supervisor creates the directory and removes it), and
@@ -22,14 +27,17 @@ variable must be set before ``prometheus_client`` is imported (it picks its valu
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from specwright.runtime.observe.run_latency import LatencyCounts, RunLatency
 from specwright.runtime.records import RunRecord
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -43,8 +51,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 RUNS = Counter("specwright_runs", "Runs answered, by spec, revision and status",
                ("spec", "revision", "status"), registry=REGISTRY)
-RUN_SECONDS = Histogram("specwright_run_duration_seconds", "Whole-run latency",
-                        ("spec", "revision"), buckets=_RUN_BUCKETS, registry=REGISTRY)
+RUN_LATENCY = RunLatency(REGISTRY, _RUN_BUCKETS)  # the histogram specwright_run_duration_seconds
 MODEL_SECONDS = Histogram("specwright_model_call_duration_seconds", "One model attempt",
                           ("model",), buckets=_MODEL_BUCKETS, registry=REGISTRY)
 MODEL_ATTEMPTS = Counter("specwright_model_attempts", "Model attempts by purpose and status",
@@ -79,6 +86,9 @@ BUDGET_USED_USD = Gauge("specwright_budget_used_usd", "USD used today (UTC) of a
                         ("scope", "name"), registry=REGISTRY, multiprocess_mode="mostrecent")
 BUDGET_REFUSALS = Counter("specwright_budget_refusals", "Runs refused by a budget",
                           ("scope", "name", "budget"), registry=REGISTRY)
+NOT_LOGGED = Counter("specwright_runs_not_logged",
+                     "Runs answered 503 because the execution log could not take them",
+                     ("spec",), registry=REGISTRY)
 ANSWER_CACHE = Counter("specwright_answer_cache_lookups", "Answer cache lookups by result",
                        ("spec", "result"), registry=REGISTRY)
 
@@ -110,33 +120,30 @@ class _RevisionChildren:
 
     spec: str
     revision: str
+    latency: LatencyCounts
+    pending: dict[int, int] = field(default_factory=dict)  # this commit's runs per bucket
+    pending_seconds: float = 0.0
     runs: dict[str, Any] = field(default_factory=dict)  # status -> child
-    seconds: Any = None
     rows: dict[tuple[str, int | None], Any] = field(default_factory=dict)
     violations: dict[str, Any] = field(default_factory=dict)
     opened: Any = None
-    by_trace: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # trace JSON -> rows
-    by_outcome: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # guardrails JSON
+    # (status, rule trace JSON, guardrails JSON) -> the counter children such a run touches
+    by_outcome: dict[tuple[str, str | None, str | None], tuple[Any, ...]] = field(
+        default_factory=dict)
 
-    def rows_of(self, run: RunRecord) -> tuple[Any, ...]:
-        """The row-hit children of the run's rule trace."""
-        text = run.encoded.rule_trace if run.encoded is not None else None
-        found = self.by_trace.get(text) if text is not None else None
+    def touched(self, run: RunRecord) -> tuple[Any, ...]:
+        """The counters one run adds one to: its status's, its rows', its violations'."""
+        encoded = run.encoded
+        key = None if encoded is None else (run.status, encoded.rule_trace, encoded.guardrails)
+        found = None if key is None else self.by_outcome.get(key)
         if found is None:
-            found = tuple(self.row(entry["table"], line) for entry in run.rule_trace
-                          for line in entry["row_lines"])
-            if text is not None and len(self.by_trace) < _REMEMBERED:
-                self.by_trace[text] = found
-        return found
-
-    def violations_of(self, run: RunRecord) -> tuple[Any, ...]:
-        """The violation children of the guardrails the run's output failed."""
-        text = run.encoded.guardrails if run.encoded is not None else None
-        found = self.by_outcome.get(text) if text is not None else None
-        if found is None:
-            found = tuple(self.violation(g["label"]) for g in run.guardrails if not g["passed"])
-            if text is not None and len(self.by_outcome) < _REMEMBERED:
-                self.by_outcome[text] = found
+            found = (self.run(run.status),
+                     *(self.row(entry["table"], line) for entry in run.rule_trace
+                       for line in entry["row_lines"]),
+                     *(self.violation(g["label"]) for g in run.guardrails if not g["passed"]),
+                     *((self.opened,) if run.status == "escalated" else ()))
+            if key is not None and len(self.by_outcome) < _REMEMBERED:
+                self.by_outcome[key] = found
         return found
 
     def run(self, status: str) -> Any:
@@ -165,26 +172,51 @@ _children: dict[tuple[str, int], _RevisionChildren] = {}
 def _of(spec: str, revision: int) -> _RevisionChildren:
     found = _children.get((spec, revision))
     if found is None:
-        found = _RevisionChildren(spec, str(revision))
-        found.seconds = RUN_SECONDS.labels(spec, found.revision)
+        found = _RevisionChildren(spec, str(revision), RUN_LATENCY.of(spec, str(revision)))
         found.opened = REVIEWS_OPENED.labels(spec)
         _children[(spec, revision)] = found
     return found
 
 
-def observe_run(run: RunRecord) -> None:
-    """Count one logged run (called once per run, after the log write)."""
-    children = _of(run.spec, run.revision)
-    children.run(run.status).inc()
-    children.seconds.observe(run.latency_ms / 1000.0)
-    for row in children.rows_of(run):
-        row.inc()
-    for violation in children.violations_of(run):
-        violation.inc()
-    if run.status == "escalated":
-        children.opened.inc()
-    for attempt in run.attempts:
-        _observe_attempt(attempt)
+def observe_runs(runs: list[RunRecord]) -> None:
+    """Count runs just logged together (the log store's listener: ``LogStore.listen``).
+
+    One pass over the group: runs alike (same revision, status, rule trace and guardrail
+    outcome) are counted together, then each counter they touch gets one ``inc``; so do the
+    latency buckets the runs fall in (``run_latency.py``)."""
+    alike: dict[tuple[Any, ...], int] = {}
+    timed: list[_RevisionChildren] = []
+    last: tuple[str, int] | None = None
+    children: _RevisionChildren | None = None
+    for run in runs:
+        if last != (run.spec, run.revision) or children is None:
+            last = (run.spec, run.revision)
+            children = _of(*last)
+        touched = children.touched(run)
+        alike[touched] = alike.get(touched, 0) + 1
+        seconds = run.latency_ms / 1000.0
+        bucket = children.latency.bucket(seconds)
+        pending = children.pending
+        if not pending:
+            timed.append(children)
+        pending[bucket] = pending.get(bucket, 0) + 1
+        children.pending_seconds += seconds
+        for attempt in run.attempts:
+            _observe_attempt(attempt)
+    totals: dict[Any, int] = {}
+    for touched, count in alike.items():
+        for child in touched:
+            totals[child] = totals.get(child, 0) + count
+    for child, count in totals.items():
+        child.inc(count)
+    for children in timed:
+        children.latency.add(children.pending, children.pending_seconds)
+        children.pending, children.pending_seconds = {}, 0.0
+
+
+def observe_not_logged(spec: str) -> None:
+    """A run answered 503 because the log could not take it (not among the runs counted)."""
+    NOT_LOGGED.labels(spec).inc()
 
 
 def _observe_attempt(attempt: Any) -> None:
@@ -231,16 +263,24 @@ class OpenReviews(Collector):
         return [count, age]
 
 
+class _Shown(Collector):
+    """What ``source`` collects, the run latency counters shown as their histogram."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+
+    def collect(self) -> Iterable[Metric]:
+        return RUN_LATENCY.as_histogram(self.source.collect())
+
+
 def exposition(*extra: Collector) -> bytes:
     """The text format of every metric: this process's, or every worker's when multiprocess,
     then what ``extra`` collectors compute at scrape time."""
     path = os.environ.get(MULTIPROC_ENV)
-    if path:
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=path)
-        text = generate_latest(registry)
-    else:
-        text = generate_latest(REGISTRY)
+    source = MultiProcessCollector(None, path=path) if path else REGISTRY
+    shown = CollectorRegistry()
+    shown.register(_Shown(source))
+    text = generate_latest(shown)
     if extra:
         scraped = CollectorRegistry()
         for collector in extra:

@@ -7,7 +7,12 @@ not sampled costs one comparison and nothing else (no span, no context, no SDK c
   decides by its sampled flag, and its trace continues; without one, the root rule decides;
 * ``traceidratio``: sampled when the low 64 bits of the trace id are below
   ``ratio * 2**64`` (the SDK's ``TraceIdRatioBased``, so every service sampling at the same ratio
-  keeps the same traces);
+  keeps the same traces). A run that starts its trace is kept with that probability, each run
+  independently, and the trace id it is given then reads as kept by that rule. The draws are
+  not made per run: the number of runs to pass over before the next one kept is drawn once per
+  kept run (geometric, which makes the same Bernoulli process), so a run passed over costs one
+  decrement (a random draw per run, between two runs, reaches the generator's state from a cold
+  cache: docs/performance.md);
 * ``always_on`` / ``always_off``: ratio 1 and 0.
 
 ``OTEL_TRACES_SAMPLER`` and ``OTEL_TRACES_SAMPLER_ARG`` choose, as they do for the SDK.
@@ -15,6 +20,7 @@ not sampled costs one comparison and nothing else (no span, no context, no SDK c
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -50,14 +56,28 @@ def parse_traceparent(header: str) -> tuple[int, int, bool] | None:
     return trace_id, span_id, bool(int(flags_hex, 16) & 1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sampling:
+    """A sampling rule and, for runs that start their trace, the count of runs still to pass
+    over (decided on the event loop's thread, one run at a time)."""
+
     ratio: float = 1.0
     parent_based: bool = True
     bound: int = field(init=False)  # TraceIdRatioBased's: sampled when low 64 bits < bound
+    skip: int = field(init=False, compare=False, repr=False)  # -1: none is ever kept
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bound", round(self.ratio * (TRACE_ID_LIMIT + 1)))
+        self.bound = round(self.ratio * (TRACE_ID_LIMIT + 1))
+        self.skip = self._gap()
+
+    def _gap(self) -> int:
+        """Runs to pass over before the next one kept: P(gap >= k) = (1 - p)**k."""
+        if self.bound > TRACE_ID_LIMIT:
+            return 0
+        if self.bound <= 0:
+            return -1
+        keep = self.bound / (TRACE_ID_LIMIT + 1)
+        return int(math.log(1.0 - random.random()) / math.log1p(-keep))
 
     def decide(self, traceparent: str | None) -> tuple[int, int] | None:
         """(trace id, caller's span id or 0) when the run is traced; None when it is not."""
@@ -67,10 +87,14 @@ class Sampling:
             if self.parent_based:
                 return (trace_id, span_id) if sampled else None
             return (trace_id, span_id) if trace_id & TRACE_ID_LIMIT < self.bound else None
-        low = random.getrandbits(64)  # the half the ratio rule reads; the rest only when kept
-        if low < self.bound:
-            return (random.getrandbits(64) << 64 | low) or 1, 0
-        return None
+        skip = self.skip
+        if skip:
+            if skip > 0:
+                self.skip = skip - 1
+            return None
+        self.skip = self._gap()
+        low = random.randrange(min(self.bound, TRACE_ID_LIMIT + 1))  # kept by the ratio rule
+        return (random.getrandbits(64) << 64 | low) or 1, 0
 
 
 def sampling_from_env(env: dict[str, str]) -> Sampling:

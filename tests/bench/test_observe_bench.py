@@ -21,6 +21,6 @@ def test_the_observe_bench_runs_and_writes_its_rows(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(out.read_text())["rows"]
-    assert set(rows) == {"plain", "metrics", "metrics + traces", "metrics + traces, 10% sampled",
+    assert set(rows) == {"plain", "plain, again", "metrics", "metrics + traces", "metrics + traces, 10% sampled",
                          "metrics + traces, 1% sampled"}
     assert rows["plain"]["ratio"] == 1.0 and all(r["cpu_us"] > 0 for r in rows.values())

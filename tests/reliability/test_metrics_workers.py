@@ -41,6 +41,8 @@ async def test_metrics_add_up_every_worker(tmp_path: Path, fake: FakeServerThrea
             for _ in range(6):  # new connections: the scrapes reach both workers
                 r = await client.get(server.url + "/metrics", headers={"connection": "close"})
                 assert r.status_code == 200
+                assert "# TYPE specwright_run_duration_seconds histogram" in r.text
+                assert "_bucket_runs" not in r.text and "_sum_seconds" not in r.text
                 scrapes.append(samples(r.text))
         # each worker counted into files of its own: the totals below add up both
         assert len(list(metrics_dir.glob("counter_*.db"))) == 2
@@ -63,3 +65,11 @@ async def test_metrics_add_up_every_worker(tmp_path: Path, fake: FakeServerThrea
                 if name == "specwright_table_row_hits_total"
                 and dict(labels)["table"] == "Decision: decision, reason_code, needs_review"]
         assert sorted(hits) == [8, 12, 30]
+        latency = {dict(labels).get("le"): v for (name, labels), v in found.items()
+                   if name == "specwright_run_duration_seconds_bucket"}
+        assert latency["+Inf"] == value("specwright_run_duration_seconds_count",
+                                        spec="order-validation", revision="1") == 50
+        cumulative = sorted(latency.items(), key=lambda item: float(item[0] or "inf"))
+        assert [v for _, v in cumulative] == sorted(latency.values())
+        assert value("specwright_run_duration_seconds_sum", spec="order-validation",
+                     revision="1") > 0

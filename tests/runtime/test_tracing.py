@@ -187,3 +187,31 @@ def test_a_sampler_specwright_cannot_apply_is_refused_naming_the_fix(
 ) -> None:
     with pytest.raises(RuntimeError, match=named):
         sampling_from_env(env)
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.01, 0.1, 0.5, 1.0])
+def test_runs_that_start_a_trace_are_kept_at_the_ratio_and_read_as_kept_by_the_sdk(
+    ratio: float,
+) -> None:
+    """Passed-over runs are counted down, not drawn one by one: the share kept is still the
+    ratio (within 5 standard deviations), and each kept trace id is one the SDK keeps."""
+    import random
+
+    random.seed(20261206)
+    sampling, sdk = Sampling(ratio=ratio, parent_based=False), TraceIdRatioBased(ratio)
+    runs = 100_000
+    kept = [found for found in (sampling.decide(None) for _ in range(runs)) if found is not None]
+    spread = 5 * (runs * ratio * (1 - ratio)) ** 0.5
+    assert abs(len(kept) - runs * ratio) <= spread
+    assert all(sdk.should_sample(None, trace_id, "x").decision.is_sampled() and parent == 0
+               for trace_id, parent in kept)
+    gaps, last = [], -1  # where the kept runs fall: no pattern a countdown could leave
+    for index, found in enumerate(sampling.decide(None) for _ in range(runs)):
+        if found is not None:
+            gaps.append(index - last - 1)
+            last = index
+    if 0 < ratio < 1:  # geometric gaps: mean (1 - p) / p, and a run right after a kept one
+        n = len(gaps)  # is kept with probability p
+        mean = sum(gaps) / n
+        assert abs(mean - (1 - ratio) / ratio) <= 5 * (1 - ratio) ** 0.5 / ratio / n ** 0.5
+        assert abs(gaps.count(0) / n - ratio) <= 5 * (ratio * (1 - ratio) / n) ** 0.5
