@@ -1,7 +1,7 @@
 """Whether a run is traced: decided once, at its start, before anything of OpenTelemetry runs.
 
 The rules are the OpenTelemetry SDK's samplers, applied to ids of our own so that a run that is
-not sampled costs one comparison and nothing else (no span, no context, no SDK call):
+not sampled costs a decrement or a comparison and nothing else (no span, no context, no SDK call):
 
 * parent-based (the SDK's default, ``parentbased_*``): a caller's valid W3C ``traceparent``
   decides by its sampled flag, and its trace continues; without one, the root rule decides;

@@ -11,7 +11,8 @@ Cheap by construction, because a rules-only run costs about 150 us and the SDK's
 15-30 us per span (docs/performance.md):
 
 * whether a run is traced is decided once, at its start, by ``sampling.py`` on ids of our own:
-  a run that is not sampled costs one comparison, and the pipeline notes no step times;
+  a run that is not sampled costs a decrement or a comparison, and the pipeline notes no step
+  times;
 * a traced run notes wall-clock times at its step boundaries (``RunMarks``) and holds no span
   open across its awaits; once it is logged, its spans are built from the run record and
   those times as finished SDK ``ReadableSpan`` objects and handed to the span processor

@@ -115,3 +115,25 @@ async def test_unreachable_postgres_is_one_clear_error(mode: WriterMode) -> None
     assert "hunter2" not in store.location
     with pytest.raises(LogUnavailable, match="not open"):
         await store.write(None)  # type: ignore[arg-type]
+
+
+async def test_a_failed_commit_tells_nobody(
+    backend: str, location: str, raw: Any, make_store: Callable[..., LogStore],
+    make_run: MakeRun,
+) -> None:
+    options = {"busy_timeout_ms": 50} if backend == "sqlite" else {}
+    store = make_store(**options)
+    await store.start()
+    told: list[str] = []
+    store.listen(lambda runs: told.extend(r.id for r in runs))
+    try:
+        with outage(backend, location, raw):
+            results = await asyncio.gather(*(store.write(make_run()) for _ in range(10)),
+                                           return_exceptions=True)
+        assert all(isinstance(r, LogUnavailable) for r in results)
+        assert told == []
+        after = make_run()
+        await store.write(after)
+        assert told == [after.id]
+    finally:
+        await store.close()

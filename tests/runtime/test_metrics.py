@@ -110,3 +110,29 @@ def test_the_oldest_open_case_age_is_measured_from_when_it_opened() -> None:
         ("specwright_review_open_cases", "a"): 2, ("specwright_review_open_cases", "b"): 0,
         ("specwright_review_oldest_open_age_seconds", "a"): 90.5,
         ("specwright_review_oldest_open_age_seconds", "b"): 0}
+
+
+async def test_a_run_the_log_refused_is_counted_apart(make_app: AppFactory) -> None:
+    from specwright.runtime.errors import LogUnavailable
+    from specwright.runtime.http.state import get_state
+
+    app = make_app(model_factory=no_model)
+    async with running(app) as c:
+        store = get_state(app).store
+        assert store is not None
+        write = store.write
+
+        async def refuse(run: Any) -> None:
+            raise LogUnavailable("cannot write run to the execution log at runs.sqlite3: full")
+
+        before = await scrape(c)
+        store.write = refuse  # type: ignore[method-assign]
+        try:
+            r = await c.post("/specs/triage/v1", json={"order_total": 10, "country": "US"})
+        finally:
+            store.write = write  # type: ignore[method-assign]
+        assert r.status_code == 503
+        after = await scrape(c)
+    assert delta(before, after, "specwright_runs_not_logged_total", spec="triage") == 1
+    assert delta(before, after, "specwright_runs_total", spec="triage", revision=1,
+                 status="ok") == 0
