@@ -2,8 +2,9 @@
 (``answer_cache.py``) and the budgets (``budgets.py``), both kept in the log database.
 
 ``execute`` (``pipeline.py``) calls ``before_model`` when a run is about to ask the model (a
-cached answer replaces the call; a spent budget refuses the run) and ``after_logged`` once the
-run is in the log (its use is added to the budgets, an ``ok`` answer is recorded in the cache).
+cached answer replaces the call; a spent budget refuses the run, else the run holds its budgets),
+``after_logged`` once the run is in the log (its use is added to the budgets, an ``ok`` answer
+is recorded in the cache), and ``release`` when the run has ended, however it ended.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ log = logging.getLogger("specwright.cost_controls")
 
 @dataclass(slots=True)
 class CacheState:
-    """One run's dealings with the answer cache."""
+    """One run's dealings with the answer cache and the budgets."""
 
     ttl_s: int | None = None  # None: the revision is not cached
     hit: CachedAnswer | None = None
+    held: tuple[str, ...] = ()  # the budgets the run holds while in flight (budgets.py)
 
     @property
     def header(self) -> str | None:
@@ -67,8 +69,14 @@ class CostControls:
                 if cache.hit is not None:
                     return cache.hit
         if self.budgets is not None:
-            await self.budgets.check(revision.name, key_id)
+            cache.held = await self.budgets.check(revision.name, key_id)
         return None
+
+    def release(self, cache: CacheState) -> None:
+        """The run has ended: the budgets it held count it no more."""
+        if self.budgets is not None and cache.held:
+            self.budgets.release(cache.held)
+            cache.held = ()
 
     async def after_logged(self, revision: LoadedRevision, run: RunRecord,
                            input_json: Any, output: dict[str, Any] | None,

@@ -125,11 +125,34 @@ async def execute(
     """Run ``raw_input`` (parsed JSON) through ``revision``; the run is logged before returning.
     ``trace_parent``: the caller's W3C ``traceparent``, read only when tracing is on.
     ``controls``: the answer cache and budgets; a run a budget refuses raises ``BudgetExceeded``
-    (429) and is not logged: it never ran."""
+    (429) and is not logged: it never ran. A run admitted holds its budgets until it ends,
+    however it ends (cancelled included)."""
+    state = _State(input=raw_input)
+    if controls is None:
+        return await _execute(revision, raw_input, model, store, deadline_s, run_id, key_id,
+                              trace_parent, None, state)
+    try:
+        return await _execute(revision, raw_input, model, store, deadline_s, run_id, key_id,
+                              trace_parent, controls, state)
+    finally:
+        controls.release(state.cache)
+
+
+async def _execute(
+    revision: LoadedRevision,
+    raw_input: Any,
+    model: ModelSource,
+    store: RunWriter,
+    deadline_s: float | None,
+    run_id: str | None,
+    key_id: str | None,
+    trace_parent: str | None,
+    controls: CostControls | None,
+    state: _State,
+) -> RunResult:
     created = time.time()
     t0 = time.perf_counter()
     run_id = run_id or new_run_id(created)
-    state = _State(input=raw_input)
     tracer = tracing.ACTIVE
     if tracer is not None:  # None when the run is not sampled: it notes nothing more
         state.marks = tracer.begin(trace_parent)

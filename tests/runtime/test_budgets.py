@@ -4,6 +4,7 @@ show in /metrics; a cached answer or a new day is served again."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from pathlib import Path
@@ -141,3 +142,74 @@ async def test_replicas_spend_one_budget(tmp_path: Path, database: str) -> None:
         for client in (a, b):  # 30 of 30 used, by two processes
             r = await client.post(f"/specs/{name}/v1", json={"amount": 3})
             assert r.status_code == 429 and r.json()["details"]["used"] == 30
+
+
+class _GatedStandIn(ScriptedStandIn):
+    """Answers only once ``gate`` opens: every run of a burst is in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__([NOTE])
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    async def complete(self, request: Any) -> Any:
+        self.waiting += 1
+        await self.gate.wait()
+        return await super().complete(request)
+
+
+async def test_a_burst_is_admitted_only_as_far_as_the_runs_in_flight_fit(
+        tmp_path: Path) -> None:
+    """15 tokens spent, 15 a run on average, 50 a day: of a burst of six runs in flight at once,
+    two fit (15 + 2 x 15 = 45); without counting the runs in flight all six would have been
+    admitted (none had spent yet) and the day would have ended at 105 of 50."""
+    root = quote_project(tmp_path / "p", "")
+    model = _GatedStandIn()
+    model.gate.set()
+    settings = Settings(budgets={"specs": {"quote": {"tokens_per_day": 50}}})
+    app = create_app(settings, root, model_factory=lambda rev: model)
+    async with running(app) as c:
+        _start(app, [LATE])
+        assert (await c.post("/specs/quote/v1", json={"amount": 1})).status_code == 200
+        model.gate.clear()
+        burst = [asyncio.create_task(c.post("/specs/quote/v1", json={"amount": a}))
+                 for a in range(2, 8)]
+        for _ in range(200):  # until every run is either waiting for the model or refused
+            await asyncio.sleep(0.01)
+            if model.waiting - 1 + sum(t.done() for t in burst) == len(burst):
+                break
+        refused = [t.result() for t in burst if t.done()]
+        assert model.waiting - 1 == 2 and len(refused) == 4
+        assert all(r.status_code == 429 for r in refused)
+        assert all("and the 2 in flight" in r.json()["message"] for r in refused)
+        model.gate.set()
+        answered = await asyncio.gather(*burst)
+        assert sorted(r.status_code for r in answered) == [200, 200, 429, 429, 429, 429]
+        controls = get_state(app).controls
+        assert controls is not None and controls.budgets is not None
+        assert controls.budgets.held == {}  # every run released what it held
+        after = await c.post("/specs/quote/v1", json={"amount": 9})  # 45 + 15 would pass 50
+        assert after.status_code == 429
+        assert after.json()["message"].startswith(
+            'the daily token budget of spec "quote" would be passed by this run: 45 of 50 tokens')
+
+
+async def test_a_run_cancelled_in_flight_holds_nothing(tmp_path: Path) -> None:
+    root = quote_project(tmp_path / "p", "")
+    model = _GatedStandIn()
+    settings = Settings(budgets={"specs": {"quote": {"tokens_per_day": 50}}})
+    app = create_app(settings, root, model_factory=lambda rev: model)
+    async with running(app) as c:
+        _start(app, [LATE])
+        controls = get_state(app).controls
+        assert controls is not None and controls.budgets is not None
+        call = asyncio.create_task(c.post("/specs/quote/v1", json={"amount": 1}))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if model.waiting:
+                break
+        assert controls.budgets.held == {"spec:quote": 1}
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert controls.budgets.held == {}
