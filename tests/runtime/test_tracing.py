@@ -197,7 +197,15 @@ def test_runs_that_start_a_trace_are_kept_at_the_ratio_and_read_as_kept_by_the_s
     ratio (within 5 standard deviations), and each kept trace id is one the SDK keeps."""
     import random
 
+    saved = random.getstate()
     random.seed(20261206)
+    try:
+        _check_kept_at_ratio(ratio)
+    finally:
+        random.setstate(saved)
+
+
+def _check_kept_at_ratio(ratio: float) -> None:
     sampling, sdk = Sampling(ratio=ratio, parent_based=False), TraceIdRatioBased(ratio)
     runs = 100_000
     kept = [found for found in (sampling.decide(None) for _ in range(runs)) if found is not None]
