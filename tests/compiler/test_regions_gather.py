@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import z3
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -232,46 +232,58 @@ def test_what_is_not_analysed_says_why() -> None:
 
 CELLS = ["-", "< 5", "<= 5", "> 12", ">= 12", "5..12", "7", "not(7)", "]3..9["]
 GRID = [{"a": a, "b": b} for a in range(21) for b in range(11)]
-SHAPES = {"C+": "integer", "collect sum": "integer", "collect min": "integer", "collect max": "integer",
-          "collect count": "integer", "collect": "list of integer", "rule order": "list of integer"}
+NUMBERS = ["-", "0", "1", "2", "5"]
+# (hit policy, output type): the cells each may hold
+KINDS = {
+    ("collect sum", "integer"): NUMBERS, ("C+", "integer"): NUMBERS,
+    ("collect min", "integer"): NUMBERS, ("collect max", "integer"): NUMBERS,
+    ("collect count", "integer"): ["1", "-"], ("C#", "integer"): ["1", "-"],
+    ("collect sum", "money"): ["-", "0.1", "0.2", "0.3", "1"],
+    ("collect max", "money"): ["-", "0.1", "0.2", "0.3", "1"],
+    ("collect", "list of integer"): NUMBERS, ("rule order", "list of integer"): NUMBERS,
+    ("collect", "list of one of: x, y, z;"): ["-", "x", "y", "z"],
+    ("output order", "list of one of: x, y, z;"): ["-", "x", "y", "z"],
+}
+Kind = tuple[str, str]
+Rows = list[tuple[str, str, str]]
 
 
-def _text(rows: list[tuple[str, str, str]], how: str) -> str:
+def _text(rows: Rows, kind: Kind) -> str:
+    how, output = kind
     body = "\n".join(f"| {a} | {b} | {v} |" for a, b, v in rows)
     return (
         "---\nname: gen\n---\n# Gen\n\n## Input\n\n| field | type | constraints |\n|---|---|---|\n"
         "| a | integer | 0..20 |\n| b | integer | 0..10 |\n\n## Output\n\n"
-        f"- out ({SHAPES[how]}, optional): o\n\n## Decision: out ({how})\n\n"
+        f"- out ({output}, optional): o\n\n## Decision: out ({how})\n\n"
         f"| a | b | out |\n|---|---|---|\n{body}\n"
     )
 
 
 @st.composite
-def edits(draw: st.DrawFn) -> tuple[str, list[tuple[str, str, str]], str, list[tuple[str, str, str]]]:
-    how = draw(st.sampled_from(sorted(SHAPES)))
-    values = ["1", "-"] if how == "collect count" else ["-", "0", "1", "2", "5"]
+def edits(draw: st.DrawFn) -> tuple[Kind, Rows, Kind, Rows]:
+    kind = draw(st.sampled_from(sorted(KINDS)))
+    values = KINDS[kind]
     row = st.tuples(st.sampled_from(CELLS), st.sampled_from(CELLS), st.sampled_from(values))
     before = draw(st.lists(row, min_size=1, max_size=4))
     after = list(before)
     for _ in range(draw(st.integers(1, 2))):
-        kind = draw(st.sampled_from(["cell", "value", "add", "remove", "swap"]))
+        what = draw(st.sampled_from(["cell", "value", "add", "remove", "swap"]))
         i = draw(st.integers(0, len(after) - 1))
-        if kind == "cell":
+        if what == "cell":
             column = draw(st.integers(0, 1))
             cells = list(after[i])
             cells[column] = draw(st.sampled_from(CELLS))
             after[i] = (cells[0], cells[1], cells[2])
-        elif kind == "value":
+        elif what == "value":
             after[i] = (after[i][0], after[i][1], draw(st.sampled_from(values)))
-        elif kind == "add":
+        elif what == "add":
             after.insert(i, draw(row))
-        elif kind == "remove" and len(after) > 1:
+        elif what == "remove" and len(after) > 1:
             del after[i]
-        elif kind == "swap" and i + 1 < len(after):
+        elif what == "swap" and i + 1 < len(after):
             after[i], after[i + 1] = after[i + 1], after[i]
-    same_shape = [h for h in SHAPES if (h == "collect count") == (how == "collect count")
-                  and SHAPES[h] == SHAPES[how]]
-    return how, before, draw(st.sampled_from(same_shape)), after
+    alike = [k for k in KINDS if KINDS[k] == values and k[1] == kind[1]]  # the same cells fit
+    return kind, before, draw(st.sampled_from(alike)), after
 
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -295,15 +307,17 @@ def _inside(region: str, point: dict[str, int]) -> bool:
     return True
 
 
-@settings(max_examples=60, derandomize=True, deadline=None,
+@settings(max_examples=150, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(edits())
-def test_generated_edits_agree_with_brute_force(
-    drawn: tuple[str, list[tuple[str, str, str]], str, list[tuple[str, str, str]]],
-) -> None:
-    how_before, before, how_after, after = drawn
-    old = compile_spec(_text(before, how_before), "specs/gen.md")
-    new = compile_spec(_text(after, how_after), "specs/gen.md")
+@example((("collect count", "integer"), [("-", "-", "1"), ("< 5", "7", "1"), ("5..12", "-", "-")],
+          ("C#", "integer"), [("< 5", "-", "1"), ("< 5", "7", "1"), ("5..12", "-", "1")]))
+@example((("output order", "list of one of: x, y, z;"), [("-", "-", "z"), ("> 12", "7", "x")],
+          ("output order", "list of one of: x, y, z;"), [("-", "-", "z"), ("> 12", "-", "y")]))
+def test_generated_edits_agree_with_brute_force(drawn: tuple[Kind, Rows, Kind, Rows]) -> None:
+    kind_before, before, kind_after, after = drawn
+    old = compile_spec(_text(before, kind_before), "specs/gen.md")
+    new = compile_spec(_text(after, kind_after), "specs/gen.md")
     changes = decided_differently(old, new, old.tables[0], new.tables[0])
     truncated = bool(changes) and changes[-1].detail.get("truncated") is True
     listed = changes[:-1] if truncated else changes
@@ -347,8 +361,9 @@ def test_an_example_the_evaluator_cannot_decide_is_shown_from_the_rows_that_matc
 
 def test_more_regions_than_the_limit_are_cut_and_said_so() -> None:
     rows = [(str(k), "-", str(k)) for k in range(16)]
-    old = compile_spec(_text(rows, "collect sum"), "specs/gen.md")
-    new = compile_spec(_text([(a, b, str(int(v) + 1)) for a, b, v in rows], "C+"), "specs/gen.md")
+    old = compile_spec(_text(rows, ("collect sum", "integer")), "specs/gen.md")
+    more = [(a, b, str(int(v) + 1)) for a, b, v in rows]
+    new = compile_spec(_text(more, ("C+", "integer")), "specs/gen.md")
     changes = decided_differently(old, new, old.tables[0], new.tables[0])
     assert [c.message for c in changes[:2]] == [
         "Decision: out decides differently for a < 1: out 0 → 1",
