@@ -5,36 +5,39 @@ row matches" on either side, the solver finds an input; the input is widened int
 at a time in Input order: a number to the widest interval between the literals the tables write
 (``500 < order_total <= 1000``), any other field to every value that keeps the change (a field
 for which every value does is left out). The box is then excluded and the search repeats, so the
-boxes cover every changed input (up to ``LIMIT`` boxes per table, said so when cut).
+boxes cover every changed input (up to ``LIMIT`` boxes per table, said so when cut). A gathering
+table (``collect``, ``collect sum``, ...) is compared output by output as a whole
+(``regions_gather.py``) with the same search, each box kept to one old and one new answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
 import z3
 
+from specwright.compiler import regions_gather as gathered
 from specwright.compiler.errors import NotAnalysable
 from specwright.compiler.evaluate import display
 from specwright.compiler.hitpolicy import gathers
 from specwright.compiler.ir import CompiledSpec, CompiledTable
 from specwright.compiler.rulediff import ARROW, RuleChange
-from specwright.compiler.smt_model import SpecModel, refs
+from specwright.compiler.smt_model import SpecModel, TableTerms, refs
 from specwright.compiler.smt_terms import Var, real
 
 LIMIT = 12
 _NUMERIC = ("int", "real", "money")
+# for an example input (its values and the solver's model of them): the goal its box must stay
+# inside, and the change to report for the box's region
+Describe = Callable[[dict[str, Any], z3.ModelRef], tuple[z3.BoolRef, Callable[[str], RuleChange]]]
 
 
 def decided_differently(
     old: CompiledSpec, new: CompiledSpec, before: CompiledTable, after: CompiledTable
 ) -> list[RuleChange]:
     name = after.name
-    if gathers(before) or gathers(after):
-        policy = after.hit_policy if gathers(after) else before.hit_policy
-        return [_not_analysed(name, f"a {policy} table gathers every matching row")]
     earlier = before.model_copy(update={"name": f"(earlier) {before.name}"})
     try:
         model = SpecModel(new.spec, [earlier, after])
@@ -45,41 +48,92 @@ def decided_differently(
     used = set(before.inputs) | set(after.inputs)
     used |= {n for tree in model.conditions.values() for root, n in refs(tree) if root == "input"}
     shown = [v for v in model.inputs() if v.name in used]
+    if gathers(before) or gathers(after):
+        return _gathered(new, (before, after), (was, now), model, shown, outputs)
+    found: list[RuleChange] = []
     cases_was = [*zip(was.fires, [r.written for r in before.rows], strict=True),
                  (z3.Not(was.matched), None)]
     cases_now = [*zip(now.fires, [r.written for r in after.rows], strict=True),
                  (z3.Not(now.matched), None)]
-    found: list[RuleChange] = []
     for fires_was, results_was in cases_was:
         for fires_now, results_now in cases_now:
             if _same(results_was, results_now, outputs):
                 continue
             goal = z3.And(fires_was, fires_now)
-            boxes: list[z3.BoolRef] = []
-            while model.check(goal, *(z3.Not(b) for b in boxes)):
-                if len(found) == LIMIT:
-                    found.append(RuleChange(
-                        "decides differently", name,
-                        f"{name}: more inputs are decided differently (only the first {LIMIT} "
-                        "regions are listed)", {"table": name, "truncated": True}))
-                    return found
-                search = z3.And(goal, *(z3.Not(b) for b in boxes))
-                values, _, _ = model.explain(search, shown)
-                box, parts = _widen(model, goal, shown, values)
-                boxes.append(box)
-                change = ", ".join(
-                    f"{o} {_show(results_was, o)} {ARROW} {_show(results_now, o)}"
-                    for o in outputs if _value(results_was, o) != _value(results_now, o)
-                )
-                region = ", ".join(parts) or "every input"
-                found.append(RuleChange(
+            change = ", ".join(
+                f"{o} {_show(results_was, o)} {ARROW} {_show(results_now, o)}"
+                for o in outputs if _value(results_was, o) != _value(results_now, o)
+            )
+            old_values = {o: _value(results_was, o) for o in outputs}
+            new_values = {o: _value(results_now, o) for o in outputs}
+
+            def describe(
+                values: dict[str, Any], _: z3.ModelRef, goal: z3.BoolRef = goal,
+                change: str = change, old_values: dict[str, Any] = old_values,
+                new_values: dict[str, Any] = new_values,
+            ) -> tuple[z3.BoolRef, Callable[[str], RuleChange]]:
+                return goal, lambda region: RuleChange(
                     "decides differently", name, f"{name} decides differently for {region}: "
-                    f"{change}",
-                    {"table": name, "region": region, "example": values,
-                     "old": {o: _value(results_was, o) for o in outputs},
-                     "new": {o: _value(results_now, o) for o in outputs}},
-                ))
+                    f"{change}", {"table": name, "region": region, "example": values,
+                                  "old": old_values, "new": new_values})
+
+            if not search(model, goal, shown, name, found, describe):
+                return found
     return found
+
+
+def _gathered(
+    new: CompiledSpec, tables: tuple[CompiledTable, CompiledTable],
+    terms: tuple[TableTerms, TableTerms], model: SpecModel, shown: list[Var], outputs: list[str],
+) -> list[RuleChange]:
+    """A gathering table on either side: each output as one term per revision, compared."""
+    before, after = tables
+    name = after.name
+    if (why := gathered.comparable(before, after)) is not None:
+        return [_not_analysed(name, why)]
+    codes = gathered.Codes()
+    try:
+        sides = [{o: gathered.encode(t, s, o, codes) for o in outputs}
+                 for t, s in zip(tables, terms, strict=True)]
+    except NotAnalysable as exc:
+        return [_not_analysed(name, str(exc))]
+    goal = z3.Or(z3.BoolVal(False), *(sides[0][o].differs(sides[1][o]) for o in outputs))
+    types = {f.name: f.type for f in new.spec.outputs}
+
+    def describe(
+        values: dict[str, Any], point: z3.ModelRef
+    ) -> tuple[z3.BoolRef, Callable[[str], RuleChange]]:
+        same = z3.And(goal, *(side[o].as_in(point) for side in sides for o in outputs))
+        old, now = (gathered.answers(new, t, s, point, values)
+                    for t, s in zip(tables, terms, strict=True))
+        return same, lambda region: gathered.change(name, outputs, types, old, now, region, values)
+
+    found: list[RuleChange] = []
+    search(model, goal, shown, name, found, describe)
+    return found
+
+
+def search(
+    model: SpecModel, goal: z3.BoolRef, shown: Sequence[Var], name: str,
+    found: list[RuleChange], describe: Describe,
+) -> bool:
+    """Cover ``goal`` with boxes, each around an example input and inside the goal ``describe``
+    gives for it, appending one change per box to ``found``. False when ``LIMIT`` (counted over
+    ``found``) cut it short: the last entry then says so."""
+    boxes: list[z3.BoolRef] = []
+    while model.check(goal, *(z3.Not(b) for b in boxes)):
+        if len(found) == LIMIT:
+            found.append(RuleChange(
+                "decides differently", name,
+                f"{name}: more inputs are decided differently (only the first {LIMIT} "
+                "regions are listed)", {"table": name, "truncated": True}))
+            return False
+        values, _, point = model.explain(z3.And(goal, *(z3.Not(b) for b in boxes)), shown)
+        inside, report = describe(values, point)
+        box, parts = _widen(model, inside, shown, values)
+        boxes.append(box)
+        found.append(report(", ".join(parts) or "every input"))
+    return True
 
 
 def _not_analysed(name: str, why: str) -> RuleChange:

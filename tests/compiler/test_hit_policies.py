@@ -343,10 +343,11 @@ def test_gaps_unused_rows_and_guardrails_of_a_multi_output_table() -> None:
     ]
 
 
-def test_the_diff_names_a_changed_collect_operator() -> None:
+def test_the_diff_names_a_changed_collect_operator_and_where_it_changes_the_days() -> None:
     changes = rule_changes(holidays("collect sum"), holidays("collect max"))
-    assert [c.message for c in changes] == [
+    assert [c.message for c in changes][:3] == [
         "Decision: days: hit policy collect sum → collect max",
-        "Decision: days: the inputs it now decides differently for are not analysed (a collect "
-        "table gathers every matching row)",
+        "Decision: days decides differently for age < 18, service_years < 30: days 27 → 22",
+        "Decision: days decides differently for age < 18, service_years > 29: days 32 → 22",
     ]
+    assert len(changes) == 7  # every input two rows match (tests/compiler/test_regions_gather.py)
