@@ -12,6 +12,7 @@ underscores and hyphens (``Order ID`` fills ``order_id``). Pure: no I/O.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from specwright.runtime.errors import InputFileError
 __all__ = ["ColumnMapping", "map_columns", "normalized"]
 
 Path = tuple[str, ...]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def normalized(name: str) -> str:
@@ -152,6 +154,9 @@ def _constant(option: str, text: str, ft: FieldType, date_format: str | None) ->
     if ft.kind == "boolean" and isinstance(value, str):
         raise InputFileError(f'{option}: "{text}" is not yes/no (yes, no, true, false, y, n, '
                              "1 or 0)")
+    if ft.kind == "date" and not _ISO_DATE.fullmatch(str(value)):
+        shown = date_format or "ISO: 2006-08-27"
+        raise InputFileError(f'{option}: "{text}" is not a date as --date-format says ({shown})')
     if ft.kind == "enum" and value not in ft.values:
         hint = did_you_mean(text, ft.values) or f" (one of: {', '.join(ft.values)})"
         raise InputFileError(f'{option}: "{text}" is not a value of this field{hint}')

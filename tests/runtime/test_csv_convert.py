@@ -34,6 +34,7 @@ FIELDS = (
     Field(name="ship_to", type=FieldType(kind="object", fields=(
         _f("country", "text"), _f("postal_code", "text", required=False))), loc=Loc(line=1)),
     _f("lines", "list", required=False, items=FieldType(kind="text")),
+    _f("due", "date", required=False),
 )
 
 
@@ -131,6 +132,8 @@ def test_headers_match_fields_ignoring_case_spaces_underscores_and_hyphens() -> 
      r'"1,5" is not a plain number'),
     ([("order_total", "Total")], [("status", "pending")],
      r'no column fills the required field "ship_to"'),
+    ([("order_total", "Total"), ("ship_to.country", "Country")], [("due", "4/12/07")],
+     r'"4/12/07" is not a date as --date-format says \(ISO: 2006-08-27\)'),
 ])
 def test_a_wrong_mapping_is_refused_before_any_row_runs(
         columns: list[tuple[str, str]], constants: list[tuple[str, str]], message: str) -> None:
@@ -158,3 +161,24 @@ def test_a_csv_source_is_a_new_job_per_mapping(tmp_path: Path) -> None:
     assert one.variant and one.variant != other.variant
     plain = open_source(src, FIELDS, InputOptions(format="jsonl"))
     assert plain.variant == "" and plain.count == 3
+
+
+def test_a_date_constant_is_read_by_the_date_format() -> None:
+    mapping = map_columns("rows.csv", HEADERS, FIELDS, [("ship_to.country", "Country"),
+                                                        ("order_total", "Total")],
+                          [("status", "pending"), ("due", "27-Aug-06")], "%d-%b-%y")
+    assert mapping.row(["A-1", "10", "", "FR"])["due"] == "2006-08-27"
+
+
+def test_two_headers_matching_one_field_must_be_chosen_between() -> None:
+    headers = ("order_id", "Order ID", "Total", "Country")
+    with pytest.raises(InputFileError, match=r'rows\.csv:1: the columns "order_id", "Order ID" '
+                                             r"all match the field \"order_id\": choose one"):
+        map_columns("rows.csv", headers, FIELDS, [("ship_to.country", "Country"),
+                                                  ("order_total", "Total")],
+                    [("status", "pending")])
+    chosen = map_columns("rows.csv", headers, FIELDS, [("order_id", "Order ID"),
+                                                       ("ship_to.country", "Country"),
+                                                       ("order_total", "Total")],
+                         [("status", "pending")])
+    assert chosen.row(["x", "A-1", "10", "FR"])["order_id"] == "A-1"

@@ -33,6 +33,66 @@ RETAIL_MAPPING = InputOptions(
                ("address_verified", "yes"), ("fraud_score", "10")))
 
 
+INTAKE_SPEC = """\
+---
+name: shipment-intake
+title: Shipment intake
+owner: test
+---
+
+# Shipment intake
+
+Sort a delivered shipment by how it travelled.
+
+## Input
+
+| field              | type   | constraints      | description                 |
+|--------------------|--------|------------------|-----------------------------|
+| shipment_id        | text   | 1..40 characters | Shipment number             |
+| country            | text   | 1..80 characters | Destination country         |
+| shipment_mode      | text   | max 40 characters | How it travelled           |
+| weight_kg          | number | > 0              | Weight in kilograms         |
+| scheduled_delivery | date   |                  | The promised delivery date  |
+| delivered          | date   |                  | The day it was delivered    |
+
+## Output
+
+- handling (one of: air, surface): How it travelled
+
+## Decision: handling
+
+| shipment_mode        | handling |
+|----------------------|----------|
+| "Air", "Air Charter" | air      |
+| -                    | surface  |
+
+## Examples
+
+### By air
+
+```json
+{"input":  {"shipment_id": "4", "country": "Vietnam", "shipment_mode": "Air", "weight_kg": 171,
+            "scheduled_delivery": "2006-08-27", "delivered": "2006-08-27"},
+ "output": {"handling": "air"}}
+```
+"""
+INTAKE_ARGS = ["--column", "shipment_id=ID", "--column", f"weight_kg={WEIGHT}",
+               "--column", "delivered=Delivered to Client Date", "--no-progress"]
+
+
+@pytest.fixture
+def intake_project(tmp_path: Path) -> Path:
+    """A rules-only spec whose Input holds a shipment export's columns, dates included."""
+    from specwright.runtime.project.compile_all import compile_project
+
+    root = tmp_path / "intake"
+    (root / "specs").mkdir(parents=True)
+    (root / "specs" / "shipment-intake.md").write_text(INTAKE_SPEC, encoding="utf-8")
+    result = compile_project(root, Settings(), write=True)
+    assert not [str(d) for o in result.outcomes for d in o.errors]
+    return root
+
+
 def _rows(path: Path) -> dict[int, dict[str, str]]:
     """The file's rows by the line each starts on, read here independently of the runtime."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -83,6 +143,45 @@ def test_a_thousand_real_shipments_every_messy_weight_a_located_422(
     ids = asyncio.run(_logged(example_project, "carrier-selection"))
     assert len(ids) == len(set(ids)) == 1000  # every row logged once, the 422s too
     assert set(ids) == {row["run_id"] for row in results.values()}
+
+
+def test_real_shipments_dates_read_by_format_and_the_422s_are_the_messy_weights(
+        intake_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    r = CliRunner().invoke(main, [
+        "run", "shipment-intake", "--input", str(SHIPMENTS), "--output", str(out),
+        "--project", str(intake_project), *INTAKE_ARGS,
+        "--column", "scheduled_delivery=Scheduled Delivery Date", "--date-format", "%d-%b-%y"])
+    assert r.exit_code == 1, r.output
+    results = {row["line"]: row for row in map(json.loads, out.read_text().splitlines())}
+    rows = _rows(SHIPMENTS)
+    messy = {n for n, row in rows.items() if not re.fullmatch(r"-?\d+(\.\d+)?", row[WEIGHT])}
+    assert sorted(results) == sorted(rows)
+    refused = {n for n, row in results.items() if row["status"] != "ok"}
+    assert refused == messy and len(refused) == 362  # the count computed from the file
+    assert all(results[n]["status"] == "invalid_input" and [d["loc"] for d in results[n][
+        "error"]["details"]] == [["body", "weight_kg"]] for n in refused)
+    air = {n for n, row in rows.items() if row["Shipment Mode"] in ("Air", "Air Charter")}
+    assert {n for n, row in results.items() if row.get("output") == {"handling": "air"}} \
+        == air - messy
+    ids = asyncio.run(_logged(intake_project, "shipment-intake"))
+    assert len(ids) == len(set(ids)) == 1000
+
+
+def test_dates_in_another_form_are_not_guessed(intake_project: Path, tmp_path: Path) -> None:
+    """The PO dates are written 4/12/07 (April or December?) or "N/A - From RDC": read as
+    27-Aug-06 they do not parse, and each row says which field."""
+    out = tmp_path / "results.jsonl"
+    CliRunner().invoke(main, [
+        "run", "shipment-intake", "--input", str(SHIPMENTS), "--output", str(out),
+        "--project", str(intake_project), *INTAKE_ARGS,
+        "--column", "scheduled_delivery=PO Sent to Vendor Date", "--date-format", "%d-%b-%y"])
+    results = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(results) == 1000 and all(r["status"] == "invalid_input" for r in results)
+    assert all(["body", "scheduled_delivery"] in [d["loc"] for d in r["error"]["details"]]
+               for r in results)
+    assert not any(["body", "delivered"] in [d["loc"] for d in r["error"]["details"]]
+                   for r in results)
 
 
 async def test_real_invoices_through_a_rules_only_spec(example_project: Path) -> None:
