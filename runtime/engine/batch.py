@@ -275,7 +275,7 @@ def open_progress(settings: Settings, root: Path, revision: LoadedRevision, sour
     db = open_bulk_db(settings, root)
     try:
         job = job_id(revision.name, revision.major, source.path, source.variant)
-        db.start(job, revision.name, str(source.path), source.count)
+        db.start(job, revision.name, str(source.path), source.count())
         return Progress(db, job, thread, db.done(job), retry_failed=retry_failed)
     except BaseException:
         db.close()

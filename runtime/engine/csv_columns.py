@@ -105,7 +105,8 @@ def map_columns(source: str, headers: Sequence[str], fields: Sequence[Field],
         if matches:
             taken[path] = "a header"
             cells.append((path, matches[0], ft))
-    _require(source, fields, set(taken), headers)
+    used = {i for _, i, _ in cells}
+    _require(source, fields, set(taken), [h for i, h in enumerate(headers) if i not in used])
     return ColumnMapping(tuple(cells), tuple(fixed), date_format)
 
 

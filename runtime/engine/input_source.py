@@ -37,11 +37,13 @@ class InputOptions:
 
 @dataclass(frozen=True, slots=True)
 class InputSource:
-    """An input file ready to run: its lines (read again on each call) and their count."""
+    """An input file ready to run: its lines (read again on each call) and their count (read
+    only when asked: a resume records it, a plain run of JSON lines never reads the file
+    twice)."""
 
     path: Path
-    count: int
     lines: Callable[[], Iterator[tuple[int, str]]]
+    count: Callable[[], int]
     variant: str = ""
 
 
@@ -71,10 +73,10 @@ def open_source(path: Path, fields: Sequence[Field],
     """The file's lines for a spec whose Input has ``fields``; a CSV file is checked whole and
     its mapping too, before any line runs (``InputFileError`` otherwise)."""
     if input_format(path, options) == "jsonl":
-        return InputSource(path, sum(1 for _ in input_lines(path)), lambda: input_lines(path))
+        return InputSource(path, lambda: input_lines(path), lambda: count_input(path, options))
     opts = options or InputOptions()
     checked = scan(path)
     mapping = map_columns(str(path), checked.headers, fields, opts.columns, opts.constants,
                           opts.date_format)
-    return InputSource(path, checked.rows, lambda: checked.lines(mapping),
+    return InputSource(path, lambda: checked.lines(mapping), lambda: checked.rows,
                        variant="csv " + mapping.describe(checked.headers))

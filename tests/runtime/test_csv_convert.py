@@ -157,10 +157,10 @@ def test_a_csv_source_is_a_new_job_per_mapping(tmp_path: Path) -> None:
     other = open_source(src, FIELDS, InputOptions(constants=(("status", "authorized"),),
                                                    columns=(("ship_to.country", "Country"),
                                                             ("order_total", "Total"))))
-    assert one.count == 2 and [n for n, _ in one.lines()] == [2, 3]
+    assert one.count() == 2 and [n for n, _ in one.lines()] == [2, 3]
     assert one.variant and one.variant != other.variant
     plain = open_source(src, FIELDS, InputOptions(format="jsonl"))
-    assert plain.variant == "" and plain.count == 3
+    assert plain.variant == "" and plain.count() == 3
 
 
 def test_a_date_constant_is_read_by_the_date_format() -> None:
