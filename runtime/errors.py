@@ -14,6 +14,7 @@ exactly once, in the provider adapter that called the SDK. The spec half (``Spec
     ├── AuthoringError                 draft / infer / suggest-tests cannot start
     └── RuntimeFailure                 status + type for the JSON error body
         ├── BadRequest                 400  a malformed request line or query
+        │   └── InputFileError             a ``specwright run`` input file that cannot be read
         ├── InvalidJson                400  the body is not plain JSON
         ├── Unauthorized               401  no key, or an unknown one
         ├── Forbidden                  403  the key's role may not do this
@@ -110,6 +111,13 @@ class RuntimeFailure(SpecwrightError):
 
 class BadRequest(RuntimeFailure):
     status, type = 400, "bad_request"
+
+
+class InputFileError(BadRequest):
+    """A ``specwright run`` input file or its column mapping is wrong: ``file:line: what``,
+    raised before any line runs."""
+
+    type = "invalid_input_file"
 
 
 class InvalidJson(RuntimeFailure):

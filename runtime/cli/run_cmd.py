@@ -1,4 +1,4 @@
-"""``specwright run``: a JSON-lines file through a spec, paced to the rate limits, resumable.
+"""``specwright run``: a JSON-lines or CSV file through a spec, paced to the rate limits, resumable.
 
 Ctrl-C stops cleanly: no new line starts, the lines in flight finish and are logged, and the
 next ``specwright run`` of the same file resumes after them. A second Ctrl-C stops at once
@@ -19,6 +19,7 @@ import click
 
 from specwright.compiler.errors import SpecwrightError
 from specwright.runtime.cli.options import project_option, project_settings
+from specwright.runtime.cli.run_input import input_file_options, input_options
 from specwright.runtime.engine.batch import BatchSummary
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 @click.argument("spec")
 @click.option("--input", "input_path", required=True,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="JSON lines: one input object per line.")
+              help="JSON lines (one input object per line) or CSV (a header, then one row "
+                   "per input; see --column).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Result JSON lines (default: standard output). Appended to "
                                  "when a run resumes.")
@@ -57,15 +59,17 @@ if TYPE_CHECKING:
                    "provider's cap: 200 MB for OpenAI, 256 MB for Anthropic].")
 @click.option("--progress/--no-progress", "show_progress", default=None,
               help="The progress bar on standard error [default: when it is a terminal].")
+@input_file_options
 @project_option
 def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int | None,
         resume: bool, retry_failed: bool, major: int | None, mock: bool, batch_api: bool,
         batch_poll_s: float, batch_max_requests: int | None, batch_max_bytes: int | None,
-        show_progress: bool | None, project: Path) -> None:
+        show_progress: bool | None, input_fmt: str | None, columns: tuple[str, ...],
+        constants: tuple[str, ...], date_format: str | None, project: Path) -> None:
     """Run a batch of inputs through SPEC; every run is logged. Exit 1 if any line failed or
     the run was interrupted (run it again to resume)."""
     from specwright.runtime.cli.run_progress import RunProgress
-    from specwright.runtime.engine.batch import count_lines, run_batch
+    from specwright.runtime.engine.batch import run_batch
     from specwright.runtime.engine.batch_api_run import run_batch_api
 
     if not batch_api and (batch_max_requests or batch_max_bytes):
@@ -73,10 +77,15 @@ def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int 
     if batch_api and (mock or not resume or retry_failed or concurrency is not None):
         raise click.UsageError("--batch-api always resumes its job and takes none of --mock, "
                                "--no-resume, --retry-failed, --concurrency")
+    from specwright.runtime.engine.input_source import count_input
+
+    options = input_options(input_path, input_fmt, columns, constants, date_format)
     settings = project_settings(project)
     try:
-        total = count_lines(input_path)
+        total = count_input(input_path, options)
         out = _Output(output_path)
+    except SpecwrightError as exc:
+        raise click.ClickException(" ".join(str(exc).split())) from None
     except OSError as exc:
         raise click.ClickException(f"cannot open {exc.filename}: {exc.strerror}") from None
     visible = sys.stderr.isatty() if show_progress is None else show_progress
@@ -92,13 +101,13 @@ def run(spec: str, input_path: Path, output_path: Path | None, concurrency: int 
                     settings, project, spec, input_path, out, major=major,
                     progress=bar.advance, stop=stop, on_start=started, poll_s=batch_poll_s,
                     on_status=bar.batch_status,
-                    caps=batch_caps(batch_max_requests, batch_max_bytes),
+                    caps=batch_caps(batch_max_requests, batch_max_bytes), options=options,
                 )))
             else:
                 summary = asyncio.run(_interruptible(lambda stop: run_batch(
                     settings, project, spec, input_path, out, concurrency=concurrency,
                     major=major, mock=mock, progress=bar.advance, stop=stop, resume=resume,
-                    retry_failed=retry_failed, on_start=started,
+                    retry_failed=retry_failed, on_start=started, options=options,
                 )))
     except SpecwrightError as exc:
         raise click.ClickException(" ".join(str(exc).split())) from None

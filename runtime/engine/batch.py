@@ -1,6 +1,6 @@
-"""``specwright run``: a JSON-lines file through the same pipeline as the HTTP endpoint.
+"""``specwright run``: a JSON-lines or CSV file through the same pipeline as the HTTP endpoint.
 
-Each non-blank input line is one input object. Each result line is
+Each non-blank input line (or CSV row, ``input_source``) is one input object. Each result line is
 ``{"line", "run_id", "status", "output"}`` or ``{"line", "run_id", "status", "error"}``, in input
 order. Every run is logged, exactly as over HTTP. A bad line (invalid JSON, invalid input, any
 failed run) is reported with its line number and the batch goes on. At most ``concurrency``
@@ -28,6 +28,13 @@ from specwright.runtime.engine.bulk import (
 )
 from specwright.runtime.engine.catalog import Catalog, LoadedRevision, load_catalog
 from specwright.runtime.engine.cost_controls import CostControls
+from specwright.runtime.engine.input_source import (
+    InputOptions,
+    InputSource,
+    count_input,
+    input_lines,
+    open_source,
+)
 from specwright.runtime.engine.json_input import parse_json_body
 from specwright.runtime.engine.model_factory import DefaultModels, ModelFactory
 from specwright.runtime.engine.pipeline import execute
@@ -70,16 +77,9 @@ def resolve_revision(catalog: Catalog, spec: str, major: int | None) -> LoadedRe
     return catalog.resolve(spec, chosen)
 
 
-def input_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of every non-blank line."""
-    with path.open("r", encoding="utf-8", errors="surrogateescape") as fh:
-        for number, text in enumerate(fh, 1):
-            if text.strip():
-                yield number, text
-
-
 def count_lines(path: Path) -> int:
-    return sum(1 for _ in input_lines(path))
+    """How many lines a JSON-lines file holds (``count_input`` reads CSV too)."""
+    return count_input(path)
 
 
 async def run_lines(
@@ -204,8 +204,11 @@ async def run_batch(
     resume: bool = False,
     retry_failed: bool = False,
     on_start: Callable[[int], None] | None = None,
+    options: InputOptions | None = None,
 ) -> BatchSummary:
     """Run every line of ``input_path`` through ``spec``; the store is opened here if not given.
+    ``options``: JSON lines or CSV and its column mapping (``input_source``); a CSV file and
+    its mapping are checked whole before any line runs.
 
     ``concurrency`` None: paced to the route's rate limits (``bulk.Pacer``). ``resume``: lines of
     this file already logged by an earlier run are skipped (``failed`` ones too unless
@@ -214,6 +217,7 @@ async def run_batch(
     """
     catalog = load_catalog(settings.path(root, settings.generated_dir))
     revision = resolve_revision(catalog, spec, major)
+    source = open_source(input_path, revision.compiled.spec.inputs, options)
     models = model_factory or DefaultModels(settings, mock=mock)
     own = store is None
     log = store or open_store(settings, root)
@@ -222,17 +226,16 @@ async def run_batch(
         thread = ThreadPoolExecutor(1, thread_name_prefix="specwright-bulk")
         try:
             tracker = await asyncio.get_running_loop().run_in_executor(
-                thread, open_progress, settings, root, revision, input_path, retry_failed,
-                thread)
+                thread, open_progress, settings, root, revision, source, retry_failed, thread)
         except BaseException:
             thread.shutdown(wait=False)
             raise
     if own:
         await log.start()
-    lines: Iterator[tuple[int, str]] = input_lines(input_path)
+    lines: Iterator[tuple[int, str]] = source.lines()
     skipped = 0
     if tracker is not None:
-        skipped = sum(1 for n, _ in input_lines(input_path) if tracker.skips(n))
+        skipped = sum(1 for n, _ in source.lines() if tracker.skips(n))
         lines = tracker.remaining(lines)
     if on_start is not None:
         on_start(skipped)
@@ -267,16 +270,17 @@ async def run_batch(
             await log.close()
 
 
-def open_progress(settings: Settings, root: Path, revision: LoadedRevision, input_path: Path,
-                   retry_failed: bool, thread: ThreadPoolExecutor) -> Progress:
+def open_progress(settings: Settings, root: Path, revision: LoadedRevision, source: InputSource,
+                  retry_failed: bool, thread: ThreadPoolExecutor) -> Progress:
     db = open_bulk_db(settings, root)
     try:
-        job = job_id(revision.name, revision.major, input_path)
-        db.start(job, revision.name, str(input_path), count_lines(input_path))
+        job = job_id(revision.name, revision.major, source.path, source.variant)
+        db.start(job, revision.name, str(source.path), source.count())
         return Progress(db, job, thread, db.done(job), retry_failed=retry_failed)
     except BaseException:
         db.close()
         raise
 
 
-__all__ = ["BatchSummary", "LineResult", "count_lines", "report_row", "run_batch", "run_lines"]
+__all__ = ["BatchSummary", "LineResult", "count_lines", "input_lines", "report_row", "run_batch",
+           "run_lines"]

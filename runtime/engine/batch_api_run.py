@@ -1,4 +1,4 @@
-"""``specwright run SPEC --input FILE --batch-api``: a JSON-lines file through a provider's
+"""``specwright run SPEC --input FILE --batch-api``: a JSON-lines or CSV file through a provider's
 batch API, every line logged exactly as ``specwright run`` logs it.
 
 The remaining lines of the job are read in *chunks* of at most the provider's requests cap
@@ -28,7 +28,6 @@ from specwright.runtime.config import Settings
 from specwright.runtime.engine.batch import (
     BatchSummary,
     TextSink,
-    input_lines,
     open_progress,
     report_row,
     resolve_revision,
@@ -39,6 +38,7 @@ from specwright.runtime.engine.batch_api_model import LINE, BatchCoordinator, Ba
 from specwright.runtime.engine.bulk import OK_STATUSES, LineResult
 from specwright.runtime.engine.catalog import LoadedRevision, load_catalog
 from specwright.runtime.engine.cost_controls import CostControls
+from specwright.runtime.engine.input_source import InputOptions, open_source
 from specwright.runtime.engine.model_factory import DefaultModels
 from specwright.runtime.errors import BudgetExceeded, ModelNotConfigured
 from specwright.runtime.logstore import open_store
@@ -89,6 +89,7 @@ async def run_batch_api(
     poll_s: float = 30.0,
     env: Mapping[str, str] | None = None,
     caps: BatchCaps | Callable[[str], BatchCaps] | None = None,
+    options: InputOptions | None = None,
 ) -> BatchSummary:
     """Run the job's remaining lines through provider batches (the recorded ones resumed).
     ``on_submitted`` is called each time a new batch is recorded; ``caps``: at most this much
@@ -98,13 +99,15 @@ async def run_batch_api(
     revision = resolve_revision(catalog, spec, major)
     if not revision.compiled.model_decided:  # the tables decide everything: nothing to batch
         return await run_batch(settings, root, spec, input_path, out, major=major,
-                               progress=progress, stop=stop, resume=True, on_start=on_start)
+                               progress=progress, stop=stop, resume=True, on_start=on_start,
+                               options=options)
+    source = open_source(input_path, revision.compiled.spec.inputs, options)
     models = DefaultModels(settings, mock=False)
     thread = ThreadPoolExecutor(1, thread_name_prefix="specwright-bulk")
     loop = asyncio.get_running_loop()
     try:
         tracker = await loop.run_in_executor(thread, open_progress, settings, root, revision,
-                                             input_path, False, thread)
+                                             source, False, thread)
     except BaseException:
         thread.shutdown(wait=False)
         raise
@@ -122,7 +125,7 @@ async def run_batch_api(
             missing = getattr(adapter, "_missing", None)
             raise missing if isinstance(missing, ModelNotConfigured) else ModelNotConfigured(
                 f"{candidate.ref} cannot be called")
-        summary.skipped = sum(1 for n, _ in input_lines(input_path) if tracker.skips(n))
+        summary.skipped = sum(1 for n, _ in source.lines() if tracker.skips(n))
         if on_start is not None:
             on_start(summary.skipped)
         limits = caps(api.kind) if callable(caps) else caps or CAPS[api.kind]
@@ -146,7 +149,7 @@ async def run_batch_api(
                                           cost))
 
         try:
-            for chunk, resumed in chunks(tracker.remaining(input_lines(input_path)),
+            for chunk, resumed in chunks(tracker.remaining(source.lines()),
                                          limits.max_requests, job.chunk_last):
                 job.start_chunk(chunk[-1][0], keep=resumed)
                 finished.clear()

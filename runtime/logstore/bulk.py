@@ -1,8 +1,8 @@
 """Progress of bulk runs in the log database (migration 0007): an interrupted ``specwright run``
 resumes where it stopped, and a provider batch it submitted is collected after a restart.
 
-A *job* is one input file's bytes run through one spec major: its id is the sha256 of the
-three, so an edited file is a new job (its line numbers may mean other inputs), and the same file
+A *job* is one input file's bytes run through one spec major (a CSV file: with its column
+mapping): its id is the sha256 of them, so an edited file is a new job (its line numbers may mean other inputs), and the same file
 run again is the same job. A line is done once its run is in the log; it is marked right after
 (``mark``, batched by the caller), so a crash between the two re-runs at most the lines in
 flight, and a clean stop (Ctrl-C) loses nothing.
@@ -26,9 +26,12 @@ if TYPE_CHECKING:
     from specwright.runtime.config import Settings
 
 
-def job_id(spec: str, major: int, input_path: Path) -> str:
-    """The job of running ``input_path``'s current bytes through ``spec`` v``major``."""
+def job_id(spec: str, major: int, input_path: Path, variant: str = "") -> str:
+    """The job of running ``input_path``'s current bytes through ``spec`` v``major``; a
+    ``variant`` (a CSV file's column mapping) makes another job of the same bytes."""
     digest = hashlib.sha256(f"{spec}\0{major}\0".encode())
+    if variant:
+        digest.update(f"{variant}\0".encode())
     with input_path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
