@@ -11,6 +11,7 @@ key and schemathesis sends it; ``ignored_auth`` checks that requests without it 
     python bench/schemathesis_run.py                      # ~25,000 cases (about 30 minutes)
     python bench/schemathesis_run.py --max-examples 10    # a smoke run
     python bench/schemathesis_run.py --json out.json
+    python bench/schemathesis_run.py --include-path-regex '/impact$'   # one operation
 
 Prints, per mode and in total: cases generated, server errors, responses that break the
 documented schema, schema-valid requests refused, other failures, and the decision outcomes.
@@ -133,7 +134,8 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["open", "keys"])
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--include-path-regex", default=None,
-                        help="only the operations whose path matches (e.g. '/impact$')")
+                        help="only the operations whose path matches (e.g. '/impact$'); "
+                             "the stateful phase then errors when they have no links")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-st-") as tmp:
         results = [run_mode(m, args.max_examples, args.seed, Path(tmp),
