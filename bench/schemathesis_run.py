@@ -11,6 +11,7 @@ key and schemathesis sends it; ``ignored_auth`` checks that requests without it 
     python bench/schemathesis_run.py                      # ~25,000 cases (about 30 minutes)
     python bench/schemathesis_run.py --max-examples 10    # a smoke run
     python bench/schemathesis_run.py --json out.json
+    python bench/schemathesis_run.py --include-path-regex '/impact$'   # one operation
 
 Prints, per mode and in total: cases generated, server errors, responses that break the
 documented schema, schema-valid requests refused, other failures, and the decision outcomes.
@@ -71,8 +72,10 @@ def _classify(failures: list[dict[str, Any]]) -> dict[str, int]:
     return dict(counts)
 
 
-def run_mode(mode: str, max_examples: int, seed: int, workdir: Path) -> dict[str, Any]:
-    """One mode ("open" or "keys"): serve, run schemathesis, return its counts."""
+def run_mode(mode: str, max_examples: int, seed: int, workdir: Path,
+             path_regex: str | None = None) -> dict[str, Any]:
+    """One mode ("open" or "keys"): serve, run schemathesis, return its counts; ``path_regex``
+    restricts it to the operations whose path matches (to replay one operation's finding)."""
     from specwright.runtime.config import Settings
     from specwright.runtime.http.auth import KeyStore, keys_path
     from specwright.runtime.testing.server import ServeProcess
@@ -92,7 +95,7 @@ def run_mode(mode: str, max_examples: int, seed: int, workdir: Path) -> dict[str
                 "--phases", "examples,coverage,fuzzing,stateful", "-c", CHECKS,
                 "-n", str(max_examples), "--seed", str(seed), "--generation-database", "none",
                 "--continue-on-failure", "--report", "json", "--report-json-path", str(report),
-                *headers]
+                *headers, *(["--include-path-regex", path_regex] if path_regex else [])]
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "st_hooks", "SW_ST_TALLY": str(tally),
                "PYTHONPATH": os.pathsep.join([str(BENCH), os.environ.get("PYTHONPATH", "")])}
         proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=workdir,
@@ -130,9 +133,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--modes", nargs="+", default=["open", "keys"])
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--include-path-regex", default=None,
+                        help="only the operations whose path matches (e.g. '/impact$'); "
+                             "the stateful phase then errors when they have no links")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-st-") as tmp:
-        results = [run_mode(m, args.max_examples, args.seed, Path(tmp)) for m in args.modes]
+        results = [run_mode(m, args.max_examples, args.seed, Path(tmp),
+                            args.include_path_regex) for m in args.modes]
     cols = ("cases", "server_errors", "schema_breaks", "valid_refused", "other_failures",
             "errors")
     print(f"{'mode':<6} | " + " | ".join(f"{c:>14}" for c in cols) + " | decision outcomes")

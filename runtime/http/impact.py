@@ -25,6 +25,12 @@ from specwright.runtime.engine.impact import (
 )
 from specwright.runtime.errors import LogUnavailable, NotFound, PinConflict
 from specwright.runtime.http.auth import require
+from specwright.runtime.http.body_types import (
+    IsoDateTime,
+    NonNegativeWholeNumber,
+    PositiveWholeNumber,
+    WholeNumber,
+)
 from specwright.runtime.http.error_bodies import ErrorBody
 from specwright.runtime.http.state import ServerState, get_state
 from specwright.runtime.logstore.scan import scan_runs
@@ -44,18 +50,20 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class ImpactRequest(BaseModel):
+    # The schema's integers refuse true and "5", its date-time a unix timestamp (body_types.py).
     model_config = ConfigDict(extra="forbid")
-    revision: int | None = Field(None, ge=1, description="Candidate (default: the latest)")
+    revision: PositiveWholeNumber | None = Field(None, description="Candidate (default: the latest)")
     label: str | None = Field(None, max_length=40, description="Candidate: this label's revision")
-    since: Annotated[str, Field(pattern=r"^[0-9]{1,6}[smhdw]$")] | dt.datetime = Field(
+    since: Annotated[str, Field(pattern=r"^[0-9]{1,6}[smhdw]$")] | IsoDateTime = Field(
         "7d", description="Logged runs since: a duration back from now (30m, 24h, 7d, 2w) or a "
                           "date-time (UTC when it has no offset)")
     inputs: list[dict[str, Any]] | None = Field(
         None, max_length=10_000,
         description="Inputs to replay instead of the log; compared with the revision served now")
-    limit: int = Field(10_000, ge=1, le=100_000, description="At most this many logged runs")
-    max_changed: int | None = Field(None, ge=0, description="over_limit is true above this")
-
+    limit: WholeNumber = Field(10_000, ge=1, le=100_000,
+                               description="At most this many logged runs")
+    max_changed: NonNegativeWholeNumber | None = Field(
+        None, description="over_limit is true above this")
 
 
 class TransitionOut(BaseModel):

@@ -16,6 +16,7 @@ from specwright.runtime.engine.catalog import DEFAULT_LABEL
 from specwright.runtime.engine.labels import LABEL_NAME, promote, rollback
 from specwright.runtime.errors import LogUnavailable, NotFound
 from specwright.runtime.http.auth import require
+from specwright.runtime.http.body_types import WholeNumber
 from specwright.runtime.http.error_bodies import ErrorBody
 from specwright.runtime.http.label_follow import LabelFollower, actor_of
 from specwright.runtime.http.state import ServerState, get_state
@@ -75,7 +76,8 @@ class _Move(BaseModel):
 class PromoteRevision(_Move):
     """Point the label at this revision."""
 
-    revision: int = Field(ge=1, le=2**31 - 1, description="Revision to point the label at")
+    # A strict integer: true and "5" are refused, as the schema says (body_types.py)
+    revision: WholeNumber = Field(ge=1, le=2**31 - 1, description="Revision to point the label at")
 
 
 class FollowLatest(_Move):

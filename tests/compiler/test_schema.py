@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from specwright.compiler.artifacts import INPUT_SCHEMA, OUTPUT_SCHEMA
 from specwright.compiler.ir import CompiledSpec
 from specwright.compiler.manifest import canonical_json
 from specwright.compiler.schema import TypeNames, input_schema, output_schema, pascal_case
@@ -111,6 +113,29 @@ def test_nested_objects_are_defs_with_titles(full: CompiledSpec) -> None:
     assert s["$defs"]["Address"]["required"] == ["street", "country"]
     assert s["$defs"]["Address"]["properties"]["postcode"]["anyOf"][0]["pattern"] == "^[0-9]{5}$"
     assert "$defs" not in output_schema(full, 2)
+
+
+GENERATED = Path(__file__).resolve().parents[2] / "generated"
+PUBLISHED = sorted(p for name in (INPUT_SCHEMA, OUTPUT_SCHEMA)
+                   for p in GENERATED.glob(f"*/r*/{name}"))
+
+
+def test_every_spec_revision_publishes_both_schemas() -> None:
+    revisions = sorted(GENERATED.glob("*/r*/"))
+    assert revisions, f"no spec revisions under {GENERATED}"
+    assert len(PUBLISHED) == 2 * len(revisions)
+
+
+@pytest.mark.parametrize("path", PUBLISHED, ids=[str(p.relative_to(GENERATED)) for p in PUBLISHED])
+def test_published_schemas_are_valid_2020_12(path: Path) -> None:
+    """What ``generated/`` publishes for every spec revision (not only the hand-built IR above)
+    is a valid 2020-12 schema (its regexes and formats included), and its examples pass it."""
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = validator_for(schema)
+    for example in schema.get("examples", []):
+        assert validator.is_valid(example), list(validator.iter_errors(example))
 
 
 def test_examples_complete_only(full: CompiledSpec) -> None:
