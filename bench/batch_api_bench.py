@@ -48,8 +48,9 @@ from benchlib import (  # noqa: E402
 )
 
 from specwright.runtime.config import load_settings  # noqa: E402
-from specwright.runtime.logstore import RunQuery, open_store  # noqa: E402
+from specwright.runtime.logstore import open_store  # noqa: E402
 from specwright.runtime.logstore.bulk import BatchState, job_id, open_bulk_db  # noqa: E402
+from specwright.runtime.logstore.scan import scan_runs  # noqa: E402
 
 ROUTES = {"openai": "openai:gpt-4.1-mini", "anthropic": "anthropic:claude-haiku-4-5"}
 
@@ -59,16 +60,9 @@ async def logged(project: Path) -> tuple[int, int, int]:
     orders: Counter[str] = Counter()
     unmarked = 0
     async with open_store(load_settings(project), project) as store:
-        cursor = None
-        while True:
-            page = await store.query(RunQuery(spec="carrier-selection", limit=500,
-                                              cursor=cursor))
-            for run in page.runs:
-                orders[str((run.input or {}).get("order_id"))] += 1
-                unmarked += not run.attempts or run.attempts[0].batch_id is None
-            cursor = page.next_cursor
-            if not cursor:
-                break
+        for run in await scan_runs(store, "carrier-selection", limit=10**9):
+            orders[str((run.input or {}).get("order_id"))] += 1
+            unmarked += not run.attempts or run.attempts[0].batch_id is None
     return sum(orders.values()), sum(1 for n in orders.values() if n > 1), unmarked
 
 

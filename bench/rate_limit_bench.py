@@ -44,7 +44,8 @@ from benchlib import (  # noqa: E402
 )
 
 from specwright.runtime.config import load_settings  # noqa: E402
-from specwright.runtime.logstore import RunQuery, open_store  # noqa: E402
+from specwright.runtime.logstore import open_store  # noqa: E402
+from specwright.runtime.logstore.scan import scan_runs  # noqa: E402
 from specwright.runtime.models.rate_limits import ideal_seconds  # noqa: E402
 
 
@@ -53,18 +54,11 @@ async def logged(project: Path) -> tuple[int, float, int, int]:
     created: list[float] = []
     met = most = 0
     async with open_store(load_settings(project), project) as store:
-        cursor = None
-        while True:
-            page = await store.query(RunQuery(spec="carrier-selection", limit=500,
-                                              cursor=cursor))
-            for run in page.runs:
-                created.append(run.created_at)
-                n = sum(a.error_class == "RateLimited" for a in run.attempts)
-                met += n > 0
-                most = max(most, n)
-            cursor = page.next_cursor
-            if not cursor:
-                break
+        for run in await scan_runs(store, "carrier-selection", limit=10**9):
+            created.append(run.created_at)
+            n = sum(a.error_class == "RateLimited" for a in run.attempts)
+            met += n > 0
+            most = max(most, n)
     span = max(created) - min(created) if created else 0.0
     return len(created), span, met, most
 

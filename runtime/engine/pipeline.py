@@ -128,14 +128,12 @@ async def execute(
     (429) and is not logged: it never ran. A run admitted holds its budgets until it ends,
     however it ends (cancelled included)."""
     state = _State(input=raw_input)
-    if controls is None:
-        return await _execute(revision, raw_input, model, store, deadline_s, run_id, key_id,
-                              trace_parent, None, state)
     try:
         return await _execute(revision, raw_input, model, store, deadline_s, run_id, key_id,
                               trace_parent, controls, state)
     finally:
-        controls.release(state.cache)
+        if controls is not None:
+            controls.release(state.cache)
 
 
 async def _execute(
